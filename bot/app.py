@@ -1,0 +1,169 @@
+"""The only wiring: builds the Bot, the Dispatcher with its middlewares and routers, and runs
+them by long polling or behind a webhook."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from aiogram import Bot, Dispatcher
+from aiogram.client.default import DefaultBotProperties
+from aiogram.client.session.aiohttp import AiohttpSession
+from aiogram.client.session.base import BaseSession
+from aiogram.client.telegram import TelegramAPIServer
+from aiogram.enums import ParseMode
+from aiogram.fsm.storage.base import BaseStorage
+from aiogram.fsm.storage.memory import MemoryStorage
+from aiohttp import web
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from bot.clock import Clock, SystemClock
+from bot.commands import set_default_menus
+from bot.config import Settings
+from bot.handlers import feature_routers
+from bot.i18n import CatalogI18n, build_i18n
+from bot.middlewares import (
+    AuthorizationMiddleware,
+    DbSessionMiddleware,
+    LocaleMiddleware,
+    PersonMiddleware,
+)
+from storage.db import create_engine, create_session_factory
+from storage.migrate import upgrade
+
+log = logging.getLogger(__name__)
+
+# Updates the bot asks Telegram for; everything the routers handle, nothing more.
+ALLOWED_UPDATES = ["message", "callback_query", "my_chat_member"]
+
+
+def build_bot(settings: Settings, session: BaseSession | None = None) -> Bot:
+    if settings.bot_token is None:
+        raise ValueError("BOT_TOKEN is not set")
+    if session is None:
+        session = AiohttpSession()
+        if settings.telegram_api_base is not None:
+            session.api = TelegramAPIServer.from_base(
+                str(settings.telegram_api_base).rstrip("/")
+            )
+    return Bot(
+        token=settings.bot_token.get_secret_value(),
+        session=session,
+        default=DefaultBotProperties(parse_mode=ParseMode.HTML),
+    )
+
+
+def build_storage(settings: Settings) -> BaseStorage:
+    if settings.redis_url:
+        from aiogram.fsm.storage.redis import RedisStorage
+
+        return RedisStorage.from_url(settings.redis_url)
+    return MemoryStorage()
+
+
+def build_dispatcher(
+    *,
+    settings: Settings,
+    session_factory: async_sessionmaker[AsyncSession],
+    i18n: CatalogI18n,
+    clock: Clock,
+    storage: BaseStorage | None = None,
+) -> Dispatcher:
+    dp = Dispatcher(
+        storage=storage or build_storage(settings),
+        settings=settings,
+        clock=clock,
+        session_factory=session_factory,
+        i18n=i18n,
+    )
+    # Outer middlewares on `update` see every update, in this order.
+    dp.update.outer_middleware(DbSessionMiddleware(session_factory))
+    dp.update.outer_middleware(PersonMiddleware())
+    dp.update.outer_middleware(LocaleMiddleware(i18n))
+    # Inner middlewares run once a handler is chosen, so they can read its flags.
+    authorization = AuthorizationMiddleware()
+    dp.message.middleware(authorization)
+    dp.callback_query.middleware(authorization)
+    dp.include_routers(*feature_routers())
+    return dp
+
+
+@dataclass
+class Application:
+    """Everything a running bot needs, built once."""
+
+    settings: Settings
+    engine: AsyncEngine
+    session_factory: async_sessionmaker[AsyncSession]
+    i18n: CatalogI18n
+    dispatcher: Dispatcher
+    clock: Clock
+
+    async def close(self) -> None:
+        await self.dispatcher.storage.close()
+        await self.engine.dispose()
+
+
+async def build_application(
+    settings: Settings, *, clock: Clock | None = None, migrate: bool = True
+) -> Application:
+    engine = create_engine(settings.database_url)
+    if migrate:
+        await upgrade(engine)
+    session_factory = create_session_factory(engine)
+    i18n = build_i18n(settings.default_locale)
+    clock = clock or SystemClock()
+    dispatcher = build_dispatcher(
+        settings=settings, session_factory=session_factory, i18n=i18n, clock=clock
+    )
+    return Application(settings, engine, session_factory, i18n, dispatcher, clock)
+
+
+async def _on_startup(bot: Bot, i18n: CatalogI18n) -> None:
+    me = await bot.me()
+    log.info("serving as @%s (id %s)", me.username, me.id)
+    await set_default_menus(bot, i18n)
+
+
+async def run_polling(app: Application, bot: Bot) -> None:
+    app.dispatcher.startup.register(_on_startup)
+    await bot.delete_webhook(drop_pending_updates=False)
+    await app.dispatcher.start_polling(bot, allowed_updates=ALLOWED_UPDATES)
+
+
+def build_webhook_app(app: Application, bot: Bot) -> web.Application:
+    """An aiohttp application that receives updates from Telegram at the webhook path and
+    refuses requests that lack the secret token."""
+    from aiogram.webhook.aiohttp_server import SimpleRequestHandler, setup_application
+
+    settings = app.settings
+    secret = settings.webhook_secret.get_secret_value() if settings.webhook_secret else None
+
+    async def register_webhook(bot: Bot) -> None:
+        url = str(settings.webhook_base_url).rstrip("/") + settings.webhook_path
+        await bot.set_webhook(url, secret_token=secret, allowed_updates=ALLOWED_UPDATES)
+
+    app.dispatcher.startup.register(_on_startup)
+    app.dispatcher.startup.register(register_webhook)
+    web_app = web.Application(client_max_size=1024 * 1024)
+    SimpleRequestHandler(dispatcher=app.dispatcher, bot=bot, secret_token=secret).register(
+        web_app, path=settings.webhook_path
+    )
+    setup_application(web_app, app.dispatcher, bot=bot)
+    return web_app
+
+
+async def run_webhook(app: Application, bot: Bot) -> None:
+    web_app = build_webhook_app(app, bot)
+    runner = web.AppRunner(web_app)
+    await runner.setup()
+    site = web.TCPSite(runner, app.settings.webhook_host, app.settings.webhook_port)
+    await site.start()
+    log.info("webhook server listening on %s:%s%s", app.settings.webhook_host,
+             app.settings.webhook_port, app.settings.webhook_path)
+    try:
+        import asyncio
+
+        await asyncio.Event().wait()
+    finally:
+        await runner.cleanup()

@@ -1,0 +1,356 @@
+"""The `scorebot` command.
+
+  scorebot start              serve Telegram when BOT_TOKEN is set, else the offline demo
+  scorebot run [--webhook]    serve Telegram (long polling, or a webhook server)
+  scorebot demo               seed demo data in scorebot-demo.db and open the console
+  scorebot console            chat with the bot in the terminal, offline
+  scorebot db upgrade|current|revision
+  scorebot admin enterprise create|list, admin team create, admin invite
+
+A missing or invalid setting, or a database that cannot be opened, ends the program with one
+line naming the problem and exit status 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+from collections.abc import Awaitable, Callable, Sequence
+from pathlib import Path
+from typing import Any, NoReturn
+
+from pydantic import ValidationError
+
+from bot.config import Settings, normalize_database_url
+from bot.languages import SUPPORTED_LOCALES
+from bot.services.errors import DomainError
+from storage.models import Role
+
+EXIT_USAGE = 2
+
+
+class Fatal(Exception):
+    """Ends the program with one clear line and exit status 2."""
+
+
+def fail(message: str) -> NoReturn:
+    raise Fatal(message)
+
+
+def load_settings(**overrides: Any) -> Settings:
+    try:
+        settings = Settings()
+    except ValidationError as error:
+        problems = []
+        for item in error.errors():
+            name = str(item["loc"][0]).upper() if item["loc"] else "settings"
+            message = str(item["msg"]).removeprefix("Value error, ")
+            problems.append(f"{name}: {message}")
+        fail("invalid setting " + "; ".join(problems))
+    for key, value in overrides.items():
+        if value is not None:
+            setattr(settings, key, value)
+    return settings
+
+
+def _database_url_option(value: str) -> str:
+    try:
+        return normalize_database_url(value)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+
+
+def _setup_logging(level: str) -> None:
+    logging.basicConfig(
+        level=level,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+    # aiogram logs every handled update at INFO; keep that for DEBUG runs.
+    if level != "DEBUG":
+        logging.getLogger("aiogram.event").setLevel(logging.WARNING)
+
+
+async def _open_application(settings: Settings, *, migrate: bool = True):  # type: ignore[no-untyped-def]
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from bot.app import build_application
+    from storage.db import safe_url
+
+    try:
+        return await build_application(settings, migrate=migrate)
+    except (OSError, SQLAlchemyError) as error:
+        reason = str(getattr(error, "orig", None) or error).splitlines()[0]
+        fail(f"cannot open the database DATABASE_URL={safe_url(settings.database_url)}: {reason}")
+    except Exception as error:
+        # asyncpg raises its own errors for a refused login or an unknown database.
+        if type(error).__module__.startswith("asyncpg"):
+            fail(
+                f"cannot open the database DATABASE_URL={safe_url(settings.database_url)}: "
+                f"{error}"
+            )
+        raise
+
+
+# --- serving ---------------------------------------------------------------------------------
+
+
+async def _run(settings: Settings, webhook: bool) -> None:
+    from aiogram.exceptions import TelegramUnauthorizedError
+
+    from bot.app import build_bot, run_polling, run_webhook
+
+    if settings.bot_token is None:
+        fail("BOT_TOKEN is not set: get one from @BotFather, or run `scorebot demo` to try "
+             "the bot offline")
+    if webhook and settings.webhook_base_url is None:
+        fail("WEBHOOK_BASE_URL is not set: the public https address Telegram should call")
+    if webhook and settings.webhook_secret is None:
+        fail("WEBHOOK_SECRET is not set: choose a random string of A-Z, a-z, 0-9, _ and -")
+    app = await _open_application(settings)
+    bot = build_bot(settings)
+    try:
+        await (run_webhook if webhook else run_polling)(app, bot)
+    except TelegramUnauthorizedError:
+        fail("BOT_TOKEN was refused by Telegram: check it with @BotFather")
+    finally:
+        await bot.session.close()
+        await app.close()
+
+
+async def _console(settings: Settings, seed: bool) -> None:
+    from bot.offline.console import run_console
+    from bot.offline.demo import seed_demo
+
+    app = await _open_application(settings)
+    try:
+        if seed:
+            async with app.session_factory() as session, session.begin():
+                await seed_demo(session, app.clock)
+        await run_console(app)
+    finally:
+        await app.close()
+
+
+def _demo_settings(args: argparse.Namespace) -> Settings:
+    from bot.offline.demo import DEMO_DATABASE_URL
+
+    return load_settings(database_url=args.database or DEMO_DATABASE_URL)
+
+
+# --- admin -----------------------------------------------------------------------------------
+
+
+async def _with_session(settings: Settings, work: Callable[..., Awaitable[Any]]) -> Any:
+    app = await _open_application(settings)
+    try:
+        async with app.session_factory() as session, session.begin():
+            return await work(session, app)
+    except DomainError as error:
+        fail(error.detail)
+    finally:
+        await app.close()
+
+
+async def _enterprise_create(settings: Settings, args: argparse.Namespace) -> None:
+    from bot.services.enterprises import create_enterprise
+
+    async def work(session, app):  # type: ignore[no-untyped-def]
+        enterprise = await create_enterprise(
+            session, name=args.name, country=args.country, timezone=args.timezone,
+            default_locale=args.locale, sector=args.sector,
+        )
+        print(f"created enterprise {enterprise.id}: {enterprise.name}")
+
+    await _with_session(settings, work)
+
+
+async def _enterprise_list(settings: Settings, args: argparse.Namespace) -> None:
+    from bot.services.enterprises import list_enterprises, teams_of
+
+    async def work(session, app):  # type: ignore[no-untyped-def]
+        enterprises = await list_enterprises(session)
+        if not enterprises:
+            print("no enterprises yet: scorebot admin enterprise create --help")
+        for enterprise in enterprises:
+            print(f"{enterprise.id}\t{enterprise.name}\t{enterprise.country}\t"
+                  f"{enterprise.timezone}\t{enterprise.default_locale}\t{enterprise.sector}")
+            for team in await teams_of(session, enterprise.id):
+                print(f"\tteam {team.id}\t{team.name}")
+
+    await _with_session(settings, work)
+
+
+async def _team_create(settings: Settings, args: argparse.Namespace) -> None:
+    from bot.services.enterprises import create_team, find_enterprise
+
+    async def work(session, app):  # type: ignore[no-untyped-def]
+        enterprise = await find_enterprise(session, args.enterprise)
+        team = await create_team(session, enterprise, args.name)
+        print(f"created team {team.id}: {team.name} ({enterprise.name})")
+
+    await _with_session(settings, work)
+
+
+async def _bot_username(settings: Settings) -> str | None:
+    if settings.bot_username:
+        return settings.bot_username.lstrip("@")
+    if settings.bot_token is None:
+        return None
+    from bot.app import build_bot
+
+    bot = build_bot(settings)
+    try:
+        return (await bot.me()).username
+    except Exception as error:  # noqa: BLE001 - any failure only costs the printed link
+        logging.getLogger(__name__).warning("could not ask Telegram for the bot's name: %s",
+                                            error)
+        return None
+    finally:
+        await bot.session.close()
+
+
+async def _invite(settings: Settings, args: argparse.Namespace) -> None:
+    from bot.services.enterprises import find_enterprise, find_team
+    from bot.services.invites import create_invite, deep_link, qr_png
+
+    async def work(session, app):  # type: ignore[no-untyped-def]
+        enterprise = await find_enterprise(session, args.enterprise)
+        team = await find_team(session, enterprise, args.team) if args.team else None
+        return await create_invite(
+            session, enterprise=enterprise, team=team, role=Role(args.role), clock=app.clock,
+            uses=args.uses, days=args.days, actor_label="cli",
+        )
+
+    invite = await _with_session(settings, work)
+    username = await _bot_username(settings)
+    print(f"invite token: {invite.token}")
+    print(f"role: {invite.role.value}, uses: {invite.remaining_uses}, "
+          f"expires: {invite.expires_at:%Y-%m-%d %H:%M} UTC")
+    if username is None:
+        print("set BOT_USERNAME (or BOT_TOKEN) to get the t.me link and QR code; "
+              f"meanwhile people can send: /start {invite.token}")
+        return
+    link = deep_link(username, invite.token)
+    qr_path = Path(args.qr or f"invite-{invite.id}.png")
+    qr_path.write_bytes(qr_png(link))
+    print(f"link: {link}")
+    print(f"QR code: {qr_path}")
+
+
+# --- database --------------------------------------------------------------------------------
+
+
+async def _db(settings: Settings, args: argparse.Namespace) -> None:
+    from storage.migrate import current_revision, head_revision
+
+    if args.db_command == "revision":
+        from storage.migrate import revision
+
+        await asyncio.to_thread(revision, settings.database_url, args.message)
+        return
+    app = await _open_application(settings, migrate=args.db_command == "upgrade")
+    try:
+        current = await current_revision(app.engine)
+        print(f"database at revision {current or 'none'} (latest: {head_revision()})")
+    finally:
+        await app.close()
+
+
+# --- argument parsing ------------------------------------------------------------------------
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="scorebot", description=__doc__.split("\n\n")[0])
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    commands.add_parser("start", help="serve Telegram if BOT_TOKEN is set, else the demo")
+    run = commands.add_parser("run", help="serve Telegram")
+    run.add_argument("--webhook", action="store_true", help="run a webhook server instead of "
+                     "long polling (needs WEBHOOK_BASE_URL and WEBHOOK_SECRET)")
+    for name, text in (("demo", "seed demo data and open the console"),
+                       ("console", "chat with the bot in the terminal, offline")):
+        sub = commands.add_parser(name, help=text)
+        sub.add_argument("--database", type=_database_url_option,
+                         help="database URL (default: the demo database, scorebot-demo.db)")
+
+    db = commands.add_parser("db", help="database migrations")
+    db_commands = db.add_subparsers(dest="db_command", required=True)
+    db_commands.add_parser("upgrade", help="bring the schema up to date")
+    db_commands.add_parser("current", help="show the schema revision")
+    revision = db_commands.add_parser("revision", help="autogenerate a migration (developers)")
+    revision.add_argument("-m", "--message", required=True)
+
+    admin = commands.add_parser("admin", help="set up enterprises, teams and invites")
+    admin_commands = admin.add_subparsers(dest="admin_command", required=True)
+    enterprise = admin_commands.add_parser("enterprise", help="enterprises")
+    enterprise_commands = enterprise.add_subparsers(dest="enterprise_command", required=True)
+    create = enterprise_commands.add_parser("create", help="create an enterprise")
+    create.add_argument("--name", required=True)
+    create.add_argument("--country", required=True, help="ISO 3166 code, e.g. GH, VN, PE")
+    create.add_argument("--timezone", required=True, help="IANA name, e.g. Africa/Accra")
+    create.add_argument("--locale", default="en", choices=SUPPORTED_LOCALES,
+                        help="default language")
+    create.add_argument("--sector", default="")
+    enterprise_commands.add_parser("list", help="list enterprises and their teams")
+
+    team = admin_commands.add_parser("team", help="improvement teams")
+    team_commands = team.add_subparsers(dest="team_command", required=True)
+    team_create = team_commands.add_parser("create", help="create a team")
+    team_create.add_argument("--enterprise", required=True, help="id or name")
+    team_create.add_argument("--name", required=True)
+
+    invite = admin_commands.add_parser("invite", help="create an invite link and QR code")
+    invite.add_argument("--enterprise", required=True, help="id or name")
+    invite.add_argument("--team", help="id or name (needed for worker and team_lead)")
+    invite.add_argument("--role", required=True, choices=[r.value for r in Role])
+    invite.add_argument("--uses", type=int, default=1, help="how many people may join with it")
+    invite.add_argument("--days", type=int, default=14, help="days until it expires")
+    invite.add_argument("--qr", help="where to write the QR code PNG (default invite-ID.png)")
+    return parser
+
+
+def dispatch(args: argparse.Namespace) -> Awaitable[None]:
+    command = args.command
+    if command in {"demo", "console"}:
+        settings = _demo_settings(args)
+        _setup_logging("WARNING")
+        return _console(settings, seed=command == "demo")
+    settings = load_settings()
+    _setup_logging(settings.log_level if command in {"run", "start"} else "WARNING")
+    if command == "start":
+        if settings.bot_token is None:
+            from bot.offline.demo import DEMO_DATABASE_URL
+
+            print("BOT_TOKEN is not set: starting the offline demo console.", file=sys.stderr)
+            return _console(load_settings(database_url=DEMO_DATABASE_URL), seed=True)
+        return _run(settings, webhook=False)
+    if command == "run":
+        return _run(settings, webhook=args.webhook)
+    if command == "db":
+        return _db(settings, args)
+    if args.admin_command == "enterprise":
+        if args.enterprise_command == "create":
+            return _enterprise_create(settings, args)
+        return _enterprise_list(settings, args)
+    if args.admin_command == "team":
+        return _team_create(settings, args)
+    return _invite(settings, args)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        asyncio.run(dispatch(args))
+    except Fatal as error:
+        print(f"scorebot: {error}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        return 130
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

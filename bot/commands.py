@@ -1,0 +1,78 @@
+"""The command menu: which commands each person sees, in their language.
+
+One list feeds /help and Telegram's menu (setMyCommands), so they never disagree. The default
+menu (for people who have not joined) is set once per language at start; a member's menu is
+set for their private chat when they join or change language.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from aiogram import Bot
+from aiogram.exceptions import TelegramAPIError
+from aiogram.types import BotCommand, BotCommandScopeChat, BotCommandScopeDefault
+from aiogram.utils.i18n.lazy_proxy import LazyProxy
+
+from bot.i18n import CatalogI18n, __
+from bot.languages import SUPPORTED_LOCALES, telegram_language_code
+from bot.services.permissions import Capability, can
+from storage.models import Membership
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class CommandSpec:
+    name: str
+    description: LazyProxy
+    capability: Capability | None = None  # None: everyone
+
+
+COMMANDS: tuple[CommandSpec, ...] = (
+    CommandSpec("start", __("Start or join with an invite")),
+    CommandSpec("help", __("What I can do for you")),
+    CommandSpec("team", __("Your enterprise and team"), Capability.SEE_TEAM),
+    CommandSpec("invite", __("Invite people to your team"), Capability.INVITE),
+    CommandSpec("language", __("Change the language")),
+)
+
+
+def commands_for(memberships: Iterable[Membership]) -> list[CommandSpec]:
+    memberships = list(memberships)
+    return [
+        spec
+        for spec in COMMANDS
+        if spec.capability is None or any(can(m, spec.capability) for m in memberships)
+    ]
+
+
+def _bot_commands(specs: Iterable[CommandSpec]) -> list[BotCommand]:
+    return [BotCommand(command=spec.name, description=str(spec.description)) for spec in specs]
+
+
+async def set_default_menus(bot: Bot, i18n: CatalogI18n) -> None:
+    """The menu of someone who has not joined, in every shipped language."""
+    public = commands_for([])
+    for locale in SUPPORTED_LOCALES:
+        with i18n.speaking(locale):
+            commands = _bot_commands(public)
+        language_code = None if locale == i18n.default_locale else telegram_language_code(locale)
+        await bot.set_my_commands(
+            commands, scope=BotCommandScopeDefault(), language_code=language_code
+        )
+
+
+async def set_member_menu(
+    bot: Bot, i18n: CatalogI18n, chat_id: int, memberships: Iterable[Membership], locale: str
+) -> None:
+    """The menu of one member in their private chat. A failure is logged, never fatal:
+    the menu is a convenience and /help always works."""
+    with i18n.speaking(locale):
+        commands = _bot_commands(commands_for(memberships))
+    try:
+        await bot.set_my_commands(commands, scope=BotCommandScopeChat(chat_id=chat_id))
+    except TelegramAPIError:
+        log.warning("could not set the command menu for chat %s", chat_id, exc_info=True)

@@ -1,0 +1,116 @@
+"""Every setting in one typed place, read from the environment and an optional `.env` file.
+
+A bad value stops the program with one line that names the variable (see `bot.cli`).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from pydantic import AnyHttpUrl, Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
+
+from bot.languages import SUPPORTED_LOCALES
+
+DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///scorebot.db"
+
+# The async drivers we ship; a plain scheme is upgraded to the async driver for convenience.
+_ASYNC_DRIVERS = {
+    "sqlite": "sqlite+aiosqlite",
+    "sqlite+aiosqlite": "sqlite+aiosqlite",
+    "postgresql": "postgresql+asyncpg",
+    "postgres": "postgresql+asyncpg",
+    "postgresql+asyncpg": "postgresql+asyncpg",
+}
+
+
+def normalize_database_url(value: str) -> str:
+    """Return the URL with an async driver, or raise ValueError saying what is wrong."""
+    try:
+        url = make_url(value)
+    except ArgumentError:
+        raise ValueError(
+            "not a database URL; expected e.g. sqlite+aiosqlite:///scorebot.db "
+            "or postgresql+asyncpg://user@host/dbname"
+        ) from None
+    driver = _ASYNC_DRIVERS.get(url.drivername)
+    if driver is None:
+        raise ValueError(
+            f"unsupported database {url.drivername!r}; use SQLite (sqlite+aiosqlite) "
+            "or PostgreSQL (postgresql+asyncpg)"
+        )
+    if driver.startswith("postgresql") and not url.database:
+        raise ValueError("the PostgreSQL URL names no database")
+    return url.set(drivername=driver).render_as_string(hide_password=False)
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_file=".env", env_file_encoding="utf-8", extra="ignore", case_sensitive=False
+    )
+
+    bot_token: SecretStr | None = Field(default=None, description="Token from @BotFather")
+    bot_username: str | None = Field(
+        default=None, description="The bot's @username, used in invite links when offline"
+    )
+    database_url: str = DEFAULT_DATABASE_URL
+    redis_url: str | None = None
+    telegram_api_base: AnyHttpUrl | None = None
+    webhook_base_url: AnyHttpUrl | None = None
+    webhook_path: str = "/telegram/webhook"
+    webhook_secret: SecretStr | None = None
+    webhook_host: str = "0.0.0.0"  # the webhook server listens on every interface
+    webhook_port: int = Field(default=8080, ge=1, le=65535)
+    default_locale: str = "en"
+    admin_ids: Annotated[list[int], NoDecode] = Field(default_factory=list)
+    log_level: str = "INFO"
+
+    @field_validator("database_url")
+    @classmethod
+    def _database_url(cls, value: str) -> str:
+        return normalize_database_url(value)
+
+    @field_validator("redis_url")
+    @classmethod
+    def _redis_url(cls, value: str | None) -> str | None:
+        if value in (None, ""):
+            return None
+        if not value.startswith(("redis://", "rediss://", "unix://")):
+            raise ValueError("expected redis://host:port/db")
+        return value
+
+    @field_validator("default_locale")
+    @classmethod
+    def _default_locale(cls, value: str) -> str:
+        if value not in SUPPORTED_LOCALES:
+            raise ValueError(f"must be one of {', '.join(SUPPORTED_LOCALES)}")
+        return value
+
+    @field_validator("admin_ids", mode="before")
+    @classmethod
+    def _admin_ids(cls, value: object) -> object:
+        # "123, 456" is friendlier to type in an .env file than JSON.
+        if isinstance(value, str):
+            parts = [p.strip() for p in value.replace(";", ",").split(",") if p.strip()]
+            try:
+                return [int(p) for p in parts]
+            except ValueError:
+                raise ValueError("expected Telegram user ids separated by commas") from None
+        return value
+
+    @field_validator("webhook_path")
+    @classmethod
+    def _webhook_path(cls, value: str) -> str:
+        if not value.startswith("/"):
+            raise ValueError("must start with /")
+        return value
+
+    @field_validator("log_level")
+    @classmethod
+    def _log_level(cls, value: str) -> str:
+        level = value.upper()
+        if level not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
+            raise ValueError("must be DEBUG, INFO, WARNING or ERROR")
+        return level

@@ -1,0 +1,68 @@
+"""Small pieces shared by the feature routers."""
+
+from __future__ import annotations
+
+import logging
+
+from aiogram import Bot, F, Router
+from aiogram.exceptions import TelegramBadRequest
+from aiogram.types import CallbackQuery, InlineKeyboardMarkup
+
+from bot.i18n import _
+from bot.limits import MESSAGE_TEXT_MAX
+
+log = logging.getLogger(__name__)
+
+
+def private_router(name: str) -> Router:
+    """A router that only sees private chats (and buttons pressed in them)."""
+    router = Router(name=name)
+    router.message.filter(F.chat.type == "private")
+    router.callback_query.filter(F.message.chat.type == "private")
+    return router
+
+
+async def replace_message(
+    bot: Bot, query: CallbackQuery, text: str, markup: InlineKeyboardMarkup | None = None
+) -> None:
+    """Show the next step in place of the message whose button was pressed; send a new
+    message when that one can no longer be edited (too old, or deleted)."""
+    chat_id = query.message.chat.id if query.message else query.from_user.id
+    if query.message is not None:
+        try:
+            await bot.edit_message_text(
+                text=text, chat_id=chat_id, message_id=query.message.message_id,
+                reply_markup=markup,
+            )
+            return
+        except TelegramBadRequest as error:
+            log.info("could not edit message %s: %s", query.message.message_id, error.message)
+    await bot.send_message(chat_id, text, reply_markup=markup)
+
+
+def pack_messages(lines: list[str], limit: int = MESSAGE_TEXT_MAX) -> list[str]:
+    """Join lines into as few messages as fit Telegram's limit, breaking only between lines
+    (so no HTML tag is ever cut in two). A single overlong line is cut at the limit."""
+    messages: list[str] = []
+    current = ""
+    for line in lines:
+        line = line[:limit]
+        candidate = f"{current}\n{line}" if current else line
+        if len(candidate) > limit:
+            messages.append(current)
+            candidate = line
+        current = candidate
+    if current:
+        messages.append(current)
+    return messages
+
+
+async def refuse_button(query: CallbackQuery, reason: str) -> None:
+    """Answer a forged or stale button politely, and leave a line in the log."""
+    log.warning(
+        "button refused: user=%s data=%r reason=%s", query.from_user.id, query.data, reason
+    )
+    await query.answer(
+        _("Sorry, this button is not valid any more. Send /help to start again."),
+        show_alert=True,
+    )

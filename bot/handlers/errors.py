@@ -1,0 +1,48 @@
+"""Our own failures: logged with context; the person is told, in their language, that we
+could not do it. The database work of the failed update was already rolled back."""
+
+from __future__ import annotations
+
+import logging
+
+from aiogram import Bot, Router
+from aiogram.exceptions import TelegramAPIError
+from aiogram.types import ErrorEvent
+
+from bot.i18n import CatalogI18n, _
+from bot.languages import match_locale
+
+log = logging.getLogger(__name__)
+router = Router(name="errors")
+
+
+@router.errors()
+async def on_error(event: ErrorEvent, bot: Bot, i18n: CatalogI18n) -> None:
+    update = event.update
+    user = None
+    chat_id = None
+    query_id = None
+    if update.message:
+        user, chat_id = update.message.from_user, update.message.chat.id
+    elif update.callback_query:
+        user, query_id = update.callback_query.from_user, update.callback_query.id
+        message = update.callback_query.message
+        chat_id = message.chat.id if message else user.id
+    log.error(
+        "update %s from user %s failed: %r",
+        update.update_id,
+        user.id if user else None,
+        event.exception,
+        exc_info=event.exception,
+    )
+    locale = match_locale(user.language_code if user else None) or i18n.default_locale
+    with i18n.speaking(locale):
+        text = _("Sorry, something went wrong on our side and nothing was saved. "
+                 "Please try again in a moment.")
+    try:
+        if query_id is not None:
+            await bot.answer_callback_query(query_id, text=text, show_alert=True)
+        elif chat_id is not None:
+            await bot.send_message(chat_id, text)
+    except TelegramAPIError:
+        log.warning("could not tell user about the failure of update %s", update.update_id)

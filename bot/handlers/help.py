@@ -1,0 +1,39 @@
+"""/help: what this person's roles let them do."""
+
+from __future__ import annotations
+
+from aiogram import html
+from aiogram.filters import Command
+from aiogram.types import Message
+
+from bot.commands import commands_for
+from bot.handlers.common import private_router
+from bot.handlers.onboarding import how_to_join_text
+from bot.i18n import _
+from bot.texts import role_name
+from storage.models import Membership
+
+router = private_router("help")
+
+
+def help_text(memberships: list[Membership]) -> str:
+    lines = [_("Here is what I can do for you:"), ""]
+    lines += [f"/{spec.name} — {spec.description}" for spec in commands_for(memberships)]
+    if memberships:
+        lines.append("")
+        for membership in memberships:
+            lines.append(
+                _("Your role at {enterprise}: {role}.").format(
+                    role=role_name(membership.role),
+                    enterprise=html.quote(membership.enterprise.name),
+                )
+            )
+    return "\n".join(lines)
+
+
+@router.message(Command("help"))
+async def show_help(message: Message, memberships: list[Membership]) -> None:
+    text = help_text(memberships)
+    if not memberships:
+        text = how_to_join_text() + "\n\n" + text
+    await message.answer(text)

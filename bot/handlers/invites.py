@@ -1,0 +1,155 @@
+"""/invite: team leads, managers, consultants and admins create invite links and QR codes.
+
+Steps (each a button): enterprise (when the person serves several), role, team (for team
+roles). Every step re-checks what the button names, because button data can be forged.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from aiogram import Bot, html
+from aiogram.filters import Command
+from aiogram.types import BufferedInputFile, CallbackQuery, Message
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.clock import Clock
+from bot.handlers.common import private_router, refuse_button, replace_message
+from bot.i18n import _, format_date
+from bot.keyboards.builders import enterprise_keyboard, role_keyboard, team_keyboard
+from bot.keyboards.callbacks import InviteCallback
+from bot.services.enterprises import teams_of
+from bot.services.invites import create_invite, deep_link, qr_png
+from bot.services.permissions import (
+    INVITABLE_ROLES,
+    TEAM_ROLES,
+    Capability,
+    may_invite,
+    membership_in,
+)
+from bot.texts import role_name
+from storage.models import Membership, Person, Role, Team
+
+log = logging.getLogger(__name__)
+router = private_router("invites")
+
+# A worker invite usually goes on a poster for the whole team; other roles are personal.
+USES_BY_ROLE = {Role.WORKER: 50}
+INVITE_DAYS = 14
+
+
+def _roles_step(membership: Membership) -> tuple[str, object]:
+    roles = [(role, role_name(role)) for role in INVITABLE_ROLES[membership.role]]
+    text = _("Whom do you want to invite to {enterprise}?").format(
+        enterprise=html.quote(membership.enterprise.name)
+    )
+    return text, role_keyboard(membership.enterprise_id, roles)
+
+
+@router.message(Command("invite"), flags={"capability": Capability.INVITE})
+async def start_invite(message: Message, allowed_memberships: list[Membership]) -> None:
+    if len(allowed_memberships) > 1:
+        await message.answer(
+            _("For which enterprise?"), reply_markup=enterprise_keyboard(allowed_memberships)
+        )
+        return
+    text, markup = _roles_step(allowed_memberships[0])
+    await message.answer(text, reply_markup=markup)
+
+
+@router.callback_query(InviteCallback.filter(), flags={"capability": Capability.INVITE})
+async def invite_step(
+    query: CallbackQuery,
+    callback_data: InviteCallback,
+    allowed_memberships: list[Membership],
+    person: Person,
+    session: AsyncSession,
+    clock: Clock,
+    bot: Bot,
+    locale: str,
+) -> None:
+    membership = membership_in(allowed_memberships, callback_data.enterprise_id)
+    if membership is None:
+        await refuse_button(query, "enterprise not among the person's memberships")
+        return
+    if not callback_data.role:
+        text, markup = _roles_step(membership)
+        await query.answer()
+        await replace_message(bot, query, text, markup)
+        return
+    try:
+        role = Role(callback_data.role)
+    except ValueError:
+        await refuse_button(query, "unknown role")
+        return
+
+    team: Team | None = None
+    if role in TEAM_ROLES:
+        if membership.role == Role.TEAM_LEAD:
+            team = membership.team
+        elif callback_data.team_id == 0:
+            teams = await teams_of(session, membership.enterprise_id)
+            await query.answer()
+            if not teams:
+                await replace_message(
+                    bot, query, _("Your enterprise has no improvement team yet. Ask your "
+                                  "administrator to create one.")
+                )
+                return
+            await replace_message(
+                bot, query, _("Which team?"),
+                team_keyboard(membership.enterprise_id, role, teams),
+            )
+            return
+        else:
+            team = await session.get(Team, callback_data.team_id)
+            if team is None or team.enterprise_id != membership.enterprise_id:
+                await refuse_button(query, "team outside the person's enterprise")
+                return
+    if not may_invite(membership, role, team.id if team else None):
+        await refuse_button(query, f"{membership.role} may not invite {role} here")
+        return
+
+    invite = await create_invite(
+        session,
+        enterprise=membership.enterprise,
+        team=team,
+        role=role,
+        clock=clock,
+        uses=USES_BY_ROLE.get(role, 1),
+        days=INVITE_DAYS,
+        created_by=person,
+    )
+    me = await bot.me()
+    link = deep_link(me.username or "", invite.token)
+    where = (
+        _("{role} in the team “{team}”").format(role=role_name(role), team=html.quote(team.name))
+        if team
+        else role_name(role)
+    )
+    uses = _("It can be used once.", "It can be used {count} times.",
+             invite.remaining_uses).format(count=invite.remaining_uses)
+    text = "\n\n".join(
+        [
+            _("Invite for a new {who} at {enterprise}:").format(
+                who=where, enterprise=html.quote(membership.enterprise.name)
+            ),
+            link,
+            _("It works until {date}.").format(
+                date=format_date(invite.expires_at, locale, membership.enterprise.timezone)
+            )
+            + " "
+            + uses,
+            _("Send the link, or print the QR code below for the notice board."),
+        ]
+    )
+    await query.answer()
+    await replace_message(bot, query, text)
+    await bot.send_photo(
+        query.from_user.id,
+        BufferedInputFile(qr_png(link), filename="invite.png"),
+        caption=_("Scan to join {enterprise}").format(
+            enterprise=html.quote(membership.enterprise.name)
+        ),
+    )
+    log.info("person %s created invite %s (%s)", person.id, invite.id, role)

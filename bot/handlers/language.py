@@ -1,0 +1,48 @@
+"""/language: choose the language the bot speaks to you in."""
+
+from __future__ import annotations
+
+import logging
+
+from aiogram import Bot, F
+from aiogram.filters import Command
+from aiogram.types import CallbackQuery, Message
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.commands import set_member_menu
+from bot.handlers.common import private_router, replace_message
+from bot.i18n import CatalogI18n, _
+from bot.keyboards.builders import language_keyboard
+from bot.keyboards.callbacks import LanguageCallback
+from bot.languages import LANGUAGES
+from bot.services.people import Identity, choose_locale, ensure_person
+
+log = logging.getLogger(__name__)
+router = private_router("language")
+
+
+@router.message(Command("language"))
+async def ask_language(message: Message, locale: str) -> None:
+    await message.answer(_("Choose your language:"), reply_markup=language_keyboard(locale))
+
+
+@router.callback_query(LanguageCallback.filter(F.code.in_(LANGUAGES)))
+async def set_language(
+    query: CallbackQuery,
+    callback_data: LanguageCallback,
+    session: AsyncSession,
+    identity: Identity,
+    i18n: CatalogI18n,
+    bot: Bot,
+) -> None:
+    person = await ensure_person(session, identity)
+    choose_locale(session, person, callback_data.code)
+    with i18n.use_locale(callback_data.code):
+        text = _("Done. From now on I will write to you in {language}.").format(
+            language=LANGUAGES[callback_data.code]
+        )
+        await query.answer()
+        await replace_message(bot, query, text)
+    if person.memberships:
+        await set_member_menu(bot, i18n, identity.telegram_id, person.memberships,
+                              callback_data.code)

@@ -1,0 +1,1 @@
+"""Inline keyboards and the CallbackData factories behind their buttons."""

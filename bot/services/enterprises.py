@@ -1,0 +1,145 @@
+"""Setting up enterprises and their improvement teams (admins, the command line, the demo)."""
+
+from __future__ import annotations
+
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from babel import Locale
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.languages import SUPPORTED_LOCALES
+from bot.services import audit
+from bot.services.errors import InvalidValue, NotFound
+from storage.models import Enterprise, Team
+
+_COUNTRIES = frozenset(code for code in Locale("en").territories if code.isalpha())
+
+
+def validate_timezone(name: str) -> str:
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise InvalidValue(
+            "timezone", f"unknown timezone {name!r}; use an IANA name such as Africa/Accra"
+        ) from None
+    return name
+
+
+def validate_country(code: str) -> str:
+    code = code.strip().upper()
+    if code not in _COUNTRIES:
+        raise InvalidValue("country", f"unknown country {code!r}; use ISO 3166 codes such as GH")
+    return code
+
+
+def validate_locale(locale: str) -> str:
+    if locale not in SUPPORTED_LOCALES:
+        raise InvalidValue(
+            "locale", f"unsupported language {locale!r}; use one of {', '.join(SUPPORTED_LOCALES)}"
+        )
+    return locale
+
+
+def _clean_name(name: str, what: str) -> str:
+    name = " ".join(name.split())
+    if not name or len(name) > 120:
+        raise InvalidValue("name", f"the {what} name must have 1 to 120 characters")
+    return name
+
+
+async def create_enterprise(
+    session: AsyncSession,
+    *,
+    name: str,
+    country: str,
+    timezone: str,
+    default_locale: str = "en",
+    sector: str = "",
+    actor_label: str = "cli",
+) -> Enterprise:
+    name = _clean_name(name, "enterprise")
+    if await session.scalar(select(Enterprise.id).where(Enterprise.name == name)):
+        raise InvalidValue("duplicate", f"an enterprise named {name!r} exists already")
+    enterprise = Enterprise(
+        name=name,
+        sector=" ".join(sector.split())[:80],
+        country=validate_country(country),
+        timezone=validate_timezone(timezone),
+        default_locale=validate_locale(default_locale),
+    )
+    session.add(enterprise)
+    await session.flush()
+    audit.record(
+        session,
+        "enterprise.create",
+        actor_label=actor_label,
+        enterprise_id=enterprise.id,
+        subject="enterprise",
+        subject_id=enterprise.id,
+        name=name,
+    )
+    return enterprise
+
+
+async def create_team(
+    session: AsyncSession, enterprise: Enterprise, name: str, *, actor_label: str = "cli"
+) -> Team:
+    name = _clean_name(name, "team")
+    exists = await session.scalar(
+        select(Team.id).where(Team.enterprise_id == enterprise.id, Team.name == name)
+    )
+    if exists:
+        raise InvalidValue("duplicate", f"{enterprise.name} has a team named {name!r} already")
+    team = Team(enterprise_id=enterprise.id, name=name)
+    session.add(team)
+    await session.flush()
+    audit.record(
+        session,
+        "team.create",
+        actor_label=actor_label,
+        enterprise_id=enterprise.id,
+        subject="team",
+        subject_id=team.id,
+        name=name,
+    )
+    return team
+
+
+async def find_enterprise(session: AsyncSession, ref: str) -> Enterprise:
+    """An enterprise by id or by name (case-insensitive)."""
+    enterprise = None
+    if ref.isdigit():
+        enterprise = await session.get(Enterprise, int(ref))
+    if enterprise is None:
+        enterprise = await session.scalar(
+            select(Enterprise).where(func.lower(Enterprise.name) == ref.strip().lower())
+        )
+    if enterprise is None:
+        raise NotFound("enterprise", f"no enterprise with id or name {ref!r}")
+    return enterprise
+
+
+async def find_team(session: AsyncSession, enterprise: Enterprise, ref: str) -> Team:
+    """A team of this enterprise by id or by name (case-insensitive)."""
+    query = select(Team).where(Team.enterprise_id == enterprise.id)
+    if ref.isdigit():
+        team = await session.scalar(query.where(Team.id == int(ref)))
+        if team is not None:
+            return team
+    team = await session.scalar(query.where(func.lower(Team.name) == ref.strip().lower()))
+    if team is None:
+        raise NotFound("team", f"{enterprise.name} has no team with id or name {ref!r}")
+    return team
+
+
+async def list_enterprises(session: AsyncSession) -> list[Enterprise]:
+    return list(await session.scalars(select(Enterprise).order_by(Enterprise.id)))
+
+
+async def teams_of(session: AsyncSession, enterprise_id: int) -> list[Team]:
+    return list(
+        await session.scalars(
+            select(Team).where(Team.enterprise_id == enterprise_id).order_by(Team.id)
+        )
+    )

@@ -1,0 +1,72 @@
+"""Who may do what. One table, read by the handlers' authorization check, by /help and the
+command menu, and by the docs.
+
+A person may belong to several enterprises (a consultant usually does), with one role in each;
+every check is made against the membership of the enterprise the data belongs to.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Iterable
+
+from storage.models import Membership, Role
+
+
+class Capability(enum.StrEnum):
+    SEE_TEAM = "see_team"  # see one's enterprise, team and (for leads) its members
+    INVITE = "invite"  # create invite links for some roles (see INVITABLE_ROLES)
+
+
+ROLE_CAPABILITIES: dict[Role, frozenset[Capability]] = {
+    Role.WORKER: frozenset({Capability.SEE_TEAM}),
+    Role.TEAM_LEAD: frozenset({Capability.SEE_TEAM, Capability.INVITE}),
+    Role.MANAGER: frozenset({Capability.SEE_TEAM, Capability.INVITE}),
+    Role.CONSULTANT: frozenset({Capability.SEE_TEAM, Capability.INVITE}),
+    Role.ADMIN: frozenset({Capability.SEE_TEAM, Capability.INVITE}),
+}
+
+# Which roles each role may hand out by invite. A team lead invites workers to their own team.
+INVITABLE_ROLES: dict[Role, tuple[Role, ...]] = {
+    Role.WORKER: (),
+    Role.TEAM_LEAD: (Role.WORKER,),
+    Role.MANAGER: (Role.WORKER, Role.TEAM_LEAD, Role.MANAGER),
+    Role.CONSULTANT: (Role.WORKER, Role.TEAM_LEAD, Role.MANAGER),
+    Role.ADMIN: (Role.WORKER, Role.TEAM_LEAD, Role.MANAGER, Role.CONSULTANT, Role.ADMIN),
+}
+
+# Roles that belong to one team; the others span the enterprise.
+TEAM_ROLES = frozenset({Role.WORKER, Role.TEAM_LEAD})
+
+# Roles that see every team of their enterprise rather than only their own.
+ENTERPRISE_WIDE_ROLES = frozenset({Role.MANAGER, Role.CONSULTANT, Role.ADMIN})
+
+
+def can(membership: Membership, capability: Capability) -> bool:
+    return capability in ROLE_CAPABILITIES[membership.role]
+
+
+def memberships_with(
+    memberships: Iterable[Membership], capability: Capability
+) -> list[Membership]:
+    return [m for m in memberships if can(m, capability)]
+
+
+def membership_in(memberships: Iterable[Membership], enterprise_id: int) -> Membership | None:
+    return next((m for m in memberships if m.enterprise_id == enterprise_id), None)
+
+
+def may_invite(membership: Membership, role: Role, team_id: int | None) -> bool:
+    """May this member create an invite for `role` into `team_id` of their enterprise?
+    The caller has already checked that the team belongs to the membership's enterprise."""
+    if role not in INVITABLE_ROLES[membership.role]:
+        return False
+    if (role in TEAM_ROLES) != (team_id is not None):
+        return False
+    if membership.role == Role.TEAM_LEAD:
+        return team_id is not None and team_id == membership.team_id
+    return True
+
+
+def may_see_team(membership: Membership, team_id: int) -> bool:
+    return membership.role in ENTERPRISE_WIDE_ROLES or membership.team_id == team_id

@@ -1,0 +1,241 @@
+"""The database schema as SQLAlchemy 2 typed models.
+
+Every time is stored in UTC and read back timezone-aware (see `UTCDateTime`), on SQLite too.
+Changes to this file need an Alembic migration: `scorebot db revision -m "..."`.
+"""
+
+from __future__ import annotations
+
+import enum
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    DateTime,
+    Enum,
+    ForeignKey,
+    Integer,
+    MetaData,
+    String,
+    TypeDecorator,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+# Stable constraint names, so migrations can alter them on every backend.
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """A timezone-aware datetime stored as UTC. SQLite keeps no zone, so it is put back on read."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetimes are not stored; pass a timezone-aware time")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+
+
+def _utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+class Role(enum.StrEnum):
+    """What a member is in an enterprise. Order matters: later roles outrank earlier ones."""
+
+    WORKER = "worker"
+    TEAM_LEAD = "team_lead"
+    MANAGER = "manager"
+    CONSULTANT = "consultant"
+    ADMIN = "admin"
+
+
+def _enum(cls: type[enum.Enum], name: str) -> Enum:
+    # Stored as plain strings (no native PostgreSQL enum), so adding a value needs no DDL.
+    return Enum(
+        cls,
+        name=name,
+        native_enum=False,
+        length=20,
+        values_callable=lambda members: [m.value for m in members],
+        validate_strings=True,
+    )
+
+
+class Enterprise(Base):
+    __tablename__ = "enterprises"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(120), unique=True)
+    sector: Mapped[str] = mapped_column(String(80), default="")
+    country: Mapped[str] = mapped_column(String(2))  # ISO 3166-1 alpha-2
+    timezone: Mapped[str] = mapped_column(String(64))  # IANA, e.g. "Asia/Ho_Chi_Minh"
+    default_locale: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=_utcnow)
+
+    teams: Mapped[list[Team]] = relationship(back_populates="enterprise", order_by="Team.id")
+
+
+class Team(Base):
+    """An Enterprise Improvement Team (EIT) of managers and workers."""
+
+    __tablename__ = "teams"
+    __table_args__ = (UniqueConstraint("enterprise_id", "name"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    enterprise_id: Mapped[int] = mapped_column(
+        ForeignKey("enterprises.id", ondelete="CASCADE"), index=True
+    )
+    name: Mapped[str] = mapped_column(String(120))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=_utcnow)
+
+    enterprise: Mapped[Enterprise] = relationship(back_populates="teams")
+
+
+class Person(Base):
+    """Someone who has started the bot in a private chat."""
+
+    __tablename__ = "people"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    telegram_id: Mapped[int] = mapped_column(BigInteger, unique=True)
+    display_name: Mapped[str] = mapped_column(String(200), default="")
+    # The language the person chose with /language; None means "follow Telegram's".
+    locale: Mapped[str | None] = mapped_column(String(16), default=None)
+    # The last language_code Telegram reported, kept so messages sent on a schedule,
+    # with no update at hand, still go out in the person's language.
+    telegram_language: Mapped[str | None] = mapped_column(String(35), default=None)
+    blocked_bot: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=_utcnow)
+
+    memberships: Mapped[list[Membership]] = relationship(
+        back_populates="person", order_by="Membership.id"
+    )
+
+
+class Membership(Base):
+    """A person's role in one enterprise (and, for team roles, one team)."""
+
+    __tablename__ = "memberships"
+    __table_args__ = (UniqueConstraint("person_id", "enterprise_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"), index=True)
+    enterprise_id: Mapped[int] = mapped_column(
+        ForeignKey("enterprises.id", ondelete="CASCADE"), index=True
+    )
+    team_id: Mapped[int | None] = mapped_column(
+        ForeignKey("teams.id", ondelete="SET NULL"), index=True, default=None
+    )
+    role: Mapped[Role] = mapped_column(_enum(Role, "role"))
+    joined_at: Mapped[datetime] = mapped_column(UTCDateTime, default=_utcnow)
+
+    person: Mapped[Person] = relationship(back_populates="memberships")
+    enterprise: Mapped[Enterprise] = relationship()
+    team: Mapped[Team | None] = relationship()
+
+
+class Invite(Base):
+    """A deep-link token that lets people join an enterprise (and team) with a given role."""
+
+    __tablename__ = "invites"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token: Mapped[str] = mapped_column(String(64), unique=True)
+    enterprise_id: Mapped[int] = mapped_column(
+        ForeignKey("enterprises.id", ondelete="CASCADE"), index=True
+    )
+    team_id: Mapped[int | None] = mapped_column(
+        ForeignKey("teams.id", ondelete="CASCADE"), default=None
+    )
+    role: Mapped[Role] = mapped_column(_enum(Role, "role"))
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    remaining_uses: Mapped[int] = mapped_column(Integer)
+    created_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("people.id", ondelete="SET NULL"), default=None
+    )
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=_utcnow)
+
+    enterprise: Mapped[Enterprise] = relationship()
+    team: Mapped[Team | None] = relationship()
+
+
+class GroupChat(Base):
+    """A Telegram group (usually a consultant's) that follows one or more enterprises."""
+
+    __tablename__ = "group_chats"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    telegram_chat_id: Mapped[int] = mapped_column(BigInteger, unique=True)
+    title: Mapped[str] = mapped_column(String(255), default="")
+    locale: Mapped[str | None] = mapped_column(String(16), default=None)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=_utcnow)
+
+    links: Mapped[list[GroupChatLink]] = relationship(
+        back_populates="group_chat", cascade="all, delete-orphan"
+    )
+
+
+class GroupChatLink(Base):
+    __tablename__ = "group_chat_links"
+    __table_args__ = (UniqueConstraint("group_chat_id", "enterprise_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    group_chat_id: Mapped[int] = mapped_column(
+        ForeignKey("group_chats.id", ondelete="CASCADE"), index=True
+    )
+    enterprise_id: Mapped[int] = mapped_column(
+        ForeignKey("enterprises.id", ondelete="CASCADE"), index=True
+    )
+    linked_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("people.id", ondelete="SET NULL"), default=None
+    )
+    linked_at: Mapped[datetime] = mapped_column(UTCDateTime, default=_utcnow)
+
+    group_chat: Mapped[GroupChat] = relationship(back_populates="links")
+    enterprise: Mapped[Enterprise] = relationship()
+
+
+class AuditEvent(Base):
+    """Who changed what, and when. `actor_id` is None for the command line and the scheduler;
+    `actor_label` then says which."""
+
+    __tablename__ = "audit_log"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=_utcnow, index=True)
+    actor_id: Mapped[int | None] = mapped_column(
+        ForeignKey("people.id", ondelete="SET NULL"), default=None
+    )
+    actor_label: Mapped[str] = mapped_column(String(40), default="")
+    enterprise_id: Mapped[int | None] = mapped_column(
+        ForeignKey("enterprises.id", ondelete="SET NULL"), index=True, default=None
+    )
+    action: Mapped[str] = mapped_column(String(60))
+    subject: Mapped[str] = mapped_column(String(60), default="")
+    subject_id: Mapped[int | None] = mapped_column(BigInteger, default=None)
+    details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
