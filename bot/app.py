@@ -3,6 +3,7 @@ them by long polling or behind a webhook."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from dataclasses import dataclass
 
@@ -146,9 +147,11 @@ def build_webhook_app(app: Application, bot: Bot) -> web.Application:
     app.dispatcher.startup.register(_on_startup)
     app.dispatcher.startup.register(register_webhook)
     web_app = web.Application(client_max_size=1024 * 1024)
-    SimpleRequestHandler(dispatcher=app.dispatcher, bot=bot, secret_token=secret).register(
-        web_app, path=settings.webhook_path
-    )
+    # Answer Telegram only once the update is handled and committed: if the process dies
+    # half-way, Telegram delivers the update again instead of it being lost.
+    SimpleRequestHandler(
+        dispatcher=app.dispatcher, bot=bot, secret_token=secret, handle_in_background=False
+    ).register(web_app, path=settings.webhook_path)
     setup_application(web_app, app.dispatcher, bot=bot)
     return web_app
 
@@ -162,8 +165,6 @@ async def run_webhook(app: Application, bot: Bot) -> None:
     log.info("webhook server listening on %s:%s%s", app.settings.webhook_host,
              app.settings.webhook_port, app.settings.webhook_path)
     try:
-        import asyncio
-
         await asyncio.Event().wait()
     finally:
         await runner.cleanup()

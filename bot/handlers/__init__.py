@@ -9,13 +9,7 @@ from bot.handlers import errors, fallback, groups, help, invites, language, onbo
 
 
 def feature_routers() -> list[Router]:
-    return [
-        errors.router,
-        onboarding.router,
-        help.router,
-        language.router,
-        team.router,
-        invites.router,
-        groups.router,
-        fallback.router,  # last: answers whatever nothing else did
-    ]
+    """Fresh routers (a router belongs to one dispatcher; tests and benchmarks build many)."""
+    modules = [errors, onboarding, help, language, team, invites, groups]
+    # The catch-all comes last: it answers whatever nothing else did.
+    return [module.build_router() for module in [*modules, fallback]]

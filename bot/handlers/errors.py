@@ -13,10 +13,8 @@ from bot.i18n import CatalogI18n, _
 from bot.languages import match_locale
 
 log = logging.getLogger(__name__)
-router = Router(name="errors")
 
 
-@router.errors()
 async def on_error(event: ErrorEvent, bot: Bot, i18n: CatalogI18n) -> None:
     update = event.update
     user = None
@@ -46,3 +44,9 @@ async def on_error(event: ErrorEvent, bot: Bot, i18n: CatalogI18n) -> None:
             await bot.send_message(chat_id, text)
     except TelegramAPIError:
         log.warning("could not tell user about the failure of update %s", update.update_id)
+
+
+def build_router() -> Router:
+    router = Router(name="errors")
+    router.errors.register(on_error)
+    return router

@@ -11,15 +11,11 @@ from bot.handlers.onboarding import how_to_join_text
 from bot.i18n import _
 from storage.models import Person
 
-router = Router(name="fallback")
 
-
-@router.message(F.chat.type == "private", F.text.startswith("/"))
 async def unknown_command(message: Message) -> None:
     await message.answer(_("I do not know that command. Send /help to see what you can do."))
 
 
-@router.message(F.chat.type == "private")
 async def anything_else(message: Message, person: Person | None) -> None:
     if person is None or not person.memberships:
         await message.answer(how_to_join_text())
@@ -29,6 +25,13 @@ async def anything_else(message: Message, person: Person | None) -> None:
     )
 
 
-@router.callback_query()
 async def unknown_button(query: CallbackQuery) -> None:
     await refuse_button(query, "no handler for this button")
+
+
+def build_router() -> Router:
+    router = Router(name="fallback")
+    router.message.register(unknown_command, F.chat.type == "private", F.text.startswith("/"))
+    router.message.register(anything_else, F.chat.type == "private")
+    router.callback_query.register(unknown_button)
+    return router

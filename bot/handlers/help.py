@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from aiogram import html
+from aiogram import Router, html
 from aiogram.filters import Command
 from aiogram.types import Message
 
@@ -12,8 +12,6 @@ from bot.handlers.onboarding import how_to_join_text
 from bot.i18n import _
 from bot.texts import role_name
 from storage.models import Membership
-
-router = private_router("help")
 
 
 def help_text(memberships: list[Membership]) -> str:
@@ -31,9 +29,14 @@ def help_text(memberships: list[Membership]) -> str:
     return "\n".join(lines)
 
 
-@router.message(Command("help"))
 async def show_help(message: Message, memberships: list[Membership]) -> None:
     text = help_text(memberships)
     if not memberships:
         text = how_to_join_text() + "\n\n" + text
     await message.answer(text)
+
+
+def build_router() -> Router:
+    router = private_router("help")
+    router.message.register(show_help, Command("help"))
+    return router

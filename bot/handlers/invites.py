@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 
-from aiogram import Bot, html
+from aiogram import Bot, Router, html
 from aiogram.filters import Command
 from aiogram.types import BufferedInputFile, CallbackQuery, Message
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -31,7 +31,6 @@ from bot.texts import role_name
 from storage.models import Membership, Person, Role, Team
 
 log = logging.getLogger(__name__)
-router = private_router("invites")
 
 # A worker invite usually goes on a poster for the whole team; other roles are personal.
 USES_BY_ROLE = {Role.WORKER: 50}
@@ -46,7 +45,6 @@ def _roles_step(membership: Membership) -> tuple[str, object]:
     return text, role_keyboard(membership.enterprise_id, roles)
 
 
-@router.message(Command("invite"), flags={"capability": Capability.INVITE})
 async def start_invite(message: Message, allowed_memberships: list[Membership]) -> None:
     if len(allowed_memberships) > 1:
         await message.answer(
@@ -57,7 +55,6 @@ async def start_invite(message: Message, allowed_memberships: list[Membership]) 
     await message.answer(text, reply_markup=markup)
 
 
-@router.callback_query(InviteCallback.filter(), flags={"capability": Capability.INVITE})
 async def invite_step(
     query: CallbackQuery,
     callback_data: InviteCallback,
@@ -122,18 +119,20 @@ async def invite_step(
     )
     me = await bot.me()
     link = deep_link(me.username or "", invite.token)
-    where = (
-        _("{role} in the team “{team}”").format(role=role_name(role), team=html.quote(team.name))
-        if team
-        else role_name(role)
-    )
+    enterprise_name = html.quote(membership.enterprise.name)
+    if team is not None:
+        heading = _("Invite for a new {role} in the team “{team}” at {enterprise}:").format(
+            role=role_name(role), team=html.quote(team.name), enterprise=enterprise_name
+        )
+    else:
+        heading = _("Invite for a new {role} at {enterprise}:").format(
+            role=role_name(role), enterprise=enterprise_name
+        )
     uses = _("It can be used once.", "It can be used {count} times.",
              invite.remaining_uses).format(count=invite.remaining_uses)
     text = "\n\n".join(
         [
-            _("Invite for a new {who} at {enterprise}:").format(
-                who=where, enterprise=html.quote(membership.enterprise.name)
-            ),
+            heading,
             link,
             _("It works until {date}.").format(
                 date=format_date(invite.expires_at, locale, membership.enterprise.timezone)
@@ -148,8 +147,14 @@ async def invite_step(
     await bot.send_photo(
         query.from_user.id,
         BufferedInputFile(qr_png(link), filename="invite.png"),
-        caption=_("Scan to join {enterprise}").format(
-            enterprise=html.quote(membership.enterprise.name)
-        ),
+        caption=_("Scan to join {enterprise}").format(enterprise=enterprise_name),
     )
     log.info("person %s created invite %s (%s)", person.id, invite.id, role)
+
+
+def build_router() -> Router:
+    router = private_router("invites")
+    needs_invite = {"capability": Capability.INVITE}
+    router.message.register(start_invite, Command("invite"), flags=needs_invite)
+    router.callback_query.register(invite_step, InviteCallback.filter(), flags=needs_invite)
+    return router

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from aiogram import Bot, F
+from aiogram import Bot, F, Router
 from aiogram.filters import Command
 from aiogram.types import CallbackQuery, Message
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -18,15 +18,12 @@ from bot.languages import LANGUAGES
 from bot.services.people import Identity, choose_locale, ensure_person
 
 log = logging.getLogger(__name__)
-router = private_router("language")
 
 
-@router.message(Command("language"))
 async def ask_language(message: Message, locale: str) -> None:
     await message.answer(_("Choose your language:"), reply_markup=language_keyboard(locale))
 
 
-@router.callback_query(LanguageCallback.filter(F.code.in_(LANGUAGES)))
 async def set_language(
     query: CallbackQuery,
     callback_data: LanguageCallback,
@@ -46,3 +43,10 @@ async def set_language(
     if person.memberships:
         await set_member_menu(bot, i18n, identity.telegram_id, person.memberships,
                               callback_data.code)
+
+
+def build_router() -> Router:
+    router = private_router("language")
+    router.message.register(ask_language, Command("language"))
+    router.callback_query.register(set_language, LanguageCallback.filter(F.code.in_(LANGUAGES)))
+    return router

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from aiogram import Bot, html
+from aiogram import Bot, Router, html
 from aiogram.filters import CommandObject, CommandStart
 from aiogram.types import Message
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -19,7 +19,6 @@ from bot.texts import role_name
 from storage.models import Membership, Person
 
 log = logging.getLogger(__name__)
-router = private_router("onboarding")
 
 
 def joined_text(membership: Membership, name: str) -> str:
@@ -51,7 +50,6 @@ def how_to_join_text() -> str:
     )
 
 
-@router.message(CommandStart(deep_link=True))
 async def start_with_token(
     message: Message,
     command: CommandObject,
@@ -96,7 +94,6 @@ async def start_with_token(
     )
 
 
-@router.message(CommandStart())
 async def start_plain(message: Message, person: Person | None) -> None:
     if person is not None and person.memberships:
         await message.answer(
@@ -106,3 +103,10 @@ async def start_plain(message: Message, person: Person | None) -> None:
         )
         return
     await message.answer(how_to_join_text())
+
+
+def build_router() -> Router:
+    router = private_router("onboarding")
+    router.message.register(start_with_token, CommandStart(deep_link=True))
+    router.message.register(start_plain, CommandStart())
+    return router

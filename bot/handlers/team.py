@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from aiogram import html
+from aiogram import Router, html
 from aiogram.filters import Command
 from aiogram.types import Message
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -14,8 +14,6 @@ from bot.services.people import member_counts, team_members
 from bot.services.permissions import ENTERPRISE_WIDE_ROLES, Capability
 from bot.texts import role_name
 from storage.models import Membership, Role
-
-router = private_router("team")
 
 # Long teams are cut short so one message stays readable on a small screen.
 MEMBERS_SHOWN = 40
@@ -58,7 +56,6 @@ async def _team_block(session: AsyncSession, membership: Membership) -> list[str
     return lines
 
 
-@router.message(Command("team"), flags={"capability": Capability.SEE_TEAM})
 async def show_team(
     message: Message, session: AsyncSession, allowed_memberships: list[Membership]
 ) -> None:
@@ -69,3 +66,9 @@ async def show_team(
         lines += await _team_block(session, membership)
     for text in pack_messages(lines):
         await message.answer(text)
+
+
+def build_router() -> Router:
+    router = private_router("team")
+    router.message.register(show_team, Command("team"), flags={"capability": Capability.SEE_TEAM})
+    return router

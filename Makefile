@@ -1,0 +1,32 @@
+# Two commands for a fresh machine (see README):
+#   make start   install, then serve Telegram (BOT_TOKEN set) or open the offline demo
+#   make test    install, then run the whole test suite and the linter
+VENV ?= .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+
+.PHONY: start test lint i18n clean
+
+$(STAMP): pyproject.toml
+	python3 -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e ".[test]"
+	touch $(STAMP)
+
+start: $(STAMP)
+	$(VENV)/bin/scorebot start
+
+test: $(STAMP)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/pytest
+
+# Developers: after changing user-facing text, refresh the template and every catalog,
+# then translate the new entries (tests fail while any is missing).
+i18n: $(STAMP)
+	$(VENV)/bin/pybabel extract --no-location --sort-output --project=scorebot \
+		-k _:1,1t -k _:1,2 -k __ -o bot/locales/messages.pot bot/
+	$(VENV)/bin/pybabel update --no-fuzzy-matching --ignore-obsolete -i bot/locales/messages.pot \
+		-d bot/locales -D messages
+
+clean:
+	rm -rf $(VENV) *.egg-info

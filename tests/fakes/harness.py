@@ -1,0 +1,121 @@
+"""Conversations with the real bot over real HTTP, for end-to-end tests.
+
+    async with BotUnderTest(database_url) as tg:
+        ama = tg.person("Ama", "en")
+        replies = await tg.send(ama, "/start TOKEN")
+        await tg.press(ama, replies[-1], "Español")
+
+The bot polls the fake Bot API with handle_as_tasks=False, so when it asks for updates past
+one, it has finished handling it: `send` and `press` return the replies that update caused.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from aiogram import Bot
+
+from bot.app import Application, build_application, build_bot
+from bot.clock import FakeClock
+from bot.config import Settings
+from bot.offline.telegram import FakeTelegram, SentMessage
+from tests.fakes.bot_api_server import FakeBotApiServer
+
+TOKEN = "123456:TEST-token"
+
+
+@dataclass(frozen=True)
+class TgUser:
+    id: int
+    name: str
+    language_code: str | None
+
+
+class BotUnderTest:
+    def __init__(
+        self,
+        database_url: str,
+        *,
+        redis_url: str | None = None,
+        clock: FakeClock | None = None,
+        **settings: Any,
+    ) -> None:
+        self.telegram = FakeTelegram(token=TOKEN, username="scorebot_test_bot")
+        self.server = FakeBotApiServer(self.telegram)
+        self.clock = clock or FakeClock(datetime(2026, 3, 2, 8, 0, tzinfo=UTC))
+        self._database_url = database_url
+        self._redis_url = redis_url
+        self._settings = settings
+        self._ids = itertools.count(5001)
+        self.app: Application
+        self.bot: Bot
+        self._polling: asyncio.Task[None] | None = None
+
+    async def __aenter__(self) -> BotUnderTest:
+        base_url = await self.server.start()
+        self.settings = Settings(
+            bot_token=TOKEN,
+            database_url=self._database_url,
+            redis_url=self._redis_url,
+            telegram_api_base=base_url,
+            **self._settings,
+        )
+        self.app = await build_application(self.settings, clock=self.clock)
+        self.bot = build_bot(self.settings)
+        return self
+
+    def start_polling(self) -> None:
+        self._polling = asyncio.create_task(
+            self.app.dispatcher.start_polling(
+                self.bot, handle_as_tasks=False, handle_signals=False, polling_timeout=5
+            )
+        )
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        if self._polling is not None:
+            await self.app.dispatcher.stop_polling()
+            await asyncio.wait_for(self._polling, 10)
+        await self.bot.session.close()
+        await self.app.close()
+        await self.server.stop()
+
+    # People and conversations --------------------------------------------------------------
+
+    def person(self, name: str, language_code: str | None = "en") -> TgUser:
+        user = TgUser(next(self._ids), name, language_code)
+        self.telegram.add_user(user.id, name, language_code)
+        return user
+
+    async def deliver(self, update: dict[str, Any], chat_id: int) -> list[SentMessage]:
+        """Hand one update to the bot and return what it sent to `chat_id` meanwhile."""
+        if self._polling is None:
+            self.start_polling()
+        before = len(self.telegram.sent)
+        await self.telegram.enqueue(update)
+        await self.telegram.wait_confirmed(update["update_id"])
+        return [m for m in self.telegram.sent[before:] if m.chat_id == chat_id]
+
+    async def send(self, user: TgUser, text: str | None = None, **content: Any) -> list[
+        SentMessage
+    ]:
+        return await self.deliver(self.telegram.message_update(user.id, text, **content),
+                                  user.id)
+
+    async def press(
+        self, user: TgUser, message: SentMessage, button: str | int
+    ) -> list[SentMessage]:
+        data = message.button(button)["callback_data"]
+        return await self.press_data(user, message, data)
+
+    async def press_data(self, user: TgUser, message: SentMessage, data: str) -> list[
+        SentMessage
+    ]:
+        """Press a button with any data at all: this is how a forged button is sent."""
+        return await self.deliver(self.telegram.callback_update(user.id, message, data), user.id)
+
+    def callback_answers(self) -> list[dict[str, Any]]:
+        return [c.params for c in self.telegram.calls_of("answerCallbackQuery")]
