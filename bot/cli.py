@@ -68,9 +68,10 @@ def _setup_logging(level: str) -> None:
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
         stream=sys.stderr,
     )
-    # aiogram logs every handled update at INFO; keep that for DEBUG runs.
+    # aiogram logs every handled update, and Alembic its plugins, at INFO: keep that for DEBUG.
     if level != "DEBUG":
         logging.getLogger("aiogram.event").setLevel(logging.WARNING)
+        logging.getLogger("alembic").setLevel(logging.WARNING)
 
 
 async def _open_application(settings: Settings, *, migrate: bool = True):  # type: ignore[no-untyped-def]

@@ -106,7 +106,7 @@ async def test_language_follows_telegram_then_the_persons_choice(database_url):
 
         lan = tg.person("Lan", "vi")
         replies = await tg.send(lan, f"/start {token}")
-        assert "Chào mừng" in replies[0].text or "Xin chào" in replies[0].text
+        assert replies[0].text.startswith("Chào mừng Lan!")
 
         replies = await tg.send(lan, "/language")
         assert "✓ Tiếng Việt" in replies[0].button_texts()
@@ -114,8 +114,7 @@ async def test_language_follows_telegram_then_the_persons_choice(database_url):
         assert replies[0].edited
         assert "español" in replies[0].text.lower()
         replies = await tg.send(lan, "/help")
-        assert "Esto es lo que puedo hacer por ti" in replies[0].text or "/help" in replies[0].text
-        assert replies[0].text != (await tg.send(tg.person("Ann", "en"), "/help"))[0].text
+        assert replies[0].text.startswith("Esto es lo que puedo hacer por ti:")
 
         # A forged language code is refused and nothing changes.
         await tg.press_data(lan, replies[0], LanguageCallback(code="xx").pack())

@@ -214,6 +214,7 @@ class FakeTelegram:
         self._callback_ids = itertools.count(1)
         self._messages: dict[tuple[int, int], SentMessage] = {}
         self.confirmed_offset = 0
+        self.closing = False  # set when shutting down: long polls return at once
         self._changed = asyncio.Condition()
 
     # People, chats and updates -----------------------------------------------------------
@@ -287,12 +288,19 @@ class FakeTelegram:
                 self.confirmed_offset = max(self.confirmed_offset, offset)
                 self._pending = [u for u in self._pending if u["update_id"] >= offset]
             self._changed.notify_all()
-            if not self._pending and timeout > 0:
+            if not self._pending and timeout > 0 and not self.closing:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(
-                        self._changed.wait_for(lambda: bool(self._pending)), timeout
+                        self._changed.wait_for(lambda: bool(self._pending) or self.closing),
+                        timeout,
                     )
             return self._pending[:limit]
+
+    async def release_pollers(self) -> None:
+        """End every waiting long poll now, so a bot stopping does not wait for its timeout."""
+        async with self._changed:
+            self.closing = True
+            self._changed.notify_all()
 
     async def wait_confirmed(self, update_id: int, timeout: float = 10.0) -> None:
         """Wait until the bot asked for updates past `update_id`: with updates handled one at

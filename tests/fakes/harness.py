@@ -77,7 +77,9 @@ class BotUnderTest:
 
     async def __aexit__(self, *exc_info: object) -> None:
         if self._polling is not None:
-            await self.app.dispatcher.stop_polling()
+            stopping = asyncio.create_task(self.app.dispatcher.stop_polling())
+            await self.telegram.release_pollers()
+            await stopping
             await asyncio.wait_for(self._polling, 10)
         await self.bot.session.close()
         await self.app.close()

@@ -1,0 +1,144 @@
+"""The `scorebot` command: clear one-line failures with exit status 2, and the admin flow."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from bot.cli import main
+from tests.conftest import POSTGRES_URL
+
+
+def scorebot(*args: str, cwd: Path, **env: str) -> subprocess.CompletedProcess[str]:
+    clean = {k: v for k, v in os.environ.items()
+             if k not in {"BOT_TOKEN", "DATABASE_URL", "REDIS_URL", "BOT_USERNAME"}}
+    return subprocess.run(
+        [sys.executable, "-m", "bot", *args],
+        cwd=cwd, env={**clean, **env}, capture_output=True, text=True, timeout=60,
+        stdin=subprocess.DEVNULL,
+    )
+
+
+def assert_one_line_failure(result: subprocess.CompletedProcess[str], *words: str) -> None:
+    assert result.returncode == 2, result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert "Traceback" not in result.stderr
+    for word in words:
+        assert word in lines[0]
+
+
+def test_run_without_token_ends_with_one_clear_line(tmp_path):
+    result = scorebot("run", cwd=tmp_path)
+    assert_one_line_failure(result, "BOT_TOKEN is not set")
+
+
+@pytest.mark.parametrize(
+    ("url", "words"),
+    [
+        ("not a url", ("DATABASE_URL", "not a database URL")),
+        ("mysql://root@localhost/x", ("DATABASE_URL", "unsupported database")),
+        ("postgresql+asyncpg://nobody:secret@127.0.0.1:1/none", ("cannot open the database",)),
+    ],
+)
+def test_bad_database_url_ends_with_one_clear_line(tmp_path, url, words):
+    result = scorebot("run", cwd=tmp_path, BOT_TOKEN="1:x", DATABASE_URL=url)
+    assert_one_line_failure(result, *words)
+    assert "secret" not in result.stderr  # passwords are masked
+
+
+class InProcess:
+    """Runs `scorebot` in this process (starting Python and aiogram costs seconds a run)."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+                 cwd: Path, **env: str) -> None:
+        self.capsys = capsys
+        monkeypatch.chdir(cwd)
+        for name, value in env.items():
+            monkeypatch.setenv(name, value)
+
+    def __call__(self, *args: str) -> subprocess.CompletedProcess[str]:
+        self.capsys.readouterr()
+        code = main(list(args))
+        out, err = self.capsys.readouterr()
+        return subprocess.CompletedProcess(list(args), code, out, err)
+
+
+@pytest.mark.parametrize(
+    ("env", "args", "word"),
+    [
+        ({"ADMIN_IDS": "12,abc"}, ("run",), "ADMIN_IDS"),
+        ({"DEFAULT_LOCALE": "xx"}, ("run",), "DEFAULT_LOCALE"),
+        ({"WEBHOOK_PORT": "99999"}, ("run",), "WEBHOOK_PORT"),
+        ({"REDIS_URL": "localhost:6379"}, ("run",), "REDIS_URL"),
+        ({}, ("run", "--webhook"), "WEBHOOK_BASE_URL"),
+        ({"WEBHOOK_BASE_URL": "https://bot.example.org"}, ("run", "--webhook"),
+         "WEBHOOK_SECRET"),
+    ],
+)
+def test_other_bad_settings_name_the_variable(tmp_path, monkeypatch, capsys, env, args, word):
+    run = InProcess(monkeypatch, capsys, tmp_path, BOT_TOKEN="1:x", **env)
+    assert_one_line_failure(run(*args), word)
+
+
+def test_admin_sets_up_an_enterprise_and_prints_an_invite_with_a_qr_code(
+    tmp_path, monkeypatch, capsys
+):
+    db = f"sqlite+aiosqlite:///{tmp_path / 'admin.db'}"
+    run = InProcess(monkeypatch, capsys, tmp_path, DATABASE_URL=db,
+                    BOT_USERNAME="score_coach_bot")
+    result = run("admin", "enterprise", "create", "--name", "Tema Plastics", "--country", "gh",
+                 "--timezone", "Africa/Accra", "--sector", "Plastics")
+    assert result.returncode == 0, result.stderr
+    assert "created enterprise 1: Tema Plastics" in result.stdout
+    assert run("admin", "team", "create", "--enterprise", "tema plastics",
+               "--name", "Moulding").returncode == 0
+
+    result = run("admin", "invite", "--enterprise", "1", "--team", "Moulding", "--role",
+                 "worker", "--uses", "30", "--qr", "poster.png")
+    assert result.returncode == 0, result.stderr
+    assert "link: https://t.me/score_coach_bot?start=" in result.stdout
+    assert (tmp_path / "poster.png").read_bytes().startswith(b"\x89PNG")
+
+    listing = run("admin", "enterprise", "list").stdout
+    assert "Tema Plastics" in listing and "Moulding" in listing
+
+    # Mistakes get one clear line each.
+    assert_one_line_failure(run("admin", "invite", "--enterprise", "1", "--role", "worker"),
+                            "needs a team")
+    assert_one_line_failure(run("admin", "team", "create", "--enterprise", "Nowhere",
+                                "--name", "X"), "no enterprise")
+    assert_one_line_failure(run("admin", "enterprise", "create", "--name", "B", "--country",
+                                "GH", "--timezone", "Mars/Olympus"), "unknown timezone")
+    assert_one_line_failure(run("admin", "invite", "--enterprise", "1", "--team", "Moulding",
+                                "--role", "worker", "--uses", "0"), "uses must be")
+
+
+def test_db_upgrade_reports_the_revision(tmp_path, monkeypatch, capsys):
+    db = f"sqlite+aiosqlite:///{tmp_path / 'fresh.db'}"
+    result = InProcess(monkeypatch, capsys, tmp_path, DATABASE_URL=db)("db", "upgrade")
+    assert result.returncode == 0, result.stderr
+    assert "database at revision 0001" in result.stdout
+
+
+@pytest.mark.skipif(not POSTGRES_URL, reason="TEST_DATABASE_URL is not set")
+def test_plain_postgresql_urls_are_upgraded_to_the_async_driver(tmp_path, monkeypatch, capsys):
+    url = (POSTGRES_URL or "").replace("+asyncpg", "")
+    result = InProcess(monkeypatch, capsys, tmp_path, DATABASE_URL=url)("db", "current")
+    assert result.returncode == 0, result.stderr
+
+
+def test_demo_console_runs_from_piped_input(tmp_path):
+    script = "\n".join([":new vi", "/start demo-join-cutting", "/help", ":quit"]) + "\n"
+    result = subprocess.run(
+        [sys.executable, "-m", "bot", "demo"], cwd=tmp_path, input=script, text=True,
+        capture_output=True, timeout=60,
+        env={k: v for k, v in os.environ.items() if k != "BOT_TOKEN"},
+    )
+    assert result.returncode == 0, result.stderr
+    assert "Cutting room" in result.stdout
+    assert "/team" in result.stdout

@@ -1,0 +1,64 @@
+"""The offline console drives the real dispatcher and handlers with no token and no network."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.app import build_application
+from bot.config import Settings
+from bot.offline.console import Console
+from bot.offline.demo import DEMO_INVITE_TOKEN, seed_demo
+
+
+@pytest.fixture
+async def console(database_url):
+    app = await build_application(Settings(database_url=database_url))
+    async with app.session_factory() as session, session.begin():
+        assert await seed_demo(session, app.clock)
+    async with app.session_factory() as session, session.begin():
+        assert not await seed_demo(session, app.clock)  # idempotent
+    output: list[str] = []
+    console = await Console.open(app, write=output.append)
+    console.output = output  # type: ignore[attr-defined]
+    yield console
+    await console.close()
+    await app.close()
+
+
+async def type_lines(console: Console, *lines: str) -> str:
+    console.output.clear()  # type: ignore[attr-defined]
+    for line in lines:
+        assert await console.handle_line(line)
+    return "\n".join(console.output)  # type: ignore[attr-defined]
+
+
+async def test_newcomer_joins_reads_help_and_switches_language(console):
+    assert "Ama Mensah" in console.banner()
+    shown = await type_lines(console, ":new vi", f"/start {DEMO_INVITE_TOKEN}")
+    assert "Accra Garments Ltd" in shown
+    assert "Chào mừng Newcomer" in shown
+
+    shown = await type_lines(console, "/help")
+    assert "/team" in shown and "/language" in shown
+
+    shown = await type_lines(console, "/language")
+    assert "[:1] English" in shown
+    shown = await type_lines(console, ":3")  # Français
+    assert "bot (edited)>" in shown
+    shown = await type_lines(console, "/help")
+    assert "Voici ce que je peux faire pour vous" in shown
+    assert shown != await type_lines(console, ":as 1", "/help")
+
+
+async def test_manager_creates_an_invite_by_pressing_numbers(console):
+    shown = await type_lines(console, ":as 3", "/invite", ":1", ":1")
+    assert "https://t.me/scorebot_demo_bot?start=" in shown
+    assert "[photo" in shown
+
+
+async def test_console_mistakes_are_explained(console):
+    assert "Pick who you are first" in await type_lines(console, "hello")
+    assert "Choose a number" in await type_lines(console, ":as 99")
+    assert "no message with buttons" in await type_lines(console, ":as 1", ":4")
+    assert "Unknown console command" in await type_lines(console, ":fly")
+    assert not await console.handle_line(":quit")

@@ -1,0 +1,46 @@
+"""Webhook mode: the bot registers its webhook with a secret token, handles updates Telegram
+posts, and refuses requests without the right X-Telegram-Bot-Api-Secret-Token header."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from bot.app import build_webhook_app
+from storage.models import Role
+from tests.factories import enterprise_with_team, invite
+from tests.fakes.harness import BotUnderTest
+
+
+async def test_webhook_checks_the_secret_and_serves_updates(database_url, unused_tcp_port):
+    secret = "s3cret-Token_value"
+    async with BotUnderTest(
+        database_url,
+        webhook_base_url=f"http://127.0.0.1:{unused_tcp_port}",
+        webhook_secret=secret,
+        webhook_path="/tg/hook",
+    ) as tg:
+        enterprise, team = await enterprise_with_team(tg.app.session_factory)
+        token = (await invite(tg.app.session_factory, enterprise, team, Role.WORKER,
+                              tg.clock)).token
+        runner = web.AppRunner(build_webhook_app(tg.app, tg.bot))
+        await runner.setup()
+        site = web.TCPSite(runner, "127.0.0.1", unused_tcp_port)
+        await site.start()
+        try:
+            assert tg.telegram.webhook == {
+                "url": f"http://127.0.0.1:{unused_tcp_port}/tg/hook", "secret_token": secret,
+            }
+            assert tg.telegram.menu(language="es") == ["start", "help", "language"]
+            kojo = tg.person("Kojo", "en")
+
+            forged = tg.telegram.message_update(kojo.id, f"/start {token}")
+            assert await tg.server.post_to_webhook(forged, secret=None) == 401
+            assert await tg.server.post_to_webhook(forged, secret="wrong") == 401
+            assert tg.telegram.messages_to(kojo.id) == []
+
+            update = tg.telegram.message_update(kojo.id, f"/start {token}")
+            assert await tg.server.post_to_webhook(update) == 200
+            (reply,) = tg.telegram.messages_to(kojo.id)
+            assert "You have joined Kumasi Metal Works" in reply.text
+        finally:
+            await runner.cleanup()
