@@ -19,7 +19,7 @@ from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.clock import Clock, SystemClock
-from bot.commands import set_default_menus
+from bot.commands import set_default_menus, set_member_menu
 from bot.config import Settings
 from bot.handlers import feature_routers
 from bot.i18n import CatalogI18n, build_i18n
@@ -120,10 +120,14 @@ async def build_application(
     return Application(settings, engine, session_factory, i18n, dispatcher, clock)
 
 
-async def _on_startup(bot: Bot, i18n: CatalogI18n) -> None:
+async def _on_startup(bot: Bot, i18n: CatalogI18n, settings: Settings) -> None:
     me = await bot.me()
     log.info("serving as @%s (id %s)", me.username, me.id)
     await set_default_menus(bot, i18n)
+    for admin_id in settings.admin_ids:
+        await set_member_menu(
+            bot, i18n, admin_id, [], settings.default_locale, programme_admin=True
+        )
 
 
 async def run_polling(app: Application, bot: Bot) -> None:

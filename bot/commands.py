@@ -40,12 +40,16 @@ COMMANDS: tuple[CommandSpec, ...] = (
 )
 
 
-def commands_for(memberships: Iterable[Membership]) -> list[CommandSpec]:
+def commands_for(
+    memberships: Iterable[Membership], programme_admin: bool = False
+) -> list[CommandSpec]:
     memberships = list(memberships)
     return [
         spec
         for spec in COMMANDS
-        if spec.capability is None or any(can(m, spec.capability) for m in memberships)
+        if spec.capability is None
+        or programme_admin
+        or any(can(m, spec.capability) for m in memberships)
     ]
 
 
@@ -66,12 +70,17 @@ async def set_default_menus(bot: Bot, i18n: CatalogI18n) -> None:
 
 
 async def set_member_menu(
-    bot: Bot, i18n: CatalogI18n, chat_id: int, memberships: Iterable[Membership], locale: str
+    bot: Bot,
+    i18n: CatalogI18n,
+    chat_id: int,
+    memberships: Iterable[Membership],
+    locale: str,
+    programme_admin: bool = False,
 ) -> None:
     """The menu of one member in their private chat. A failure is logged, never fatal:
     the menu is a convenience and /help always works."""
     with i18n.speaking(locale):
-        commands = _bot_commands(commands_for(memberships))
+        commands = _bot_commands(commands_for(memberships, programme_admin))
     try:
         await bot.set_my_commands(commands, scope=BotCommandScopeChat(chat_id=chat_id))
     except TelegramAPIError:

@@ -168,3 +168,33 @@ async def test_strangers_are_told_how_to_join(database_url):
         async with tg.app.session_factory() as session:
             people = await session.scalar(select(func.count()).select_from(Person))
         assert people == 0
+
+
+async def test_a_programme_admin_invites_the_first_manager(database_url):
+    async with BotUnderTest(database_url, admin_ids=[4242]) as tg:
+        enterprise, _team = await enterprise_with_team(tg.app.session_factory)
+        await enterprise_with_team(tg.app.session_factory, "Second Ltd", "Dyeing")
+        admin = tg.person("Programme", "en", user_id=4242)
+
+        replies = await tg.send(admin, "/help")
+        assert "You are a programme administrator" in replies[0].text
+        assert "/invite" in replies[0].text
+        replies = await tg.send(admin, "/invite")
+        assert replies[0].button_texts() == ["Kumasi Metal Works", "Second Ltd"]
+        replies = await tg.press(admin, replies[0], "Kumasi Metal Works")
+        assert "consultant" in " ".join(replies[0].button_texts()).lower()
+        replies = await tg.press(admin, replies[0], "manager")
+        token = replies[0].text.split("?start=")[1].split()[0]
+
+        replies = await tg.send(tg.person("Adjoa", "en"), f"/start {token}")
+        assert "You have joined Kumasi Metal Works as manager" in replies[0].text
+
+        # Someone else is not a programme admin just for asking.
+        stranger = tg.person("Curious", "en")
+        replies = await tg.send(stranger, "/invite")
+        assert "not part of an improvement team" in replies[0].text
+        forged = InviteCallback(enterprise_id=enterprise.id, role="admin").pack()
+        await tg.press_data(stranger, replies[0], forged)
+        assert tg.callback_answers()[-1]["show_alert"] == "true"
+        async with tg.app.session_factory() as session:
+            assert await session.scalar(select(func.count()).select_from(Invite)) == 1

@@ -14,11 +14,17 @@ from bot.texts import role_name
 from storage.models import Membership
 
 
-def help_text(memberships: list[Membership]) -> str:
+def help_text(memberships: list[Membership], programme_admin: bool = False) -> str:
     lines = [_("Here is what I can do for you:"), ""]
-    lines += [f"/{spec.name} — {spec.description}" for spec in commands_for(memberships)]
-    if memberships:
+    lines += [
+        f"/{spec.name} — {spec.description}"
+        for spec in commands_for(memberships, programme_admin)
+    ]
+    if memberships or programme_admin:
         lines.append("")
+    if programme_admin:
+        lines.append(_("You are a programme administrator: you can act in every enterprise."))
+    if memberships:
         for membership in memberships:
             lines.append(
                 _("Your role at {enterprise}: {role}.").format(
@@ -29,9 +35,11 @@ def help_text(memberships: list[Membership]) -> str:
     return "\n".join(lines)
 
 
-async def show_help(message: Message, memberships: list[Membership]) -> None:
-    text = help_text(memberships)
-    if not memberships:
+async def show_help(
+    message: Message, memberships: list[Membership], programme_admin: bool
+) -> None:
+    text = help_text(memberships, programme_admin)
+    if not memberships and not programme_admin:
         text = how_to_join_text() + "\n\n" + text
     await message.answer(text)
 

@@ -18,8 +18,9 @@ from bot.handlers.common import private_router, refuse_button, replace_message
 from bot.i18n import _, format_date
 from bot.keyboards.builders import enterprise_keyboard, role_keyboard, team_keyboard
 from bot.keyboards.callbacks import InviteCallback
-from bot.services.enterprises import teams_of
+from bot.services.enterprises import list_enterprises, teams_of
 from bot.services.invites import create_invite, deep_link, qr_png
+from bot.services.people import Identity, ensure_person
 from bot.services.permissions import (
     INVITABLE_ROLES,
     TEAM_ROLES,
@@ -28,10 +29,12 @@ from bot.services.permissions import (
     membership_in,
 )
 from bot.texts import role_name
-from storage.models import Membership, Person, Role, Team
+from storage.models import Enterprise, Membership, Person, Role, Team
 
 log = logging.getLogger(__name__)
 
+# One keyboard stays usable on a phone; a programme with more enterprises uses the CLI.
+ENTERPRISES_SHOWN = 30
 # A worker invite usually goes on a poster for the whole team; other roles are personal.
 USES_BY_ROLE = {Role.WORKER: 50}
 INVITE_DAYS = 14
@@ -45,13 +48,34 @@ def _roles_step(membership: Membership) -> tuple[str, object]:
     return text, role_keyboard(membership.enterprise_id, roles)
 
 
-async def start_invite(message: Message, allowed_memberships: list[Membership]) -> None:
-    if len(allowed_memberships) > 1:
+def _as_programme_admin(enterprise: Enterprise) -> Membership:
+    """A programme administrator acts as an admin of any enterprise. The membership is never
+    stored: it exists for the length of one update."""
+    return Membership(role=Role.ADMIN, enterprise_id=enterprise.id, enterprise=enterprise)
+
+
+async def start_invite(
+    message: Message,
+    allowed_memberships: list[Membership],
+    programme_admin: bool,
+    session: AsyncSession,
+) -> None:
+    choices = list(allowed_memberships)
+    if programme_admin:
+        mine = {m.enterprise_id for m in choices}
+        others = await list_enterprises(session, limit=ENTERPRISES_SHOWN)
+        choices += [_as_programme_admin(e) for e in others if e.id not in mine]
+    if not choices:
+        await message.answer(_("There is no enterprise yet. Create one with "
+                               "<code>scorebot admin enterprise create</code>."))
+        return
+    if len(choices) > 1:
         await message.answer(
-            _("For which enterprise?"), reply_markup=enterprise_keyboard(allowed_memberships)
+            _("For which enterprise?"),
+            reply_markup=enterprise_keyboard(choices[:ENTERPRISES_SHOWN]),
         )
         return
-    text, markup = _roles_step(allowed_memberships[0])
+    text, markup = _roles_step(choices[0])
     await message.answer(text, reply_markup=markup)
 
 
@@ -59,13 +83,18 @@ async def invite_step(
     query: CallbackQuery,
     callback_data: InviteCallback,
     allowed_memberships: list[Membership],
-    person: Person,
+    programme_admin: bool,
+    person: Person | None,
+    identity: Identity,
     session: AsyncSession,
     clock: Clock,
     bot: Bot,
     locale: str,
 ) -> None:
     membership = membership_in(allowed_memberships, callback_data.enterprise_id)
+    if membership is None and programme_admin:
+        enterprise = await session.get(Enterprise, callback_data.enterprise_id)
+        membership = _as_programme_admin(enterprise) if enterprise is not None else None
     if membership is None:
         await refuse_button(query, "enterprise not among the person's memberships")
         return
@@ -107,6 +136,8 @@ async def invite_step(
         await refuse_button(query, f"{membership.role} may not invite {role} here")
         return
 
+    if person is None:  # a programme administrator who has never joined an enterprise
+        person = await ensure_person(session, identity)
     invite = await create_invite(
         session,
         enterprise=membership.enterprise,

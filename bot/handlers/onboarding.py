@@ -94,11 +94,13 @@ async def start_with_token(
     )
 
 
-async def start_plain(message: Message, person: Person | None) -> None:
-    if person is not None and person.memberships:
+async def start_plain(
+    message: Message, person: Person | None, identity: Identity, programme_admin: bool
+) -> None:
+    if (person is not None and person.memberships) or programme_admin:
         await message.answer(
             _("Welcome back, {name}! Send /help to see what you can do.").format(
-                name=html.quote(person.display_name)
+                name=html.quote(identity.display_name)
             )
         )
         return

@@ -59,6 +59,13 @@ async def _team_block(session: AsyncSession, membership: Membership) -> list[str
 async def show_team(
     message: Message, session: AsyncSession, allowed_memberships: list[Membership]
 ) -> None:
+    if not allowed_memberships:  # a programme administrator who is in no enterprise
+        await message.answer(
+            _("You are a programme administrator: you can act in every enterprise.")
+            + "\n"
+            + _("Send /invite to invite the first manager of an enterprise.")
+        )
+        return
     lines: list[str] = []
     for membership in allowed_memberships:
         if lines:

@@ -17,8 +17,8 @@ def identity_of(user: User) -> Identity:
 
 
 class PersonMiddleware(BaseMiddleware):
-    """Puts `person` (or None for someone we do not know yet), `memberships` and
-    `identity` into the handler's arguments."""
+    """Puts `person` (or None for someone we do not know yet), `memberships`, `identity`
+    and `programme_admin` into the handler's arguments."""
 
     async def __call__(
         self,
@@ -38,5 +38,10 @@ class PersonMiddleware(BaseMiddleware):
         else:
             data["identity"] = None
         data["person"] = person
+        # Programme administrators (ADMIN_IDS) may act as an admin in every enterprise.
+        settings = data.get("settings")
+        data["programme_admin"] = bool(
+            user is not None and settings is not None and user.id in settings.admin_ids
+        )
         data["memberships"] = list(person.memberships) if person else []
         return await handler(event, data)

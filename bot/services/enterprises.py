@@ -133,8 +133,8 @@ async def find_team(session: AsyncSession, enterprise: Enterprise, ref: str) -> 
     return team
 
 
-async def list_enterprises(session: AsyncSession) -> list[Enterprise]:
-    return list(await session.scalars(select(Enterprise).order_by(Enterprise.id)))
+async def list_enterprises(session: AsyncSession, limit: int | None = None) -> list[Enterprise]:
+    return list(await session.scalars(select(Enterprise).order_by(Enterprise.id).limit(limit)))
 
 
 async def teams_of(session: AsyncSession, enterprise_id: int) -> list[Team]:

@@ -87,8 +87,10 @@ class BotUnderTest:
 
     # People and conversations --------------------------------------------------------------
 
-    def person(self, name: str, language_code: str | None = "en") -> TgUser:
-        user = TgUser(next(self._ids), name, language_code)
+    def person(
+        self, name: str, language_code: str | None = "en", user_id: int | None = None
+    ) -> TgUser:
+        user = TgUser(user_id or next(self._ids), name, language_code)
         self.telegram.add_user(user.id, name, language_code)
         return user
 
