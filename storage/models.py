@@ -17,9 +17,11 @@ from sqlalchemy import (
     DateTime,
     Enum,
     ForeignKey,
+    Index,
     Integer,
     MetaData,
     String,
+    Text,
     TypeDecorator,
     UniqueConstraint,
 )
@@ -95,6 +97,8 @@ class Enterprise(Base):
     country: Mapped[str] = mapped_column(String(2))  # ISO 3166-1 alpha-2
     timezone: Mapped[str] = mapped_column(String(64))  # IANA, e.g. "Asia/Ho_Chi_Minh"
     default_locale: Mapped[str] = mapped_column(String(16))
+    # A lesson not opened within this many hours gets one reminder.
+    lesson_reminder_hours: Mapped[int] = mapped_column(Integer, default=24)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=_utcnow)
 
     teams: Mapped[list[Team]] = relationship(back_populates="enterprise", order_by="Team.id")
@@ -112,8 +116,20 @@ class Team(Base):
     )
     name: Mapped[str] = mapped_column(String(120))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=_utcnow)
+    # When lessons arrive, in the enterprise's timezone: ISO weekdays (1 = Monday) and a time.
+    lesson_weekdays: Mapped[str] = mapped_column(String(20), default="2,4")
+    lesson_hour: Mapped[int] = mapped_column(Integer, default=10)
+    lesson_minute: Mapped[int] = mapped_column(Integer, default=0)
+    # The SCORE module the team is on; new members start there.
+    current_module: Mapped[int] = mapped_column(Integer, default=1)
+    # The scheduled moment of the last lesson wave sent; the next is due after it.
+    lessons_sent_for: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
 
     enterprise: Mapped[Enterprise] = relationship(back_populates="teams")
+
+    @property
+    def weekdays(self) -> list[int]:
+        return sorted({int(d) for d in self.lesson_weekdays.split(",") if d.strip()})
 
 
 class Person(Base):
@@ -130,6 +146,8 @@ class Person(Base):
     # with no update at hand, still go out in the person's language.
     telegram_language: Mapped[str | None] = mapped_column(String(35), default=None)
     blocked_bot: Mapped[bool] = mapped_column(Boolean, default=False)
+    # /pause: no scheduled lessons or reminders until /resume.
+    paused: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=_utcnow)
 
     memberships: Mapped[list[Membership]] = relationship(
@@ -239,3 +257,67 @@ class AuditEvent(Base):
     subject: Mapped[str] = mapped_column(String(60), default="")
     subject_id: Mapped[int | None] = mapped_column(BigInteger, default=None)
     details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+class LessonDelivery(Base):
+    """One lesson given to one person, and what became of it: opened, answered, reviewed."""
+
+    __tablename__ = "lesson_deliveries"
+    __table_args__ = (
+        UniqueConstraint("person_id", "lesson_id"),
+        Index("ix_lesson_deliveries_due_reminder", "opened_at", "reminded_at", "sent_at"),
+        Index("ix_lesson_deliveries_review_due_at", "review_due_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"), index=True)
+    team_id: Mapped[int | None] = mapped_column(
+        ForeignKey("teams.id", ondelete="SET NULL"), index=True, default=None
+    )
+    lesson_id: Mapped[str] = mapped_column(String(64))
+    scheduled: Mapped[bool] = mapped_column(Boolean, default=True)  # False: asked for it
+    sent_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    opened_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+    reminded_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+    answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+    chosen_option: Mapped[int | None] = mapped_column(Integer, default=None)
+    correct: Mapped[bool | None] = mapped_column(Boolean, default=None)
+    # A wrong answer brings the question back as a review, twice at most.
+    review_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+    reviews_sent: Mapped[int] = mapped_column(Integer, default=0)
+    review_passed: Mapped[bool | None] = mapped_column(Boolean, default=None)
+    # Set when this lesson was part of three missed in a row that the team lead was told of.
+    missed_reported: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class OutboxStatus(enum.StrEnum):
+    PENDING = "pending"
+    SENT = "sent"
+    FAILED = "failed"  # gave up after retries, or Telegram refused the message
+    DROPPED = "dropped"  # the person blocked the bot
+
+
+class OutboxMessage(Base):
+    """A message the bot sends on its own (lessons, reminders, nudges), written in the same
+    transaction as the change that causes it and delivered by the outbox sender."""
+
+    __tablename__ = "outbox"
+    __table_args__ = (Index("ix_outbox_status_send_after", "status", "send_after"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    chat_id: Mapped[int] = mapped_column(BigInteger, index=True)
+    person_id: Mapped[int | None] = mapped_column(
+        ForeignKey("people.id", ondelete="CASCADE"), index=True, default=None
+    )
+    kind: Mapped[str] = mapped_column(String(40))
+    text: Mapped[str] = mapped_column(Text)
+    reply_markup: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)
+    status: Mapped[OutboxStatus] = mapped_column(
+        _enum(OutboxStatus, "outbox_status"), default=OutboxStatus.PENDING
+    )
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=_utcnow)
+    send_after: Mapped[datetime] = mapped_column(UTCDateTime, default=_utcnow)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str] = mapped_column(String(300), default="")
+    telegram_message_id: Mapped[int | None] = mapped_column(BigInteger, default=None)
