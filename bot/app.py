@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from bot.clock import Clock, SystemClock
 from bot.commands import set_default_menus, set_member_menu
 from bot.config import Settings
+from bot.content.loader import Curriculum, curriculum
 from bot.handlers import feature_routers
 from bot.i18n import CatalogI18n, build_i18n
 from bot.middlewares import (
@@ -29,6 +30,8 @@ from bot.middlewares import (
     LocaleMiddleware,
     PersonMiddleware,
 )
+from bot.scheduling.context import JobContext
+from bot.scheduling.scheduler import build_scheduler
 from storage.db import create_engine, create_session_factory
 from storage.migrate import upgrade
 
@@ -68,6 +71,7 @@ def build_dispatcher(
     session_factory: async_sessionmaker[AsyncSession],
     i18n: CatalogI18n,
     clock: Clock,
+    curriculum: Curriculum,
     storage: BaseStorage | None = None,
 ) -> Dispatcher:
     dp = Dispatcher(
@@ -76,6 +80,7 @@ def build_dispatcher(
         clock=clock,
         session_factory=session_factory,
         i18n=i18n,
+        curriculum=curriculum,
     )
     # Outer middlewares on `update` see every update, in this order.
     dp.update.outer_middleware(DbSessionMiddleware(session_factory))
@@ -99,6 +104,12 @@ class Application:
     i18n: CatalogI18n
     dispatcher: Dispatcher
     clock: Clock
+    curriculum: Curriculum
+
+    @property
+    def jobs(self) -> JobContext:
+        return JobContext(self.session_factory, self.clock, self.i18n, self.curriculum,
+                          self.settings.default_locale)
 
     async def close(self) -> None:
         await self.dispatcher.storage.close()
@@ -114,10 +125,26 @@ async def build_application(
     session_factory = create_session_factory(engine)
     i18n = build_i18n(settings.default_locale)
     clock = clock or SystemClock()
+    lessons = curriculum()
     dispatcher = build_dispatcher(
-        settings=settings, session_factory=session_factory, i18n=i18n, clock=clock
+        settings=settings, session_factory=session_factory, i18n=i18n, clock=clock,
+        curriculum=lessons,
     )
-    return Application(settings, engine, session_factory, i18n, dispatcher, clock)
+    return Application(settings, engine, session_factory, i18n, dispatcher, clock, lessons)
+
+
+def run_scheduler_with(app: Application, bot: Bot) -> None:
+    """Start the scheduled jobs when the dispatcher starts, and stop them when it stops."""
+    scheduler = build_scheduler(app.jobs, bot)
+
+    async def start() -> None:
+        scheduler.start()
+
+    async def stop() -> None:
+        scheduler.shutdown(wait=False)
+
+    app.dispatcher.startup.register(start)
+    app.dispatcher.shutdown.register(stop)
 
 
 async def _on_startup(bot: Bot, i18n: CatalogI18n, settings: Settings) -> None:
@@ -132,6 +159,7 @@ async def _on_startup(bot: Bot, i18n: CatalogI18n, settings: Settings) -> None:
 
 async def run_polling(app: Application, bot: Bot) -> None:
     app.dispatcher.startup.register(_on_startup)
+    run_scheduler_with(app, bot)
     await bot.delete_webhook(drop_pending_updates=False)
     await app.dispatcher.start_polling(bot, allowed_updates=ALLOWED_UPDATES)
 
@@ -150,6 +178,7 @@ def build_webhook_app(app: Application, bot: Bot) -> web.Application:
 
     app.dispatcher.startup.register(_on_startup)
     app.dispatcher.startup.register(register_webhook)
+    run_scheduler_with(app, bot)
     web_app = web.Application(client_max_size=1024 * 1024)
     # Answer Telegram only once the update is handled and committed: if the process dies
     # half-way, Telegram delivers the update again instead of it being lost.

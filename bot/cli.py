@@ -78,10 +78,13 @@ async def _open_application(settings: Settings, *, migrate: bool = True):  # typ
     from sqlalchemy.exc import SQLAlchemyError
 
     from bot.app import build_application
+    from bot.content.loader import ContentError
     from storage.db import safe_url
 
     try:
         return await build_application(settings, migrate=migrate)
+    except ContentError as error:
+        fail(f"lesson content cannot be used: {error}")
     except (OSError, SQLAlchemyError) as error:
         reason = str(getattr(error, "orig", None) or error).splitlines()[0]
         fail(f"cannot open the database DATABASE_URL={safe_url(settings.database_url)}: {reason}")

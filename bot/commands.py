@@ -18,7 +18,7 @@ from aiogram.utils.i18n.lazy_proxy import LazyProxy
 
 from bot.i18n import CatalogI18n, __
 from bot.languages import SUPPORTED_LOCALES, telegram_language_code
-from bot.services.permissions import Capability, can
+from bot.services.permissions import PROGRAMME_ADMIN_CAPABILITIES, Capability, can
 from storage.models import Membership
 
 log = logging.getLogger(__name__)
@@ -34,8 +34,14 @@ class CommandSpec:
 COMMANDS: tuple[CommandSpec, ...] = (
     CommandSpec("start", __("Start or join with an invite")),
     CommandSpec("help", __("What I can do for you")),
+    CommandSpec("lesson", __("Your next lesson now"), Capability.LEARN),
+    CommandSpec("progress", __("Lessons done and quiz results"), Capability.LEARN),
     CommandSpec("team", __("Your enterprise and team"), Capability.SEE_TEAM),
+    CommandSpec("schedule", __("Set your team's lesson days and time"),
+                Capability.LEAD_LEARNING),
     CommandSpec("invite", __("Invite people to your team"), Capability.INVITE),
+    CommandSpec("pause", __("Pause lessons and reminders"), Capability.LEARN),
+    CommandSpec("resume", __("Resume lessons and reminders"), Capability.LEARN),
     CommandSpec("language", __("Change the language")),
 )
 
@@ -48,7 +54,7 @@ def commands_for(
         spec
         for spec in COMMANDS
         if spec.capability is None
-        or programme_admin
+        or (programme_admin and spec.capability in PROGRAMME_ADMIN_CAPABILITIES)
         or any(can(m, spec.capability) for m in memberships)
     ]
 

@@ -18,12 +18,15 @@ async def enterprise_with_team(
     country: str = "GH",
     timezone: str = "Africa/Accra",
     locale: str = "en",
+    clock: Clock | None = None,
 ) -> tuple[Enterprise, Team]:
+    now = clock.now() if clock else None
     async with session_factory() as session, session.begin():
         enterprise = await create_enterprise(
-            session, name=name, country=country, timezone=timezone, default_locale=locale
+            session, name=name, country=country, timezone=timezone, default_locale=locale,
+            now=now,
         )
-        team = await create_team(session, enterprise, team_name)
+        team = await create_team(session, enterprise, team_name, now=now)
     return enterprise, team
 
 

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from bot.cli import main
+from storage.migrate import head_revision
 from tests.conftest import POSTGRES_URL
 
 
@@ -122,7 +123,8 @@ def test_db_upgrade_reports_the_revision(tmp_path, monkeypatch, capsys):
     db = f"sqlite+aiosqlite:///{tmp_path / 'fresh.db'}"
     result = InProcess(monkeypatch, capsys, tmp_path, DATABASE_URL=db)("db", "upgrade")
     assert result.returncode == 0, result.stderr
-    assert "database at revision 0001" in result.stdout
+    head = head_revision()
+    assert f"database at revision {head} (latest: {head})" in result.stdout
 
 
 @pytest.mark.skipif(not POSTGRES_URL, reason="TEST_DATABASE_URL is not set")

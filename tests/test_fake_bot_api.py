@@ -8,7 +8,15 @@ from aiogram.client.default import DefaultBotProperties
 from aiogram.exceptions import TelegramBadRequest, TelegramForbiddenError, TelegramRetryAfter
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 
-from bot.keyboards.callbacks import ALL_FACTORIES, InviteCallback, LanguageCallback
+from bot.keyboards.callbacks import (
+    ALL_FACTORIES,
+    InviteCallback,
+    LanguageCallback,
+    LessonCallback,
+    QuizCallback,
+    ReviewCallback,
+    ScheduleCallback,
+)
 from bot.limits import CALLBACK_DATA_MAX_BYTES
 from bot.offline.telegram import BotApiError, FakeTelegram, parse_html
 from tests.fakes.bot_api_server import FakeBotApiServer
@@ -99,6 +107,10 @@ def test_every_button_factory_fits_in_64_bytes_with_the_largest_values():
     samples = [
         LanguageCallback(code="zh_Hans"),
         InviteCallback(enterprise_id=biggest, role="consultant", team_id=biggest),
+        LessonCallback(key="m5-99"),
+        QuizCallback(key="m5-99", option=3),
+        ReviewCallback(key="m5-99", option=3),
+        ScheduleCallback(team_id=biggest, action="hour", value=-1),
     ]
     assert {type(s) for s in samples} == set(ALL_FACTORIES)
     for sample in samples:

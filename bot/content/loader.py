@@ -45,6 +45,9 @@ class Curriculum:
     def get(self, lesson_id: str) -> Lesson | None:
         return self._by_id.get(lesson_id)  # type: ignore[attr-defined]
 
+    def by_key(self, key: str) -> Lesson | None:
+        return next((lesson for lesson in self.lessons if lesson.key == key), None)
+
     def index(self, lesson_id: str) -> int:
         return next(i for i, lesson in enumerate(self.lessons) if lesson.id == lesson_id)
 

@@ -115,6 +115,11 @@ class Lesson(BaseModel):
             raise ValueError("answer points past the last option")
         return self
 
+    @property
+    def key(self) -> str:
+        """A short stable key for buttons (callback data has 64 bytes): "m2-03"."""
+        return self.id[:5]
+
     def missing_locales(self) -> list[str]:
         return [locale for locale in SUPPORTED_LOCALES if locale not in self.text]
 

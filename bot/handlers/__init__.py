@@ -5,11 +5,22 @@ from __future__ import annotations
 
 from aiogram import Router
 
-from bot.handlers import errors, fallback, groups, help, invites, language, onboarding, team
+from bot.handlers import (
+    errors,
+    fallback,
+    groups,
+    help,
+    invites,
+    language,
+    lessons,
+    onboarding,
+    schedule,
+    team,
+)
 
 
 def feature_routers() -> list[Router]:
     """Fresh routers (a router belongs to one dispatcher; tests and benchmarks build many)."""
-    modules = [errors, onboarding, help, language, team, invites, groups]
+    modules = [errors, onboarding, help, language, lessons, schedule, team, invites, groups]
     # The catch-all comes last: it answers whatever nothing else did.
     return [module.build_router() for module in [*modules, fallback]]

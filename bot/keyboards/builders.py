@@ -28,9 +28,7 @@ def enterprise_keyboard(memberships: list[Membership]) -> InlineKeyboardMarkup:
     return builder.as_markup()
 
 
-def role_keyboard(
-    enterprise_id: int, roles: list[tuple[Role, str]]
-) -> InlineKeyboardMarkup:
+def role_keyboard(enterprise_id: int, roles: list[tuple[Role, str]]) -> InlineKeyboardMarkup:
     builder = InlineKeyboardBuilder()
     for role, label in roles:
         builder.button(

@@ -22,4 +22,35 @@ class InviteCallback(CallbackData, prefix="inv"):
     team_id: int = 0
 
 
-ALL_FACTORIES: tuple[type[CallbackData], ...] = (LanguageCallback, InviteCallback)
+class LessonCallback(CallbackData, prefix="ls"):
+    """Open a lesson the bot announced. `key` is the lesson's short key, e.g. "m2-03"."""
+
+    key: str
+
+
+class QuizCallback(CallbackData, prefix="qz"):
+    key: str
+    option: int
+
+
+class ReviewCallback(CallbackData, prefix="rv"):
+    key: str
+    option: int
+
+
+class ScheduleCallback(CallbackData, prefix="sc"):
+    """Change a team's lesson schedule: toggle a weekday (1-7), move the hour, or finish."""
+
+    team_id: int
+    action: str  # "day", "hour" or "done"
+    value: int = 0
+
+
+ALL_FACTORIES: tuple[type[CallbackData], ...] = (
+    LanguageCallback,
+    InviteCallback,
+    LessonCallback,
+    QuizCallback,
+    ReviewCallback,
+    ScheduleCallback,
+)

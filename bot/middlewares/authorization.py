@@ -9,7 +9,11 @@ from aiogram.dispatcher.flags import get_flag
 from aiogram.types import CallbackQuery, Message, TelegramObject
 
 from bot.i18n import _
-from bot.services.permissions import Capability, memberships_with
+from bot.services.permissions import (
+    PROGRAMME_ADMIN_CAPABILITIES,
+    Capability,
+    memberships_with,
+)
 
 log = logging.getLogger(__name__)
 
@@ -30,7 +34,9 @@ class AuthorizationMiddleware(BaseMiddleware):
         if capability is None:
             return await handler(event, data)
         allowed = memberships_with(data.get("memberships", []), capability)
-        if allowed or data.get("programme_admin"):
+        if allowed or (
+            data.get("programme_admin") and capability in PROGRAMME_ADMIN_CAPABILITIES
+        ):
             data["allowed_memberships"] = allowed
             return await handler(event, data)
         user = data.get("event_from_user")

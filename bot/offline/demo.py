@@ -51,19 +51,20 @@ async def seed_demo(session: AsyncSession, clock: Clock) -> bool:
         return False
     accra = await create_enterprise(
         session, name=ACCRA, country="GH", timezone="Africa/Accra", default_locale="en",
-        sector="Garments", actor_label="demo",
+        sector="Garments", actor_label="demo", now=clock.now(),
     )
     saigon = await create_enterprise(
         session, name=SAIGON, country="VN", timezone="Asia/Ho_Chi_Minh", default_locale="vi",
-        sector="Auto parts", actor_label="demo",
+        sector="Auto parts", actor_label="demo", now=clock.now(),
     )
     enterprises = {ACCRA: accra, SAIGON: saigon}
     teams = {
-        (ACCRA, "Cutting room"): await create_team(session, accra, "Cutting room",
-                                                   actor_label="demo"),
-        (ACCRA, "Sewing line 2"): await create_team(session, accra, "Sewing line 2",
-                                                    actor_label="demo"),
-        (SAIGON, "Stamping"): await create_team(session, saigon, "Stamping", actor_label="demo"),
+        (enterprise.name, name): await create_team(
+            session, enterprise, name, actor_label="demo", now=clock.now()
+        )
+        for enterprise, name in (
+            (accra, "Cutting room"), (accra, "Sewing line 2"), (saigon, "Stamping")
+        )
     }
     people = {}
     for demo in DEMO_PEOPLE:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from babel import Locale
@@ -57,6 +58,7 @@ async def create_enterprise(
     default_locale: str = "en",
     sector: str = "",
     actor_label: str = "cli",
+    now: datetime | None = None,
 ) -> Enterprise:
     name = _clean_name(name, "enterprise")
     if await session.scalar(select(Enterprise.id).where(Enterprise.name == name)):
@@ -67,6 +69,7 @@ async def create_enterprise(
         country=validate_country(country),
         timezone=validate_timezone(timezone),
         default_locale=validate_locale(default_locale),
+        created_at=now or datetime.now(UTC),
     )
     session.add(enterprise)
     await session.flush()
@@ -83,15 +86,21 @@ async def create_enterprise(
 
 
 async def create_team(
-    session: AsyncSession, enterprise: Enterprise, name: str, *, actor_label: str = "cli"
+    session: AsyncSession,
+    enterprise: Enterprise,
+    name: str,
+    *,
+    actor_label: str = "cli",
+    now: datetime | None = None,
 ) -> Team:
+    """A new team. Its first lessons come at its first lesson time after `now`."""
     name = _clean_name(name, "team")
     exists = await session.scalar(
         select(Team.id).where(Team.enterprise_id == enterprise.id, Team.name == name)
     )
     if exists:
         raise InvalidValue("duplicate", f"{enterprise.name} has a team named {name!r} already")
-    team = Team(enterprise_id=enterprise.id, name=name)
+    team = Team(enterprise_id=enterprise.id, name=name, created_at=now or datetime.now(UTC))
     session.add(team)
     await session.flush()
     audit.record(

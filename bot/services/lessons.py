@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.content.loader import Curriculum
@@ -136,7 +136,7 @@ async def teams_with_enterprise(session: AsyncSession) -> list[tuple[Team, Enter
     rows = await session.execute(
         select(Team, Enterprise).join(Enterprise, Team.enterprise_id == Enterprise.id)
     )
-    return [(team, enterprise) for team, enterprise in rows.tuples()]
+    return [(team, enterprise) for team, enterprise in rows]
 
 
 async def find_delivery(
@@ -207,9 +207,8 @@ async def due_reminders(session: AsyncSession, now: datetime) -> list[
             LessonDelivery.scheduled.is_(True),
             LessonDelivery.opened_at.is_(None),
             LessonDelivery.reminded_at.is_(None),
-            LessonDelivery.sent_at
-            <= now - func.cast(0, LessonDelivery.reviews_sent.type) * 0
-            - timedelta(hours=1),  # coarse pre-filter; exact hours checked below
+            # Coarse pre-filter (no enterprise waits less than an hour); exact hours below.
+            LessonDelivery.sent_at <= now - timedelta(hours=1),
             Person.paused.is_(False),
             Person.blocked_bot.is_(False),
         )
@@ -217,7 +216,7 @@ async def due_reminders(session: AsyncSession, now: datetime) -> list[
     )
     return [
         (delivery, person, enterprise)
-        for delivery, person, enterprise in rows.tuples()
+        for delivery, person, enterprise in rows
         if delivery.sent_at <= now - timedelta(hours=enterprise.lesson_reminder_hours)
     ]
 
@@ -238,7 +237,7 @@ async def due_reviews(session: AsyncSession, now: datetime) -> list[
         )
         .order_by(LessonDelivery.id)
     )
-    return list(rows.tuples())
+    return list(rows)
 
 
 async def missed_streak(session: AsyncSession, person_id: int) -> list[LessonDelivery]:
@@ -356,6 +355,3 @@ async def team_progress(
         result.append(MemberProgress(member, _progress(curriculum, own), missed))
     return result
 
-
-def unreminded_filter() -> object:  # pragma: no cover - kept for readability of queries
-    return and_(LessonDelivery.opened_at.is_(None), or_(LessonDelivery.reminded_at.is_(None)))

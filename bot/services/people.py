@@ -85,6 +85,14 @@ def resolve_locale(
     return default_locale
 
 
+def locale_outside_update(person: Person, enterprise_locale: str | None, default: str) -> str:
+    """The locale for a message sent on a schedule, with no update at hand: the same order
+    as `resolve_locale`, using the Telegram language we last saw."""
+    if person.locale:
+        return person.locale
+    return match_locale(person.telegram_language) or enterprise_locale or default
+
+
 def choose_locale(session: AsyncSession, person: Person, locale: str) -> None:
     person.locale = validate_locale_id(locale)
     audit.record(session, "person.language", actor_id=person.id, subject="person",
@@ -109,4 +117,4 @@ async def member_counts(session: AsyncSession, enterprise_id: int) -> dict[int, 
         .where(Membership.enterprise_id == enterprise_id, Membership.team_id.is_not(None))
         .group_by(Membership.team_id)
     )
-    return {team_id: count for team_id, count in rows.tuples()}
+    return {team_id: count for team_id, count in rows}

@@ -16,15 +16,23 @@ from storage.models import Membership, Role
 class Capability(enum.StrEnum):
     SEE_TEAM = "see_team"  # see one's enterprise, team and (for leads) its members
     INVITE = "invite"  # create invite links for some roles (see INVITABLE_ROLES)
+    LEARN = "learn"  # receive lessons, answer quizzes, see one's progress, pause
+    LEAD_LEARNING = "lead_learning"  # set a team's lesson schedule, see its progress
 
+
+_EVERY_MEMBER = {Capability.SEE_TEAM, Capability.LEARN}
+_LEADS = _EVERY_MEMBER | {Capability.INVITE, Capability.LEAD_LEARNING}
 
 ROLE_CAPABILITIES: dict[Role, frozenset[Capability]] = {
-    Role.WORKER: frozenset({Capability.SEE_TEAM}),
-    Role.TEAM_LEAD: frozenset({Capability.SEE_TEAM, Capability.INVITE}),
-    Role.MANAGER: frozenset({Capability.SEE_TEAM, Capability.INVITE}),
-    Role.CONSULTANT: frozenset({Capability.SEE_TEAM, Capability.INVITE}),
-    Role.ADMIN: frozenset({Capability.SEE_TEAM, Capability.INVITE}),
+    Role.WORKER: frozenset(_EVERY_MEMBER),
+    Role.TEAM_LEAD: frozenset(_LEADS),
+    Role.MANAGER: frozenset(_LEADS),
+    Role.CONSULTANT: frozenset(_LEADS),
+    Role.ADMIN: frozenset(_LEADS),
 }
+
+# Programme administrators (ADMIN_IDS) act in any enterprise for these, without a membership.
+PROGRAMME_ADMIN_CAPABILITIES = frozenset({Capability.SEE_TEAM, Capability.INVITE})
 
 # Which roles each role may hand out by invite. A team lead invites workers to their own team.
 INVITABLE_ROLES: dict[Role, tuple[Role, ...]] = {

@@ -23,6 +23,8 @@ from bot.app import Application, build_application, build_bot
 from bot.clock import FakeClock
 from bot.config import Settings
 from bot.offline.telegram import FakeTelegram, SentMessage
+from bot.scheduling.lessons import run_due_work
+from bot.scheduling.outbox_sender import send_pending
 from tests.fakes.bot_api_server import FakeBotApiServer
 
 TOKEN = "123456:TEST-token"
@@ -120,6 +122,15 @@ class BotUnderTest:
     ]:
         """Press a button with any data at all: this is how a forged button is sent."""
         return await self.deliver(self.telegram.callback_update(user.id, message, data), user.id)
+
+    async def run_scheduled(self) -> list[SentMessage]:
+        """One scan for due work, then one outbox run: what the scheduler does each minute.
+        Returns the messages that reached Telegram."""
+        before = len(self.telegram.sent)
+        await run_due_work(self.app.jobs)
+        while await send_pending(self.app.session_factory, self.bot, self.clock):
+            pass
+        return self.telegram.sent[before:]
 
     def callback_answers(self) -> list[dict[str, Any]]:
         return [c.params for c in self.telegram.calls_of("answerCallbackQuery")]

@@ -1,0 +1,241 @@
+"""Lessons in the chat: /lesson on demand, opening an announced lesson, quiz and review answers,
+/progress, and /pause and /resume."""
+
+from __future__ import annotations
+
+import logging
+
+from aiogram import Bot, Router, html
+from aiogram.filters import Command
+from aiogram.types import CallbackQuery, Message
+from babel.numbers import format_percent
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.clock import Clock
+from bot.content.loader import Curriculum
+from bot.content.schema import Lesson
+from bot.handlers.common import pack_messages, private_router, refuse_button, replace_message
+from bot.i18n import _
+from bot.keyboards.callbacks import LessonCallback, QuizCallback, ReviewCallback
+from bot.presenters import lessons as ui
+from bot.services import lessons
+from bot.services.enterprises import teams_of
+from bot.services.permissions import Capability, memberships_with
+from storage.models import LessonDelivery, Membership, Person, Team
+
+log = logging.getLogger(__name__)
+
+LEARN = {"capability": Capability.LEARN}
+
+
+async def _send_lesson(
+    bot: Bot, chat_id: int, lesson: Lesson, locale: str, curriculum: Curriculum
+) -> None:
+    await bot.send_message(chat_id, ui.lesson_text(lesson, locale, curriculum))
+    text, markup = ui.quiz(lesson, locale)
+    await bot.send_message(chat_id, text, reply_markup=markup)
+
+
+def _team_of(memberships: list[Membership]) -> Team | None:
+    return next((m.team for m in memberships if m.team is not None), None)
+
+
+async def next_lesson_now(
+    message: Message,
+    session: AsyncSession,
+    person: Person,
+    allowed_memberships: list[Membership],
+    curriculum: Curriculum,
+    clock: Clock,
+    bot: Bot,
+    locale: str,
+) -> None:
+    """/lesson: the waiting lesson if one is unopened, else the next one."""
+    waiting = await _latest_unopened(session, person.id)
+    lesson = curriculum.get(waiting.lesson_id) if waiting else None
+    if waiting is not None and lesson is not None:
+        lessons.mark_opened(waiting, clock.now())
+    else:
+        team = _team_of(allowed_memberships)
+        lesson = await lessons.next_lesson_for(session, curriculum, person, team)
+        if lesson is None:
+            await message.answer(_("You have done every lesson. Well done! Keep applying "
+                                   "them, and send /progress to see your results."))
+            return
+        lessons.record_delivery(session, person, lesson, team, clock.now(), scheduled=False)
+    await _send_lesson(bot, message.chat.id, lesson, locale, curriculum)
+
+
+async def _latest_unopened(session: AsyncSession, person_id: int) -> LessonDelivery | None:
+    return await session.scalar(
+        select(LessonDelivery)
+        .where(LessonDelivery.person_id == person_id, LessonDelivery.opened_at.is_(None))
+        .order_by(LessonDelivery.sent_at.desc())
+        .limit(1)
+    )
+
+
+async def open_lesson(
+    query: CallbackQuery,
+    callback_data: LessonCallback,
+    session: AsyncSession,
+    person: Person,
+    curriculum: Curriculum,
+    clock: Clock,
+    bot: Bot,
+    locale: str,
+) -> None:
+    lesson = curriculum.by_key(callback_data.key)
+    delivery = await lessons.find_delivery(session, person.id, lesson.id) if lesson else None
+    if lesson is None or delivery is None:
+        await refuse_button(query, "lesson not delivered to this person")
+        return
+    lessons.mark_opened(delivery, clock.now())
+    await query.answer()
+    await _send_lesson(bot, query.from_user.id, lesson, locale, curriculum)
+
+
+async def answer_quiz(
+    query: CallbackQuery,
+    callback_data: QuizCallback,
+    session: AsyncSession,
+    person: Person,
+    curriculum: Curriculum,
+    clock: Clock,
+    bot: Bot,
+    locale: str,
+) -> None:
+    lesson = curriculum.by_key(callback_data.key)
+    delivery = await lessons.find_delivery(session, person.id, lesson.id) if lesson else None
+    if lesson is None or delivery is None:
+        await refuse_button(query, "quiz of a lesson not delivered to this person")
+        return
+    option = callback_data.option
+    if not 0 <= option < len(lesson.in_locale(locale).options):
+        await refuse_button(query, "quiz option out of range")
+        return
+    result = lessons.answer_quiz(session, delivery, lesson, option, clock.now())
+    if not result.first_time:
+        await query.answer(_("You have answered this one already; your first answer counts."))
+        return
+    await query.answer()
+    await replace_message(bot, query, ui.answered(lesson, locale, option, result.correct))
+    await bot.send_message(query.from_user.id, ui.task(lesson, locale))
+
+
+async def answer_review(
+    query: CallbackQuery,
+    callback_data: ReviewCallback,
+    session: AsyncSession,
+    person: Person,
+    curriculum: Curriculum,
+    clock: Clock,
+    bot: Bot,
+    locale: str,
+) -> None:
+    lesson = curriculum.by_key(callback_data.key)
+    delivery = await lessons.find_delivery(session, person.id, lesson.id) if lesson else None
+    if lesson is None or delivery is None or delivery.reviews_sent == 0:
+        await refuse_button(query, "review of a lesson not reviewed with this person")
+        return
+    option = callback_data.option
+    if not 0 <= option < len(lesson.in_locale(locale).options):
+        await refuse_button(query, "review option out of range")
+        return
+    result = lessons.answer_review(delivery, lesson, option, clock.now())
+    if not result.first_time:
+        await query.answer(_("You have answered this one already; your first answer counts."))
+        return
+    await query.answer()
+    closing = ui.review_closing(result.correct, comes_back=delivery.review_due_at is not None)
+    await replace_message(
+        bot, query, ui.answered(lesson, locale, option, result.correct) + "\n\n" + closing
+    )
+
+
+async def show_progress(
+    message: Message,
+    session: AsyncSession,
+    person: Person,
+    memberships: list[Membership],
+    curriculum: Curriculum,
+    locale: str,
+) -> None:
+    mine = await lessons.person_progress(session, curriculum, person.id)
+    lines = [_("<b>Your progress</b>")]
+    for module in range(1, 6):
+        lines.append(
+            _("Module {module} ({name}): {done} of {total}").format(
+                module=module, name=ui.module_name(module),
+                done=mine.opened_by_module[module], total=mine.total_by_module[module],
+            )
+        )
+    if mine.score is not None:
+        lines.append(_("Quiz: {correct} of {answered} right on the first try ({percent}).").format(
+            correct=mine.correct, answered=mine.answered, percent=percent(mine.score, locale)
+        ))
+    lines.append(
+        _("Streak: {count} lesson opened in a row", "Streak: {count} lessons opened in a row",
+          mine.streak).format(count=mine.streak)
+    )
+    for membership in memberships_with(memberships, Capability.LEAD_LEARNING):
+        for team in await _teams_led(session, membership):
+            lines += ["", *await _team_lines(session, curriculum, team, locale)]
+    for text in pack_messages(lines):
+        await message.answer(text)
+
+
+async def _teams_led(session: AsyncSession, membership: Membership) -> list[Team]:
+    if membership.team is not None:
+        return [membership.team]
+    return await teams_of(session, membership.enterprise_id)
+
+
+async def _team_lines(
+    session: AsyncSession, curriculum: Curriculum, team: Team, locale: str
+) -> list[str]:
+    members = await lessons.team_progress(session, curriculum, team.id)
+    lines = [_("<b>Team “{team}”</b>").format(team=html.quote(team.name))]
+    if not members:
+        return [*lines, _("No members yet.")]
+    for member in members:
+        score = member.progress.score
+        line = _("{name}: {done} lessons, quiz {score}").format(
+            name=html.quote(member.person.display_name), done=member.progress.opened,
+            score=percent(score, locale) if score is not None else "–",
+        )
+        if member.missed_in_a_row:
+            line += " " + _("(missed the last three)")
+        if member.person.paused:
+            line += " " + _("(paused)")
+        lines.append("• " + line)
+    return lines
+
+
+def percent(share: float, locale: str) -> str:
+    return format_percent(share, locale=locale)
+
+
+async def pause(message: Message, person: Person) -> None:
+    person.paused = True
+    await message.answer(_("Paused: I will not send you lessons or reminders until you send "
+                           "/resume."))
+
+
+async def resume(message: Message, person: Person) -> None:
+    person.paused = False
+    await message.answer(_("Welcome back! Lessons will come again at your team's lesson time. "
+                           "Send /lesson to have the next one now."))
+
+
+def build_router() -> Router:
+    router = private_router("lessons")
+    router.message.register(next_lesson_now, Command("lesson"), flags=LEARN)
+    router.message.register(show_progress, Command("progress"), flags=LEARN)
+    router.message.register(pause, Command("pause"), flags=LEARN)
+    router.message.register(resume, Command("resume"), flags=LEARN)
+    router.callback_query.register(open_lesson, LessonCallback.filter(), flags=LEARN)
+    router.callback_query.register(answer_quiz, QuizCallback.filter(), flags=LEARN)
+    router.callback_query.register(answer_review, ReviewCallback.filter(), flags=LEARN)
+    return router

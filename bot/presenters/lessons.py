@@ -1,0 +1,126 @@
+from __future__ import annotations
+
+from typing import Any
+
+from aiogram import html
+from aiogram.types import InlineKeyboardMarkup
+from aiogram.utils.keyboard import InlineKeyboardBuilder
+from babel.dates import get_day_names
+
+from bot.content.loader import Curriculum
+from bot.content.schema import Lesson
+from bot.i18n import _
+from bot.keyboards.callbacks import LessonCallback, QuizCallback, ReviewCallback
+
+
+def module_name(module: int) -> str:
+    names = {
+        1: _("Workplace Cooperation"),
+        2: _("Quality Management"),
+        3: _("Productivity through Cleaner Production"),
+        4: _("Workforce Management"),
+        5: _("Occupational Safety and Health"),
+    }
+    return names[module]
+
+
+def as_json(markup: InlineKeyboardMarkup) -> dict[str, Any]:
+    """A keyboard as the outbox stores it."""
+    return markup.model_dump(mode="json", exclude_none=True)
+
+
+def _open_button(lesson: Lesson) -> InlineKeyboardMarkup:
+    builder = InlineKeyboardBuilder()
+    builder.button(text=_("Open the lesson"), callback_data=LessonCallback(key=lesson.key))
+    return builder.as_markup()
+
+
+def _option_buttons(lesson: Lesson, locale: str, factory: type) -> InlineKeyboardMarkup:
+    builder = InlineKeyboardBuilder()
+    for index, option in enumerate(lesson.in_locale(locale).options):
+        builder.button(text=option, callback_data=factory(key=lesson.key, option=index))
+    builder.adjust(1)
+    return builder.as_markup()
+
+
+def teaser(lesson: Lesson, locale: str) -> tuple[str, InlineKeyboardMarkup]:
+    text = _("New lesson: <b>{title}</b>\nIt takes two minutes to read.").format(
+        title=html.quote(lesson.in_locale(locale).title)
+    )
+    return text, _open_button(lesson)
+
+
+def reminder(lesson: Lesson, locale: str) -> tuple[str, InlineKeyboardMarkup]:
+    text = _("Your lesson “{title}” is still waiting for you. Two minutes is all it takes.").format(
+        title=html.quote(lesson.in_locale(locale).title)
+    )
+    return text, _open_button(lesson)
+
+
+def lesson_text(lesson: Lesson, locale: str, curriculum: Curriculum) -> str:
+    """The lesson itself, as one message: at most 900 characters (content tests check it)."""
+    text = lesson.in_locale(locale)
+    number = curriculum.module_lessons(lesson.module).index(lesson) + 1
+    header = _("Module {module} · lesson {number}").format(module=lesson.module, number=number)
+    return "\n\n".join(
+        [
+            f"<i>{html.quote(header)}</i>\n<b>{html.quote(text.title)}</b>",
+            html.quote(text.body),
+            "💡 " + html.quote(text.key_practice),
+        ]
+    )
+
+
+def quiz(lesson: Lesson, locale: str) -> tuple[str, InlineKeyboardMarkup]:
+    text = "❓ " + html.quote(lesson.in_locale(locale).question)
+    return text, _option_buttons(lesson, locale, QuizCallback)
+
+
+def review(lesson: Lesson, locale: str) -> tuple[str, InlineKeyboardMarkup]:
+    text = _("Time for a quick review of “{title}”:").format(
+        title=html.quote(lesson.in_locale(locale).title)
+    )
+    return (
+        text + "\n\n❓ " + html.quote(lesson.in_locale(locale).question),
+        _option_buttons(lesson, locale, ReviewCallback),
+    )
+
+
+def answered(lesson: Lesson, locale: str, option: int, correct: bool) -> str:
+    """The question, the chosen answer and its feedback, in place of the quiz buttons."""
+    text = lesson.in_locale(locale)
+    mark = "✅" if correct else "❌"
+    return "\n\n".join(
+        [
+            "❓ " + html.quote(text.question),
+            _("Your answer: {answer}").format(answer=html.quote(text.options[option])),
+            f"{mark} {html.quote(text.feedback[option])}",
+        ]
+    )
+
+
+def task(lesson: Lesson, locale: str) -> str:
+    return _("<b>Apply it this week:</b> {task}").format(
+        task=html.quote(lesson.in_locale(locale).task)
+    )
+
+
+def review_closing(correct: bool, comes_back: bool) -> str:
+    if correct:
+        return _("Well done: that one has stuck.")
+    if comes_back:
+        return _("No problem: this question will come back in a few days.")
+    return _("Take another look at the lesson when you have a moment.")
+
+
+def missed_notice(name: str, count: int) -> str:
+    return _(
+        "{name} has not opened the last {count} lessons. A friendly word may help: "
+        "perhaps the time does not suit, or the phone has no data."
+    ).format(name=html.quote(name), count=count)
+
+
+def weekday_names(days: list[int], locale: str) -> str:
+    names = get_day_names("abbreviated", locale=locale)
+    # Babel counts Monday as 0; ISO weekdays count it as 1.
+    return ", ".join(names[day - 1] for day in days)

@@ -1,0 +1,20 @@
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.clock import Clock
+from bot.content.loader import Curriculum
+from bot.i18n import CatalogI18n
+
+
+@dataclass(frozen=True)
+class JobContext:
+    """What scheduled jobs need: storage, time, language and content. No Telegram."""
+
+    session_factory: async_sessionmaker[AsyncSession]
+    clock: Clock
+    i18n: CatalogI18n
+    curriculum: Curriculum
+    default_locale: str

@@ -1,0 +1,137 @@
+"""Scheduled lessons, reminders and reviews: each writes outbox messages in the same
+transaction as the delivery records, so a lesson is sent exactly when it is recorded."""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter
+
+from bot.presenters import lessons as ui
+from bot.scheduling.context import JobContext
+from bot.services import lessons
+from bot.services.outbox import enqueue
+from bot.services.people import locale_outside_update
+from storage.models import Enterprise, Person, Team
+
+log = logging.getLogger(__name__)
+
+
+async def send_lesson_waves(ctx: JobContext) -> int:
+    """Give every team whose lesson time has come its next lesson. Returns lessons queued."""
+    now = ctx.clock.now()
+    async with ctx.session_factory() as session:
+        due = [
+            (team.id, slot)
+            for team, enterprise in await lessons.teams_with_enterprise(session)
+            if (slot := lessons.wave_due(team, enterprise.timezone, now)) is not None
+        ]
+    queued = 0
+    for team_id, slot in due:
+        try:
+            queued += await _send_wave(ctx, team_id, slot)
+        except Exception:
+            log.exception("lesson wave for team %s at %s failed", team_id, slot)
+    return queued
+
+
+async def _send_wave(ctx: JobContext, team_id: int, slot) -> int:  # type: ignore[no-untyped-def]
+    now = ctx.clock.now()
+    async with ctx.session_factory() as session, session.begin():
+        team = await session.get(Team, team_id, with_for_update=True)
+        if team is None:
+            return 0
+        enterprise = await session.get(Enterprise, team.enterprise_id)
+        assert enterprise is not None
+        if lessons.wave_due(team, enterprise.timezone, now) != slot:
+            return 0  # another process sent it meanwhile
+        modules: Counter[int] = Counter()
+        queued = 0
+        for person in await lessons.team_members_to_teach(session, team):
+            await _report_missed_streak(ctx, session, person, team, enterprise)
+            lesson = await lessons.next_lesson_for(session, ctx.curriculum, person, team)
+            if lesson is None:
+                continue
+            lessons.record_delivery(session, person, lesson, team, now, scheduled=True)
+            locale = locale_outside_update(person, enterprise.default_locale,
+                                           ctx.default_locale)
+            with ctx.i18n.speaking(locale):
+                text, markup = ui.teaser(lesson, locale)
+            enqueue(session, chat_id=person.telegram_id, person_id=person.id, kind="lesson",
+                    text=text, reply_markup=ui.as_json(markup), now=now)
+            modules[lesson.module] += 1
+            queued += 1
+        team.lessons_sent_for = slot
+        if modules:
+            team.current_module = modules.most_common(1)[0][0]
+        log.info("team %s: %s lessons queued for %s", team.id, queued, slot)
+        return queued
+
+
+async def _report_missed_streak(ctx, session, person: Person, team: Team,  # type: ignore[no-untyped-def]
+                                enterprise: Enterprise) -> None:
+    missed = await lessons.missed_streak(session, person.id)
+    if not missed:
+        return
+    for delivery in missed:
+        delivery.missed_reported = True
+    for lead in await lessons.team_leads(session, team.id):
+        if lead.id == person.id or lead.blocked_bot:
+            continue
+        locale = locale_outside_update(lead, enterprise.default_locale, ctx.default_locale)
+        with ctx.i18n.speaking(locale):
+            text = ui.missed_notice(person.display_name, len(missed))
+        enqueue(session, chat_id=lead.telegram_id, person_id=lead.id, kind="missed_lessons",
+                text=text, now=ctx.clock.now())
+
+
+async def send_reminders(ctx: JobContext) -> int:
+    """One reminder for a lesson left unopened, in daytime only."""
+    now = ctx.clock.now()
+    sent = 0
+    async with ctx.session_factory() as session, session.begin():
+        for delivery, person, enterprise in await lessons.due_reminders(session, now):
+            lesson = ctx.curriculum.get(delivery.lesson_id)
+            if lesson is None or not lessons.is_daytime(now, enterprise.timezone):
+                continue
+            delivery.reminded_at = now
+            locale = locale_outside_update(person, enterprise.default_locale,
+                                           ctx.default_locale)
+            with ctx.i18n.speaking(locale):
+                text, markup = ui.reminder(lesson, locale)
+            enqueue(session, chat_id=person.telegram_id, person_id=person.id,
+                    kind="lesson_reminder", text=text, reply_markup=ui.as_json(markup), now=now)
+            sent += 1
+    return sent
+
+
+async def send_reviews(ctx: JobContext) -> int:
+    """Questions answered wrongly come back a few days later, in daytime."""
+    now = ctx.clock.now()
+    sent = 0
+    async with ctx.session_factory() as session, session.begin():
+        for delivery, person, enterprise in await lessons.due_reviews(session, now):
+            lesson = ctx.curriculum.get(delivery.lesson_id)
+            timezone = enterprise.timezone if enterprise else "UTC"
+            if lesson is None or not lessons.is_daytime(now, timezone):
+                continue
+            delivery.review_due_at = None
+            delivery.reviews_sent += 1
+            locale = locale_outside_update(
+                person, enterprise.default_locale if enterprise else None, ctx.default_locale
+            )
+            with ctx.i18n.speaking(locale):
+                text, markup = ui.review(lesson, locale)
+            enqueue(session, chat_id=person.telegram_id, person_id=person.id,
+                    kind="lesson_review", text=text, reply_markup=ui.as_json(markup), now=now)
+            sent += 1
+    return sent
+
+
+async def run_due_work(ctx: JobContext) -> None:
+    """One scan for everything due. Each part logs its own failure and the others go on."""
+    for job in (send_lesson_waves, send_reminders, send_reviews):
+        try:
+            await job(ctx)
+        except Exception:
+            log.exception("scheduled job %s failed", job.__name__)
+

@@ -1,0 +1,116 @@
+"""Delivers outbox messages to Telegram.
+
+- A 429 answer: the message waits `retry_after` seconds, and the batch stops (Telegram asks
+  the whole bot to slow down).
+- A 403 answer: the person blocked the bot; they are marked, and nothing more is sent to them.
+- Telegram refusing the message itself (400): marked failed and logged; it would never pass.
+- Network and server errors: retried with growing pauses, then marked failed.
+Each row is updated in its own transaction right after its call, so a crash re-sends at most
+the one message that was in flight.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+from aiogram import Bot
+from aiogram.exceptions import (
+    TelegramBadRequest,
+    TelegramForbiddenError,
+    TelegramNetworkError,
+    TelegramRetryAfter,
+    TelegramServerError,
+)
+from aiogram.types import InlineKeyboardMarkup
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.clock import Clock
+from storage.models import OutboxMessage, OutboxStatus, Person
+
+log = logging.getLogger(__name__)
+
+MAX_ATTEMPTS = 5
+BATCH = 50
+
+
+def backoff(attempts: int) -> timedelta:
+    return timedelta(seconds=min(5 * 2 ** (attempts - 1), 600))
+
+
+async def send_pending(
+    session_factory: async_sessionmaker[AsyncSession], bot: Bot, clock: Clock
+) -> int:
+    """Send what is due; returns how many messages went out."""
+    now = clock.now()
+    async with session_factory() as session:
+        due = list(
+            await session.scalars(
+                select(OutboxMessage)
+                .where(OutboxMessage.status == OutboxStatus.PENDING,
+                       OutboxMessage.send_after <= now)
+                .order_by(OutboxMessage.id)
+                .limit(BATCH)
+            )
+        )
+    sent = 0
+    for message in due:
+        outcome = await _send_one(session_factory, bot, clock, message)
+        if outcome == "slow down":
+            break
+        sent += outcome == "sent"
+    return sent
+
+
+async def _send_one(session_factory, bot: Bot, clock: Clock, message: OutboxMessage) -> str:  # type: ignore[no-untyped-def]
+    markup = (
+        InlineKeyboardMarkup.model_validate(message.reply_markup) if message.reply_markup else None
+    )
+    values: dict[str, object]
+    outcome = "sent"
+    try:
+        result = await bot.send_message(message.chat_id, message.text, reply_markup=markup)
+        values = {"status": OutboxStatus.SENT, "sent_at": clock.now(),
+                  "telegram_message_id": result.message_id}
+    except TelegramRetryAfter as error:
+        values = {"send_after": clock.now() + timedelta(seconds=error.retry_after)}
+        outcome = "slow down"
+        log.warning("Telegram asks to wait %ss (outbox %s)", error.retry_after, message.id)
+    except TelegramForbiddenError:
+        await _person_blocked_us(session_factory, message)
+        return "blocked"
+    except TelegramBadRequest as error:
+        values = {"status": OutboxStatus.FAILED, "last_error": error.message[:300]}
+        outcome = "failed"
+        log.error("outbox %s (%s) refused by Telegram: %s", message.id, message.kind,
+                  error.message)
+    except (TelegramNetworkError, TelegramServerError) as error:
+        attempts = message.attempts + 1
+        outcome = "retry"
+        values = {"attempts": attempts, "last_error": str(error)[:300]}
+        if attempts >= MAX_ATTEMPTS:
+            values["status"] = OutboxStatus.FAILED
+            log.error("outbox %s failed after %s attempts: %s", message.id, attempts, error)
+        else:
+            values["send_after"] = clock.now() + backoff(attempts)
+    async with session_factory() as session, session.begin():
+        await session.execute(
+            update(OutboxMessage).where(OutboxMessage.id == message.id).values(**values)
+        )
+    return outcome
+
+
+async def _person_blocked_us(session_factory, message: OutboxMessage) -> None:  # type: ignore[no-untyped-def]
+    log.info("chat %s blocked the bot; dropping its messages", message.chat_id)
+    async with session_factory() as session, session.begin():
+        await session.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.chat_id == message.chat_id,
+                   OutboxMessage.status == OutboxStatus.PENDING)
+            .values(status=OutboxStatus.DROPPED, last_error="blocked by the person")
+        )
+        if message.person_id is not None:
+            await session.execute(
+                update(Person).where(Person.id == message.person_id).values(blocked_bot=True)
+            )
