@@ -5,6 +5,7 @@
   scorebot demo               seed demo data in scorebot-demo.db and open the console
   scorebot console            chat with the bot in the terminal, offline
   scorebot db upgrade|current|revision
+  scorebot content check|preview
   scorebot admin enterprise create|list, admin team create, admin invite
 
 A missing or invalid setting, or a database that cannot be opened, ends the program with one
@@ -263,6 +264,25 @@ async def _db(settings: Settings, args: argparse.Namespace) -> None:
         await app.close()
 
 
+# --- content ---------------------------------------------------------------------------------
+
+
+async def _content(args: argparse.Namespace) -> None:
+    from bot.content.check import check_report, preview
+    from bot.content.loader import ContentError
+
+    if args.content_command == "check":
+        report, complete = check_report()
+        print(report)
+        if not complete:
+            raise SystemExit(1)
+        return
+    try:
+        print(preview(args.lesson, args.lang))
+    except ContentError as error:
+        fail(str(error))
+
+
 # --- argument parsing ------------------------------------------------------------------------
 
 
@@ -286,6 +306,13 @@ def build_parser() -> argparse.ArgumentParser:
     db_commands.add_parser("current", help="show the schema revision")
     revision = db_commands.add_parser("revision", help="autogenerate a migration (developers)")
     revision.add_argument("-m", "--message", required=True)
+
+    content = commands.add_parser("content", help="lesson content and translations")
+    content_commands = content.add_subparsers(dest="content_command", required=True)
+    content_commands.add_parser("check", help="coverage of lessons and catalogs per language")
+    show = content_commands.add_parser("preview", help="print a lesson as a person sees it")
+    show.add_argument("lesson", help="lesson id or key, e.g. m2-04-five-whys or m2-04")
+    show.add_argument("--lang", default="en", choices=SUPPORTED_LOCALES)
 
     admin = commands.add_parser("admin", help="set up enterprises, teams and invites")
     admin_commands = admin.add_subparsers(dest="admin_command", required=True)
@@ -318,6 +345,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 def dispatch(args: argparse.Namespace) -> Awaitable[None]:
     command = args.command
+    if command == "content":
+        return _content(args)
     if command in {"demo", "console"}:
         settings = _demo_settings(args)
         _setup_logging("WARNING")

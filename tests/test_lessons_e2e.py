@@ -126,7 +126,7 @@ async def test_pause_stops_lessons_and_on_demand_lessons_continue(database_url):
         tg.clock.set(datetime(2026, 3, 3, 10, 0, tzinfo=UTC))
         assert await tg.run_scheduled() == []
         await tg.send(ama, "/resume")
-        lesson, quiz = await tg.send(ama, "/lesson")
+        lesson, _quiz = await tg.send(ama, "/lesson")
         assert curriculum().lessons[0].in_locale("en").title in lesson.text
         lesson2, _quiz2 = await tg.send(ama, "/lesson")
         assert curriculum().lessons[1].in_locale("en").title in lesson2.text
