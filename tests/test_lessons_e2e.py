@@ -136,3 +136,45 @@ async def test_pause_stops_lessons_and_on_demand_lessons_continue(database_url):
             assert (await session.scalar(select(Person).where(Person.telegram_id == ama.id))
                     ).paused is False
             assert await session.scalar(select(OutboxMessage.id)) is None
+
+
+async def test_team_lead_sets_the_schedule_and_cannot_touch_another_team(database_url):
+    async with BotUnderTest(database_url, clock=FakeClock(MONDAY)) as tg:
+        await enterprise_with_team(tg.app.session_factory, "Lima Textiles", "Tejido",
+                                   country="PE", timezone="America/Lima", locale="es",
+                                   clock=tg.clock)
+        _other, other_team = await enterprise_with_team(tg.app.session_factory, "Other",
+                                                        "Dyeing", clock=tg.clock)
+        rosa = await join(tg, "Rosa", "es", Role.TEAM_LEAD)
+        worker = await join(tg, "Juan", "es")
+
+        editor = (await tg.send(rosa, "/schedule"))[0]
+        assert "martes, jueves" in editor.text and "America/Lima" in editor.text
+        editor = (await tg.press(rosa, editor, "lun"))[0]  # add Monday
+        assert "lunes, martes, jueves" in editor.text
+        editor = (await tg.press(rosa, editor, "+ 1"))[0]
+        assert "11:00" in editor.text
+        async with tg.app.session_factory() as session:
+            from storage.models import Team
+
+            tejido = await session.scalar(select(Team).where(Team.name == "Tejido"))
+        assert tejido.lesson_weekdays == "1,2,4" and tejido.lesson_hour == 11
+
+        # Buttons naming another team are refused; a worker cannot schedule at all.
+        from bot.keyboards.callbacks import ScheduleCallback
+
+        forged = ScheduleCallback(team_id=other_team.id, action="day", value=1).pack()
+        await tg.press_data(rosa, editor, forged)
+        assert tg.callback_answers()[-1]["show_alert"] == "true"
+        await tg.press_data(worker, editor, ScheduleCallback(team_id=tejido.id,
+                                                             action="hour", value=1).pack())
+        assert tg.callback_answers()[-1]["show_alert"] == "true"
+        async with tg.app.session_factory() as session:
+            dyeing = await session.get(Team, other_team.id)
+            tejido = await session.get(Team, tejido.id)
+        assert dyeing.lesson_weekdays == "2,4" and tejido.lesson_hour == 11
+
+        # The team lead sees the team's progress.
+        await tg.send(worker, "/lesson")
+        progress = "\n".join(m.text for m in await tg.send(rosa, "/progress"))
+        assert "Tejido" in progress and "Juan" in progress
