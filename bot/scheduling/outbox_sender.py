@@ -12,7 +12,7 @@ the one message that was in flight.
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from aiogram import Bot
 from aiogram.exceptions import (
@@ -39,66 +39,86 @@ def backoff(attempts: int) -> timedelta:
     return timedelta(seconds=min(5 * 2 ** (attempts - 1), 600))
 
 
-async def send_pending(
-    session_factory: async_sessionmaker[AsyncSession], bot: Bot, clock: Clock
-) -> int:
-    """Send what is due; returns how many messages went out."""
-    now = clock.now()
-    async with session_factory() as session:
-        due = list(
-            await session.scalars(
-                select(OutboxMessage)
-                .where(OutboxMessage.status == OutboxStatus.PENDING,
-                       OutboxMessage.send_after <= now)
-                .order_by(OutboxMessage.id)
-                .limit(BATCH)
+class OutboxSender:
+    """Sends due outbox rows. When Telegram answers 429, every send waits `retry_after`:
+    flood control applies to the whole bot, not to one message."""
+
+    def __init__(
+        self, session_factory: async_sessionmaker[AsyncSession], bot: Bot, clock: Clock
+    ) -> None:
+        self.session_factory = session_factory
+        self.bot = bot
+        self.clock = clock
+        self.hold_until: datetime | None = None
+
+    async def send_pending(self) -> int:
+        """Send what is due; returns how many messages went out."""
+        now = self.clock.now()
+        if self.hold_until is not None and now < self.hold_until:
+            return 0
+        async with self.session_factory() as session:
+            due = list(
+                await session.scalars(
+                    select(OutboxMessage)
+                    .where(OutboxMessage.status == OutboxStatus.PENDING,
+                           OutboxMessage.send_after <= now)
+                    .order_by(OutboxMessage.id)
+                    .limit(BATCH)
+                )
             )
-        )
-    sent = 0
-    for message in due:
-        outcome = await _send_one(session_factory, bot, clock, message)
-        if outcome == "slow down":
-            break
-        sent += outcome == "sent"
-    return sent
+        sent = 0
+        blocked: set[int] = set()
+        for message in due:
+            if message.chat_id in blocked:
+                continue  # already dropped with the rest of that chat's messages
+            outcome = await self._send_one(message)
+            if outcome == "slow down":
+                break
+            if outcome == "blocked":
+                blocked.add(message.chat_id)
+            sent += outcome == "sent"
+        return sent
 
-
-async def _send_one(session_factory, bot: Bot, clock: Clock, message: OutboxMessage) -> str:  # type: ignore[no-untyped-def]
-    markup = (
-        InlineKeyboardMarkup.model_validate(message.reply_markup) if message.reply_markup else None
-    )
-    values: dict[str, object]
-    outcome = "sent"
-    try:
-        result = await bot.send_message(message.chat_id, message.text, reply_markup=markup)
-        values = {"status": OutboxStatus.SENT, "sent_at": clock.now(),
-                  "telegram_message_id": result.message_id}
-    except TelegramRetryAfter as error:
-        values = {"send_after": clock.now() + timedelta(seconds=error.retry_after)}
-        outcome = "slow down"
-        log.warning("Telegram asks to wait %ss (outbox %s)", error.retry_after, message.id)
-    except TelegramForbiddenError:
-        await _person_blocked_us(session_factory, message)
-        return "blocked"
-    except TelegramBadRequest as error:
-        values = {"status": OutboxStatus.FAILED, "last_error": error.message[:300]}
-        outcome = "failed"
-        log.error("outbox %s (%s) refused by Telegram: %s", message.id, message.kind,
-                  error.message)
-    except (TelegramNetworkError, TelegramServerError) as error:
-        attempts = message.attempts + 1
-        outcome = "retry"
-        values = {"attempts": attempts, "last_error": str(error)[:300]}
-        if attempts >= MAX_ATTEMPTS:
-            values["status"] = OutboxStatus.FAILED
-            log.error("outbox %s failed after %s attempts: %s", message.id, attempts, error)
-        else:
-            values["send_after"] = clock.now() + backoff(attempts)
-    async with session_factory() as session, session.begin():
-        await session.execute(
-            update(OutboxMessage).where(OutboxMessage.id == message.id).values(**values)
+    async def _send_one(self, message: OutboxMessage) -> str:
+        markup = (
+            InlineKeyboardMarkup.model_validate(message.reply_markup)
+            if message.reply_markup
+            else None
         )
-    return outcome
+        values: dict[str, object]
+        outcome = "sent"
+        try:
+            result = await self.bot.send_message(message.chat_id, message.text,
+                                                 reply_markup=markup)
+            values = {"status": OutboxStatus.SENT, "sent_at": self.clock.now(),
+                      "telegram_message_id": result.message_id}
+        except TelegramRetryAfter as error:
+            self.hold_until = self.clock.now() + timedelta(seconds=error.retry_after)
+            values = {"send_after": self.hold_until}
+            outcome = "slow down"
+            log.warning("Telegram asks to wait %ss (outbox %s)", error.retry_after, message.id)
+        except TelegramForbiddenError:
+            await _person_blocked_us(self.session_factory, message)
+            return "blocked"
+        except TelegramBadRequest as error:
+            values = {"status": OutboxStatus.FAILED, "last_error": error.message[:300]}
+            outcome = "failed"
+            log.error("outbox %s (%s) refused by Telegram: %s", message.id, message.kind,
+                      error.message)
+        except (TelegramNetworkError, TelegramServerError) as error:
+            attempts = message.attempts + 1
+            outcome = "retry"
+            values = {"attempts": attempts, "last_error": str(error)[:300]}
+            if attempts >= MAX_ATTEMPTS:
+                values["status"] = OutboxStatus.FAILED
+                log.error("outbox %s failed after %s attempts: %s", message.id, attempts, error)
+            else:
+                values["send_after"] = self.clock.now() + backoff(attempts)
+        async with self.session_factory() as session, session.begin():
+            await session.execute(
+                update(OutboxMessage).where(OutboxMessage.id == message.id).values(**values)
+            )
+        return outcome
 
 
 async def _person_blocked_us(session_factory, message: OutboxMessage) -> None:  # type: ignore[no-untyped-def]

@@ -3,14 +3,14 @@ Jobs never overlap themselves (max_instances=1) and a late run is not repeated (
 
 from __future__ import annotations
 
-from datetime import UTC
+from datetime import UTC, datetime
 
 from aiogram import Bot
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from bot.scheduling.context import JobContext
 from bot.scheduling.lessons import run_due_work
-from bot.scheduling.outbox_sender import send_pending
+from bot.scheduling.outbox_sender import OutboxSender
 
 DUE_WORK_SECONDS = 60
 OUTBOX_SECONDS = 2
@@ -25,8 +25,10 @@ def build_scheduler(
 ) -> AsyncIOScheduler:
     scheduler = AsyncIOScheduler(timezone=UTC)
     common = {"max_instances": 1, "coalesce": True, "misfire_grace_time": 30}
+    # Triggers run on the wall clock; the jobs read "now" from ctx.clock for their rules.
     scheduler.add_job(run_due_work, "interval", seconds=due_work_seconds, args=[ctx],
-                      id="due-work", next_run_time=ctx.clock.now(), **common)
-    scheduler.add_job(send_pending, "interval", seconds=outbox_seconds,
-                      args=[ctx.session_factory, bot, ctx.clock], id="outbox", **common)
+                      id="due-work", next_run_time=datetime.now(UTC), **common)
+    sender = OutboxSender(ctx.session_factory, bot, ctx.clock)
+    scheduler.add_job(sender.send_pending, "interval", seconds=outbox_seconds, id="outbox",
+                      **common)
     return scheduler

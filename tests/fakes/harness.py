@@ -24,7 +24,7 @@ from bot.clock import FakeClock
 from bot.config import Settings
 from bot.offline.telegram import FakeTelegram, SentMessage
 from bot.scheduling.lessons import run_due_work
-from bot.scheduling.outbox_sender import send_pending
+from bot.scheduling.outbox_sender import OutboxSender
 from tests.fakes.bot_api_server import FakeBotApiServer
 
 TOKEN = "123456:TEST-token"
@@ -68,6 +68,7 @@ class BotUnderTest:
         )
         self.app = await build_application(self.settings, clock=self.clock)
         self.bot = build_bot(self.settings)
+        self.sender = OutboxSender(self.app.session_factory, self.bot, self.clock)
         return self
 
     def start_polling(self) -> None:
@@ -128,7 +129,7 @@ class BotUnderTest:
         Returns the messages that reached Telegram."""
         before = len(self.telegram.sent)
         await run_due_work(self.app.jobs)
-        while await send_pending(self.app.session_factory, self.bot, self.clock):
+        while await self.sender.send_pending():
             pass
         return self.telegram.sent[before:]
 
