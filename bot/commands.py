@@ -36,6 +36,7 @@ COMMANDS: tuple[CommandSpec, ...] = (
     CommandSpec("help", __("What I can do for you")),
     CommandSpec("lesson", __("Your next lesson now"), Capability.LEARN),
     CommandSpec("progress", __("Lessons done and quiz results"), Capability.LEARN),
+    CommandSpec("actions", __("Your team's open actions"), Capability.LEARN),
     CommandSpec("team", __("Your enterprise and team"), Capability.SEE_TEAM),
     CommandSpec("schedule", __("Set your team's lesson days and time"),
                 Capability.LEAD_LEARNING),

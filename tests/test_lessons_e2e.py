@@ -178,3 +178,33 @@ async def test_team_lead_sets_the_schedule_and_cannot_touch_another_team(databas
         await tg.send(worker, "/lesson")
         progress = "\n".join(m.text for m in await tg.send(rosa, "/progress"))
         assert "Tejido" in progress and "Juan" in progress
+
+
+async def test_team_lead_turns_the_task_into_a_team_action(database_url):
+    async with BotUnderTest(database_url, clock=FakeClock(MONDAY)) as tg:
+        await enterprise_with_team(tg.app.session_factory, clock=tg.clock)
+        kofi = await join(tg, "Kofi", "en", Role.TEAM_LEAD)
+        ama = await join(tg, "Ama", "en")
+        first = curriculum().lessons[0]
+
+        _lesson, quiz = await tg.send(ama, "/lesson")
+        _feedback, task = await tg.press(ama, quiz, first.answer)
+        assert task.buttons == []  # workers get the task without the button
+        from bot.keyboards.callbacks import LessonActionCallback
+
+        await tg.press_data(ama, task, LessonActionCallback(key=first.key).pack())
+        assert tg.callback_answers()[-1]["show_alert"] == "true"
+
+        _lesson, quiz = await tg.send(kofi, "/lesson")
+        _feedback, task = await tg.press(kofi, quiz, first.answer)
+        (confirmation,) = await tg.press(kofi, task, "Make it a team action")
+        assert "Added to the actions of “Welding”, due Mar 9, 2026" in confirmation.text
+        await tg.press_data(kofi, task, LessonActionCallback(key=first.key).pack())
+        listing = (await tg.send(ama, "/actions"))[0].text
+        assert first.text["en"].task[:40] in listing and "Kofi" in listing
+
+        async with tg.app.session_factory() as session:
+            from storage.models import ActionItem
+
+            items = list(await session.scalars(select(ActionItem)))
+        assert len(items) == 1 and items[0].source_ref == first.id

@@ -103,6 +103,6 @@ def preview(lesson_ref: str, locale: str) -> str:
             "\n".join(f"  [{i + 1}] {option}" for i, option in
                       enumerate(lesson.in_locale(locale).options)),
             parse_html(ui.answered(lesson, locale, lesson.answer, True)),
-            parse_html(ui.task(lesson, locale)),
+            parse_html(ui.task(lesson, locale)[0]),
         ]
     return "\n\n-----\n\n".join(parts)

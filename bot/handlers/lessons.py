@@ -8,6 +8,7 @@ import logging
 from aiogram import Bot, Router, html
 from aiogram.filters import Command
 from aiogram.types import CallbackQuery, Message
+from babel.dates import format_date
 from babel.numbers import format_percent
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -17,9 +18,14 @@ from bot.content.loader import Curriculum
 from bot.content.schema import Lesson
 from bot.handlers.common import pack_messages, private_router, refuse_button, replace_message
 from bot.i18n import _
-from bot.keyboards.callbacks import LessonCallback, QuizCallback, ReviewCallback
+from bot.keyboards.callbacks import (
+    LessonActionCallback,
+    LessonCallback,
+    QuizCallback,
+    ReviewCallback,
+)
 from bot.presenters import lessons as ui
-from bot.services import lessons
+from bot.services import actions, lessons
 from bot.services.enterprises import teams_of
 from bot.services.permissions import Capability, memberships_with
 from storage.models import LessonDelivery, Membership, Person, Team
@@ -96,11 +102,19 @@ async def open_lesson(
     await _send_lesson(bot, query.from_user.id, lesson, locale, curriculum)
 
 
+def _led_team(memberships: list[Membership]) -> Membership | None:
+    """The membership through which a team lead can turn tasks into team actions."""
+    return next(
+        (m for m in memberships_with(memberships, Capability.LEAD_LEARNING) if m.team), None
+    )
+
+
 async def answer_quiz(
     query: CallbackQuery,
     callback_data: QuizCallback,
     session: AsyncSession,
     person: Person,
+    memberships: list[Membership],
     curriculum: Curriculum,
     clock: Clock,
     bot: Bot,
@@ -121,7 +135,60 @@ async def answer_quiz(
         return
     await query.answer()
     await replace_message(bot, query, ui.answered(lesson, locale, option, result.correct))
-    await bot.send_message(query.from_user.id, ui.task(lesson, locale))
+    text, markup = ui.task(lesson, locale, can_make_action=_led_team(memberships) is not None)
+    await bot.send_message(query.from_user.id, text, reply_markup=markup)
+
+
+async def make_team_action(
+    query: CallbackQuery,
+    callback_data: LessonActionCallback,
+    session: AsyncSession,
+    person: Person,
+    memberships: list[Membership],
+    curriculum: Curriculum,
+    clock: Clock,
+    bot: Bot,
+    locale: str,
+) -> None:
+    lead = _led_team(memberships)
+    lesson = curriculum.by_key(callback_data.key)
+    delivery = await lessons.find_delivery(session, person.id, lesson.id) if lesson else None
+    if lead is None or lead.team is None or lesson is None or delivery is None:
+        await refuse_button(query, "lesson task action without a led team or a delivery")
+        return
+    item, created = await actions.action_from_lesson(
+        session, team=lead.team, enterprise=lead.enterprise, lesson_id=lesson.id,
+        title=lesson.in_locale(locale).task, owner=person, now=clock.now(),
+    )
+    due = format_date(item.due_on, format="medium", locale=locale)
+    if created:
+        note = _("Added to the actions of “{team}”, due {date}. Send /actions to see them.")
+    else:
+        note = _("This task is already on the list of “{team}”, due {date}.")
+    await query.answer()
+    task_text, _markup = ui.task(lesson, locale)
+    await replace_message(bot, query, task_text + "\n\n✅ " + note.format(
+        team=html.quote(lead.team.name), date=due))
+
+
+async def show_actions(
+    message: Message, session: AsyncSession, person: Person, memberships: list[Membership],
+    locale: str,
+) -> None:
+    team_ids = [m.team_id for m in memberships if m.team_id is not None]
+    items = await actions.open_actions(session, person.id, team_ids)
+    if not items:
+        await message.answer(_("No open actions. Team leads can turn a lesson's task into a "
+                               "team action with one tap."))
+        return
+    lines = [_("<b>Open actions</b>")]
+    for item in items:
+        owner = item.owner.display_name if item.owner else "–"
+        lines.append("• " + _("{title} — {owner}, due {date}").format(
+            title=html.quote(item.title), owner=html.quote(owner),
+            date=format_date(item.due_on, format="medium", locale=locale)))
+    for text in pack_messages(lines):
+        await message.answer(text)
 
 
 async def answer_review(
@@ -238,4 +305,8 @@ def build_router() -> Router:
     router.callback_query.register(open_lesson, LessonCallback.filter(), flags=LEARN)
     router.callback_query.register(answer_quiz, QuizCallback.filter(), flags=LEARN)
     router.callback_query.register(answer_review, ReviewCallback.filter(), flags=LEARN)
+    router.callback_query.register(make_team_action, LessonActionCallback.filter(),
+                                   flags={"capability": Capability.LEAD_LEARNING})
+    router.message.register(show_actions, Command("actions"),
+                            flags=LEARN)
     return router

@@ -38,6 +38,12 @@ class ReviewCallback(CallbackData, prefix="rv"):
     option: int
 
 
+class LessonActionCallback(CallbackData, prefix="la"):
+    """A team lead turns a lesson's "apply it this week" task into a team action."""
+
+    key: str
+
+
 class ScheduleCallback(CallbackData, prefix="sc"):
     """Change a team's lesson schedule: toggle a weekday (1-7), move the hour, or finish."""
 
@@ -53,4 +59,5 @@ ALL_FACTORIES: tuple[type[CallbackData], ...] = (
     QuizCallback,
     ReviewCallback,
     ScheduleCallback,
+    LessonActionCallback,
 )

@@ -10,7 +10,12 @@ from babel.dates import get_day_names
 from bot.content.loader import Curriculum
 from bot.content.schema import Lesson
 from bot.i18n import _
-from bot.keyboards.callbacks import LessonCallback, QuizCallback, ReviewCallback
+from bot.keyboards.callbacks import (
+    LessonActionCallback,
+    LessonCallback,
+    QuizCallback,
+    ReviewCallback,
+)
 
 
 def module_name(module: int) -> str:
@@ -99,10 +104,19 @@ def answered(lesson: Lesson, locale: str, option: int, correct: bool) -> str:
     )
 
 
-def task(lesson: Lesson, locale: str) -> str:
-    return _("<b>Apply it this week:</b> {task}").format(
+def task(lesson: Lesson, locale: str, can_make_action: bool = False) -> tuple[
+    str, InlineKeyboardMarkup | None
+]:
+    """The task for the week; team leads get a button that makes it a team action."""
+    text = _("<b>Apply it this week:</b> {task}").format(
         task=html.quote(lesson.in_locale(locale).task)
     )
+    if not can_make_action:
+        return text, None
+    builder = InlineKeyboardBuilder()
+    builder.button(text=_("Make it a team action"),
+                   callback_data=LessonActionCallback(key=lesson.key))
+    return text, builder.as_markup()
 
 
 def review_closing(correct: bool, comes_back: bool) -> str:
