@@ -12,6 +12,7 @@ from bot.keyboards.callbacks import (
     ALL_FACTORIES,
     InviteCallback,
     LanguageCallback,
+    LessonActionCallback,
     LessonCallback,
     QuizCallback,
     ReviewCallback,
@@ -111,6 +112,7 @@ def test_every_button_factory_fits_in_64_bytes_with_the_largest_values():
         QuizCallback(key="m5-99", option=3),
         ReviewCallback(key="m5-99", option=3),
         ScheduleCallback(team_id=biggest, action="hour", value=-1),
+        LessonActionCallback(key="m5-99"),
     ]
     assert {type(s) for s in samples} == set(ALL_FACTORIES)
     for sample in samples:
