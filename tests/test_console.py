@@ -62,3 +62,18 @@ async def test_console_mistakes_are_explained(console):
     assert "no message with buttons" in await type_lines(console, ":as 1", ":4")
     assert "Unknown console command" in await type_lines(console, ":fly")
     assert not await console.handle_line(":quit")
+
+
+@pytest.mark.parametrize("language", ["en", "es", "fr", "vi", "id", "zh", "hi", "zu"])
+async def test_a_worker_reads_a_lesson_and_answers_its_quiz(console, language):
+    from bot.content.loader import curriculum
+    from bot.languages import match_locale
+
+    lesson = curriculum().lessons[0]
+    text = lesson.in_locale(match_locale(language) or "en")
+    await type_lines(console, f":new {language}", f"/start {DEMO_INVITE_TOKEN}")
+    shown = await type_lines(console, "/lesson")
+    assert text.title in shown and text.options[0] in shown
+    shown = await type_lines(console, f":{lesson.answer + 1}")
+    assert "✅" in shown and text.feedback[lesson.answer][:30] in shown
+    assert text.task[:30] in shown
