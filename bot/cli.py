@@ -6,6 +6,7 @@
   scorebot console            chat with the bot in the terminal, offline
   scorebot db upgrade|current|revision
   scorebot content check|preview
+  scorebot export --enterprise ... [--format csv]
   scorebot admin enterprise create|list, admin team create, admin invite
 
 A missing or invalid setting, or a database that cannot be opened, ends the program with one
@@ -245,6 +246,22 @@ async def _invite(settings: Settings, args: argparse.Namespace) -> None:
     print(f"QR code: {qr_path}")
 
 
+async def _export(settings: Settings, args: argparse.Namespace) -> None:
+    from bot.services.enterprises import find_enterprise
+    from bot.services.export import SUGGESTION_COLUMNS, suggestion_rows, to_csv
+
+    async def work(session, app):  # type: ignore[no-untyped-def]
+        enterprise = await find_enterprise(session, args.enterprise)
+        return enterprise, await suggestion_rows(session, enterprise.id)
+
+    enterprise, rows = await _with_session(settings, work)
+    output = Path(args.output)
+    await asyncio.to_thread(output.mkdir, parents=True, exist_ok=True)
+    path = output / f"enterprise-{enterprise.id}-suggestions.csv"
+    await asyncio.to_thread(path.write_text, to_csv(SUGGESTION_COLUMNS, rows), "utf-8")
+    print(f"wrote {path} ({len(rows)} suggestions)")
+
+
 # --- database --------------------------------------------------------------------------------
 
 
@@ -314,6 +331,11 @@ def build_parser() -> argparse.ArgumentParser:
     show.add_argument("lesson", help="lesson id or key, e.g. m2-04-five-whys or m2-04")
     show.add_argument("--lang", default="en", choices=SUPPORTED_LOCALES)
 
+    export = commands.add_parser("export", help="impact-monitoring data of an enterprise")
+    export.add_argument("--enterprise", required=True, help="id or name")
+    export.add_argument("--format", choices=["csv"], default="csv")
+    export.add_argument("--output", default=".", help="folder to write to")
+
     admin = commands.add_parser("admin", help="set up enterprises, teams and invites")
     admin_commands = admin.add_subparsers(dest="admin_command", required=True)
     enterprise = admin_commands.add_parser("enterprise", help="enterprises")
@@ -364,6 +386,8 @@ def dispatch(args: argparse.Namespace) -> Awaitable[None]:
         return _run(settings, webhook=args.webhook)
     if command == "db":
         return _db(settings, args)
+    if command == "export":
+        return _export(settings, args)
     if args.admin_command == "enterprise":
         if args.enterprise_command == "create":
             return _enterprise_create(settings, args)

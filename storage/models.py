@@ -17,6 +17,7 @@ from sqlalchemy import (
     Date,
     DateTime,
     Enum,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -100,6 +101,8 @@ class Enterprise(Base):
     default_locale: Mapped[str] = mapped_column(String(16))
     # A lesson not opened within this many hours gets one reminder.
     lesson_reminder_hours: Mapped[int] = mapped_column(Integer, default=24)
+    # A suggestion left unreviewed this many days counts as stalled.
+    suggestion_stall_days: Mapped[int] = mapped_column(Integer, default=7)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=_utcnow)
 
     teams: Mapped[list[Team]] = relationship(back_populates="enterprise", order_by="Team.id")
@@ -125,6 +128,8 @@ class Team(Base):
     current_module: Mapped[int] = mapped_column(Integer, default=1)
     # The scheduled moment of the last lesson wave sent; the next is due after it.
     lessons_sent_for: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+    # The week (its Monday) whose suggestion summary the team was last sent.
+    suggestions_summary_for: Mapped[date | None] = mapped_column(Date, default=None)
 
     enterprise: Mapped[Enterprise] = relationship(back_populates="teams")
 
@@ -313,6 +318,9 @@ class OutboxMessage(Base):
     kind: Mapped[str] = mapped_column(String(40))
     text: Mapped[str] = mapped_column(Text)
     reply_markup: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)
+    # A photo or voice note sent with `text` as its caption (Telegram file id).
+    media_kind: Mapped[str | None] = mapped_column(String(10), default=None)
+    media_file_id: Mapped[str | None] = mapped_column(String(255), default=None)
     status: Mapped[OutboxStatus] = mapped_column(
         _enum(OutboxStatus, "outbox_status"), default=OutboxStatus.PENDING
     )
@@ -364,3 +372,119 @@ class ActionItem(Base):
 
     owner: Mapped[Person | None] = relationship(foreign_keys=[owner_id])
     team: Mapped[Team | None] = relationship()
+
+
+class SuggestionArea(enum.StrEnum):
+    """The SCORE module a suggestion is about."""
+
+    COOPERATION = "cooperation"
+    QUALITY = "quality"
+    CLEANER_PRODUCTION = "cleaner_production"
+    PEOPLE = "people"
+    SAFETY = "safety"
+
+
+class SuggestionStatus(enum.StrEnum):
+    NEW = "new"
+    UNDER_REVIEW = "under_review"
+    ACCEPTED = "accepted"
+    DECLINED = "declined"
+    DUPLICATE = "duplicate"
+    IN_PROGRESS = "in_progress"
+    IMPLEMENTED = "implemented"
+
+
+class Suggestion(Base):
+    """A worker's improvement idea.
+
+    Anonymity: `author_id` is set only for named suggestions, and every view and export
+    reads the author from it alone. Who sent an anonymous suggestion is kept only in
+    `SuggestionRelay`, which nothing but the relay of messages to the submitter reads.
+    """
+
+    __tablename__ = "suggestions"
+    __table_args__ = (Index("ix_suggestions_enterprise_id_status", "enterprise_id", "status"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    enterprise_id: Mapped[int] = mapped_column(ForeignKey("enterprises.id", ondelete="CASCADE"))
+    team_id: Mapped[int | None] = mapped_column(
+        ForeignKey("teams.id", ondelete="SET NULL"), index=True, default=None
+    )
+    author_id: Mapped[int | None] = mapped_column(
+        ForeignKey("people.id", ondelete="SET NULL"), index=True, default=None
+    )
+    anonymous: Mapped[bool] = mapped_column(Boolean, default=False)
+    text: Mapped[str] = mapped_column(Text, default="")
+    area: Mapped[SuggestionArea | None] = mapped_column(
+        _enum(SuggestionArea, "suggestion_area"), default=None
+    )
+    status: Mapped[SuggestionStatus] = mapped_column(
+        _enum(SuggestionStatus, "suggestion_status"), default=SuggestionStatus.NEW
+    )
+    decline_reason: Mapped[str] = mapped_column(Text, default="")
+    duplicate_of_id: Mapped[int | None] = mapped_column(
+        ForeignKey("suggestions.id", ondelete="SET NULL"), default=None
+    )
+    action_item_id: Mapped[int | None] = mapped_column(
+        ForeignKey("action_items.id", ondelete="SET NULL"), default=None
+    )
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=_utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=_utcnow)
+    first_response_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+    implemented_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+    # Measured impact once implemented (any of them).
+    money_saved: Mapped[float | None] = mapped_column(Float, default=None)
+    hours_saved: Mapped[float | None] = mapped_column(Float, default=None)
+    defects_avoided: Mapped[float | None] = mapped_column(Float, default=None)
+    impact_note: Mapped[str] = mapped_column(Text, default="")
+
+    media: Mapped[list[SuggestionMedia]] = relationship(
+        order_by="SuggestionMedia.id", cascade="all, delete-orphan"
+    )
+
+    @property
+    def reference(self) -> str:
+        return f"S{self.id}"
+
+
+class SuggestionRelay(Base):
+    """Who sent a suggestion, for relaying messages to them and nothing else."""
+
+    __tablename__ = "suggestion_relays"
+
+    suggestion_id: Mapped[int] = mapped_column(
+        ForeignKey("suggestions.id", ondelete="CASCADE"), primary_key=True
+    )
+    person_id: Mapped[int] = mapped_column(
+        ForeignKey("people.id", ondelete="CASCADE"), index=True
+    )
+
+
+class SuggestionMedia(Base):
+    __tablename__ = "suggestion_media"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    suggestion_id: Mapped[int] = mapped_column(
+        ForeignKey("suggestions.id", ondelete="CASCADE"), index=True
+    )
+    kind: Mapped[str] = mapped_column(String(10))  # "photo" or "voice"
+    file_id: Mapped[str] = mapped_column(String(255))
+    stage: Mapped[str] = mapped_column(String(10), default="before")  # or "after"
+
+
+class SuggestionMessage(Base):
+    """A question from a reviewer or an answer from the submitter, relayed by the bot.
+    `reviewer_id` is set for reviewers' messages; the submitter's side carries no person."""
+
+    __tablename__ = "suggestion_messages"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    suggestion_id: Mapped[int] = mapped_column(
+        ForeignKey("suggestions.id", ondelete="CASCADE"), index=True
+    )
+    from_submitter: Mapped[bool] = mapped_column(Boolean)
+    reviewer_id: Mapped[int | None] = mapped_column(
+        ForeignKey("people.id", ondelete="SET NULL"), default=None
+    )
+    text: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=_utcnow)

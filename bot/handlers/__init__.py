@@ -15,12 +15,16 @@ from bot.handlers import (
     lessons,
     onboarding,
     schedule,
+    suggestions,
     team,
 )
 
 
 def feature_routers() -> list[Router]:
     """Fresh routers (a router belongs to one dispatcher; tests and benchmarks build many)."""
-    modules = [errors, onboarding, help, language, lessons, schedule, team, invites, groups]
+    modules = [
+        errors, onboarding, help, language, lessons, schedule, suggestions, team, invites,
+        groups,
+    ]
     # The catch-all comes last: it answers whatever nothing else did.
     return [module.build_router() for module in [*modules, fallback]]

@@ -52,6 +52,28 @@ class ScheduleCallback(CallbackData, prefix="sc"):
     value: int = 0
 
 
+class SuggestCallback(CallbackData, prefix="sg"):
+    """Steps of writing a suggestion: its area, anonymity, cancel, or start from a photo."""
+
+    step: str
+    value: str = ""
+
+
+class SuggestionCallback(CallbackData, prefix="sr"):
+    """A reviewer's action on a suggestion (accept, decline, ...) or the submitter's answer."""
+
+    id: int
+    action: str
+
+
+class SuggestionPickCallback(CallbackData, prefix="sp"):
+    """A reviewer picks the original of a duplicate, an owner, or a due date (days)."""
+
+    id: int
+    kind: str  # "dup", "owner" or "due"
+    value: int
+
+
 ALL_FACTORIES: tuple[type[CallbackData], ...] = (
     LanguageCallback,
     InviteCallback,
@@ -60,4 +82,7 @@ ALL_FACTORIES: tuple[type[CallbackData], ...] = (
     ReviewCallback,
     ScheduleCallback,
     LessonActionCallback,
+    SuggestCallback,
+    SuggestionCallback,
+    SuggestionPickCallback,
 )

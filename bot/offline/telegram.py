@@ -148,6 +148,7 @@ class SentMessage:
     buttons: list[list[dict[str, Any]]] = field(default_factory=list)
     photo: bytes | None = None
     edited: bool = False
+    voice: bytes | None = None
 
     def button_texts(self) -> list[str]:
         return [button["text"] for row in self.buttons for button in row]
@@ -383,6 +384,11 @@ class FakeTelegram:
                               "width": 512, "height": 512}]
             if message.text:
                 body["caption"] = message.text
+        elif message.voice is not None:
+            body["voice"] = {"file_id": f"voice{message.message_id}",
+                             "file_unique_id": f"v{message.message_id}", "duration": 5}
+            if message.text:
+                body["caption"] = message.text
         else:
             body["text"] = message.text
         if message.buttons:
@@ -435,6 +441,16 @@ class FakeTelegram:
             SentMessage(chat["id"], next(self._message_ids), plain, raw, buttons, photo=content)
         )
 
+    def _m_sendvoice(self, params: dict[str, Any], files: dict[str, bytes]) -> dict[str, Any]:
+        chat = self._chat(params)
+        plain, raw = self._text(params, "caption", CAPTION_MAX, required=False)
+        voice = params.get("voice") or ""
+        if not voice:
+            raise _bad("there is no voice in the request")
+        content = files.get(voice.removeprefix("attach://"), b"") or voice.encode()
+        return self._store(SentMessage(chat["id"], next(self._message_ids), plain, raw,
+                                       self._buttons(params), voice=content))
+
     def _edit_target(self, params: dict[str, Any]) -> SentMessage:
         chat = self._chat(params)
         message_id = _int(params, "message_id")
@@ -445,6 +461,8 @@ class FakeTelegram:
 
     def _m_editmessagetext(self, params: dict[str, Any], files: dict[str, bytes]) -> Any:
         message = self._edit_target(params)
+        if message.photo is not None or message.voice is not None:
+            raise _bad("there is no text in the message to edit")
         plain, raw = self._text(params, "text", MESSAGE_TEXT_MAX, required=True)
         buttons = self._buttons(params)
         if plain == message.text and buttons == message.buttons:

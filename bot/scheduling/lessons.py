@@ -125,13 +125,3 @@ async def send_reviews(ctx: JobContext) -> int:
                     kind="lesson_review", text=text, reply_markup=ui.as_json(markup), now=now)
             sent += 1
     return sent
-
-
-async def run_due_work(ctx: JobContext) -> None:
-    """One scan for everything due. Each part logs its own failure and the others go on."""
-    for job in (send_lesson_waves, send_reminders, send_reviews):
-        try:
-            await job(ctx)
-        except Exception:
-            log.exception("scheduled job %s failed", job.__name__)
-

@@ -79,6 +79,16 @@ class OutboxSender:
             sent += outcome == "sent"
         return sent
 
+    async def _deliver(self, message: OutboxMessage, markup: InlineKeyboardMarkup | None):  # type: ignore[no-untyped-def]
+        caption = message.text or None
+        if message.media_kind == "photo":
+            return await self.bot.send_photo(message.chat_id, message.media_file_id or "",
+                                             caption=caption, reply_markup=markup)
+        if message.media_kind == "voice":
+            return await self.bot.send_voice(message.chat_id, message.media_file_id or "",
+                                             caption=caption, reply_markup=markup)
+        return await self.bot.send_message(message.chat_id, message.text, reply_markup=markup)
+
     async def _send_one(self, message: OutboxMessage) -> str:
         markup = (
             InlineKeyboardMarkup.model_validate(message.reply_markup)
@@ -88,8 +98,7 @@ class OutboxSender:
         values: dict[str, object]
         outcome = "sent"
         try:
-            result = await self.bot.send_message(message.chat_id, message.text,
-                                                 reply_markup=markup)
+            result = await self._deliver(message, markup)
             values = {"status": OutboxStatus.SENT, "sent_at": self.clock.now(),
                       "telegram_message_id": result.message_id}
         except TelegramRetryAfter as error:

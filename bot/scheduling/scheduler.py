@@ -9,7 +9,7 @@ from aiogram import Bot
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from bot.scheduling.context import JobContext
-from bot.scheduling.lessons import run_due_work
+from bot.scheduling.due_work import run_due_work
 from bot.scheduling.outbox_sender import OutboxSender
 
 DUE_WORK_SECONDS = 60

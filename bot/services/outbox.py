@@ -12,6 +12,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import OutboxMessage
 
+CAPTION_LIMIT = 1024
+
 
 def enqueue(
     session: AsyncSession,
@@ -23,7 +25,14 @@ def enqueue(
     person_id: int | None = None,
     reply_markup: dict[str, Any] | None = None,
     send_after: datetime | None = None,
+    media: tuple[str, str] | None = None,
 ) -> OutboxMessage:
+    """Queue a message. With `media` ("photo" or "voice", file id) the text is its caption;
+    text too long for a caption goes in a message of its own after the media."""
+    if media is not None and len(text) > CAPTION_LIMIT:
+        enqueue(session, chat_id=chat_id, kind=kind, text="", now=now, person_id=person_id,
+                send_after=send_after, media=media)
+        media = None
     message = OutboxMessage(
         chat_id=chat_id,
         person_id=person_id,
@@ -32,6 +41,8 @@ def enqueue(
         reply_markup=reply_markup,
         created_at=now,
         send_after=send_after or now,
+        media_kind=media[0] if media else None,
+        media_file_id=media[1] if media else None,
     )
     session.add(message)
     return message

@@ -18,17 +18,21 @@ class Capability(enum.StrEnum):
     INVITE = "invite"  # create invite links for some roles (see INVITABLE_ROLES)
     LEARN = "learn"  # receive lessons, answer quizzes, see one's progress, pause
     LEAD_LEARNING = "lead_learning"  # set a team's lesson schedule, see its progress
+    SUGGEST = "suggest"  # send suggestions, answer reviewers' questions, see /stats
+    REVIEW_SUGGESTIONS = "review_suggestions"  # accept, decline, assign, mark implemented
 
 
-_EVERY_MEMBER = {Capability.SEE_TEAM, Capability.LEARN}
+_EVERY_MEMBER = {Capability.SEE_TEAM, Capability.LEARN, Capability.SUGGEST}
 _LEADS = _EVERY_MEMBER | {Capability.INVITE, Capability.LEAD_LEARNING}
+# Consultants follow and coach; the enterprise's own people decide on its suggestions.
+_REVIEWERS = _LEADS | {Capability.REVIEW_SUGGESTIONS}
 
 ROLE_CAPABILITIES: dict[Role, frozenset[Capability]] = {
     Role.WORKER: frozenset(_EVERY_MEMBER),
-    Role.TEAM_LEAD: frozenset(_LEADS),
-    Role.MANAGER: frozenset(_LEADS),
+    Role.TEAM_LEAD: frozenset(_REVIEWERS),
+    Role.MANAGER: frozenset(_REVIEWERS),
     Role.CONSULTANT: frozenset(_LEADS),
-    Role.ADMIN: frozenset(_LEADS),
+    Role.ADMIN: frozenset(_REVIEWERS),
 }
 
 # Programme administrators (ADMIN_IDS) act in any enterprise for these, without a membership.

@@ -23,7 +23,7 @@ from bot.app import Application, build_application, build_bot
 from bot.clock import FakeClock
 from bot.config import Settings
 from bot.offline.telegram import FakeTelegram, SentMessage
-from bot.scheduling.lessons import run_due_work
+from bot.scheduling.due_work import run_due_work
 from bot.scheduling.outbox_sender import OutboxSender
 from tests.fakes.bot_api_server import FakeBotApiServer
 

@@ -1,0 +1,681 @@
+"""Suggestions by phone: writing one (text, photos, voice notes; anonymous if wished), the
+review queue, every reviewer action, and the questions and answers relayed between them.
+
+Conversation states (aiogram FSM, kept in Redis when REDIS_URL is set):
+
+    /suggest -> content -> area -> anonymity -> sent
+    photo or voice on its own -> "is this a suggestion?" -> area -> anonymity -> sent
+    reviewer: decline -> reason | ask -> question | implemented -> after photo -> impact value
+    submitter: Answer -> answer text
+"""
+
+from __future__ import annotations
+
+import logging
+
+from aiogram import Bot, F, Router
+from aiogram.filters import Command, StateFilter
+from aiogram.fsm.context import FSMContext
+from aiogram.fsm.state import State, StatesGroup
+from aiogram.types import CallbackQuery, Message
+from aiogram.utils.keyboard import InlineKeyboardBuilder
+from babel.dates import format_date
+from babel.numbers import NumberFormatError, parse_decimal
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.clock import Clock
+from bot.handlers.common import private_router, refuse_button, replace_message
+from bot.i18n import _
+from bot.keyboards.callbacks import SuggestCallback, SuggestionCallback, SuggestionPickCallback
+from bot.presenters import suggestions as ui
+from bot.presenters.lessons import as_json
+from bot.services import suggestions as service
+from bot.services.errors import InvalidValue
+from bot.services.outbox import enqueue
+from bot.services.people import locale_outside_update, team_members
+from bot.services.permissions import Capability, membership_in, memberships_with
+from storage.models import (
+    Enterprise,
+    Membership,
+    Person,
+    Role,
+    Suggestion,
+    SuggestionArea,
+    SuggestionMedia,
+    SuggestionStatus,
+    Team,
+)
+
+log = logging.getLogger(__name__)
+
+SUGGEST = {"capability": Capability.SUGGEST}
+REVIEW = {"capability": Capability.REVIEW_SUGGESTIONS}
+DUE_CHOICES = (7, 14, 30)
+
+
+class SuggestFlow(StatesGroup):
+    content = State()
+    media_only = State()  # a photo or voice arrived on its own: is it a suggestion?
+    area = State()
+    anonymity = State()
+
+
+class ReviewFlow(StatesGroup):
+    decline_reason = State()
+    question = State()
+    after_photo = State()
+    impact_value = State()
+
+
+class ReplyFlow(StatesGroup):
+    answer = State()
+
+
+def _content_of(message: Message) -> tuple[str, tuple[str, str] | None] | None:
+    """The text and media a message brings to a suggestion, or None if it brings nothing."""
+    if message.photo:
+        return message.caption or "", ("photo", message.photo[-1].file_id)
+    if message.voice:
+        return message.caption or "", ("voice", message.voice.file_id)
+    if message.text and not message.text.startswith("/"):
+        return message.text, None
+    return None
+
+
+def _add(draft: service.Draft, content: tuple[str, tuple[str, str] | None]) -> None:
+    text, media = content
+    draft.add_text(text)
+    if media is not None:
+        draft.add_media(*media)
+
+
+def _cancel_keyboard():  # type: ignore[no-untyped-def]
+    builder = InlineKeyboardBuilder()
+    builder.button(text=_("Cancel"), callback_data=SuggestCallback(step="cancel"))
+    return builder.as_markup()
+
+
+# --- writing a suggestion -------------------------------------------------------------------
+
+
+async def start(message: Message, state: FSMContext) -> None:
+    await state.set_state(SuggestFlow.content)
+    await state.set_data({"draft": service.Draft().as_state()})
+    await message.answer(ui.ask_content(), reply_markup=_cancel_keyboard())
+
+
+async def receive_content(message: Message, state: FSMContext) -> None:
+    content = _content_of(message)
+    if content is None:
+        await message.answer(_("Please send text, a photo or a voice note, or tap Cancel."))
+        return
+    draft = service.Draft.from_state((await state.get_data())["draft"])
+    try:
+        _add(draft, content)
+    except InvalidValue as error:
+        await message.answer(_too_much(error))
+        return
+    await state.update_data(draft=draft.as_state())
+    await state.set_state(SuggestFlow.area)
+    await message.answer(_("Which area is it about?"), reply_markup=ui.area_keyboard())
+
+
+def _too_much(error: InvalidValue) -> str:
+    if error.code == "too_many_media":
+        return _("That is enough photos and voice notes for one suggestion.")
+    return _("That is too long for one suggestion: please keep it under 3000 characters.")
+
+
+async def add_more(message: Message, state: FSMContext) -> None:
+    """More photos or text while the area or anonymity question is open: added to the draft."""
+    content = _content_of(message)
+    if content is None:
+        await message.answer(_("Please choose with the buttons above, or tap Cancel."))
+        return
+    draft = service.Draft.from_state((await state.get_data())["draft"])
+    try:
+        _add(draft, content)
+    except InvalidValue as error:
+        await message.answer(_too_much(error))
+        return
+    await state.update_data(draft=draft.as_state())
+    await message.answer(_("Added to your suggestion."))
+
+
+async def media_on_its_own(message: Message, state: FSMContext) -> None:
+    content = _content_of(message)
+    assert content is not None
+    draft = service.Draft()
+    _add(draft, content)
+    await state.set_state(SuggestFlow.media_only)
+    await state.set_data({"draft": draft.as_state()})
+    await message.answer(_("Is this a suggestion for improvement?"),
+                         reply_markup=ui.is_this_a_suggestion_keyboard())
+
+
+async def suggest_step(
+    query: CallbackQuery,
+    callback_data: SuggestCallback,
+    state: FSMContext,
+    session: AsyncSession,
+    person: Person,
+    allowed_memberships: list[Membership],
+    clock: Clock,
+    bot: Bot,
+    settings,  # type: ignore[no-untyped-def]
+    i18n,  # type: ignore[no-untyped-def]
+) -> None:
+    current = await state.get_state()
+    data = await state.get_data()
+    step = callback_data.step
+    if step == "cancel":
+        await state.clear()
+        await query.answer()
+        await replace_message(bot, query, _("Cancelled. Nothing was sent."))
+        return
+    if "draft" not in data:
+        await refuse_button(query, f"suggestion step {step} with no draft")
+        return
+    draft = service.Draft.from_state(data["draft"])
+    if step == "start_with_media" and current == SuggestFlow.media_only.state:
+        await state.set_state(SuggestFlow.area)
+        await query.answer()
+        await replace_message(bot, query, _("Which area is it about?"), ui.area_keyboard())
+        return
+    if step == "area" and current == SuggestFlow.area.state and (
+        callback_data.value in {a.value for a in SuggestionArea} or callback_data.value == "none"
+    ):
+        draft.area = None if callback_data.value == "none" else callback_data.value
+        await state.update_data(draft=draft.as_state())
+        await state.set_state(SuggestFlow.anonymity)
+        await query.answer()
+        await replace_message(
+            bot, query,
+            _("Send it with your name, or anonymously? Anonymous ideas still get answers: "
+              "nobody will see who sent it."),
+            ui.anonymity_keyboard(),
+        )
+        return
+    if step == "anonymous" and current == SuggestFlow.anonymity.state and (
+        callback_data.value in ("yes", "no")
+    ):
+        draft.anonymous = callback_data.value == "yes"
+        membership = allowed_memberships[0]
+        suggestion = await service.submit(session, person=person, membership=membership,
+                                          draft=draft, now=clock.now())
+        await state.clear()
+        await query.answer()
+        await replace_message(bot, query, ui.received(suggestion))
+        await _tell_reviewers(session, suggestion, membership, clock, settings, i18n)
+        log.info("suggestion %s submitted", suggestion.id)  # never who, for anonymity
+        return
+    await refuse_button(query, f"suggestion step {step} in state {current}")
+
+
+async def _tell_reviewers(session, suggestion: Suggestion, membership: Membership,  # type: ignore[no-untyped-def]
+                          clock: Clock, settings, i18n) -> None:
+    enterprise = membership.enterprise
+    author = None if suggestion.anonymous else await session.get(Person, suggestion.author_id)
+    team = membership.team
+    similar = await service.similar_open(session, suggestion)
+    await session.refresh(suggestion, ["media"])
+    media = next(((m.kind, m.file_id) for m in suggestion.media), None)
+    for reviewer in await service.reviewers_for(session, suggestion):
+        locale = locale_outside_update(reviewer, enterprise.default_locale,
+                                       settings.default_locale)
+        with i18n.speaking(locale):
+            text = ui.card(suggestion, author.display_name if author else None,
+                           team.name if team else None, similar, locale)
+            markup = ui.review_keyboard(suggestion)
+        enqueue(session, chat_id=reviewer.telegram_id, person_id=reviewer.id,
+                kind="suggestion_new", text=text, reply_markup=as_json(markup),
+                now=clock.now(), media=media)
+
+
+async def _tell_submitter(session: AsyncSession, suggestion: Suggestion, clock: Clock,
+                          settings, i18n, extra: str = "") -> None:  # type: ignore[no-untyped-def]
+    submitter = await service.submitter_of(session, suggestion.id)
+    if submitter is None or submitter.blocked_bot:
+        return
+    enterprise = await session.get(Enterprise, suggestion.enterprise_id)
+    locale = locale_outside_update(submitter, enterprise.default_locale if enterprise else None,
+                                   settings.default_locale)
+    with i18n.speaking(locale):
+        text = ui.to_submitter(suggestion, locale)
+        if extra:
+            text += "\n\n" + extra
+    enqueue(session, chat_id=submitter.telegram_id, person_id=submitter.id,
+            kind=f"suggestion_{suggestion.status.value}", text=text, now=clock.now())
+
+
+# --- reviewing ------------------------------------------------------------------------------
+
+
+async def review_queue(
+    message: Message, session: AsyncSession, person: Person,
+    allowed_memberships: list[Membership],
+    clock: Clock, settings, i18n, locale: str,  # type: ignore[no-untyped-def]
+) -> None:
+    shown = 0
+    for membership in memberships_with(allowed_memberships, Capability.REVIEW_SUGGESTIONS):
+        for suggestion in await service.review_queue(session, membership):
+            if suggestion.status is SuggestionStatus.NEW:
+                service.change_status(session, suggestion, SuggestionStatus.UNDER_REVIEW,
+                                      reviewer=person, now=clock.now())
+                await _tell_submitter(session, suggestion, clock, settings, i18n)
+            author = (await session.get(Person, suggestion.author_id)
+                      if suggestion.author_id else None)
+            team = await session.get(Team, suggestion.team_id) if suggestion.team_id else None
+            text = ui.card(suggestion, author.display_name if author else None,
+                           team.name if team else None,
+                           await service.similar_open(session, suggestion), locale)
+            await message.answer(text, reply_markup=ui.review_keyboard(suggestion))
+            shown += 1
+    if not shown:
+        await message.answer(_("No suggestions are waiting. Well done!"))
+
+
+async def _reviewable(
+    query: CallbackQuery, session: AsyncSession, suggestion_id: int,
+    memberships: list[Membership],
+) -> tuple[Suggestion, Membership] | None:
+    suggestion = await service.get(session, suggestion_id)
+    membership = membership_in(memberships, suggestion.enterprise_id) if suggestion else None
+    if suggestion is None or not service.may_review(membership, suggestion):
+        await refuse_button(query, "suggestion outside what the person may review")
+        return None
+    assert membership is not None
+    return suggestion, membership
+
+
+async def review_action(
+    query: CallbackQuery,
+    callback_data: SuggestionCallback,
+    state: FSMContext,
+    session: AsyncSession,
+    person: Person,
+    memberships: list[Membership],
+    clock: Clock,
+    bot: Bot,
+    settings,  # type: ignore[no-untyped-def]
+    i18n,  # type: ignore[no-untyped-def]
+    locale: str,
+) -> None:
+    action = callback_data.action
+    if action == "answer":
+        await _start_answer(query, callback_data, state, session, person)
+        return
+    if not memberships_with(memberships, Capability.REVIEW_SUGGESTIONS):
+        await refuse_button(query, "review action without the capability")
+        return
+    found = await _reviewable(query, session, callback_data.id, memberships)
+    if found is None:
+        return
+    suggestion, membership = found
+    now = clock.now()
+    try:
+        if action == "accept":
+            service.change_status(session, suggestion, SuggestionStatus.ACCEPTED,
+                                  reviewer=person, now=now)
+        elif action in ("decline", "ask"):
+            target = ReviewFlow.decline_reason if action == "decline" else ReviewFlow.question
+            if action == "decline" and SuggestionStatus.DECLINED not in service.NEXT[
+                    suggestion.status]:
+                raise InvalidValue("transition", "cannot decline now")
+            await state.set_state(target)
+            await state.set_data({"suggestion": suggestion.id})
+            await query.answer()
+            prompt = (_("Why is it declined? The person who sent it will read your reason.")
+                      if action == "decline" else
+                      _("Write your question. It goes to the person who sent the suggestion; "
+                        "their answer comes back to you."))
+            await bot.send_message(query.from_user.id, prompt, reply_markup=_cancel_keyboard())
+            return
+        elif action == "duplicate":
+            await _offer_originals(query, session, suggestion, bot)
+            return
+        elif action == "assign":
+            await _offer_owners(query, session, suggestion, membership, bot)
+            return
+        elif action == "implemented":
+            service.change_status(session, suggestion, SuggestionStatus.IMPLEMENTED,
+                                  reviewer=person, now=now)
+            await state.set_state(ReviewFlow.after_photo)
+            await state.set_data({"suggestion": suggestion.id})
+            await _tell_submitter(session, suggestion, clock, settings, i18n)
+            await query.answer()
+            builder = InlineKeyboardBuilder()
+            builder.button(text=_("Skip"), callback_data=SuggestionCallback(
+                id=suggestion.id, action="impact_menu"))
+            await replace_message(
+                bot, query,
+                _("Marked as implemented. Send an after-photo (SCORE's favourite evidence), "
+                  "or tap Skip."),
+                builder.as_markup(),
+            )
+            return
+        elif action == "impact_menu":
+            await state.clear()
+            await query.answer()
+            await replace_message(bot, query, _("What did it bring?"),
+                                  ui.impact_keyboard(suggestion.id))
+            return
+        elif action.startswith("impact_"):
+            await _impact_choice(query, state, suggestion, action.removeprefix("impact_"), bot)
+            return
+        else:
+            await refuse_button(query, f"unknown suggestion action {action}")
+            return
+    except InvalidValue:
+        await query.answer(_("That is no longer possible: the suggestion is {status}.").format(
+            status=ui.status_name(suggestion.status)), show_alert=True)
+        return
+    await _tell_submitter(session, suggestion, clock, settings, i18n)
+    await query.answer(_("Done. The person who sent it has been told."))
+    await _refresh_card(bot, query, session, suggestion, locale)
+
+
+async def _refresh_card(bot: Bot, query: CallbackQuery, session: AsyncSession,
+                        suggestion: Suggestion, locale: str) -> None:
+    author = await session.get(Person, suggestion.author_id) if suggestion.author_id else None
+    team = await session.get(Team, suggestion.team_id) if suggestion.team_id else None
+    text = ui.card(suggestion, author.display_name if author else None,
+                   team.name if team else None, [], locale)
+    await replace_message(bot, query, text, ui.review_keyboard(suggestion))
+
+
+async def _offer_originals(query: CallbackQuery, session: AsyncSession, suggestion: Suggestion,
+                           bot: Bot) -> None:
+    if SuggestionStatus.DUPLICATE not in service.NEXT[suggestion.status]:
+        raise InvalidValue("transition", "cannot mark duplicate now")
+    similar = [s for s, _score in await service.similar_open(session, suggestion, limit=5)]
+    if not similar:
+        await query.answer(_("No similar open suggestion was found to link it to."),
+                           show_alert=True)
+        return
+    builder = InlineKeyboardBuilder()
+    for original in similar:
+        builder.button(text=f"{original.reference}: {original.text[:40]}",
+                       callback_data=SuggestionPickCallback(id=suggestion.id, kind="dup",
+                                                            value=original.id))
+    builder.adjust(1)
+    await query.answer()
+    await bot.send_message(query.from_user.id,
+                           _("Which suggestion is the original?"),
+                           reply_markup=builder.as_markup())
+
+
+async def _offer_owners(query: CallbackQuery, session: AsyncSession, suggestion: Suggestion,
+                        membership: Membership, bot: Bot) -> None:
+    if suggestion.status not in (SuggestionStatus.NEW, SuggestionStatus.UNDER_REVIEW,
+                                 SuggestionStatus.ACCEPTED):
+        raise InvalidValue("transition", "cannot assign now")
+    team_id = suggestion.team_id or membership.team_id
+    people = [m.person for m in await team_members(session, team_id)] if team_id else []
+    reviewer = await session.get(Person, membership.person_id)
+    if reviewer is not None and reviewer not in people:
+        people.insert(0, reviewer)
+    builder = InlineKeyboardBuilder()
+    for candidate in people[:30]:
+        builder.button(text=candidate.display_name or "?",
+                       callback_data=SuggestionPickCallback(id=suggestion.id, kind="owner",
+                                                            value=candidate.id))
+    builder.adjust(2)
+    await query.answer()
+    await bot.send_message(query.from_user.id, _("Who will put it into practice?"),
+                           reply_markup=builder.as_markup())
+
+
+async def pick(
+    query: CallbackQuery,
+    callback_data: SuggestionPickCallback,
+    state: FSMContext,
+    session: AsyncSession,
+    person: Person,
+    allowed_memberships: list[Membership],
+    clock: Clock,
+    bot: Bot,
+    settings,  # type: ignore[no-untyped-def]
+    i18n,  # type: ignore[no-untyped-def]
+    locale: str,
+) -> None:
+    found = await _reviewable(query, session, callback_data.id, allowed_memberships)
+    if found is None:
+        return
+    suggestion, membership = found
+    now = clock.now()
+    try:
+        if callback_data.kind == "dup":
+            original = await service.get(session, callback_data.value)
+            service.change_status(session, suggestion, SuggestionStatus.DUPLICATE,
+                                  reviewer=person, now=now, duplicate_of=original)
+            await _tell_submitter(session, suggestion, clock, settings, i18n)
+            await query.answer()
+            await replace_message(bot, query, _("Marked as a duplicate of {reference}.").format(
+                reference=f"S{callback_data.value}"))
+            return
+        if callback_data.kind == "owner":
+            owner = await session.get(Person, callback_data.value)
+            member_ids = {m.person_id for m in await team_members(
+                session, suggestion.team_id or membership.team_id or 0)}
+            if owner is None or (owner.id not in member_ids and owner.id != person.id):
+                await refuse_button(query, "owner outside the team")
+                return
+            await state.update_data(owner=owner.id)
+            builder = InlineKeyboardBuilder()
+            enterprise = membership.enterprise
+            for days in DUE_CHOICES:
+                due = service.default_due(enterprise, now, days)
+                builder.button(text=format_date(due, format="medium", locale=locale),
+                               callback_data=SuggestionPickCallback(id=suggestion.id,
+                                                                    kind="due", value=days))
+            await query.answer()
+            await replace_message(bot, query, _("By when?"), builder.as_markup())
+            return
+        if callback_data.kind == "due" and callback_data.value in DUE_CHOICES:
+            owner_id = (await state.get_data()).get("owner")
+            owner = await session.get(Person, owner_id) if owner_id else None
+            if owner is None:
+                await refuse_button(query, "due date without an owner")
+                return
+            enterprise = membership.enterprise
+            due = service.default_due(enterprise, now, callback_data.value)
+            await service.put_in_progress(session, suggestion, reviewer=person, owner=owner,
+                                          due_on=due, enterprise=enterprise, now=now)
+            await state.clear()
+            with i18n.speaking(locale):
+                detail = ui.in_progress_detail(owner.display_name,
+                                               format_date(due, format="medium", locale=locale))
+            await _tell_submitter(session, suggestion, clock, settings, i18n)
+            await query.answer()
+            await replace_message(bot, query, f"{suggestion.reference}: {detail}")
+            return
+    except InvalidValue:
+        await query.answer(_("That is no longer possible: the suggestion is {status}.").format(
+            status=ui.status_name(suggestion.status)), show_alert=True)
+        return
+    await refuse_button(query, f"unknown pick {callback_data.kind}")
+
+
+async def _impact_choice(query: CallbackQuery, state: FSMContext, suggestion: Suggestion,
+                         kind: str, bot: Bot) -> None:
+    if kind == "skip":
+        await state.clear()
+        await query.answer()
+        await replace_message(bot, query, _("Thank you. The suggestion is closed as "
+                                            "implemented."))
+        return
+    if kind not in ("money", "hours", "defects", "safety"):
+        await refuse_button(query, f"unknown impact {kind}")
+        return
+    await state.set_state(ReviewFlow.impact_value)
+    await state.set_data({"suggestion": suggestion.id, "impact": kind})
+    prompts = {
+        "money": _("How much money does it save per month? Send a number."),
+        "hours": _("How many hours does it save per month? Send a number."),
+        "defects": _("How many defects does it avoid per month? Send a number."),
+        "safety": _("In a few words: what is safer now?"),
+    }
+    await query.answer()
+    await replace_message(bot, query, prompts[kind])
+
+
+async def reviewer_text(
+    message: Message,
+    state: FSMContext,
+    session: AsyncSession,
+    person: Person,
+    memberships: list[Membership],
+    clock: Clock,
+    settings,  # type: ignore[no-untyped-def]
+    i18n,  # type: ignore[no-untyped-def]
+    locale: str,
+) -> None:
+    """A reviewer's typed reason, question, after-photo or impact figure."""
+    current = await state.get_state()
+    data = await state.get_data()
+    suggestion = await service.get(session, int(data.get("suggestion", 0)))
+    membership = membership_in(memberships, suggestion.enterprise_id) if suggestion else None
+    if suggestion is None or not service.may_review(membership, suggestion):
+        await state.clear()
+        await message.answer(_("Sorry, this suggestion is not yours to review any more."))
+        return
+    now = clock.now()
+    if current == ReviewFlow.after_photo.state:
+        if not message.photo:
+            await message.answer(_("Please send a photo, or tap Skip."))
+            return
+        session.add(SuggestionMedia(suggestion_id=suggestion.id, kind="photo",
+                                    file_id=message.photo[-1].file_id, stage="after"))
+        await state.clear()
+        await message.answer(_("After-photo saved. What did it bring?"),
+                             reply_markup=ui.impact_keyboard(suggestion.id))
+        return
+    text = (message.text or "").strip()
+    if not text or text.startswith("/"):
+        await message.answer(_("Please write it as text, or tap Cancel."))
+        return
+    if current == ReviewFlow.decline_reason.state:
+        try:
+            service.change_status(session, suggestion, SuggestionStatus.DECLINED,
+                                  reviewer=person, now=now, reason=text)
+        except InvalidValue:
+            await state.clear()
+            await message.answer(_("That is no longer possible: the suggestion is {status}."
+                                   ).format(status=ui.status_name(suggestion.status)))
+            return
+        await state.clear()
+        await _tell_submitter(session, suggestion, clock, settings, i18n)
+        await message.answer(_("Declined. The person who sent it has been told why."))
+        return
+    if current == ReviewFlow.question.state:
+        service.ask(session, suggestion, person, text, now)
+        await state.clear()
+        submitter = await service.submitter_of(session, suggestion.id)
+        if submitter is not None and not submitter.blocked_bot:
+            enterprise = await session.get(Enterprise, suggestion.enterprise_id)
+            their = locale_outside_update(submitter, enterprise.default_locale if enterprise
+                                          else None, settings.default_locale)
+            with i18n.speaking(their):
+                relay = ui.question_to_submitter(suggestion, text)
+                markup = ui.answer_keyboard(suggestion.id)
+            enqueue(session, chat_id=submitter.telegram_id, person_id=submitter.id,
+                    kind="suggestion_question", text=relay, reply_markup=as_json(markup),
+                    now=now)
+        await message.answer(_("Your question has been sent. The answer will come here."))
+        return
+    if current == ReviewFlow.impact_value.state:
+        kind = data.get("impact", "")
+        value = None
+        if kind != "safety":
+            try:
+                value = float(parse_decimal(text.replace(" ", ""), locale=locale))
+            except (NumberFormatError, ValueError):
+                await message.answer(_("Please send a number, for example 250."))
+                return
+            if value < 0 or value > 1e9:
+                await message.answer(_("Please send a number, for example 250."))
+                return
+        service.record_impact(suggestion, kind=kind, value=value, note=text)
+        await state.clear()
+        await message.answer(_("Thank you: the impact is recorded."))
+
+
+# --- the submitter's answers ----------------------------------------------------------------
+
+
+async def _start_answer(query: CallbackQuery, callback_data: SuggestionCallback,
+                        state: FSMContext, session: AsyncSession, person: Person) -> None:
+    submitter = await service.submitter_of(session, callback_data.id)
+    if submitter is None or submitter.id != person.id:
+        await refuse_button(query, "answer to a suggestion the person did not send")
+        return
+    await state.set_state(ReplyFlow.answer)
+    await state.set_data({"suggestion": callback_data.id})
+    await query.answer()
+    await query.bot.send_message(query.from_user.id, _("Write your answer:"),  # type: ignore[union-attr]
+                                 reply_markup=_cancel_keyboard())
+
+
+async def submitter_answer(
+    message: Message, state: FSMContext, session: AsyncSession, person: Person, clock: Clock,
+    settings, i18n,  # type: ignore[no-untyped-def]
+) -> None:
+    text = (message.text or "").strip()
+    if not text or text.startswith("/"):
+        await message.answer(_("Please write your answer as text, or tap Cancel."))
+        return
+    suggestion_id = int((await state.get_data()).get("suggestion", 0))
+    suggestion = await service.get(session, suggestion_id)
+    submitter = await service.submitter_of(session, suggestion_id) if suggestion else None
+    if suggestion is None or submitter is None or submitter.id != person.id:
+        await state.clear()
+        await message.answer(_("Sorry, this suggestion is not yours to answer."))
+        return
+    service.answer(session, suggestion, text, clock.now())
+    await state.clear()
+    asker = await service.last_asker(session, suggestion.id)
+    recipients = [asker] if asker else await service.reviewers_for(session, suggestion)
+    enterprise = await session.get(Enterprise, suggestion.enterprise_id)
+    for reviewer in recipients:
+        locale = locale_outside_update(reviewer, enterprise.default_locale if enterprise
+                                       else None, settings.default_locale)
+        with i18n.speaking(locale):
+            relay = ui.answer_to_reviewer(suggestion, text)
+            markup = ui.review_keyboard(suggestion)
+        enqueue(session, chat_id=reviewer.telegram_id, person_id=reviewer.id,
+                kind="suggestion_answer", text=relay, reply_markup=as_json(markup),
+                now=clock.now())
+    await message.answer(_("Thank you, your answer has been passed on."))
+
+
+async def show_stats(message: Message, session: AsyncSession,
+                     allowed_memberships: list[Membership], clock: Clock, locale: str) -> None:
+    membership = allowed_memberships[0]
+    team_id = membership.team_id if membership.role in (Role.WORKER, Role.TEAM_LEAD) else None
+    figures = await service.stats(session, membership.enterprise_id, clock.now(), team_id)
+    await message.answer(ui.stats_text(figures, locale))
+
+
+def build_router() -> Router:
+    router = private_router("suggestions")
+    flow = StateFilter(SuggestFlow.area, SuggestFlow.anonymity)
+    router.message.register(start, Command("suggest"), flags=SUGGEST)
+    router.message.register(review_queue, Command("review"), flags=REVIEW)
+    router.message.register(show_stats, Command("stats"), flags=SUGGEST)
+    router.message.register(receive_content, SuggestFlow.content, flags=SUGGEST)
+    router.message.register(add_more, flow, flags=SUGGEST)
+    router.message.register(
+        reviewer_text,
+        StateFilter(ReviewFlow.decline_reason, ReviewFlow.question, ReviewFlow.after_photo,
+                    ReviewFlow.impact_value),
+        flags=REVIEW,
+    )
+    router.message.register(submitter_answer, ReplyFlow.answer, flags=SUGGEST)
+    router.message.register(media_on_its_own, StateFilter(None),
+                            F.photo | F.voice, flags=SUGGEST)
+    router.callback_query.register(suggest_step, SuggestCallback.filter(), flags=SUGGEST)
+    router.callback_query.register(review_action, SuggestionCallback.filter(), flags=SUGGEST)
+    router.callback_query.register(pick, SuggestionPickCallback.filter(), flags=REVIEW)
+    return router
+

@@ -1,0 +1,235 @@
+"""Suggestions as people read them. Reviewer views never name an anonymous submitter: the
+author shown comes only from `Suggestion.author_id` (None when anonymous)."""
+
+from __future__ import annotations
+
+from aiogram import html
+from aiogram.types import InlineKeyboardMarkup
+from aiogram.utils.keyboard import InlineKeyboardBuilder
+from babel.dates import format_date
+from babel.numbers import format_decimal, format_percent
+
+from bot.i18n import _
+from bot.keyboards.callbacks import SuggestCallback, SuggestionCallback
+from bot.services.suggestions import BENCHMARK_TOYOTA, BENCHMARK_WEAK, Stats
+from storage.models import Suggestion, SuggestionArea, SuggestionStatus
+
+TEXT_SHOWN = 1500  # of a suggestion's text in a review card (a message holds 4096)
+
+
+def area_name(area: SuggestionArea | None) -> str:
+    names = {
+        SuggestionArea.COOPERATION: _("Workplace cooperation"),
+        SuggestionArea.QUALITY: _("Quality"),
+        SuggestionArea.CLEANER_PRODUCTION: _("Cleaner production"),
+        SuggestionArea.PEOPLE: _("People and work organisation"),
+        SuggestionArea.SAFETY: _("Safety and health"),
+    }
+    return names[area] if area else _("No area chosen")
+
+
+def status_name(status: SuggestionStatus) -> str:
+    names = {
+        SuggestionStatus.NEW: _("new"),
+        SuggestionStatus.UNDER_REVIEW: _("under review"),
+        SuggestionStatus.ACCEPTED: _("accepted"),
+        SuggestionStatus.DECLINED: _("declined"),
+        SuggestionStatus.DUPLICATE: _("duplicate"),
+        SuggestionStatus.IN_PROGRESS: _("in progress"),
+        SuggestionStatus.IMPLEMENTED: _("implemented"),
+    }
+    return names[status]
+
+
+def ask_content() -> str:
+    return _("What is your idea? Write it, send a photo, or record a voice note. "
+             "Short is fine.")
+
+
+def area_keyboard() -> InlineKeyboardMarkup:
+    builder = InlineKeyboardBuilder()
+    for area in SuggestionArea:
+        builder.button(text=area_name(area), callback_data=SuggestCallback(step="area",
+                                                                           value=area.value))
+    builder.button(text=_("Skip"), callback_data=SuggestCallback(step="area", value="none"))
+    builder.adjust(1)
+    return builder.as_markup()
+
+
+def anonymity_keyboard() -> InlineKeyboardMarkup:
+    builder = InlineKeyboardBuilder()
+    builder.button(text=_("Send with my name"),
+                   callback_data=SuggestCallback(step="anonymous", value="no"))
+    builder.button(text=_("Send anonymously"),
+                   callback_data=SuggestCallback(step="anonymous", value="yes"))
+    builder.button(text=_("Cancel"), callback_data=SuggestCallback(step="cancel"))
+    builder.adjust(1)
+    return builder.as_markup()
+
+
+def is_this_a_suggestion_keyboard() -> InlineKeyboardMarkup:
+    builder = InlineKeyboardBuilder()
+    builder.button(text=_("Yes, it is a suggestion"),
+                   callback_data=SuggestCallback(step="start_with_media"))
+    builder.button(text=_("No"), callback_data=SuggestCallback(step="cancel"))
+    return builder.as_markup()
+
+
+def received(suggestion: Suggestion) -> str:
+    lines = [_("Thank you! Your suggestion {reference} has been received.").format(
+        reference=suggestion.reference)]
+    if suggestion.anonymous:
+        lines.append(_("It is anonymous: reviewers will not see your name, but their answers "
+                       "and questions will reach you here."))
+    lines.append(_("You will hear from me at every step."))
+    return "\n\n".join(lines)
+
+
+def card(suggestion: Suggestion, author_name: str | None, team_name: str | None,
+         similar: list[tuple[Suggestion, float]], locale: str) -> str:
+    """The suggestion as a reviewer sees it."""
+    text = suggestion.text
+    if len(text) > TEXT_SHOWN:
+        text = text[:TEXT_SHOWN] + "…"
+    who = author_name if author_name and not suggestion.anonymous else _("anonymous")
+    lines = [
+        _("<b>Suggestion {reference}</b> · {status}").format(
+            reference=suggestion.reference, status=status_name(suggestion.status)),
+        _("From: {who}").format(who=html.quote(who)) + (
+            f" · {html.quote(team_name)}" if team_name else ""),
+        _("Area: {area}").format(area=area_name(suggestion.area)),
+        _("Sent on {date}").format(date=format_date(suggestion.created_at, format="medium",
+                                                    locale=locale)),
+    ]
+    if text:
+        lines += ["", html.quote(text)]
+    media = [m.kind for m in suggestion.media if m.stage == "before"]
+    if media:
+        lines.append(_("With {count} photo or voice note", "With {count} photos or voice notes",
+                       len(media)).format(count=len(media)))
+    if similar:
+        lines += ["", _("Similar open suggestions:")]
+        lines += [f"• {s.reference}: {html.quote(s.text[:80])}" for s, _score in similar]
+    return "\n".join(lines)
+
+
+def review_keyboard(suggestion: Suggestion) -> InlineKeyboardMarkup:
+    builder = InlineKeyboardBuilder()
+
+    def button(text: str, action: str) -> None:
+        builder.button(text=text, callback_data=SuggestionCallback(id=suggestion.id,
+                                                                   action=action))
+
+    status = suggestion.status
+    if status in (SuggestionStatus.NEW, SuggestionStatus.UNDER_REVIEW):
+        button(_("Accept"), "accept")
+        button(_("Decline"), "decline")
+        button(_("Duplicate"), "duplicate")
+    if status in (SuggestionStatus.NEW, SuggestionStatus.UNDER_REVIEW, SuggestionStatus.ACCEPTED):
+        button(_("Assign"), "assign")
+    if status in (SuggestionStatus.ACCEPTED, SuggestionStatus.IN_PROGRESS):
+        button(_("Implemented"), "implemented")
+    button(_("Ask a question"), "ask")
+    builder.adjust(3, 2, 1)
+    return builder.as_markup()
+
+
+def to_submitter(suggestion: Suggestion, locale: str) -> str:
+    """What the submitter is told when their suggestion changes state."""
+    ref = suggestion.reference
+    status = suggestion.status
+    if status is SuggestionStatus.UNDER_REVIEW:
+        return _("Your suggestion {reference} is being reviewed.").format(reference=ref)
+    if status is SuggestionStatus.ACCEPTED:
+        return _("Good news: your suggestion {reference} has been accepted!").format(
+            reference=ref)
+    if status is SuggestionStatus.DECLINED:
+        return _("Your suggestion {reference} was not taken up. The reason: {reason}\n\n"
+                 "Thank you for it all the same: every idea helps us see the workplace "
+                 "better.").format(reference=ref,
+                                   reason=html.quote(suggestion.decline_reason))
+    if status is SuggestionStatus.DUPLICATE:
+        return _("Your suggestion {reference} is the same idea as {original}, which is "
+                 "already being handled. Thank you: two people seeing it makes it more "
+                 "important.").format(reference=ref, original=f"S{suggestion.duplicate_of_id}")
+    if status is SuggestionStatus.IN_PROGRESS:
+        return _("Your suggestion {reference} is being put into practice.").format(
+            reference=ref)
+    if status is SuggestionStatus.IMPLEMENTED:
+        return _("Your suggestion {reference} has been implemented. Thank you for making "
+                 "work better!").format(reference=ref)
+    return _("Your suggestion {reference} is now: {status}.").format(
+        reference=ref, status=status_name(status))
+
+
+def in_progress_detail(owner_name: str, due: str) -> str:
+    return _("{owner} will take care of it by {date}.").format(owner=html.quote(owner_name),
+                                                               date=due)
+
+
+def impact_keyboard(suggestion_id: int) -> InlineKeyboardMarkup:
+    builder = InlineKeyboardBuilder()
+    for label, kind in ((_("Money saved"), "money"), (_("Hours saved"), "hours"),
+                        (_("Defects avoided"), "defects"), (_("Safer work"), "safety"),
+                        (_("Skip"), "skip")):
+        builder.button(text=label, callback_data=SuggestionCallback(
+            id=suggestion_id, action=f"impact_{kind}"))
+    builder.adjust(2, 2, 1)
+    return builder.as_markup()
+
+
+def question_to_submitter(suggestion: Suggestion, question: str) -> str:
+    return _("A question about your suggestion {reference}:\n\n{question}\n\n"
+             "Tap “Answer” to reply.").format(reference=suggestion.reference,
+                                              question=html.quote(question))
+
+
+def answer_keyboard(suggestion_id: int) -> InlineKeyboardMarkup:
+    builder = InlineKeyboardBuilder()
+    builder.button(text=_("Answer"),
+                   callback_data=SuggestionCallback(id=suggestion_id, action="answer"))
+    return builder.as_markup()
+
+
+def answer_to_reviewer(suggestion: Suggestion, answer: str) -> str:
+    return _("Answer about suggestion {reference}:\n\n{answer}").format(
+        reference=suggestion.reference, answer=html.quote(answer))
+
+
+def stats_text(stats: Stats, locale: str) -> str:
+    def number(value: float) -> str:
+        return format_decimal(round(value, 1), locale=locale)
+
+    rate = stats.implementation_rate
+    median = stats.median_days_to_answer
+    lines = [
+        _("<b>Suggestions, last 12 months</b>"),
+        _("Ideas per person: {value}").format(value=number(stats.ideas_per_person_year)),
+        _("Implemented per person: {value}").format(
+            value=number(stats.implemented_per_person_year)),
+        _("Participation: {value} of members made a suggestion").format(
+            value=format_percent(stats.participation, locale=locale)),
+        _("Implementation rate: {value}").format(
+            value=format_percent(rate, locale=locale) if rate is not None else "–"),
+        _("Median time to a first answer: {value} days").format(
+            value=number(median) if median is not None else "–"),
+        "",
+        _("For comparison: Toyota implements about {good} ideas per person each year; a weak "
+          "scheme about {weak}.").format(good=BENCHMARK_TOYOTA, weak=BENCHMARK_WEAK),
+    ]
+    return "\n".join(lines)
+
+
+def weekly_recognition(came_in: int, implemented: int, names: list[str]) -> str:
+    lines = [
+        _("This week: {count} idea came in", "This week: {count} ideas came in",
+          came_in).format(count=came_in)
+        + " · "
+        + _("{count} implemented", "{count} implemented", implemented).format(
+            count=implemented),
+    ]
+    if names:
+        lines.append(_("Thank you, {names}!").format(
+            names=", ".join(html.quote(n) for n in names)))
+    lines.append(_("Every idea counts: send yours with /suggest."))
+    return "\n".join(lines)

@@ -1,0 +1,22 @@
+"""One scan for everything due, run every minute by the scheduler."""
+
+from __future__ import annotations
+
+import logging
+
+from bot.scheduling.context import JobContext
+from bot.scheduling.lessons import send_lesson_waves, send_reminders, send_reviews
+from bot.scheduling.suggestions import send_weekly_summaries
+
+log = logging.getLogger(__name__)
+
+JOBS = (send_lesson_waves, send_reminders, send_reviews, send_weekly_summaries)
+
+
+async def run_due_work(ctx: JobContext) -> None:
+    """Each job logs its own failure, and the others go on."""
+    for job in JOBS:
+        try:
+            await job(ctx)
+        except Exception:
+            log.exception("scheduled job %s failed", job.__name__)

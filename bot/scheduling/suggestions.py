@@ -1,0 +1,50 @@
+"""Each Monday morning (enterprise time) every team hears how many ideas came in and were
+implemented in the past week, and named contributors are thanked. Anonymous ones never are."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from bot.presenters import suggestions as ui
+from bot.scheduling.context import JobContext
+from bot.services import lessons, suggestions
+from bot.services.outbox import enqueue
+from bot.services.people import locale_outside_update
+
+log = logging.getLogger(__name__)
+
+SUMMARY_WEEKDAY = 1  # Monday
+SUMMARY_TIME = time(9, 0)
+
+
+def summary_week(now: datetime, timezone: str):  # type: ignore[no-untyped-def]
+    """The Monday of this week, if its summary time has passed in the enterprise's timezone."""
+    local = now.astimezone(ZoneInfo(timezone))
+    monday = local.date() - timedelta(days=local.isoweekday() - SUMMARY_WEEKDAY)
+    due = datetime.combine(monday, SUMMARY_TIME, ZoneInfo(timezone))
+    return monday if local >= due else None
+
+
+async def send_weekly_summaries(ctx: JobContext) -> int:
+    now = ctx.clock.now()
+    sent = 0
+    async with ctx.session_factory() as session, session.begin():
+        for team, enterprise in await lessons.teams_with_enterprise(session):
+            week = summary_week(now, enterprise.timezone)
+            if week is None or (team.suggestions_summary_for or week.min) >= week:
+                continue
+            team.suggestions_summary_for = week
+            came_in, implemented, names = await suggestions.week_summary(session, team.id, now)
+            if not came_in and not implemented:
+                continue
+            for person in await lessons.team_members_to_teach(session, team):
+                locale = locale_outside_update(person, enterprise.default_locale,
+                                               ctx.default_locale)
+                with ctx.i18n.speaking(locale):
+                    text = ui.weekly_recognition(came_in, implemented, names)
+                enqueue(session, chat_id=person.telegram_id, person_id=person.id,
+                        kind="suggestions_week", text=text, now=now)
+                sent += 1
+    return sent

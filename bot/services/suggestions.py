@@ -1,0 +1,420 @@
+"""Worker suggestions, from submission to implementation, never left in silence.
+
+Lifecycle: new -> under review -> accepted, declined (a reason is required) or duplicate
+(linked to the original) -> in progress (an action item with owner and due date) ->
+implemented (optional after-photo and measured impact). Callers tell the submitter of every
+change (see `submitter_of`).
+
+Anonymity: an anonymous suggestion has no `author_id`, its audit entries carry no actor, and
+its log lines name only the suggestion. The submitter is found only through `submitter_of`,
+used to relay messages to them.
+"""
+
+from __future__ import annotations
+
+import statistics
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+
+from rapidfuzz import fuzz, process
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import selectinload
+
+from bot.services import audit
+from bot.services.actions import local_date
+from bot.services.errors import InvalidValue
+from storage.models import (
+    ActionItem,
+    Enterprise,
+    Membership,
+    Person,
+    Role,
+    Suggestion,
+    SuggestionArea,
+    SuggestionMedia,
+    SuggestionMessage,
+    SuggestionRelay,
+    SuggestionStatus,
+)
+
+TEXT_MAX = 3000
+MEDIA_MAX = 10
+SIMILARITY_THRESHOLD = 70
+OPEN = (SuggestionStatus.NEW, SuggestionStatus.UNDER_REVIEW, SuggestionStatus.ACCEPTED,
+        SuggestionStatus.IN_PROGRESS)
+# Which status may follow which. Reviewers may skip steps (accept straight from new).
+NEXT: dict[SuggestionStatus, frozenset[SuggestionStatus]] = {
+    SuggestionStatus.NEW: frozenset({SuggestionStatus.UNDER_REVIEW, SuggestionStatus.ACCEPTED,
+                                     SuggestionStatus.DECLINED, SuggestionStatus.DUPLICATE}),
+    SuggestionStatus.UNDER_REVIEW: frozenset({SuggestionStatus.ACCEPTED,
+                                              SuggestionStatus.DECLINED,
+                                              SuggestionStatus.DUPLICATE}),
+    SuggestionStatus.ACCEPTED: frozenset({SuggestionStatus.IN_PROGRESS,
+                                          SuggestionStatus.IMPLEMENTED,
+                                          SuggestionStatus.DECLINED}),
+    SuggestionStatus.IN_PROGRESS: frozenset({SuggestionStatus.IMPLEMENTED}),
+    SuggestionStatus.DECLINED: frozenset(),
+    SuggestionStatus.DUPLICATE: frozenset(),
+    SuggestionStatus.IMPLEMENTED: frozenset(),
+}
+# Public benchmarks shown beside a team's figures (implemented ideas per person per year).
+BENCHMARK_TOYOTA = 10
+BENCHMARK_WEAK = 2
+
+
+@dataclass
+class Draft:
+    """A suggestion being written, kept in the conversation state until it is confirmed."""
+
+    text: str = ""
+    media: list[tuple[str, str]] = field(default_factory=list)  # (kind, Telegram file id)
+    area: str | None = None
+    anonymous: bool = False
+
+    def add_text(self, text: str) -> None:
+        text = text.strip()
+        if text:
+            self.text = f"{self.text}\n{text}".strip() if self.text else text
+        if len(self.text) > TEXT_MAX:
+            raise InvalidValue("too_long", f"a suggestion has at most {TEXT_MAX} characters")
+
+    def add_media(self, kind: str, file_id: str) -> None:
+        if len(self.media) >= MEDIA_MAX:
+            raise InvalidValue("too_many_media", f"at most {MEDIA_MAX} photos or voice notes")
+        self.media.append((kind, file_id))
+
+    @property
+    def empty(self) -> bool:
+        return not self.text and not self.media
+
+    def as_state(self) -> dict:
+        return {"text": self.text, "media": [list(m) for m in self.media], "area": self.area,
+                "anonymous": self.anonymous}
+
+    @classmethod
+    def from_state(cls, data: dict) -> Draft:
+        return cls(data.get("text", ""), [tuple(m) for m in data.get("media", [])],
+                   data.get("area"), bool(data.get("anonymous")))
+
+
+async def submit(
+    session: AsyncSession, *, person: Person, membership: Membership, draft: Draft,
+    now: datetime,
+) -> Suggestion:
+    if draft.empty:
+        raise InvalidValue("empty", "a suggestion needs text, a photo or a voice note")
+    area = SuggestionArea(draft.area) if draft.area else None
+    suggestion = Suggestion(
+        enterprise_id=membership.enterprise_id,
+        team_id=membership.team_id,
+        author_id=None if draft.anonymous else person.id,
+        anonymous=draft.anonymous,
+        text=draft.text,
+        area=area,
+        created_at=now,
+        updated_at=now,
+        media=[SuggestionMedia(kind=kind, file_id=file_id) for kind, file_id in draft.media],
+    )
+    session.add(suggestion)
+    await session.flush()
+    session.add(SuggestionRelay(suggestion_id=suggestion.id, person_id=person.id))
+    audit.record(
+        session, "suggestion.submit",
+        actor_id=None if draft.anonymous else person.id,
+        actor_label="anonymous" if draft.anonymous else "",
+        enterprise_id=membership.enterprise_id, subject="suggestion", subject_id=suggestion.id,
+    )
+    return suggestion
+
+
+async def submitter_of(session: AsyncSession, suggestion_id: int) -> Person | None:
+    """The person who sent the suggestion, for relaying messages to them. Never show it."""
+    return await session.scalar(
+        select(Person)
+        .join(SuggestionRelay, SuggestionRelay.person_id == Person.id)
+        .where(SuggestionRelay.suggestion_id == suggestion_id)
+    )
+
+
+async def get(session: AsyncSession, suggestion_id: int) -> Suggestion | None:
+    return await session.scalar(
+        select(Suggestion)
+        .where(Suggestion.id == suggestion_id)
+        .options(selectinload(Suggestion.media))
+    )
+
+
+async def similar_open(
+    session: AsyncSession, suggestion: Suggestion, limit: int = 3
+) -> list[tuple[Suggestion, float]]:
+    """Open suggestions of the same enterprise that read alike (text similarity)."""
+    if not suggestion.text.strip():
+        return []
+    candidates = list(
+        await session.scalars(
+            select(Suggestion).where(
+                Suggestion.enterprise_id == suggestion.enterprise_id,
+                Suggestion.status.in_(OPEN),
+                Suggestion.id != suggestion.id,
+                Suggestion.text != "",
+            )
+        )
+    )
+    choices = {c.id: c.text for c in candidates}
+    found = process.extract(suggestion.text, choices, scorer=fuzz.token_set_ratio,
+                            score_cutoff=SIMILARITY_THRESHOLD, limit=limit)
+    by_id = {c.id: c for c in candidates}
+    return [(by_id[key], score) for _text, score, key in found]
+
+
+async def reviewers_for(session: AsyncSession, suggestion: Suggestion) -> list[Person]:
+    """Team leads of the suggestion's team and managers of its enterprise."""
+    rows = await session.scalars(
+        select(Person)
+        .join(Membership, Membership.person_id == Person.id)
+        .where(
+            Membership.enterprise_id == suggestion.enterprise_id,
+            (Membership.role == Role.MANAGER)
+            | ((Membership.role == Role.TEAM_LEAD) & (Membership.team_id == suggestion.team_id)),
+            Person.blocked_bot.is_(False),
+        )
+        .order_by(Person.id)
+    )
+    return list(rows.unique())
+
+
+def may_review(membership: Membership | None, suggestion: Suggestion) -> bool:
+    if membership is None or membership.enterprise_id != suggestion.enterprise_id:
+        return False
+    if membership.role in (Role.MANAGER, Role.ADMIN):
+        return True
+    return membership.role == Role.TEAM_LEAD and (
+        suggestion.team_id is None or membership.team_id == suggestion.team_id
+    )
+
+
+def _touch(suggestion: Suggestion, now: datetime) -> None:
+    suggestion.updated_at = now
+    if suggestion.first_response_at is None:
+        suggestion.first_response_at = now
+
+
+def change_status(
+    session: AsyncSession,
+    suggestion: Suggestion,
+    status: SuggestionStatus,
+    *,
+    reviewer: Person,
+    now: datetime,
+    reason: str = "",
+    duplicate_of: Suggestion | None = None,
+) -> None:
+    if status not in NEXT[suggestion.status]:
+        raise InvalidValue("transition", f"{suggestion.status} cannot become {status}")
+    if status is SuggestionStatus.DECLINED:
+        reason = " ".join(reason.split())
+        if not reason:
+            raise InvalidValue("reason", "a declined suggestion needs a reason")
+        suggestion.decline_reason = reason[:TEXT_MAX]
+    if status is SuggestionStatus.DUPLICATE:
+        if duplicate_of is None or duplicate_of.id == suggestion.id or (
+            duplicate_of.enterprise_id != suggestion.enterprise_id
+        ):
+            raise InvalidValue("duplicate_of", "a duplicate needs an original in the enterprise")
+        suggestion.duplicate_of_id = duplicate_of.id
+    if status is SuggestionStatus.IMPLEMENTED:
+        suggestion.implemented_at = now
+    suggestion.status = status
+    _touch(suggestion, now)
+    audit.record(session, f"suggestion.{status.value}", actor_id=reviewer.id,
+                 enterprise_id=suggestion.enterprise_id, subject="suggestion",
+                 subject_id=suggestion.id)
+
+
+async def put_in_progress(
+    session: AsyncSession,
+    suggestion: Suggestion,
+    *,
+    reviewer: Person,
+    owner: Person,
+    due_on: date,
+    enterprise: Enterprise,
+    now: datetime,
+) -> ActionItem:
+    """Accept (if need be) and turn into an action item with an owner and a due date."""
+    if suggestion.status in (SuggestionStatus.NEW, SuggestionStatus.UNDER_REVIEW):
+        change_status(session, suggestion, SuggestionStatus.ACCEPTED, reviewer=reviewer, now=now)
+    title = suggestion.text.split("\n", 1)[0][:380] or suggestion.reference
+    item = ActionItem(
+        enterprise_id=suggestion.enterprise_id, team_id=suggestion.team_id,
+        title=f"{suggestion.reference}: {title}", owner_id=owner.id, created_by_id=reviewer.id,
+        due_on=due_on, source="suggestion", source_ref=str(suggestion.id), created_at=now,
+        updated_at=now,
+    )
+    session.add(item)
+    await session.flush()
+    suggestion.action_item_id = item.id
+    change_status(session, suggestion, SuggestionStatus.IN_PROGRESS, reviewer=reviewer, now=now)
+    return item
+
+
+def record_impact(
+    suggestion: Suggestion, *, kind: str, value: float | None = None, note: str = ""
+) -> None:
+    if kind == "money":
+        suggestion.money_saved = value
+    elif kind == "hours":
+        suggestion.hours_saved = value
+    elif kind == "defects":
+        suggestion.defects_avoided = value
+    elif kind == "safety":
+        suggestion.impact_note = note[:TEXT_MAX]
+    else:
+        raise InvalidValue("impact", f"unknown impact {kind!r}")
+
+
+def ask(session: AsyncSession, suggestion: Suggestion, reviewer: Person, text: str,
+        now: datetime) -> SuggestionMessage:
+    text = text.strip()[:TEXT_MAX]
+    if not text:
+        raise InvalidValue("empty", "a question needs text")
+    _touch(suggestion, now)
+    message = SuggestionMessage(suggestion_id=suggestion.id, from_submitter=False,
+                                reviewer_id=reviewer.id, text=text, created_at=now)
+    session.add(message)
+    return message
+
+
+def answer(session: AsyncSession, suggestion: Suggestion, text: str,
+           now: datetime) -> SuggestionMessage:
+    text = text.strip()[:TEXT_MAX]
+    if not text:
+        raise InvalidValue("empty", "an answer needs text")
+    suggestion.updated_at = now
+    message = SuggestionMessage(suggestion_id=suggestion.id, from_submitter=True, text=text,
+                                created_at=now)
+    session.add(message)
+    return message
+
+
+async def last_asker(session: AsyncSession, suggestion_id: int) -> Person | None:
+    return await session.scalar(
+        select(Person)
+        .join(SuggestionMessage, SuggestionMessage.reviewer_id == Person.id)
+        .where(SuggestionMessage.suggestion_id == suggestion_id)
+        .order_by(SuggestionMessage.id.desc())
+        .limit(1)
+    )
+
+
+async def review_queue(
+    session: AsyncSession, membership: Membership, limit: int = 10
+) -> list[Suggestion]:
+    """Open suggestions this reviewer should look at, oldest first."""
+    query = (
+        select(Suggestion)
+        .where(
+            Suggestion.enterprise_id == membership.enterprise_id,
+            Suggestion.status.in_(OPEN),
+        )
+        .options(selectinload(Suggestion.media))
+        .order_by(Suggestion.created_at, Suggestion.id)
+        .limit(limit)
+    )
+    if membership.role == Role.TEAM_LEAD:
+        query = query.where(
+            (Suggestion.team_id == membership.team_id) | Suggestion.team_id.is_(None)
+        )
+    return list(await session.scalars(query))
+
+
+async def stalled(session: AsyncSession, now: datetime) -> list[Suggestion]:
+    """Suggestions nobody has answered within their enterprise's stall days."""
+    rows = await session.execute(
+        select(Suggestion, Enterprise.suggestion_stall_days)
+        .join(Enterprise, Enterprise.id == Suggestion.enterprise_id)
+        .where(Suggestion.status == SuggestionStatus.NEW,
+               Suggestion.first_response_at.is_(None))
+    )
+    return [s for s, days in rows if s.created_at <= now - timedelta(days=days)]
+
+
+@dataclass(frozen=True)
+class Stats:
+    members: int
+    received: int  # in the last 365 days
+    implemented: int
+    decided: int
+    submitters: int
+    median_days_to_answer: float | None
+
+    @property
+    def ideas_per_person_year(self) -> float:
+        return self.received / self.members if self.members else 0.0
+
+    @property
+    def implemented_per_person_year(self) -> float:
+        return self.implemented / self.members if self.members else 0.0
+
+    @property
+    def participation(self) -> float:
+        return self.submitters / self.members if self.members else 0.0
+
+    @property
+    def implementation_rate(self) -> float | None:
+        return self.implemented / self.decided if self.decided else None
+
+
+async def stats(
+    session: AsyncSession, enterprise_id: int, now: datetime, team_id: int | None = None
+) -> Stats:
+    """Aggregates only: no figure here can be traced to one anonymous submitter."""
+    since = now - timedelta(days=365)
+    members_q = select(func.count()).select_from(Membership).where(
+        Membership.enterprise_id == enterprise_id)
+    scope = [Suggestion.enterprise_id == enterprise_id, Suggestion.created_at >= since]
+    if team_id is not None:
+        members_q = members_q.where(Membership.team_id == team_id)
+        scope.append(Suggestion.team_id == team_id)
+    members = await session.scalar(members_q) or 0
+    rows = list(await session.scalars(select(Suggestion).where(*scope)))
+    submitters = await session.scalar(
+        select(func.count(func.distinct(SuggestionRelay.person_id)))
+        .join(Suggestion, Suggestion.id == SuggestionRelay.suggestion_id)
+        .where(*scope)
+    ) or 0
+    decided = [s for s in rows if s.status not in (SuggestionStatus.NEW,
+                                                   SuggestionStatus.UNDER_REVIEW)]
+    waits = [(s.first_response_at - s.created_at).total_seconds() / 86400
+             for s in rows if s.first_response_at is not None]
+    return Stats(
+        members=members,
+        received=len(rows),
+        implemented=sum(1 for s in rows if s.status is SuggestionStatus.IMPLEMENTED),
+        decided=len(decided),
+        submitters=submitters,
+        median_days_to_answer=statistics.median(waits) if waits else None,
+    )
+
+
+async def week_summary(
+    session: AsyncSession, team_id: int, now: datetime
+) -> tuple[int, int, list[str]]:
+    """Ideas in and implemented in the past week for a team, and the names of the named
+    contributors to thank (anonymous ones never appear)."""
+    since = now - timedelta(days=7)
+    came_in = list(await session.scalars(
+        select(Suggestion).where(Suggestion.team_id == team_id, Suggestion.created_at >= since)))
+    done = list(await session.scalars(
+        select(Suggestion).where(Suggestion.team_id == team_id,
+                                 Suggestion.implemented_at >= since)))
+    named_ids = {s.author_id for s in came_in + done if s.author_id is not None}
+    names = list(await session.scalars(
+        select(Person.display_name).where(Person.id.in_(named_ids)).order_by(
+            Person.display_name))) if named_ids else []
+    return len(came_in), len(done), names
+
+
+def default_due(enterprise: Enterprise, now: datetime, days: int) -> date:
+    return local_date(now, enterprise.timezone) + timedelta(days=days)

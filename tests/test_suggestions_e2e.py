@@ -1,0 +1,205 @@
+"""Suggestions end to end: a worker's anonymous photo idea in Indonesian reaches the manager
+with no trace of who sent it, questions and answers travel through the bot, and the worker
+hears of every step. The export keeps the secret too."""
+
+from __future__ import annotations
+
+import logging
+
+import pytest
+from sqlalchemy import select
+
+from bot.services import suggestions as service
+from bot.services.errors import InvalidValue
+from bot.services.export import SUGGESTION_COLUMNS, suggestion_rows, to_csv
+from storage.models import AuditEvent, Person, Suggestion, SuggestionStatus
+from tests.factories import enterprise_with_team, invite
+from tests.fakes.harness import BotUnderTest
+
+
+async def join(tg, enterprise, team, name, language, role):  # type: ignore[no-untyped-def]
+    from storage.models import Role
+
+    token = (await invite(tg.app.session_factory, enterprise,
+                          team if role in (Role.WORKER, Role.TEAM_LEAD) else None,
+                          role, tg.clock)).token
+    person = tg.person(name, language)
+    await tg.send(person, f"/start {token}")
+    return person
+
+
+def photo(file_id: str) -> dict:
+    return {"photo": [{"file_id": file_id, "file_unique_id": file_id + "u", "width": 640,
+                       "height": 480}]}
+
+
+async def test_anonymous_photo_suggestion_in_indonesian_never_left_in_silence(
+    database_url, caplog
+):
+    from storage.models import Role
+
+    caplog.set_level(logging.DEBUG)
+    async with BotUnderTest(database_url) as tg:
+        enterprise, team = await enterprise_with_team(
+            tg.app.session_factory, "Surabaya Auto Parts", "Stamping", country="ID",
+            timezone="Asia/Jakarta", locale="id", clock=tg.clock)
+        sari = await join(tg, enterprise, None, "Sari", "en", Role.MANAGER)
+        budi = await join(tg, enterprise, team, "Budi", "id", Role.WORKER)
+
+        # Budi sends a photo on its own: is it a suggestion? Yes; area; anonymously.
+        (question,) = await tg.send(budi, None, caption="Pasang rak untuk cetakan di dekat "
+                                    "mesin press", **photo("PHOTO-BEFORE"))
+        assert question.text.startswith("Apakah")
+        (areas,) = await tg.press(budi, question, 0)
+        (anonymity,) = await tg.press(budi, areas, 4)  # safety and health
+        (received,) = await tg.press(budi, anonymity, 1)  # anonymously
+        assert "S1" in received.text and received.text.startswith("Terima kasih")
+
+        # The manager gets the card with the photo and nothing that names Budi.
+        to_sari = [m for m in await tg.run_scheduled() if m.chat_id == sari.id]
+        (card,) = to_sari
+        assert card.photo == b"PHOTO-BEFORE"
+        assert "anonymous" in card.text and "Budi" not in card.text
+        replies = await tg.send(sari, "/review")
+        assert "Budi" not in replies[0].text
+        to_budi = [m for m in await tg.run_scheduled() if m.chat_id == budi.id]
+        assert "sedang ditinjau" in to_budi[0].text or "S1" in to_budi[0].text
+
+        # She asks a question; it reaches Budi, who answers through the bot.
+        await tg.press(sari, replies[0], "Ask a question")
+        await tg.send(sari, "How many racks would we need?")
+        (relayed,) = [m for m in await tg.run_scheduled() if m.chat_id == budi.id]
+        assert "How many racks" in relayed.text
+        (answer_prompt,) = await tg.press(budi, relayed, 0)
+        assert answer_prompt.text
+        await tg.send(budi, "Dua rak, satu per mesin.")
+        (answer,) = [m for m in await tg.run_scheduled() if m.chat_id == sari.id]
+        assert "Dua rak" in answer.text and "Budi" not in answer.text
+
+        # She accepts it, and later marks it implemented with an after-photo and its impact.
+        await tg.press(sari, answer, "Accept")
+        (accepted,) = [m for m in await tg.run_scheduled() if m.chat_id == budi.id]
+        assert "S1" in accepted.text and "diterima" in accepted.text
+        implemented_menu = await tg.press(sari, answer, "Implemented")
+        await tg.send(sari, None, **photo("PHOTO-AFTER"))
+        impact = tg.telegram.messages_to(sari.id)[-1]
+        (ask_money,) = await tg.press(sari, impact, "Money saved")
+        await tg.send(sari, "1,250")
+        (done,) = [m for m in await tg.run_scheduled() if m.chat_id == budi.id]
+        assert "S1" in done.text and "diterapkan" in done.text
+        assert implemented_menu and ask_money
+
+        async with tg.app.session_factory() as session:
+            suggestion = await session.scalar(select(Suggestion))
+            assert suggestion.status is SuggestionStatus.IMPLEMENTED
+            assert suggestion.author_id is None and suggestion.money_saved == 1250
+            audit_actors = {e.actor_id for e in await session.scalars(
+                select(AuditEvent).where(AuditEvent.action == "suggestion.submit"))}
+            budi_row = await session.scalar(select(Person).where(Person.telegram_id == budi.id))
+            rows = await suggestion_rows(session, enterprise.id)
+        assert audit_actors == {None}
+        exported = to_csv(SUGGESTION_COLUMNS, rows)
+        assert rows[0]["author"] == "" and rows[0]["anonymous"] == "yes"
+        assert "Budi" not in exported and str(budi_row.id) not in rows[0].values()
+
+        # Nothing Sari received, and no log line, names Budi.
+        assert not [m for m in tg.telegram.messages_to(sari.id) if "Budi" in m.text]
+        assert not [r for r in caplog.records
+                    if "Budi" in r.getMessage() or f"user={budi.id}" in r.getMessage()]
+
+
+async def test_a_decline_needs_a_reason(database_url):
+    from storage.models import Role
+
+    async with BotUnderTest(database_url) as tg:
+        enterprise, team = await enterprise_with_team(tg.app.session_factory, clock=tg.clock)
+        abena = await join(tg, enterprise, None, "Abena", "en", Role.MANAGER)
+        kwame = await join(tg, enterprise, team, "Kwame", "en", Role.WORKER)
+
+        await tg.send(kwame, "/suggest")
+        (areas,) = await tg.send(kwame, "Paint walkways yellow")
+        (anonymity,) = await tg.press(kwame, areas, "Skip")
+        (received,) = await tg.press(kwame, anonymity, "Send with my name")
+        assert "S1" in received.text
+        (card,) = [m for m in await tg.run_scheduled() if m.chat_id == abena.id]
+        assert "From: Kwame" in card.text
+
+        (prompt,) = await tg.press(abena, card, "Decline")
+        assert "Why" in prompt.text
+        sticker = {"sticker": {"file_id": "s", "file_unique_id": "su", "width": 1,
+                               "height": 1, "is_animated": False, "is_video": False,
+                               "type": "regular"}}
+        (again,) = await tg.send(abena, None, **sticker)
+        assert "as text" in again.text
+        async with tg.app.session_factory() as session:
+            assert (await session.scalar(select(Suggestion))).status is SuggestionStatus.NEW
+        await tg.send(abena, "We repaint next year with the new floor")
+        (told,) = [m for m in await tg.run_scheduled() if m.chat_id == kwame.id]
+        assert "We repaint next year" in told.text
+
+        # The rule holds below the bot too.
+        async with tg.app.session_factory() as session:
+            other = Suggestion(enterprise_id=enterprise.id, text="x",
+                               status=SuggestionStatus.NEW, created_at=tg.clock.now(),
+                               updated_at=tg.clock.now())
+            reviewer = await session.scalar(select(Person))
+            with pytest.raises(InvalidValue, match="reason"):
+                service.change_status(session, other, SuggestionStatus.DECLINED,
+                                      reviewer=reviewer, now=tg.clock.now(), reason="  ")
+
+
+async def test_workers_cannot_review_or_answer_for_others(database_url):
+    from bot.keyboards.callbacks import SuggestionCallback
+    from storage.models import Role
+
+    async with BotUnderTest(database_url) as tg:
+        enterprise, team = await enterprise_with_team(tg.app.session_factory, clock=tg.clock)
+        await join(tg, enterprise, None, "Abena", "en", Role.MANAGER)
+        kwame = await join(tg, enterprise, team, "Kwame", "en", Role.WORKER)
+        esi = await join(tg, enterprise, team, "Esi", "en", Role.WORKER)
+        await tg.send(kwame, "/suggest")
+        (areas,) = await tg.send(kwame, "Label the shelves")
+        (anonymity,) = await tg.press(kwame, areas, "Skip")
+        await tg.press(kwame, anonymity, "Send anonymously")
+
+        for action in ("accept", "answer", "implemented"):
+            await tg.press_data(esi, areas, SuggestionCallback(id=1, action=action).pack())
+            assert tg.callback_answers()[-1]["show_alert"] == "true", action
+        replies = await tg.send(esi, "/review")
+        assert "role does not allow" in replies[0].text
+        async with tg.app.session_factory() as session:
+            assert (await session.scalar(select(Suggestion))).status is SuggestionStatus.NEW
+
+
+async def test_stats_and_weekly_recognition_thank_only_named_contributors(database_url):
+    from datetime import UTC, datetime, timedelta
+
+    from bot.clock import FakeClock
+    from storage.models import Role
+
+    monday_morning = datetime(2026, 3, 9, 9, 0, tzinfo=UTC)  # Accra is on UTC
+    async with BotUnderTest(database_url, clock=FakeClock(monday_morning - timedelta(days=3))
+                            ) as tg:
+        enterprise, team = await enterprise_with_team(tg.app.session_factory, clock=tg.clock)
+        await join(tg, enterprise, None, "Abena", "en", Role.MANAGER)
+        kwame = await join(tg, enterprise, team, "Kwame", "en", Role.WORKER)
+        esi = await join(tg, enterprise, team, "Esi", "en", Role.WORKER)
+        for person, choice in ((kwame, "Send with my name"), (esi, "Send anonymously")):
+            await tg.send(person, "/suggest")
+            (areas,) = await tg.send(person, f"Idea from {person.name}")
+            (anonymity,) = await tg.press(person, areas, "Skip")
+            await tg.press(person, anonymity, choice)
+        await tg.run_scheduled()
+
+        stats = (await tg.send(kwame, "/stats"))[0].text
+        assert "Participation: 100% of members made a suggestion" in stats
+        assert "Toyota" in stats
+
+        tg.clock.set(monday_morning)
+        sent = await tg.run_scheduled()
+        weekly = [m for m in sent if "This week" in m.text]
+        assert {m.chat_id for m in weekly} == {kwame.id, esi.id}
+        assert all("2 ideas came in" in m.text and "Thank you, Kwame!" in m.text
+                   for m in weekly)
+        assert not [m for m in weekly if "Esi" in m.text]
+        assert not [m for m in await tg.run_scheduled() if "This week" in m.text]
