@@ -77,3 +77,13 @@ async def test_a_worker_reads_a_lesson_and_answers_its_quiz(console, language):
     shown = await type_lines(console, f":{lesson.answer + 1}")
     assert "✅" in shown and text.feedback[lesson.answer][:30] in shown
     assert text.task[:30] in shown
+
+
+async def test_a_suggestion_reaches_the_manager_in_the_console(console):
+    shown = await type_lines(console, ":as 1", "/suggest", "Put a mat at the cutting table",
+                             ":6", ":1")  # skip the area, send with my name
+    assert "S1" in shown
+    shown = await type_lines(console, ":as 3")  # Efua, the manager, reads French
+    assert "S1" in shown and "Ama Mensah" in shown and "Put a mat" in shown
+    shown = await type_lines(console, ":as 1")
+    assert "S1" not in shown  # nothing new for Ama yet

@@ -18,6 +18,8 @@ from bot.app import Application
 from bot.offline.demo import DEMO_INVITE_TOKEN
 from bot.offline.session import InProcessSession
 from bot.offline.telegram import FakeTelegram, SentMessage
+from bot.scheduling.due_work import run_due_work
+from bot.scheduling.outbox_sender import OutboxSender
 from storage.models import Person
 
 HELP = """\
@@ -26,6 +28,7 @@ Console commands (everything else is sent to the bot as a message):
   :as N           become person N
   :new [LANG]     become a newcomer who has not joined yet (LANG: en, es, fr, vi, id, zh, hi, zu)
   :N              press button N of the last message with buttons
+  :tick           run the scheduled jobs now (lessons due, reminders, weekly summaries)
   :help           this text
   :quit           leave (Ctrl-D works too)"""
 
@@ -51,6 +54,8 @@ class Console:
         self.current: Persona | None = None
         self.last_with_buttons: SentMessage | None = None
         self._newcomer_ids = itertools.count(900_001)
+        self._seen: dict[int, int] = {}  # chat id -> how many sent messages were shown
+        self.sender = OutboxSender(app.session_factory, bot, app.clock)
 
     @classmethod
     async def open(cls, app: Application, write: Callable[[str], None] = print) -> Console:
@@ -132,6 +137,10 @@ class Console:
             self.write(f"You are now {persona.name} (Telegram language {language}).")
         elif word.isdigit():
             await self._press(int(word))
+        elif word == "tick":
+            await run_due_work(self.app.jobs)
+            await self._flush_outbox()
+            self._show_unseen()
         else:
             self.write(f"Unknown console command :{word}. Type :help.")
         return True
@@ -143,6 +152,7 @@ class Console:
         self.current = self.personas[int(ref) - 1]
         self.last_with_buttons = None
         self.write(f"You are now {self.current.name} ({self.current.about}).")
+        self._show_unseen()
 
     async def _press(self, number: int) -> None:
         message = self.last_with_buttons
@@ -161,11 +171,24 @@ class Console:
 
     async def _deliver(self, update: dict) -> None:
         assert self.current is not None
-        before = len(self.telegram.sent)
         await self.app.dispatcher.feed_raw_update(self.bot, update)
-        for message in self.telegram.sent[before:]:
-            if message.chat_id == self.current.telegram_id:
-                self._show(message)
+        # Messages the bot sends on its own (to this person or others) go out at once here.
+        await self._flush_outbox()
+        self._show_unseen()
+
+    async def _flush_outbox(self) -> None:
+        while await self.sender.send_pending():
+            pass
+
+    def _show_unseen(self) -> None:
+        """Show the current person what the bot sent them since they last looked."""
+        if self.current is None:
+            return
+        chat = self.current.telegram_id
+        mine = [m for m in self.telegram.sent if m.chat_id == chat]
+        for message in mine[self._seen.get(chat, 0):]:
+            self._show(message)
+        self._seen[chat] = len(mine)
 
     def _show(self, message: SentMessage) -> None:
         prefix = "bot (edited)" if message.edited else "bot"
