@@ -82,6 +82,20 @@ async def _latest_unopened(session: AsyncSession, person_id: int) -> LessonDeliv
     )
 
 
+async def _delivered(
+    query: CallbackQuery, key: str, session: AsyncSession, person: Person,
+    curriculum: Curriculum, what: str,
+) -> tuple[Lesson, LessonDelivery] | None:
+    """The lesson a button names and its delivery to this person; a refusal if either is
+    missing (a forged or stale button)."""
+    lesson = curriculum.by_key(key)
+    delivery = await lessons.find_delivery(session, person.id, lesson.id) if lesson else None
+    if lesson is None or delivery is None:
+        await refuse_button(query, f"{what} of a lesson not delivered to this person")
+        return None
+    return lesson, delivery
+
+
 async def open_lesson(
     query: CallbackQuery,
     callback_data: LessonCallback,
@@ -92,11 +106,10 @@ async def open_lesson(
     bot: Bot,
     locale: str,
 ) -> None:
-    lesson = curriculum.by_key(callback_data.key)
-    delivery = await lessons.find_delivery(session, person.id, lesson.id) if lesson else None
-    if lesson is None or delivery is None:
-        await refuse_button(query, "lesson not delivered to this person")
+    found = await _delivered(query, callback_data.key, session, person, curriculum, "opening")
+    if found is None:
         return
+    lesson, delivery = found
     lessons.mark_opened(delivery, clock.now())
     await query.answer()
     await _send_lesson(bot, query.from_user.id, lesson, locale, curriculum)
@@ -120,11 +133,10 @@ async def answer_quiz(
     bot: Bot,
     locale: str,
 ) -> None:
-    lesson = curriculum.by_key(callback_data.key)
-    delivery = await lessons.find_delivery(session, person.id, lesson.id) if lesson else None
-    if lesson is None or delivery is None:
-        await refuse_button(query, "quiz of a lesson not delivered to this person")
+    found = await _delivered(query, callback_data.key, session, person, curriculum, "quiz")
+    if found is None:
         return
+    lesson, delivery = found
     option = callback_data.option
     if not 0 <= option < len(lesson.in_locale(locale).options):
         await refuse_button(query, "quiz option out of range")
@@ -201,10 +213,12 @@ async def answer_review(
     bot: Bot,
     locale: str,
 ) -> None:
-    lesson = curriculum.by_key(callback_data.key)
-    delivery = await lessons.find_delivery(session, person.id, lesson.id) if lesson else None
-    if lesson is None or delivery is None or delivery.reviews_sent == 0:
-        await refuse_button(query, "review of a lesson not reviewed with this person")
+    found = await _delivered(query, callback_data.key, session, person, curriculum, "review")
+    if found is None:
+        return
+    lesson, delivery = found
+    if delivery.reviews_sent == 0:
+        await refuse_button(query, "review before any was sent")
         return
     option = callback_data.option
     if not 0 <= option < len(lesson.in_locale(locale).options):

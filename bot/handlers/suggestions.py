@@ -104,18 +104,27 @@ async def start(message: Message, state: FSMContext) -> None:
     await message.answer(ui.ask_content(), reply_markup=_cancel_keyboard())
 
 
-async def receive_content(message: Message, state: FSMContext) -> None:
+async def _append_to_draft(message: Message, state: FSMContext, unusable: str) -> bool:
+    """Add what the message brings to the draft; explain and return False if it cannot."""
     content = _content_of(message)
     if content is None:
-        await message.answer(_("Please send text, a photo or a voice note, or tap Cancel."))
-        return
+        await message.answer(unusable)
+        return False
     draft = service.Draft.from_state((await state.get_data())["draft"])
     try:
         _add(draft, content)
     except InvalidValue as error:
         await message.answer(_too_much(error))
-        return
+        return False
     await state.update_data(draft=draft.as_state())
+    return True
+
+
+async def receive_content(message: Message, state: FSMContext) -> None:
+    if not await _append_to_draft(
+        message, state, _("Please send text, a photo or a voice note, or tap Cancel.")
+    ):
+        return
     await state.set_state(SuggestFlow.area)
     await message.answer(_("Which area is it about?"), reply_markup=ui.area_keyboard())
 
@@ -128,18 +137,10 @@ def _too_much(error: InvalidValue) -> str:
 
 async def add_more(message: Message, state: FSMContext) -> None:
     """More photos or text while the area or anonymity question is open: added to the draft."""
-    content = _content_of(message)
-    if content is None:
-        await message.answer(_("Please choose with the buttons above, or tap Cancel."))
-        return
-    draft = service.Draft.from_state((await state.get_data())["draft"])
-    try:
-        _add(draft, content)
-    except InvalidValue as error:
-        await message.answer(_too_much(error))
-        return
-    await state.update_data(draft=draft.as_state())
-    await message.answer(_("Added to your suggestion."))
+    if await _append_to_draft(
+        message, state, _("Please choose with the buttons above, or tap Cancel.")
+    ):
+        await message.answer(_("Added to your suggestion."))
 
 
 async def media_on_its_own(message: Message, state: FSMContext) -> None:
