@@ -38,7 +38,7 @@ async def test_anonymous_photo_suggestion_in_indonesian_never_left_in_silence(
 ):
     from storage.models import Role
 
-    caplog.set_level(logging.DEBUG)
+    caplog.set_level(logging.INFO)  # what a production bot logs (LOG_LEVEL=INFO)
     async with BotUnderTest(database_url) as tg:
         enterprise, team = await enterprise_with_team(
             tg.app.session_factory, "Surabaya Auto Parts", "Stamping", country="ID",
@@ -77,10 +77,11 @@ async def test_anonymous_photo_suggestion_in_indonesian_never_left_in_silence(
         assert "Dua rak" in answer.text and "Budi" not in answer.text
 
         # She accepts it, and later marks it implemented with an after-photo and its impact.
-        await tg.press(sari, answer, "Accept")
+        (card,) = await tg.press(sari, answer, "Accept")
+        assert "accepted" in card.text and "Budi" not in card.text
         (accepted,) = [m for m in await tg.run_scheduled() if m.chat_id == budi.id]
         assert "S1" in accepted.text and "diterima" in accepted.text
-        implemented_menu = await tg.press(sari, answer, "Implemented")
+        implemented_menu = await tg.press(sari, card, "Implemented")
         await tg.send(sari, None, **photo("PHOTO-AFTER"))
         impact = tg.telegram.messages_to(sari.id)[-1]
         (ask_money,) = await tg.press(sari, impact, "Money saved")
