@@ -17,6 +17,9 @@ from bot.keyboards.callbacks import (
     QuizCallback,
     ReviewCallback,
     ScheduleCallback,
+    SuggestCallback,
+    SuggestionCallback,
+    SuggestionPickCallback,
 )
 from bot.limits import CALLBACK_DATA_MAX_BYTES
 from bot.offline.telegram import BotApiError, FakeTelegram, parse_html
@@ -113,6 +116,9 @@ def test_every_button_factory_fits_in_64_bytes_with_the_largest_values():
         ReviewCallback(key="m5-99", option=3),
         ScheduleCallback(team_id=biggest, action="hour", value=-1),
         LessonActionCallback(key="m5-99"),
+        SuggestCallback(step="start_with_media", value="cleaner_production"),
+        SuggestionCallback(id=biggest, action="impact_defects"),
+        SuggestionPickCallback(id=biggest, kind="owner", value=biggest),
     ]
     assert {type(s) for s in samples} == set(ALL_FACTORIES)
     for sample in samples:
