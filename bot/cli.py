@@ -374,7 +374,9 @@ def dispatch(args: argparse.Namespace) -> Awaitable[None]:
         _setup_logging("WARNING")
         return _console(settings, seed=command == "demo")
     settings = load_settings()
-    _setup_logging(settings.log_level if command in {"run", "start"} else "WARNING")
+    serving = command == "run" or (command == "start" and settings.bot_token is not None)
+    # The console shares the terminal with the log: keep it to warnings there.
+    _setup_logging(settings.log_level if serving else "WARNING")
     if command == "start":
         if settings.bot_token is None:
             from bot.offline.demo import DEMO_DATABASE_URL
