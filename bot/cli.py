@@ -30,6 +30,12 @@ from bot.languages import SUPPORTED_LOCALES
 from bot.services.errors import DomainError
 from storage.models import Role
 
+# Kept here (not imported from the services) so `scorebot --help` stays quick.
+KPI_KEYS = (
+    "productivity", "defect_rate", "on_time_delivery", "absenteeism", "turnover", "accidents",
+    "near_misses", "energy", "water", "material_waste", "cost_savings",
+)
+
 EXIT_USAGE = 2
 
 
@@ -200,6 +206,20 @@ async def _team_create(settings: Settings, args: argparse.Namespace) -> None:
     await _with_session(settings, work)
 
 
+async def _kpi(settings: Settings, args: argparse.Namespace) -> None:
+    from bot.services.enterprises import find_enterprise
+    from bot.services.kpis import enable_kpi
+
+    async def work(session, app):  # type: ignore[no-untyped-def]
+        enterprise = await find_enterprise(session, args.enterprise)
+        kpi = await enable_kpi(session, enterprise, args.kpi, baseline=args.baseline,
+                               target=args.target, now=app.clock.now(), actor_label="cli")
+        print(f"{enterprise.name} tracks {kpi.key}: baseline {kpi.baseline}, "
+              f"target {kpi.target}, contingency {kpi.contingency}")
+
+    await _with_session(settings, work)
+
+
 async def _bot_username(settings: Settings) -> str | None:
     if settings.bot_username:
         return settings.bot_username.lstrip("@")
@@ -355,6 +375,12 @@ def build_parser() -> argparse.ArgumentParser:
     team_create.add_argument("--enterprise", required=True, help="id or name")
     team_create.add_argument("--name", required=True)
 
+    kpi = admin_commands.add_parser("kpi", help="track a KPI with its baseline and target")
+    kpi.add_argument("--enterprise", required=True, help="id or name")
+    kpi.add_argument("--kpi", required=True, choices=sorted(KPI_KEYS))
+    kpi.add_argument("--baseline", type=float, help="the figure at the baseline assessment")
+    kpi.add_argument("--target", type=float, help="the figure the team aims for")
+
     invite = admin_commands.add_parser("invite", help="create an invite link and QR code")
     invite.add_argument("--enterprise", required=True, help="id or name")
     invite.add_argument("--team", help="id or name (needed for worker and team_lead)")
@@ -396,6 +422,8 @@ def dispatch(args: argparse.Namespace) -> Awaitable[None]:
         return _enterprise_list(settings, args)
     if args.admin_command == "team":
         return _team_create(settings, args)
+    if args.admin_command == "kpi":
+        return _kpi(settings, args)
     return _invite(settings, args)
 
 

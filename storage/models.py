@@ -103,6 +103,9 @@ class Enterprise(Base):
     lesson_reminder_hours: Mapped[int] = mapped_column(Integer, default=24)
     # A suggestion left unreviewed this many days counts as stalled.
     suggestion_stall_days: Mapped[int] = mapped_column(Integer, default=7)
+    # The weekly KPI check-in: ISO weekday (5 = Friday) and hour, in the enterprise's timezone.
+    checkin_weekday: Mapped[int] = mapped_column(Integer, default=5)
+    checkin_hour: Mapped[int] = mapped_column(Integer, default=14)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=_utcnow)
 
     teams: Mapped[list[Team]] = relationship(back_populates="enterprise", order_by="Team.id")
@@ -488,3 +491,69 @@ class SuggestionMessage(Base):
     )
     text: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=_utcnow)
+
+
+class EnterpriseKpi(Base):
+    """An indicator an enterprise tracks: one from the SCORE catalogue (`key`) or its own
+    (`key` "custom-N" with a name per locale), with a baseline, a target and a ProMES
+    contingency."""
+
+    __tablename__ = "enterprise_kpis"
+    __table_args__ = (UniqueConstraint("enterprise_id", "key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    enterprise_id: Mapped[int] = mapped_column(
+        ForeignKey("enterprises.id", ondelete="CASCADE"), index=True
+    )
+    key: Mapped[str] = mapped_column(String(40))
+    names: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)  # custom KPIs only
+    unit: Mapped[str] = mapped_column(String(20), default="")
+    higher_is_better: Mapped[bool] = mapped_column(Boolean, default=True)
+    low: Mapped[float] = mapped_column(Float, default=0.0)  # valid range of a value
+    high: Mapped[float] = mapped_column(Float, default=1e9)
+    baseline: Mapped[float | None] = mapped_column(Float, default=None)
+    baseline_set_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+    target: Mapped[float | None] = mapped_column(Float, default=None)
+    # ProMES points [[value, effectiveness], ...]; proposed from baseline and target.
+    contingency: Mapped[list[list[float]] | None] = mapped_column(JSON, default=None)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class KpiValue(Base):
+    """One KPI's figure for one week (its Monday), or why it was skipped."""
+
+    __tablename__ = "kpi_values"
+    __table_args__ = (UniqueConstraint("enterprise_kpi_id", "week"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    enterprise_kpi_id: Mapped[int] = mapped_column(
+        ForeignKey("enterprise_kpis.id", ondelete="CASCADE"), index=True
+    )
+    week: Mapped[date] = mapped_column(Date)
+    value: Mapped[float | None] = mapped_column(Float, default=None)
+    skipped_reason: Mapped[str] = mapped_column(Text, default="")
+    entered_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("people.id", ondelete="SET NULL"), default=None
+    )
+    entered_at: Mapped[datetime] = mapped_column(UTCDateTime, default=_utcnow)
+
+
+class CheckinRound(Base):
+    """One enterprise's weekly check-in: when it was asked for, reminded, nudged and done."""
+
+    __tablename__ = "checkin_rounds"
+    __table_args__ = (UniqueConstraint("enterprise_id", "week"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    enterprise_id: Mapped[int] = mapped_column(
+        ForeignKey("enterprises.id", ondelete="CASCADE"), index=True
+    )
+    week: Mapped[date] = mapped_column(Date)
+    opened_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    reminded_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+    nudged_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+    completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+    completed_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("people.id", ondelete="SET NULL"), default=None
+    )

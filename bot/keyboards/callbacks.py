@@ -74,6 +74,13 @@ class SuggestionPickCallback(CallbackData, prefix="sp"):
     value: int
 
 
+class CheckinCallback(CallbackData, prefix="ck"):
+    """The weekly KPI check-in: start, correct last week, skip a KPI, save, restart, cancel."""
+
+    action: str
+    kpi_id: int = 0
+
+
 ALL_FACTORIES: tuple[type[CallbackData], ...] = (
     LanguageCallback,
     InviteCallback,
@@ -85,4 +92,5 @@ ALL_FACTORIES: tuple[type[CallbackData], ...] = (
     SuggestCallback,
     SuggestionCallback,
     SuggestionPickCallback,
+    CheckinCallback,
 )

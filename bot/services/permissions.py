@@ -20,12 +20,15 @@ class Capability(enum.StrEnum):
     LEAD_LEARNING = "lead_learning"  # set a team's lesson schedule, see its progress
     SUGGEST = "suggest"  # send suggestions, answer reviewers' questions, see /stats
     REVIEW_SUGGESTIONS = "review_suggestions"  # accept, decline, assign, mark implemented
+    SEE_KPIS = "see_kpis"  # the enterprise's KPI trends, chart and effectiveness
+    REPORT_KPIS = "report_kpis"  # the weekly check-in, and correcting last week
 
 
-_EVERY_MEMBER = {Capability.SEE_TEAM, Capability.LEARN, Capability.SUGGEST}
+# SIMAPRO is bottom-up: everyone sees the figures their work moves.
+_EVERY_MEMBER = {Capability.SEE_TEAM, Capability.LEARN, Capability.SUGGEST, Capability.SEE_KPIS}
 _LEADS = _EVERY_MEMBER | {Capability.INVITE, Capability.LEAD_LEARNING}
 # Consultants follow and coach; the enterprise's own people decide on its suggestions.
-_REVIEWERS = _LEADS | {Capability.REVIEW_SUGGESTIONS}
+_REVIEWERS = _LEADS | {Capability.REVIEW_SUGGESTIONS, Capability.REPORT_KPIS}
 
 ROLE_CAPABILITIES: dict[Role, frozenset[Capability]] = {
     Role.WORKER: frozenset(_EVERY_MEMBER),

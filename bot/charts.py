@@ -1,0 +1,81 @@
+"""KPI charts as PNG images (matplotlib, Agg backend: no display needed).
+
+Figures are built with the object API, never pyplot's global state, so charts can be drawn
+from any task at the same time. Labels come translated from the caller."""
+
+from __future__ import annotations
+
+import io
+import warnings
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
+
+from matplotlib import font_manager
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+
+# Fallback fonts for scripts DejaVu lacks (Chinese, Devanagari), used where installed
+# (Debian: fonts-noto-cjk, fonts-noto-core). Without them those labels show as boxes.
+_WANTED_FONTS = ("DejaVu Sans", "Noto Sans CJK SC", "Noto Sans Devanagari")
+_INSTALLED = {entry.name for entry in font_manager.fontManager.ttflist}
+FONTS = [name for name in _WANTED_FONTS if name in _INSTALLED] or ["DejaVu Sans"]
+GOOD = "#1b7f3b"
+LINE = "#1f4e79"
+BASELINE = "#8a8a8a"
+
+
+@dataclass(frozen=True)
+class Series:
+    title: str
+    points: list[tuple[date, float]]
+    baseline: float | None = None
+    target: float | None = None
+
+
+def small_multiples(
+    series: list[Series],
+    *,
+    heading: str,
+    baseline_label: str,
+    target_label: str,
+    date_label: Callable[[date], str],
+) -> bytes:
+    """One small chart per KPI, in two columns: the trend with baseline and target lines."""
+    count = max(len(series), 1)
+    columns = 1 if count == 1 else 2
+    rows = (count + columns - 1) // columns
+    figure = Figure(figsize=(4.2 * columns, 2.6 * rows + 0.6), dpi=100)
+    FigureCanvasAgg(figure)
+    buffer = io.BytesIO()
+    with warnings.catch_warnings():
+        # A missing font or glyph only costs the look of a label: never fail a chart for it.
+        warnings.filterwarnings("ignore", message=".*[Gg]lyph.*missing")
+        figure.suptitle(heading, fontsize=12, fontweight="bold", family=FONTS)
+        for index, item in enumerate(series or [Series("–", [])]):
+            _panel(figure.add_subplot(rows, columns, index + 1), item, baseline_label,
+                   target_label, date_label)
+        figure.tight_layout()
+        figure.savefig(buffer, format="png")
+    return buffer.getvalue()
+
+
+def _panel(axes, item: Series, baseline_label: str, target_label: str,  # type: ignore[no-untyped-def]
+           date_label: Callable[[date], str]) -> None:
+    axes.set_title(item.title, fontsize=10, family=FONTS)
+    if item.points:
+        xs = list(range(len(item.points)))
+        axes.plot(xs, [value for _, value in item.points], marker="o", color=LINE,
+                  linewidth=2)
+        step = max(1, len(xs) // 4)
+        axes.set_xticks(xs[::step], [date_label(day) for day, _ in item.points][::step],
+                        fontsize=8, family=FONTS)
+    if item.baseline is not None:
+        axes.axhline(item.baseline, color=BASELINE, linestyle="--", linewidth=1,
+                     label=baseline_label)
+    if item.target is not None:
+        axes.axhline(item.target, color=GOOD, linestyle=":", linewidth=1.5, label=target_label)
+    if item.baseline is not None or item.target is not None:
+        axes.legend(fontsize=7, loc="best", prop={"family": FONTS, "size": 7})
+    axes.tick_params(axis="y", labelsize=8)
+    axes.grid(alpha=0.3)

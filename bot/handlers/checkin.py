@@ -1,0 +1,270 @@
+"""The weekly KPI check-in, one figure at a time, and /kpi with its chart.
+
+    /checkin or the scheduled invitation -> a question per KPI (number, or Skip with a
+    reason) -> summary -> Save -> the week's report with the chart; other managers get it too.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from aiogram import Bot, Router
+from aiogram.filters import Command, StateFilter
+from aiogram.fsm.context import FSMContext
+from aiogram.fsm.state import State, StatesGroup
+from aiogram.types import BufferedInputFile, CallbackQuery, Message
+from babel.dates import format_date
+from babel.numbers import format_decimal
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.charts import Series, small_multiples
+from bot.clock import Clock
+from bot.content.loader import Curriculum
+from bot.handlers.common import private_router, refuse_button, replace_message
+from bot.i18n import _
+from bot.keyboards.callbacks import CheckinCallback
+from bot.presenters import kpis as ui
+from bot.services import kpis
+from bot.services.actions import OPEN_STATUSES
+from bot.services.errors import InvalidValue
+from bot.services.outbox import enqueue
+from bot.services.people import locale_outside_update
+from bot.services.permissions import Capability, memberships_with
+from bot.services.promes import priorities
+from storage.models import ActionItem, Enterprise, Membership, Person
+
+REPORT = {"capability": Capability.REPORT_KPIS}
+SEE = {"capability": Capability.SEE_KPIS}
+CHART_WEEKS = 12
+
+
+class CheckinFlow(StatesGroup):
+    answering = State()
+    skip_reason = State()
+    confirming = State()
+
+
+def _reporting(memberships: list[Membership]) -> Membership | None:
+    return next(iter(memberships_with(memberships, Capability.REPORT_KPIS)), None)
+
+
+async def offer(message: Message, session: AsyncSession, allowed_memberships: list[Membership],
+                clock: Clock) -> None:
+    membership = allowed_memberships[0]
+    if not await kpis.active_kpis(session, membership.enterprise_id):
+        await message.answer(_("Your enterprise tracks no KPIs yet. Your SCORE consultant or "
+                               "administrator chooses them with its baseline."))
+        return
+    await message.answer(
+        ui.invitation(membership.enterprise.name,
+                      len(await kpis.active_kpis(session, membership.enterprise_id))),
+        reply_markup=ui.start_keyboard(correct_last_week=True))
+
+
+async def _ask(bot: Bot, chat_id: int, state: FSMContext, session: AsyncSession,
+               enterprise_id: int, locale: str) -> None:
+    data = await state.get_data()
+    queue: list[int] = data["queue"]
+    index: int = data["index"]
+    week = date.fromisoformat(data["week"])
+    if index >= len(queue):
+        await state.set_state(CheckinFlow.confirming)
+        active = {k.id: k for k in await kpis.active_kpis(session, enterprise_id)}
+        rows = [(active[int(k)], v) for k, v in data["entries"].items() if int(k) in active]
+        await bot.send_message(chat_id, ui.summary(rows, week, locale),
+                               reply_markup=ui.confirm_keyboard())
+        return
+    kpi_id = queue[index]
+    active = {k.id: k for k in await kpis.active_kpis(session, enterprise_id)}
+    previous = await kpis.values_for_week(session, enterprise_id, week - timedelta(weeks=1))
+    last = previous.get(kpi_id)
+    await state.set_state(CheckinFlow.answering)
+    await bot.send_message(
+        chat_id,
+        ui.question(active[kpi_id], index + 1, len(queue), last.value if last else None,
+                    locale),
+        reply_markup=ui.question_keyboard(kpi_id),
+    )
+
+
+async def checkin_button(
+    query: CallbackQuery, callback_data: CheckinCallback, state: FSMContext,
+    session: AsyncSession, person: Person, memberships: list[Membership], clock: Clock,
+    bot: Bot, locale: str, settings, i18n, curriculum: Curriculum,  # type: ignore[no-untyped-def]
+) -> None:
+    membership = _reporting(memberships)
+    if membership is None:
+        await refuse_button(query, "check-in button without the capability")
+        return
+    action = callback_data.action
+    enterprise = membership.enterprise
+    current = await state.get_state()
+    if action == "cancel":
+        await state.clear()
+        await query.answer()
+        await replace_message(bot, query, _("Cancelled. Nothing was saved."))
+        return
+    if action in ("start", "correct", "restart"):
+        if action == "restart":
+            data = await state.get_data()
+            if "week" not in data:
+                await refuse_button(query, "restart without a check-in")
+                return
+            week = date.fromisoformat(data["week"])
+        else:
+            week = kpis.week_of(kpis.local_today(clock.now(), enterprise.timezone))
+            if action == "correct":
+                week -= timedelta(weeks=1)
+        queue = [k.id for k in await kpis.active_kpis(session, enterprise.id)]
+        if not queue:
+            await refuse_button(query, "check-in without KPIs")
+            return
+        await state.set_data({"week": week.isoformat(), "queue": queue, "index": 0,
+                              "entries": {}, "enterprise": enterprise.id})
+        await query.answer()
+        await _ask(bot, query.from_user.id, state, session, enterprise.id, locale)
+        return
+    data = await state.get_data()
+    if data.get("enterprise") != enterprise.id:
+        await refuse_button(query, f"check-in {action} with no check-in under way")
+        return
+    if action == "skip" and current == CheckinFlow.answering.state and (
+        callback_data.kpi_id == data["queue"][data["index"]]
+    ):
+        await state.set_state(CheckinFlow.skip_reason)
+        await query.answer()
+        await bot.send_message(query.from_user.id, _("Why is it skipped this week? A few "
+                                                     "words are enough."))
+        return
+    if action == "save" and current == CheckinFlow.confirming.state:
+        await _save(query, state, session, person, enterprise, clock, bot, locale, settings,
+                    i18n, curriculum)
+        return
+    await refuse_button(query, f"check-in {action} in state {current}")
+
+
+async def answer(message: Message, state: FSMContext, session: AsyncSession,
+                 memberships: list[Membership], bot: Bot, locale: str) -> None:
+    membership = _reporting(memberships)
+    data = await state.get_data()
+    if membership is None or data.get("enterprise") != membership.enterprise_id:
+        await state.clear()
+        return
+    kpi_id = data["queue"][data["index"]]
+    active = {k.id: k for k in await kpis.active_kpis(session, membership.enterprise_id)}
+    kpi = active.get(kpi_id)
+    if kpi is None:
+        await state.clear()
+        await message.answer(_("This KPI is no longer tracked. Please start again."))
+        return
+    current = await state.get_state()
+    text = (message.text or "").strip()
+    if current == CheckinFlow.skip_reason.state:
+        if not text or text.startswith("/"):
+            await message.answer(_("Please write the reason as text."))
+            return
+        entry: float | str = text[:1000]
+    else:
+        try:
+            entry = kpis.parse_value(text, locale, kpi)
+        except InvalidValue as error:
+            example = format_decimal(12.5, locale=locale)
+            await message.answer(ui.out_of_range(kpi, locale) if error.code == "range"
+                                 else ui.not_a_number(kpi, example))
+            return
+    entries = dict(data["entries"])
+    entries[str(kpi_id)] = entry
+    await state.update_data(entries=entries, index=data["index"] + 1)
+    await _ask(bot, message.chat.id, state, session, membership.enterprise_id, locale)
+
+
+async def _save(query: CallbackQuery, state: FSMContext, session: AsyncSession, person: Person,
+                enterprise: Enterprise, clock: Clock, bot: Bot, locale: str, settings, i18n,  # type: ignore[no-untyped-def]
+                curriculum: Curriculum) -> None:
+    data = await state.get_data()
+    week = date.fromisoformat(data["week"])
+    entries = {int(k): v for k, v in data["entries"].items()}
+    try:
+        await kpis.save_checkin(session, enterprise, week, entries, person_id=person.id,
+                                now=clock.now())
+    except InvalidValue:
+        await state.clear()
+        await refuse_button(query, "check-in entries no longer valid")
+        return
+    await state.clear()
+    await query.answer(_("Saved. Thank you!"))
+    report = await week_report(session, enterprise, week, locale, curriculum)
+    await replace_message(bot, query, report)
+    await bot.send_photo(query.from_user.id, BufferedInputFile(
+        await chart(session, enterprise, week, locale), filename="kpis.png"))
+    # The other managers and team leads get the report too.
+    for other in await kpis.reporters(session, enterprise.id):
+        if other.id == person.id:
+            continue
+        their = locale_outside_update(other, enterprise.default_locale, settings.default_locale)
+        with i18n.speaking(their):
+            text = await week_report(session, enterprise, week, their, curriculum)
+        enqueue(session, chat_id=other.telegram_id, person_id=other.id, kind="kpi_report",
+                text=text, now=clock.now())
+
+
+async def week_report(session: AsyncSession, enterprise: Enterprise, week: date, locale: str,
+                      curriculum: Curriculum) -> str:
+    changes = await kpis.changes(session, enterprise.id, week)
+    score = await kpis.effectiveness(session, enterprise.id, week)
+    active = await kpis.active_kpis(session, enterprise.id)
+    values = {str(c.kpi.id): c.value for c in changes if c.value is not None}
+    ranked = priorities(kpis.indicators(active), values)
+    by_id = {str(k.id): k for k in active}
+    top = by_id.get(ranked[0][0]) if ranked and ranked[0][1] > 0 else None
+    slipping = []
+    for kpi in await kpis.slipping(session, enterprise.id, week):
+        definition = kpis.CATALOGUE.get(kpi.key)
+        lesson = curriculum.by_key(definition.lesson) if definition else None
+        if lesson is not None:
+            slipping.append((kpi, lesson.in_locale(locale).title))
+    actions = list(await session.scalars(
+        select(ActionItem.title).where(ActionItem.enterprise_id == enterprise.id,
+                                       ActionItem.status.in_(OPEN_STATUSES))
+        .order_by(ActionItem.due_on)))
+    return ui.week_report(changes, score, locale, slipping, top, actions)
+
+
+async def chart(session: AsyncSession, enterprise: Enterprise, until: date,
+                locale: str) -> bytes:
+    series = [
+        Series(ui.kpi_name(kpi, locale), await kpis.history(session, kpi.id, CHART_WEEKS, until),
+               kpi.baseline, kpi.target)
+        for kpi in await kpis.active_kpis(session, enterprise.id)
+    ]
+    return small_multiples(
+        series, heading=_("{enterprise}: weekly figures").format(enterprise=enterprise.name),
+        baseline_label=_("baseline"), target_label=_("target"),
+        date_label=lambda day: format_date(day, format="d MMM", locale=locale))
+
+
+async def show_kpis(message: Message, session: AsyncSession,
+                    allowed_memberships: list[Membership], clock: Clock, bot: Bot,
+                    locale: str, curriculum: Curriculum) -> None:
+    enterprise = allowed_memberships[0].enterprise
+    if not await kpis.active_kpis(session, enterprise.id):
+        await message.answer(_("Your enterprise tracks no KPIs yet. Your SCORE consultant or "
+                               "administrator chooses them with its baseline."))
+        return
+    week = kpis.week_of(kpis.local_today(clock.now(), enterprise.timezone))
+    if not await kpis.values_for_week(session, enterprise.id, week):
+        week -= timedelta(weeks=1)
+    await message.answer(await week_report(session, enterprise, week, locale, curriculum))
+    await bot.send_photo(message.chat.id, BufferedInputFile(
+        await chart(session, enterprise, week, locale), filename="kpis.png"))
+
+
+def build_router() -> Router:
+    router = private_router("checkin")
+    router.message.register(offer, Command("checkin"), flags=REPORT)
+    router.message.register(show_kpis, Command("kpi"), flags=SEE)
+    router.message.register(answer, StateFilter(CheckinFlow.answering, CheckinFlow.skip_reason),
+                            flags=REPORT)
+    router.callback_query.register(checkin_button, CheckinCallback.filter(), flags=REPORT)
+    return router

@@ -1,0 +1,182 @@
+"""KPIs as people read them: names, figures in the person's number format, arrows, the
+check-in conversation, summaries, nudges and the weekly feedback report."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from aiogram import html
+from aiogram.types import InlineKeyboardMarkup
+from aiogram.utils.keyboard import InlineKeyboardBuilder
+from babel.dates import format_date
+from babel.numbers import format_decimal
+
+from bot.i18n import _
+from bot.keyboards.callbacks import CheckinCallback
+from bot.services.kpis import Change
+from bot.services.promes import Score
+from storage.models import EnterpriseKpi
+
+
+def kpi_name(kpi: EnterpriseKpi, locale: str) -> str:
+    names = {
+        "productivity": _("Productivity"),
+        "defect_rate": _("Defect rate"),
+        "on_time_delivery": _("On-time delivery"),
+        "absenteeism": _("Absenteeism"),
+        "turnover": _("Labour turnover"),
+        "accidents": _("Accidents"),
+        "near_misses": _("Near misses reported"),
+        "energy": _("Energy use"),
+        "water": _("Water use"),
+        "material_waste": _("Material waste"),
+        "cost_savings": _("Cost savings"),
+    }
+    if kpi.key in names:
+        return names[kpi.key]
+    return kpi.names.get(locale) or kpi.names.get("en") or kpi.key
+
+
+def unit_label(kpi: EnterpriseKpi) -> str:
+    units = {
+        "%": "%",
+        "units/day": _("units a day"),
+        "count": _("this week"),
+        "kWh": "kWh",
+        "m³": "m³",
+        "kg": "kg",
+        "money": _("money"),
+    }
+    return units.get(kpi.unit, kpi.unit)
+
+
+def figure(value: float | None, kpi: EnterpriseKpi, locale: str) -> str:
+    if value is None:
+        return "–"
+    number = format_decimal(round(value, 2), locale=locale)
+    return f"{number} %" if kpi.unit == "%" else number
+
+
+def trend(change: Change) -> str:
+    """↑ or ↓ for where the figure moved since last week, ✅ or ⚠️ for whether that is good."""
+    if change.value is None or change.last_week is None:
+        return ""
+    if change.value == change.last_week:
+        return "→"
+    moved = "↑" if change.value > change.last_week else "↓"
+    return moved + (" ✅" if change.direction(change.last_week) > 0 else " ⚠️")
+
+
+def question(kpi: EnterpriseKpi, position: int, total: int, last_week: float | None,
+             locale: str) -> str:
+    lines = [
+        _("Question {number} of {total}").format(number=position, total=total),
+        _("<b>{name}</b> this week ({unit})?").format(
+            name=html.quote(kpi_name(kpi, locale)), unit=unit_label(kpi)),
+    ]
+    if last_week is not None:
+        lines.append(_("Last week: {value}").format(value=figure(last_week, kpi, locale)))
+    lines.append(_("Type the number, or tap Skip."))
+    return "\n".join(lines)
+
+
+def question_keyboard(kpi_id: int) -> InlineKeyboardMarkup:
+    builder = InlineKeyboardBuilder()
+    builder.button(text=_("Skip"), callback_data=CheckinCallback(action="skip", kpi_id=kpi_id))
+    builder.button(text=_("Cancel"), callback_data=CheckinCallback(action="cancel"))
+    return builder.as_markup()
+
+
+def not_a_number(kpi: EnterpriseKpi, example: str) -> str:
+    return _("That is not a number I can read. Please type only the figure, for example "
+             "{example}.").format(example=example)
+
+
+def out_of_range(kpi: EnterpriseKpi, locale: str) -> str:
+    return _("That is outside what {name} can be ({low} to {high}). Please check it and type "
+             "it again.").format(name=html.quote(kpi_name(kpi, locale)),
+                                 low=figure(kpi.low, kpi, locale),
+                                 high=figure(kpi.high, kpi, locale))
+
+
+def summary(rows: list[tuple[EnterpriseKpi, float | str]], week: date, locale: str) -> str:
+    lines = [_("<b>Check-in for the week of {date}</b>").format(
+        date=format_date(week, format="medium", locale=locale))]
+    for kpi, entry in rows:
+        shown = (figure(entry, kpi, locale) if isinstance(entry, float)
+                 else _("skipped: {reason}").format(reason=html.quote(entry)))
+        lines.append(f"• {html.quote(kpi_name(kpi, locale))}: {shown}")
+    lines.append("")
+    lines.append(_("Is this right?"))
+    return "\n".join(lines)
+
+
+def confirm_keyboard() -> InlineKeyboardMarkup:
+    builder = InlineKeyboardBuilder()
+    builder.button(text=_("Save"), callback_data=CheckinCallback(action="save"))
+    builder.button(text=_("Start again"), callback_data=CheckinCallback(action="restart"))
+    builder.button(text=_("Cancel"), callback_data=CheckinCallback(action="cancel"))
+    builder.adjust(2, 1)
+    return builder.as_markup()
+
+
+def start_keyboard(correct_last_week: bool = False) -> InlineKeyboardMarkup:
+    builder = InlineKeyboardBuilder()
+    builder.button(text=_("Start the check-in"), callback_data=CheckinCallback(action="start"))
+    if correct_last_week:
+        builder.button(text=_("Correct last week"),
+                       callback_data=CheckinCallback(action="correct"))
+    builder.adjust(1)
+    return builder.as_markup()
+
+
+def invitation(enterprise_name: str, count: int) -> str:
+    return _("Time for the weekly check-in of {enterprise}: {count} figure, two minutes.",
+             "Time for the weekly check-in of {enterprise}: {count} figures, two minutes.",
+             count).format(enterprise=html.quote(enterprise_name), count=count)
+
+
+def reminder(enterprise_name: str) -> str:
+    return _("Reminder: the weekly check-in of {enterprise} is still open. It takes two "
+             "minutes.").format(enterprise=html.quote(enterprise_name))
+
+
+def manager_nudge(enterprise_name: str) -> str:
+    return _("The weekly check-in of {enterprise} was not done yesterday. Without figures the "
+             "team cannot see its progress: could you do it, or ask who can?").format(
+        enterprise=html.quote(enterprise_name))
+
+
+def week_report(changes: list[Change], effectiveness: Score, locale: str,
+                slipping: list[tuple[EnterpriseKpi, str]], priority: EnterpriseKpi | None,
+                open_actions: list[str]) -> str:
+    """The SIMAPRO feedback message: each KPI against last week and baseline, the
+    effectiveness score, the top priority, slipping KPIs with a lesson, and open actions."""
+    lines = [_("<b>This week's figures</b>")]
+    for change in changes:
+        name = html.quote(kpi_name(change.kpi, locale))
+        if change.value is None:
+            lines.append(f"• {name}: –")
+            continue
+        lines.append(
+            "• " + _("{name}: {value} {arrow} (last week {last}, baseline {baseline})").format(
+                name=name, value=figure(change.value, change.kpi, locale),
+                arrow=trend(change),
+                last=figure(change.last_week, change.kpi, locale),
+                baseline=figure(change.baseline, change.kpi, locale)))
+    percent = effectiveness.percent_of_maximum
+    if percent is not None:
+        lines += ["", _("Effectiveness: {score} points, {percent} % of the maximum").format(
+            score=format_decimal(round(effectiveness.overall, 1), locale=locale),
+            percent=format_decimal(round(percent), locale=locale))]
+    if priority is not None:
+        lines.append(_("Top priority: {name}: the next step there gains the most.").format(
+            name=html.quote(kpi_name(priority, locale))))
+    for kpi, lesson_title in slipping:
+        lines.append("⚠️ " + _("{name} is slipping. The lesson “{lesson}” can help: send "
+                               "/lesson.").format(name=html.quote(kpi_name(kpi, locale)),
+                                                 lesson=html.quote(lesson_title)))
+    if open_actions:
+        lines += ["", _("Open actions agreed last time:")]
+        lines += [f"• {html.quote(title)}" for title in open_actions[:10]]
+    return "\n".join(lines)

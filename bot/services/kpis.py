@@ -1,0 +1,301 @@
+"""KPIs: the SCORE catalogue, an enterprise's chosen indicators with baseline, target and
+ProMES contingency, weekly figures, and the comparisons that feed summaries and nudges.
+
+Suggestions received and implemented are computed from suggestion records, never typed.
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+from babel.numbers import NumberFormatError, parse_decimal
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.services import audit
+from bot.services.errors import InvalidValue
+from bot.services.promes import Contingency, Indicator, Score, score
+from storage.models import (
+    CheckinRound,
+    Enterprise,
+    EnterpriseKpi,
+    KpiValue,
+    Membership,
+    Person,
+    Role,
+)
+
+
+@dataclass(frozen=True)
+class KpiDefinition:
+    key: str
+    unit: str
+    higher_is_better: bool
+    low: float
+    high: float
+    lesson: str  # the lesson (key) that addresses it, suggested in nudges
+    threshold: float | None = None  # a value past which a nudge comes at once
+
+
+CATALOGUE: dict[str, KpiDefinition] = {
+    d.key: d
+    for d in (
+        KpiDefinition("productivity", "units/day", True, 0, 1e7, "m3-01"),
+        KpiDefinition("defect_rate", "%", False, 0, 100, "m2-04", threshold=5.0),
+        KpiDefinition("on_time_delivery", "%", True, 0, 100, "m2-02", threshold=80.0),
+        KpiDefinition("absenteeism", "%", False, 0, 100, "m4-02", threshold=8.0),
+        KpiDefinition("turnover", "%", False, 0, 100, "m4-01", threshold=5.0),
+        KpiDefinition("accidents", "count", False, 0, 10_000, "m5-01", threshold=1.0),
+        KpiDefinition("near_misses", "count", True, 0, 10_000, "m5-01"),
+        KpiDefinition("energy", "kWh", False, 0, 1e9, "m3-02"),
+        KpiDefinition("water", "m³", False, 0, 1e9, "m3-03"),
+        KpiDefinition("material_waste", "kg", False, 0, 1e9, "m3-04"),
+        KpiDefinition("cost_savings", "money", True, 0, 1e12, "m3-06"),
+    )
+}
+DEFAULT_KPIS = ("defect_rate", "on_time_delivery", "absenteeism", "productivity")
+
+
+def week_of(day: date) -> date:
+    """The Monday of the week a day falls in: weeks are keyed by their Monday."""
+    return day - timedelta(days=day.isoweekday() - 1)
+
+
+def local_today(now: datetime, timezone: str) -> date:
+    return now.astimezone(ZoneInfo(timezone)).date()
+
+
+def propose_contingency(kpi: EnterpriseKpi) -> list[list[float]] | None:
+    """Baseline scores 0 (the expected level when the team starts), the target +100, and as
+    far the other way -100; clamped to the valid range."""
+    if kpi.baseline is None or kpi.target is None or kpi.baseline == kpi.target:
+        return None
+    worst = kpi.baseline - (kpi.target - kpi.baseline)
+    worst = min(max(worst, kpi.low), kpi.high)
+    if worst == kpi.baseline:
+        return [[kpi.baseline, 0.0], [kpi.target, 100.0]]
+    return [[worst, -100.0], [kpi.baseline, 0.0], [kpi.target, 100.0]]
+
+
+async def enable_kpi(
+    session: AsyncSession, enterprise: Enterprise, key: str, *, baseline: float | None = None,
+    target: float | None = None, now: datetime, actor_id: int | None = None,
+    actor_label: str = "",
+) -> EnterpriseKpi:
+    """Track a catalogue KPI (or update its baseline and target)."""
+    definition = CATALOGUE.get(key)
+    if definition is None:
+        raise InvalidValue("kpi", f"unknown KPI {key!r}; known: {', '.join(CATALOGUE)}")
+    for label, value in (("baseline", baseline), ("target", target)):
+        if value is not None and not definition.low <= value <= definition.high:
+            raise InvalidValue(label, f"{label} {value} is outside {definition.low}-"
+                                      f"{definition.high}")
+    kpi = await session.scalar(select(EnterpriseKpi).where(
+        EnterpriseKpi.enterprise_id == enterprise.id, EnterpriseKpi.key == key))
+    if kpi is None:
+        position = len(await active_kpis(session, enterprise.id))
+        kpi = EnterpriseKpi(enterprise_id=enterprise.id, key=key, unit=definition.unit,
+                            higher_is_better=definition.higher_is_better, low=definition.low,
+                            high=definition.high, position=position, names={})
+        session.add(kpi)
+    kpi.active = True
+    if baseline is not None:
+        kpi.baseline = baseline
+        kpi.baseline_set_at = now
+    if target is not None:
+        kpi.target = target
+    kpi.contingency = propose_contingency(kpi)
+    await session.flush()
+    audit.record(session, "kpi.set", actor_id=actor_id, actor_label=actor_label,
+                 enterprise_id=enterprise.id, subject="kpi", subject_id=kpi.id, key=key,
+                 baseline=kpi.baseline, target=kpi.target)
+    return kpi
+
+
+async def active_kpis(session: AsyncSession, enterprise_id: int) -> list[EnterpriseKpi]:
+    return list(await session.scalars(
+        select(EnterpriseKpi)
+        .where(EnterpriseKpi.enterprise_id == enterprise_id, EnterpriseKpi.active.is_(True))
+        .order_by(EnterpriseKpi.position, EnterpriseKpi.id)
+    ))
+
+
+def parse_value(text: str, locale: str, kpi: EnterpriseKpi) -> float:
+    """A number typed the way the person's locale writes it ("12,5" in es, "12.5" in en; a
+    trailing % accepted). Raises InvalidValue("number") or InvalidValue("range")."""
+    cleaned = text.strip().removesuffix("%").strip().replace("\u00a0", "").replace(" ", "")
+    if not cleaned or len(cleaned) > 30:
+        raise InvalidValue("number", "not a number")
+    try:
+        number: Decimal = parse_decimal(cleaned, locale=locale, strict=True)
+    except NumberFormatError:
+        raise InvalidValue("number", f"{text!r} is not a number in {locale}") from None
+    if not number.is_finite():
+        raise InvalidValue("number", "not a finite number")
+    value = float(number)
+    if not kpi.low <= value <= kpi.high:
+        raise InvalidValue("range", f"{value} is outside {kpi.low}-{kpi.high}")
+    return value
+
+
+async def values_for_week(session: AsyncSession, enterprise_id: int, week: date) -> dict[
+    int, KpiValue
+]:
+    rows = await session.scalars(
+        select(KpiValue)
+        .join(EnterpriseKpi, EnterpriseKpi.id == KpiValue.enterprise_kpi_id)
+        .where(EnterpriseKpi.enterprise_id == enterprise_id, KpiValue.week == week)
+    )
+    return {row.enterprise_kpi_id: row for row in rows}
+
+
+async def save_checkin(
+    session: AsyncSession, enterprise: Enterprise, week: date,
+    entries: dict[int, float | str], *, person_id: int, now: datetime,
+) -> None:
+    """Store a week's figures (a float) or skip reasons (a str) per KPI id, replacing what
+    was there (a correction), and close the week's check-in round."""
+    kpis = {k.id: k for k in await active_kpis(session, enterprise.id)}
+    existing = await values_for_week(session, enterprise.id, week)
+    for kpi_id, entry in entries.items():
+        kpi = kpis.get(kpi_id)
+        if kpi is None:
+            raise InvalidValue("kpi", f"KPI {kpi_id} is not tracked by {enterprise.name}")
+        row = existing.get(kpi_id) or KpiValue(enterprise_kpi_id=kpi_id, week=week)
+        if isinstance(entry, str):
+            row.value, row.skipped_reason = None, entry.strip()[:1000]
+        else:
+            if not kpi.low <= entry <= kpi.high:
+                raise InvalidValue("range", f"{entry} is outside {kpi.low}-{kpi.high}")
+            row.value, row.skipped_reason = entry, ""
+        row.entered_by_id, row.entered_at = person_id, now
+        session.add(row)
+    round_ = await session.scalar(select(CheckinRound).where(
+        CheckinRound.enterprise_id == enterprise.id, CheckinRound.week == week))
+    if round_ is None:
+        round_ = CheckinRound(enterprise_id=enterprise.id, week=week, opened_at=now)
+        session.add(round_)
+    round_.completed_at, round_.completed_by_id = now, person_id
+    audit.record(session, "kpi.checkin", actor_id=person_id, enterprise_id=enterprise.id,
+                 subject="week", week=week.isoformat(), kpis=len(entries))
+
+
+@dataclass(frozen=True)
+class Change:
+    kpi: EnterpriseKpi
+    value: float | None
+    last_week: float | None
+    baseline: float | None
+
+    def direction(self, other: float | None) -> int:
+        """+1 better, -1 worse, 0 same or unknown, compared with `other`."""
+        if self.value is None or other is None or self.value == other:
+            return 0
+        up = self.value > other
+        return 1 if up == self.kpi.higher_is_better else -1
+
+
+async def history(
+    session: AsyncSession, kpi_id: int, weeks: int, until: date
+) -> list[tuple[date, float]]:
+    rows = await session.execute(
+        select(KpiValue.week, KpiValue.value)
+        .where(KpiValue.enterprise_kpi_id == kpi_id, KpiValue.value.is_not(None),
+               KpiValue.week <= until, KpiValue.week > until - timedelta(weeks=weeks))
+        .order_by(KpiValue.week)
+    )
+    return [(week, value) for week, value in rows]
+
+
+async def changes(session: AsyncSession, enterprise_id: int, week: date) -> list[Change]:
+    this = await values_for_week(session, enterprise_id, week)
+    last = await values_for_week(session, enterprise_id, week - timedelta(weeks=1))
+    return [
+        Change(kpi, this[kpi.id].value if kpi.id in this else None,
+               last[kpi.id].value if kpi.id in last else None, kpi.baseline)
+        for kpi in await active_kpis(session, enterprise_id)
+    ]
+
+
+async def slipping(session: AsyncSession, enterprise_id: int, week: date) -> list[
+    EnterpriseKpi
+]:
+    """KPIs that moved the wrong way two weeks running, or are past their threshold."""
+    result = []
+    for kpi in await active_kpis(session, enterprise_id):
+        series = dict(await history(session, kpi.id, 3, week))
+        values = [series.get(week - timedelta(weeks=n)) for n in (2, 1, 0)]
+        worse_twice = all(v is not None for v in values) and all(
+            (b < a) if kpi.higher_is_better else (b > a)
+            for a, b in itertools.pairwise(values)  # type: ignore[operator]
+        )
+        definition = CATALOGUE.get(kpi.key)
+        current = values[-1]
+        past_threshold = bool(
+            definition and definition.threshold is not None and current is not None
+            and ((current < definition.threshold) if kpi.higher_is_better
+                 else (current > definition.threshold))
+        )
+        if worse_twice or past_threshold:
+            result.append(kpi)
+    return result
+
+
+def indicators(kpis: list[EnterpriseKpi]) -> list[Indicator]:
+    result = []
+    for kpi in kpis:
+        if not kpi.contingency:
+            continue
+        contingency = Contingency(tuple((float(v), float(e)) for v, e in kpi.contingency))
+        span = abs((kpi.target or 0) - (kpi.baseline or 0)) or 1.0
+        step = span / 10 * (1 if kpi.higher_is_better else -1)
+        result.append(Indicator(str(kpi.id), contingency, step))
+    return result
+
+
+async def effectiveness(session: AsyncSession, enterprise_id: int, week: date) -> Score:
+    kpis = await active_kpis(session, enterprise_id)
+    this = await values_for_week(session, enterprise_id, week)
+    values = {str(k): v.value for k, v in this.items() if v.value is not None}
+    return score(indicators(kpis), values)
+
+
+def checkin_due(enterprise: Enterprise, now: datetime) -> date | None:
+    """The week whose check-in should be open now: from the check-in day and hour on."""
+    today = local_today(now, enterprise.timezone)
+    week = week_of(today)
+    day = week + timedelta(days=enterprise.checkin_weekday - 1)
+    opens = datetime.combine(day, time(enterprise.checkin_hour), ZoneInfo(enterprise.timezone))
+    return week if now >= opens else None
+
+
+REMIND_AT = time(18, 0)  # same day, end of the working day
+NUDGE_AT = time(10, 0)  # next morning
+
+
+def reminder_due(enterprise: Enterprise, round_: CheckinRound, now: datetime) -> bool:
+    day = round_.week + timedelta(days=enterprise.checkin_weekday - 1)
+    at = datetime.combine(day, REMIND_AT, ZoneInfo(enterprise.timezone))
+    return round_.completed_at is None and round_.reminded_at is None and now >= at
+
+
+def nudge_due(enterprise: Enterprise, round_: CheckinRound, now: datetime) -> bool:
+    day = round_.week + timedelta(days=enterprise.checkin_weekday)
+    at = datetime.combine(day, NUDGE_AT, ZoneInfo(enterprise.timezone))
+    return round_.completed_at is None and round_.nudged_at is None and now >= at
+
+
+async def reporters(
+    session: AsyncSession, enterprise_id: int,
+    roles: tuple[Role, ...] = (Role.MANAGER, Role.TEAM_LEAD),
+) -> list[Person]:
+    """Who is asked for the check-in (managers and team leads) or nudged (managers)."""
+    return list(await session.scalars(
+        select(Person).join(Membership, Membership.person_id == Person.id)
+        .where(Membership.enterprise_id == enterprise_id, Membership.role.in_(roles),
+               Person.blocked_bot.is_(False))
+        .order_by(Person.id)))

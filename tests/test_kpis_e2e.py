@@ -1,0 +1,118 @@
+"""The weekly KPI check-in end to end with a fake clock, in Spanish: "12,5" is 12.5, "abc" is
+asked again and nothing is stored, the summary is confirmed, and the manager gets the report,
+the chart and the effectiveness score. A missed check-in brings a reminder, then a nudge."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from bot.clock import FakeClock
+from bot.services import kpis
+from bot.services.errors import InvalidValue
+from storage.models import Enterprise, EnterpriseKpi, KpiValue, Role
+from tests.factories import enterprise_with_team, invite
+from tests.fakes.harness import BotUnderTest
+
+# Friday 6 March 2026 in Lima (UTC-5): the check-in opens at 14:00 there, 19:00 UTC.
+FRIDAY_1400_LIMA = datetime(2026, 3, 6, 19, 0, tzinfo=UTC)
+
+
+async def setup(tg: BotUnderTest):  # type: ignore[no-untyped-def]
+    enterprise, team = await enterprise_with_team(
+        tg.app.session_factory, "Textiles Andinos", "Confección", country="PE",
+        timezone="America/Lima", locale="es", clock=tg.clock)
+    async with tg.app.session_factory() as session, session.begin():
+        ent = await session.get(Enterprise, enterprise.id)
+        await kpis.enable_kpi(session, ent, "defect_rate", baseline=8.0, target=2.0,
+                              now=tg.clock.now())
+        await kpis.enable_kpi(session, ent, "on_time_delivery", baseline=80.0, target=95.0,
+                              now=tg.clock.now())
+    token = (await invite(tg.app.session_factory, enterprise, None, Role.MANAGER,
+                          tg.clock)).token
+    rosa = tg.person("Rosa", "es")
+    await tg.send(rosa, f"/start {token}")
+    return enterprise, rosa
+
+
+async def test_spanish_check_in_with_a_comma_a_mistake_and_the_report(database_url):
+    async with BotUnderTest(database_url, clock=FakeClock(FRIDAY_1400_LIMA - timedelta(
+            days=3))) as tg:
+        enterprise, rosa = await setup(tg)
+        tg.clock.set(FRIDAY_1400_LIMA - timedelta(minutes=1))
+        assert [m for m in await tg.run_scheduled() if m.chat_id == rosa.id] == []
+        tg.clock.set(FRIDAY_1400_LIMA)
+        (invitation,) = [m for m in await tg.run_scheduled() if m.chat_id == rosa.id]
+        assert "Textiles Andinos" in invitation.text
+
+        (first,) = await tg.press(rosa, invitation, 0)
+        assert "Tasa de defectos" in first.text or "defect" in first.text.lower()
+        (again,) = await tg.send(rosa, "abc")
+        assert "12,5" in again.text  # the example is written the Spanish way
+        async with tg.app.session_factory() as session:
+            assert await session.scalar(select(func.count()).select_from(KpiValue)) == 0
+        (second,) = await tg.send(rosa, "12,5")
+        (too_big,) = await tg.send(rosa, "120")
+        assert "120" not in too_big.text or "100" in too_big.text
+        (summary,) = await tg.send(rosa, "96 %")
+        assert "12,5 %" in summary.text and "96 %" in summary.text
+        report, chart = await tg.press(rosa, summary, 0)  # save
+        assert chart.photo is not None and chart.photo.startswith(b"\x89PNG")
+        assert "12,5 %" in report.text
+        assert "%" in report.text and ("Efectividad" in report.text or "ffectiv" in report.text)
+
+        async with tg.app.session_factory() as session:
+            stored = {kpi_key: value for kpi_key, value in await session.execute(
+                select(EnterpriseKpi.key, KpiValue.value).join(
+                    KpiValue, KpiValue.enterprise_kpi_id == EnterpriseKpi.id))}
+        assert stored == {"defect_rate": 12.5, "on_time_delivery": 96.0}
+
+        # /kpi shows the same picture to anyone of the enterprise.
+        replies = await tg.send(rosa, "/kpi")
+        assert replies[-1].photo is not None
+
+
+async def test_a_missed_check_in_brings_a_reminder_then_a_nudge(database_url):
+    async with BotUnderTest(database_url, clock=FakeClock(FRIDAY_1400_LIMA - timedelta(
+            days=3))) as tg:
+        _enterprise, rosa = await setup(tg)
+        tg.clock.set(FRIDAY_1400_LIMA)
+        assert len([m for m in await tg.run_scheduled() if m.chat_id == rosa.id]) == 1
+        tg.clock.set(FRIDAY_1400_LIMA + timedelta(hours=3, minutes=59))  # 17:59 in Lima
+        assert [m for m in await tg.run_scheduled() if m.chat_id == rosa.id] == []
+        tg.clock.set(FRIDAY_1400_LIMA + timedelta(hours=4))  # 18:00: the reminder
+        (reminder,) = [m for m in await tg.run_scheduled() if m.chat_id == rosa.id]
+        tg.clock.set(FRIDAY_1400_LIMA + timedelta(hours=20))  # Saturday 10:00: the nudge
+        (nudge,) = [m for m in await tg.run_scheduled() if m.chat_id == rosa.id]
+        assert reminder.text != nudge.text
+        tg.clock.advance(timedelta(hours=5))
+        assert [m for m in await tg.run_scheduled() if m.chat_id == rosa.id] == []
+
+
+@pytest.mark.parametrize(
+    ("text", "locale", "expected"),
+    [("12,5", "es", 12.5), ("12.5", "en", 12.5), ("12,5", "id", 12.5), ("12,5", "vi", 12.5),
+     ("12,5 %", "fr", 12.5), ("7%", "en", 7.0), (" 3 ", "zh_Hans", 3.0)],
+)
+def test_numbers_are_read_the_way_the_locale_writes_them(text, locale, expected):
+    kpi = EnterpriseKpi(key="defect_rate", low=0, high=100, unit="%", higher_is_better=False)
+    assert kpis.parse_value(text, locale, kpi) == expected
+
+
+@pytest.mark.parametrize(("text", "code"), [("abc", "number"), ("12.5", "number"),
+                                             ("", "number"), ("nan", "number"),
+                                             ("101", "range"), ("-1", "range")])
+def test_bad_numbers_are_refused(text, code):
+    kpi = EnterpriseKpi(key="defect_rate", low=0, high=100, unit="%", higher_is_better=False)
+    with pytest.raises(InvalidValue) as error:
+        kpis.parse_value(text, "es", kpi)
+    assert error.value.code == code
+
+
+def test_weeks_and_check_in_times_are_local():
+    assert kpis.week_of(date(2026, 3, 8)) == date(2026, 3, 2)
+    enterprise = Enterprise(timezone="America/Lima", checkin_weekday=5, checkin_hour=14)
+    assert kpis.checkin_due(enterprise, FRIDAY_1400_LIMA) == date(2026, 3, 2)
+    assert kpis.checkin_due(enterprise, FRIDAY_1400_LIMA - timedelta(seconds=1)) is None
