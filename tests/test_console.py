@@ -87,3 +87,9 @@ async def test_a_suggestion_reaches_the_manager_in_the_console(console):
     assert "S1" in shown and "Ama Mensah" in shown and "Put a mat" in shown
     shown = await type_lines(console, ":as 1")
     assert "S1" not in shown  # nothing new for Ama yet
+
+
+async def test_the_demo_has_kpi_history_to_chart(console):
+    shown = await type_lines(console, ":as 2", "/kpi")  # Kofi, team lead in Accra
+    assert "[photo" in shown
+    assert "3.6 %" in shown and "6 %" in shown  # this week's defect rate and its baseline

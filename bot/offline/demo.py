@@ -11,8 +11,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import Clock
 from bot.services.enterprises import create_enterprise, create_team
+from bot.services.kpis import enable_kpi, local_today, week_of
 from bot.services.people import Identity, ensure_person
-from storage.models import Enterprise, Invite, Membership, Role
+from storage.models import Enterprise, Invite, KpiValue, Membership, Role
 
 DEMO_DATABASE_URL = "sqlite+aiosqlite:///scorebot-demo.db"
 # A fixed, well-known token so the README and the console banner can name it.
@@ -100,4 +101,25 @@ async def seed_demo(session: AsyncSession, clock: Clock) -> bool:
         )
     )
     await session.flush()
+    await _kpi_history(session, accra, clock)
     return True
+
+
+# Eight weeks of figures for the Accra demo enterprise: defects falling, delivery improving.
+DEMO_KPIS = {
+    "defect_rate": (6.0, 2.0, [6.1, 5.8, 5.9, 5.2, 4.8, 4.9, 4.1, 3.6]),
+    "on_time_delivery": (78.0, 95.0, [77, 80, 79, 83, 85, 84, 88, 90]),
+    "absenteeism": (7.5, 4.0, [7.8, 7.2, 7.6, 6.9, 6.5, 6.8, 6.1, 6.3]),
+}
+
+
+async def _kpi_history(session: AsyncSession, enterprise: Enterprise, clock: Clock) -> None:
+    today = local_today(clock.now(), enterprise.timezone)
+    this_week = week_of(today)
+    for key, (baseline, target, figures) in DEMO_KPIS.items():
+        kpi = await enable_kpi(session, enterprise, key, baseline=baseline, target=target,
+                               now=clock.now(), actor_label="demo")
+        for weeks_ago, value in enumerate(reversed(figures), start=1):
+            session.add(KpiValue(enterprise_kpi_id=kpi.id, value=float(value),
+                                 week=this_week - timedelta(weeks=weeks_ago),
+                                 entered_at=clock.now()))
