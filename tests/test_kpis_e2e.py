@@ -34,13 +34,17 @@ async def setup(tg: BotUnderTest):  # type: ignore[no-untyped-def]
                           tg.clock)).token
     rosa = tg.person("Rosa", "es")
     await tg.send(rosa, f"/start {token}")
-    return enterprise, rosa
+    return enterprise, team, rosa
 
 
 async def test_spanish_check_in_with_a_comma_a_mistake_and_the_report(database_url):
     async with BotUnderTest(database_url, clock=FakeClock(FRIDAY_1400_LIMA - timedelta(
             days=3))) as tg:
-        enterprise, rosa = await setup(tg)
+        enterprise, team, rosa = await setup(tg)
+        worker_token = (await invite(tg.app.session_factory, enterprise, team, Role.WORKER,
+                                     tg.clock)).token
+        juan = tg.person("Juan", "es")
+        await tg.send(juan, f"/start {worker_token}")
         tg.clock.set(FRIDAY_1400_LIMA - timedelta(minutes=1))
         assert [m for m in await tg.run_scheduled() if m.chat_id == rosa.id] == []
         tg.clock.set(FRIDAY_1400_LIMA)
@@ -54,6 +58,7 @@ async def test_spanish_check_in_with_a_comma_a_mistake_and_the_report(database_u
         async with tg.app.session_factory() as session:
             assert await session.scalar(select(func.count()).select_from(KpiValue)) == 0
         (second,) = await tg.send(rosa, "12,5")
+        assert "2" in second.text and second.buttons  # the next question, with Skip
         (too_big,) = await tg.send(rosa, "120")
         assert "120" not in too_big.text or "100" in too_big.text
         (summary,) = await tg.send(rosa, "96 %")
@@ -69,6 +74,10 @@ async def test_spanish_check_in_with_a_comma_a_mistake_and_the_report(database_u
                     KpiValue, KpiValue.enterprise_kpi_id == EnterpriseKpi.id))}
         assert stored == {"defect_rate": 12.5, "on_time_delivery": 96.0}
 
+        # The rest of the enterprise gets the report through the outbox.
+        (to_juan,) = [m for m in await tg.run_scheduled() if m.chat_id == juan.id]
+        assert "12,5 %" in to_juan.text
+
         # /kpi shows the same picture to anyone of the enterprise.
         replies = await tg.send(rosa, "/kpi")
         assert replies[-1].photo is not None
@@ -77,7 +86,7 @@ async def test_spanish_check_in_with_a_comma_a_mistake_and_the_report(database_u
 async def test_a_missed_check_in_brings_a_reminder_then_a_nudge(database_url):
     async with BotUnderTest(database_url, clock=FakeClock(FRIDAY_1400_LIMA - timedelta(
             days=3))) as tg:
-        _enterprise, rosa = await setup(tg)
+        _enterprise, _team, rosa = await setup(tg)
         tg.clock.set(FRIDAY_1400_LIMA)
         assert len([m for m in await tg.run_scheduled() if m.chat_id == rosa.id]) == 1
         tg.clock.set(FRIDAY_1400_LIMA + timedelta(hours=3, minutes=59))  # 17:59 in Lima

@@ -32,7 +32,7 @@ from bot.services.outbox import enqueue
 from bot.services.people import locale_outside_update
 from bot.services.permissions import Capability, memberships_with
 from bot.services.promes import priorities
-from storage.models import ActionItem, Enterprise, Membership, Person
+from storage.models import ActionItem, Enterprise, Membership, Person, Role
 
 REPORT = {"capability": Capability.REPORT_KPIS}
 SEE = {"capability": Capability.SEE_KPIS}
@@ -198,8 +198,8 @@ async def _save(query: CallbackQuery, state: FSMContext, session: AsyncSession, 
     await replace_message(bot, query, report)
     await bot.send_photo(query.from_user.id, BufferedInputFile(
         await chart(session, enterprise, week, locale), filename="kpis.png"))
-    # The other managers and team leads get the report too.
-    for other in await kpis.reporters(session, enterprise.id):
+    # The whole enterprise gets the report: SIMAPRO feeds results back to everyone.
+    for other in await kpis.reporters(session, enterprise.id, tuple(Role)):
         if other.id == person.id:
             continue
         their = locale_outside_update(other, enterprise.default_locale, settings.default_locale)
