@@ -10,6 +10,7 @@ from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.keyboards.callbacks import (
     ALL_FACTORIES,
+    CheckinCallback,
     InviteCallback,
     LanguageCallback,
     LessonActionCallback,
@@ -119,6 +120,7 @@ def test_every_button_factory_fits_in_64_bytes_with_the_largest_values():
         SuggestCallback(step="start_with_media", value="cleaner_production"),
         SuggestionCallback(id=biggest, action="impact_defects"),
         SuggestionPickCallback(id=biggest, kind="owner", value=biggest),
+        CheckinCallback(action="restart", kpi_id=biggest),
     ]
     assert {type(s) for s in samples} == set(ALL_FACTORIES)
     for sample in samples:

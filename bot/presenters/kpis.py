@@ -9,7 +9,7 @@ from aiogram import html
 from aiogram.types import InlineKeyboardMarkup
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 from babel.dates import format_date
-from babel.numbers import format_decimal
+from babel.numbers import format_decimal, format_percent
 
 from bot.i18n import _
 from bot.keyboards.callbacks import CheckinCallback
@@ -41,7 +41,7 @@ def unit_label(kpi: EnterpriseKpi) -> str:
     units = {
         "%": "%",
         "units/day": _("units a day"),
-        "count": _("this week"),
+        "count": _("count"),
         "kWh": "kWh",
         "m³": "m³",
         "kg": "kg",
@@ -166,9 +166,9 @@ def week_report(changes: list[Change], effectiveness: Score, locale: str,
                 baseline=figure(change.baseline, change.kpi, locale)))
     percent = effectiveness.percent_of_maximum
     if percent is not None:
-        lines += ["", _("Effectiveness: {score} points, {percent} % of the maximum").format(
+        lines += ["", _("Effectiveness: {score} points, {percent} of the maximum").format(
             score=format_decimal(round(effectiveness.overall, 1), locale=locale),
-            percent=format_decimal(round(percent), locale=locale))]
+            percent=format_percent(percent / 100, locale=locale))]
     if priority is not None:
         lines.append(_("Top priority: {name}: the next step there gains the most.").format(
             name=html.quote(kpi_name(priority, locale))))
