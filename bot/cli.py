@@ -207,15 +207,47 @@ async def _team_create(settings: Settings, args: argparse.Namespace) -> None:
 
 
 async def _kpi(settings: Settings, args: argparse.Namespace) -> None:
+    from sqlalchemy import select
+
     from bot.services.enterprises import find_enterprise
-    from bot.services.kpis import enable_kpi
+    from bot.services.errors import NotFound
+    from bot.services.kpis import enable_kpi, parse_points, set_contingency
+    from storage.models import EnterpriseKpi
 
     async def work(session, app):  # type: ignore[no-untyped-def]
         enterprise = await find_enterprise(session, args.enterprise)
-        kpi = await enable_kpi(session, enterprise, args.kpi, baseline=args.baseline,
-                               target=args.target, now=app.clock.now(), actor_label="cli")
+        if args.kpi.startswith("custom-"):
+            kpi = await session.scalar(select(EnterpriseKpi).where(
+                EnterpriseKpi.enterprise_id == enterprise.id, EnterpriseKpi.key == args.kpi))
+            if kpi is None:
+                raise NotFound("kpi", f"{enterprise.name} has no KPI {args.kpi}")
+        else:
+            kpi = await enable_kpi(session, enterprise, args.kpi, baseline=args.baseline,
+                                   target=args.target, now=app.clock.now(), actor_label="cli")
+        if args.points:
+            await set_contingency(session, kpi, parse_points(args.points), actor_label="cli")
         print(f"{enterprise.name} tracks {kpi.key}: baseline {kpi.baseline}, "
               f"target {kpi.target}, contingency {kpi.contingency}")
+
+    await _with_session(settings, work)
+
+
+async def _custom_kpi(settings: Settings, args: argparse.Namespace) -> None:
+    from bot.services.enterprises import find_enterprise
+    from bot.services.kpis import add_custom_kpi
+
+    names = {}
+    for item in args.name:
+        locale, _, name = item.partition("=")
+        names[locale.strip()] = name
+
+    async def work(session, app):  # type: ignore[no-untyped-def]
+        enterprise = await find_enterprise(session, args.enterprise)
+        kpi = await add_custom_kpi(
+            session, enterprise, names=names, unit=args.unit,
+            higher_is_better=not args.lower_is_better, low=args.low, high=args.high,
+            baseline=args.baseline, target=args.target, now=app.clock.now(), actor_label="cli")
+        print(f"{enterprise.name} tracks its own KPI {kpi.key}: {names.get('en')}")
 
     await _with_session(settings, work)
 
@@ -377,9 +409,23 @@ def build_parser() -> argparse.ArgumentParser:
 
     kpi = admin_commands.add_parser("kpi", help="track a KPI with its baseline and target")
     kpi.add_argument("--enterprise", required=True, help="id or name")
-    kpi.add_argument("--kpi", required=True, choices=sorted(KPI_KEYS))
+    kpi.add_argument("--kpi", required=True,
+                     help=f"one of {', '.join(KPI_KEYS)}, or an own KPI's key (custom-N)")
     kpi.add_argument("--baseline", type=float, help="the figure at the baseline assessment")
     kpi.add_argument("--target", type=float, help="the figure the team aims for")
+    kpi.add_argument("--points", help="the team's ProMES contingency as value:effectiveness "
+                     "pairs, e.g. \"8:-60,4:0,1:80\" (default: proposed from baseline and "
+                     "target)")
+    custom = admin_commands.add_parser("kpi-custom", help="an enterprise's own KPI")
+    custom.add_argument("--enterprise", required=True, help="id or name")
+    custom.add_argument("--name", action="append", required=True,
+                        help="LOCALE=name, once per language (all eight are needed)")
+    custom.add_argument("--unit", required=True, help="e.g. %%, kg, pieces")
+    custom.add_argument("--lower-is-better", action="store_true")
+    custom.add_argument("--low", type=float, default=0.0, help="lowest valid value")
+    custom.add_argument("--high", type=float, required=True, help="highest valid value")
+    custom.add_argument("--baseline", type=float)
+    custom.add_argument("--target", type=float)
 
     invite = admin_commands.add_parser("invite", help="create an invite link and QR code")
     invite.add_argument("--enterprise", required=True, help="id or name")
@@ -424,6 +470,8 @@ def dispatch(args: argparse.Namespace) -> Awaitable[None]:
         return _team_create(settings, args)
     if args.admin_command == "kpi":
         return _kpi(settings, args)
+    if args.admin_command == "kpi-custom":
+        return _custom_kpi(settings, args)
     return _invite(settings, args)
 
 

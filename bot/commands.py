@@ -42,6 +42,7 @@ COMMANDS: tuple[CommandSpec, ...] = (
     CommandSpec("stats", __("Suggestion figures beside benchmarks"), Capability.SUGGEST),
     CommandSpec("checkin", __("The weekly KPI check-in"), Capability.REPORT_KPIS),
     CommandSpec("kpi", __("KPI trends, chart and effectiveness"), Capability.SEE_KPIS),
+    CommandSpec("baseline", __("Correct a KPI's baseline"), Capability.SET_BASELINES),
     CommandSpec("actions", __("Your team's open actions"), Capability.LEARN),
     CommandSpec("team", __("Your enterprise and team"), Capability.SEE_TEAM),
     CommandSpec("schedule", __("Set your team's lesson days and time"),

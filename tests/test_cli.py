@@ -144,3 +144,35 @@ def test_demo_console_runs_from_piped_input(tmp_path):
     assert result.returncode == 0, result.stderr
     assert "Cutting room" in result.stdout
     assert "/team" in result.stdout
+
+
+def test_admin_chooses_kpis_their_contingency_and_an_own_kpi(tmp_path, monkeypatch, capsys):
+    db = f"sqlite+aiosqlite:///{tmp_path / 'kpi.db'}"
+    run = InProcess(monkeypatch, capsys, tmp_path, DATABASE_URL=db)
+    assert run("admin", "enterprise", "create", "--name", "Lima Foods", "--country", "PE",
+               "--timezone", "America/Lima", "--locale", "es").returncode == 0
+    result = run("admin", "kpi", "--enterprise", "Lima Foods", "--kpi", "defect_rate",
+                 "--baseline", "4", "--target", "1")
+    assert result.returncode == 0, result.stderr
+    assert "contingency [[7.0, -100.0], [4.0, 0.0], [1.0, 100.0]]" in result.stdout
+    result = run("admin", "kpi", "--enterprise", "Lima Foods", "--kpi", "defect_rate",
+                 "--points", "8:-60, 4:0, 1:80")
+    assert "[[1.0, 80.0], [4.0, 0.0], [8.0, -60.0]]" in result.stdout
+    assert_one_line_failure(run("admin", "kpi", "--enterprise", "Lima Foods", "--kpi",
+                                "defect_rate", "--points", "8:-60"), "at least two points")
+    assert_one_line_failure(run("admin", "kpi", "--enterprise", "Lima Foods", "--kpi",
+                                "happiness"), "unknown KPI")
+    assert_one_line_failure(run("admin", "kpi", "--enterprise", "Lima Foods", "--kpi",
+                                "defect_rate", "--baseline", "120"), "outside")
+
+    names = ["en=Boxes packed per hour", "es=Cajas por hora", "fr=Cartons par heure",
+             "vi=Thùng mỗi giờ", "id=Kardus per jam", "zh_Hans=每小时装箱数",
+             "hi=प्रति घंटा पैक बक्से"]
+    args = ["admin", "kpi-custom", "--enterprise", "Lima Foods", "--unit", "boxes",
+            "--high", "1000"]
+    for name in names:
+        args += ["--name", name]
+    assert_one_line_failure(run(*args), "needs a name in zu")
+    result = run(*args, "--name", "zu=Amabhokisi ngehora", "--baseline", "40", "--target",
+                 "60")
+    assert result.returncode == 0 and "custom-1" in result.stdout

@@ -125,3 +125,38 @@ def test_weeks_and_check_in_times_are_local():
     enterprise = Enterprise(timezone="America/Lima", checkin_weekday=5, checkin_hour=14)
     assert kpis.checkin_due(enterprise, FRIDAY_1400_LIMA) == date(2026, 3, 2)
     assert kpis.checkin_due(enterprise, FRIDAY_1400_LIMA - timedelta(seconds=1)) is None
+
+
+async def test_the_consultant_corrects_a_baseline_and_others_cannot(database_url):
+    from bot.keyboards.callbacks import KpiCallback
+
+    async with BotUnderTest(database_url, clock=FakeClock(FRIDAY_1400_LIMA)) as tg:
+        enterprise, _team, rosa = await setup(tg)
+        consultant_token = (await invite(tg.app.session_factory, enterprise, None,
+                                         Role.CONSULTANT, tg.clock)).token
+        lucia = tg.person("Lucía", "es")
+        await tg.send(lucia, f"/start {consultant_token}")
+
+        (menu,) = await tg.send(lucia, "/baseline")
+        (prompt,) = await tg.press(lucia, menu, "Tasa de defectos")
+        assert "8 %" in prompt.text
+        (bad,) = await tg.send(lucia, "ocho")
+        assert "12,5" in bad.text
+        (done,) = await tg.send(lucia, "7,5")
+        assert "7,5 %" in done.text
+        async with tg.app.session_factory() as session:
+            kpi = await session.scalar(select(EnterpriseKpi).where(
+                EnterpriseKpi.key == "defect_rate"))
+        assert kpi.baseline == 7.5
+        assert kpi.contingency == [[13.0, -100.0], [7.5, 0.0], [2.0, 100.0]]
+
+        # The manager may not, even by forging the button.
+        replies = await tg.send(rosa, "/baseline")
+        assert replies[0].text.startswith("Perdón, tu rol no permite")
+        await tg.press_data(rosa, menu, KpiCallback(action="baseline", kpi_id=kpi.id).pack())
+        assert tg.callback_answers()[-1]["show_alert"] == "true"
+
+        # Anyone may open one KPI's own chart from /kpi.
+        *_report, chart_message = await tg.send(rosa, "/kpi")
+        (single,) = await tg.press(rosa, chart_message, "Entregas a tiempo")
+        assert single.photo is not None and single.photo != chart_message.photo

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from aiogram import Bot, Router
+from aiogram import Bot, Router, html
 from aiogram.filters import Command, StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
@@ -23,16 +23,16 @@ from bot.clock import Clock
 from bot.content.loader import Curriculum
 from bot.handlers.common import private_router, refuse_button, replace_message
 from bot.i18n import _
-from bot.keyboards.callbacks import CheckinCallback
+from bot.keyboards.callbacks import CheckinCallback, KpiCallback
 from bot.presenters import kpis as ui
 from bot.services import kpis
 from bot.services.actions import OPEN_STATUSES
 from bot.services.errors import InvalidValue
 from bot.services.outbox import enqueue
 from bot.services.people import locale_outside_update
-from bot.services.permissions import Capability, memberships_with
+from bot.services.permissions import Capability, can, membership_in, memberships_with
 from bot.services.promes import priorities
-from storage.models import ActionItem, Enterprise, Membership, Person, Role
+from storage.models import ActionItem, Enterprise, EnterpriseKpi, Membership, Person, Role
 
 REPORT = {"capability": Capability.REPORT_KPIS}
 SEE = {"capability": Capability.SEE_KPIS}
@@ -43,6 +43,10 @@ class CheckinFlow(StatesGroup):
     answering = State()
     skip_reason = State()
     confirming = State()
+
+
+class BaselineFlow(StatesGroup):
+    value = State()
 
 
 def _reporting(memberships: list[Membership]) -> Membership | None:
@@ -228,15 +232,19 @@ async def week_report(session: AsyncSession, enterprise: Enterprise, week: date,
         select(ActionItem.title).where(ActionItem.enterprise_id == enterprise.id,
                                        ActionItem.status.in_(OPEN_STATUSES))
         .order_by(ActionItem.due_on)))
-    return ui.week_report(changes, score, locale, slipping, top, actions)
+    suggestions = await kpis.suggestions_in_week(session, enterprise.id, week,
+                                                 enterprise.timezone)
+    return ui.week_report(changes, score, locale, slipping, top, actions, suggestions)
 
 
 async def chart(session: AsyncSession, enterprise: Enterprise, until: date,
-                locale: str) -> bytes:
+                locale: str, only: int | None = None) -> bytes:
+    """All the enterprise's KPIs as small multiples, or only one of them."""
     series = [
         Series(ui.kpi_name(kpi, locale), await kpis.history(session, kpi.id, CHART_WEEKS, until),
                kpi.baseline, kpi.target)
         for kpi in await kpis.active_kpis(session, enterprise.id)
+        if only is None or kpi.id == only
     ]
     return small_multiples(
         series, heading=_("{enterprise}: weekly figures").format(enterprise=enterprise.name),
@@ -256,8 +264,70 @@ async def show_kpis(message: Message, session: AsyncSession,
     if not await kpis.values_for_week(session, enterprise.id, week):
         week -= timedelta(weeks=1)
     await message.answer(await week_report(session, enterprise, week, locale, curriculum))
+    active = await kpis.active_kpis(session, enterprise.id)
     await bot.send_photo(message.chat.id, BufferedInputFile(
-        await chart(session, enterprise, week, locale), filename="kpis.png"))
+        await chart(session, enterprise, week, locale), filename="kpis.png"),
+        reply_markup=ui.kpi_keyboard(active, "chart", locale) if len(active) > 1 else None)
+
+
+async def kpi_button(
+    query: CallbackQuery, callback_data: KpiCallback, state: FSMContext, session: AsyncSession,
+    memberships: list[Membership], clock: Clock, bot: Bot, locale: str,
+) -> None:
+    """A KPI picked from a keyboard: its own chart, or (consultants) its baseline."""
+    kpi = await session.get(EnterpriseKpi, callback_data.kpi_id)
+    membership = membership_in(memberships, kpi.enterprise_id) if kpi else None
+    capability = (Capability.SET_BASELINES if callback_data.action == "baseline"
+                  else Capability.SEE_KPIS)
+    if kpi is None or membership is None or not can(membership, capability) or (
+            callback_data.action not in ("chart", "baseline")):
+        await refuse_button(query, "KPI outside the person's enterprise or role")
+        return
+    await query.answer()
+    enterprise = membership.enterprise
+    if callback_data.action == "chart":
+        week = kpis.week_of(kpis.local_today(clock.now(), enterprise.timezone))
+        await bot.send_photo(query.from_user.id, BufferedInputFile(
+            await chart(session, enterprise, week, locale, only=kpi.id), filename="kpi.png"))
+        return
+    await state.set_state(BaselineFlow.value)
+    await state.set_data({"kpi": kpi.id})
+    await bot.send_message(query.from_user.id, _(
+        "New baseline for {name} (now {value})? Type the number.").format(
+        name=html.quote(ui.kpi_name(kpi, locale)), value=ui.figure(kpi.baseline, kpi, locale)))
+
+
+async def choose_baseline(message: Message, session: AsyncSession,
+                          allowed_memberships: list[Membership], locale: str) -> None:
+    active = await kpis.active_kpis(session, allowed_memberships[0].enterprise_id)
+    if not active:
+        await message.answer(_("Your enterprise tracks no KPIs yet. Your SCORE consultant or "
+                               "administrator chooses them with its baseline."))
+        return
+    await message.answer(_("Which KPI's baseline do you want to correct?"),
+                         reply_markup=ui.kpi_keyboard(active, "baseline", locale))
+
+
+async def new_baseline(message: Message, state: FSMContext, session: AsyncSession,
+                       person: Person, memberships: list[Membership], clock: Clock,
+                       locale: str) -> None:
+    kpi = await session.get(EnterpriseKpi, int((await state.get_data()).get("kpi", 0)))
+    membership = membership_in(memberships, kpi.enterprise_id) if kpi else None
+    if kpi is None or membership is None or not can(membership, Capability.SET_BASELINES):
+        await state.clear()
+        await message.answer(_("Sorry, your role does not allow that. Send /help to see what "
+                               "you can do."))
+        return
+    try:
+        value = kpis.parse_value(message.text or "", locale, kpi)
+    except InvalidValue as error:
+        await message.answer(ui.out_of_range(kpi, locale) if error.code == "range"
+                             else ui.not_a_number(kpi, format_decimal(12.5, locale=locale)))
+        return
+    await kpis.correct_baseline(session, kpi, value, now=clock.now(), actor_id=person.id)
+    await state.clear()
+    await message.answer(_("Baseline of {name} set to {value}.").format(
+        name=html.quote(ui.kpi_name(kpi, locale)), value=ui.figure(value, kpi, locale)))
 
 
 def build_router() -> Router:
@@ -267,4 +337,9 @@ def build_router() -> Router:
     router.message.register(answer, StateFilter(CheckinFlow.answering, CheckinFlow.skip_reason),
                             flags=REPORT)
     router.callback_query.register(checkin_button, CheckinCallback.filter(), flags=REPORT)
+    router.message.register(choose_baseline, Command("baseline"),
+                            flags={"capability": Capability.SET_BASELINES})
+    router.message.register(new_baseline, BaselineFlow.value,
+                            flags={"capability": Capability.SET_BASELINES})
+    router.callback_query.register(kpi_button, KpiCallback.filter(), flags=SEE)
     return router

@@ -81,6 +81,13 @@ class CheckinCallback(CallbackData, prefix="ck"):
     kpi_id: int = 0
 
 
+class KpiCallback(CallbackData, prefix="kp"):
+    """Pick a KPI: "chart" for its own chart, "baseline" to correct its baseline."""
+
+    action: str
+    kpi_id: int
+
+
 ALL_FACTORIES: tuple[type[CallbackData], ...] = (
     LanguageCallback,
     InviteCallback,
@@ -93,4 +100,5 @@ ALL_FACTORIES: tuple[type[CallbackData], ...] = (
     SuggestionCallback,
     SuggestionPickCallback,
     CheckinCallback,
+    KpiCallback,
 )

@@ -12,7 +12,7 @@ from babel.dates import format_date
 from babel.numbers import format_decimal, format_percent
 
 from bot.i18n import _
-from bot.keyboards.callbacks import CheckinCallback
+from bot.keyboards.callbacks import CheckinCallback, KpiCallback
 from bot.services.kpis import Change
 from bot.services.promes import Score
 from storage.models import EnterpriseKpi
@@ -120,6 +120,15 @@ def confirm_keyboard() -> InlineKeyboardMarkup:
     return builder.as_markup()
 
 
+def kpi_keyboard(kpis: list[EnterpriseKpi], action: str, locale: str) -> InlineKeyboardMarkup:
+    builder = InlineKeyboardBuilder()
+    for kpi in kpis:
+        builder.button(text=kpi_name(kpi, locale),
+                       callback_data=KpiCallback(action=action, kpi_id=kpi.id))
+    builder.adjust(2)
+    return builder.as_markup()
+
+
 def start_keyboard(correct_last_week: bool = False) -> InlineKeyboardMarkup:
     builder = InlineKeyboardBuilder()
     builder.button(text=_("Start the check-in"), callback_data=CheckinCallback(action="start"))
@@ -149,7 +158,7 @@ def manager_nudge(enterprise_name: str) -> str:
 
 def week_report(changes: list[Change], effectiveness: Score, locale: str,
                 slipping: list[tuple[EnterpriseKpi, str]], priority: EnterpriseKpi | None,
-                open_actions: list[str]) -> str:
+                open_actions: list[str], suggestions: tuple[int, int] | None = None) -> str:
     """The SIMAPRO feedback message: each KPI against last week and baseline, the
     effectiveness score, the top priority, slipping KPIs with a lesson, and open actions."""
     lines = [_("<b>This week's figures</b>")]
@@ -176,6 +185,10 @@ def week_report(changes: list[Change], effectiveness: Score, locale: str,
         lines.append("⚠️ " + _("{name} is slipping. The lesson “{lesson}” can help: send "
                                "/lesson.").format(name=html.quote(kpi_name(kpi, locale)),
                                                  lesson=html.quote(lesson_title)))
+    if suggestions is not None:
+        lines += ["", _("Suggestions this week: {received} received, {implemented} "
+                        "implemented.").format(received=suggestions[0],
+                                               implemented=suggestions[1])]
     if open_actions:
         lines += ["", _("Open actions agreed last time:")]
         lines += [f"• {html.quote(title)}" for title in open_actions[:10]]

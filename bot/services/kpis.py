@@ -13,7 +13,7 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from babel.numbers import NumberFormatError, parse_decimal
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.services import audit
@@ -114,6 +114,98 @@ async def enable_kpi(
                  enterprise_id=enterprise.id, subject="kpi", subject_id=kpi.id, key=key,
                  baseline=kpi.baseline, target=kpi.target)
     return kpi
+
+
+def parse_points(text: str) -> list[list[float]]:
+    """Contingency points typed as "8:-60, 4:0, 1:80" (value:effectiveness, any order)."""
+    points = []
+    for part in text.replace(";", ",").split(","):
+        if not part.strip():
+            continue
+        try:
+            value, effect = (float(x) for x in part.split(":"))
+        except ValueError:
+            raise InvalidValue("points", f"{part.strip()!r} is not value:effectiveness") from None
+        points.append([value, effect])
+    try:
+        Contingency(tuple((v, e) for v, e in points))
+    except ValueError as error:
+        raise InvalidValue("points", str(error)) from None
+    return sorted(points)
+
+
+async def set_contingency(session: AsyncSession, kpi: EnterpriseKpi, points: list[list[float]],
+                          *, actor_id: int | None = None, actor_label: str = "") -> None:
+    """The team's own contingency, replacing the one proposed from baseline and target."""
+    for value, _effect in points:
+        if not kpi.low <= value <= kpi.high:
+            raise InvalidValue("points", f"{value} is outside {kpi.low}-{kpi.high}")
+    kpi.contingency = points
+    audit.record(session, "kpi.contingency", actor_id=actor_id, actor_label=actor_label,
+                 enterprise_id=kpi.enterprise_id, subject="kpi", subject_id=kpi.id,
+                 points=points)
+
+
+async def add_custom_kpi(
+    session: AsyncSession, enterprise: Enterprise, *, names: dict[str, str], unit: str,
+    higher_is_better: bool, low: float, high: float, baseline: float | None,
+    target: float | None, now: datetime, actor_label: str = "",
+) -> EnterpriseKpi:
+    """An enterprise's own indicator, with its name in every shipped locale."""
+    from bot.languages import SUPPORTED_LOCALES
+
+    missing = [locale for locale in SUPPORTED_LOCALES if not names.get(locale, "").strip()]
+    if missing:
+        raise InvalidValue("names", f"a custom KPI needs a name in {', '.join(missing)}")
+    if not low < high:
+        raise InvalidValue("range", "the lowest valid value must be below the highest")
+    for label, value in (("baseline", baseline), ("target", target)):
+        if value is not None and not low <= value <= high:
+            raise InvalidValue(label, f"{label} {value} is outside {low}-{high}")
+    existing = await session.scalars(select(EnterpriseKpi.key).where(
+        EnterpriseKpi.enterprise_id == enterprise.id, EnterpriseKpi.key.like("custom-%")))
+    key = f"custom-{len(list(existing)) + 1}"
+    kpi = EnterpriseKpi(
+        enterprise_id=enterprise.id, key=key, names={k: v.strip()[:80] for k, v in
+                                                     names.items()},
+        unit=unit[:20], higher_is_better=higher_is_better, low=low, high=high,
+        baseline=baseline, baseline_set_at=now if baseline is not None else None,
+        target=target, position=len(await active_kpis(session, enterprise.id)), active=True,
+    )
+    kpi.contingency = propose_contingency(kpi)
+    session.add(kpi)
+    await session.flush()
+    audit.record(session, "kpi.custom", actor_label=actor_label, enterprise_id=enterprise.id,
+                 subject="kpi", subject_id=kpi.id, key=key)
+    return kpi
+
+
+async def correct_baseline(session: AsyncSession, kpi: EnterpriseKpi, value: float, *,
+                           now: datetime, actor_id: int) -> None:
+    """A new baseline. The contingency follows it unless the team has set its own points."""
+    proposed_before = kpi.contingency == propose_contingency(kpi)
+    kpi.baseline, kpi.baseline_set_at = value, now
+    if proposed_before:
+        kpi.contingency = propose_contingency(kpi)
+    audit.record(session, "kpi.baseline", actor_id=actor_id, enterprise_id=kpi.enterprise_id,
+                 subject="kpi", subject_id=kpi.id, baseline=value)
+
+
+async def suggestions_in_week(session: AsyncSession, enterprise_id: int, week: date,
+                              timezone: str) -> tuple[int, int]:
+    """Suggestions received and implemented in a week, counted from the records."""
+    from storage.models import Suggestion
+
+    zone = ZoneInfo(timezone)
+    start = datetime.combine(week, time(0), zone)
+    end = start + timedelta(days=7)
+    received = await session.scalar(select(func.count()).select_from(Suggestion).where(
+        Suggestion.enterprise_id == enterprise_id, Suggestion.created_at >= start,
+        Suggestion.created_at < end))
+    implemented = await session.scalar(select(func.count()).select_from(Suggestion).where(
+        Suggestion.enterprise_id == enterprise_id, Suggestion.implemented_at >= start,
+        Suggestion.implemented_at < end))
+    return received or 0, implemented or 0
 
 
 async def active_kpis(session: AsyncSession, enterprise_id: int) -> list[EnterpriseKpi]:

@@ -22,6 +22,7 @@ class Capability(enum.StrEnum):
     REVIEW_SUGGESTIONS = "review_suggestions"  # accept, decline, assign, mark implemented
     SEE_KPIS = "see_kpis"  # the enterprise's KPI trends, chart and effectiveness
     REPORT_KPIS = "report_kpis"  # the weekly check-in, and correcting last week
+    SET_BASELINES = "set_baselines"  # correct a KPI's baseline (the consultant's assessment)
 
 
 # SIMAPRO is bottom-up: everyone sees the figures their work moves.
@@ -34,8 +35,8 @@ ROLE_CAPABILITIES: dict[Role, frozenset[Capability]] = {
     Role.WORKER: frozenset(_EVERY_MEMBER),
     Role.TEAM_LEAD: frozenset(_REVIEWERS),
     Role.MANAGER: frozenset(_REVIEWERS),
-    Role.CONSULTANT: frozenset(_LEADS),
-    Role.ADMIN: frozenset(_REVIEWERS),
+    Role.CONSULTANT: frozenset(_LEADS | {Capability.SET_BASELINES}),
+    Role.ADMIN: frozenset(_REVIEWERS | {Capability.SET_BASELINES}),
 }
 
 # Programme administrators (ADMIN_IDS) act in any enterprise for these, without a membership.
