@@ -12,6 +12,7 @@ from bot.keyboards.callbacks import (
     ALL_FACTORIES,
     CheckinCallback,
     InviteCallback,
+    KpiCallback,
     LanguageCallback,
     LessonActionCallback,
     LessonCallback,
@@ -121,6 +122,7 @@ def test_every_button_factory_fits_in_64_bytes_with_the_largest_values():
         SuggestionCallback(id=biggest, action="impact_defects"),
         SuggestionPickCallback(id=biggest, kind="owner", value=biggest),
         CheckinCallback(action="restart", kpi_id=biggest),
+        KpiCallback(action="baseline", kpi_id=biggest),
     ]
     assert {type(s) for s in samples} == set(ALL_FACTORIES)
     for sample in samples:
