@@ -43,6 +43,7 @@ COMMANDS: tuple[CommandSpec, ...] = (
     CommandSpec("checkin", __("The weekly KPI check-in"), Capability.REPORT_KPIS),
     CommandSpec("kpi", __("KPI trends, chart and effectiveness"), Capability.SEE_KPIS),
     CommandSpec("baseline", __("Correct a KPI's baseline"), Capability.SET_BASELINES),
+    CommandSpec("points", __("Adjust a KPI's effectiveness points"), Capability.SET_BASELINES),
     CommandSpec("actions", __("Your team's open actions"), Capability.LEARN),
     CommandSpec("team", __("Your enterprise and team"), Capability.SEE_TEAM),
     CommandSpec("schedule", __("Set your team's lesson days and time"),

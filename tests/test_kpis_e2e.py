@@ -160,3 +160,27 @@ async def test_the_consultant_corrects_a_baseline_and_others_cannot(database_url
         *_report, chart_message = await tg.send(rosa, "/kpi")
         (single,) = await tg.press(rosa, chart_message, "Entregas a tiempo")
         assert single.photo is not None and single.photo != chart_message.photo
+
+
+async def test_the_consultant_adjusts_the_effectiveness_points(database_url):
+    async with BotUnderTest(database_url, clock=FakeClock(FRIDAY_1400_LIMA)) as tg:
+        enterprise, _team, _rosa = await setup(tg)
+        token = (await invite(tg.app.session_factory, enterprise, None, Role.CONSULTANT,
+                              tg.clock)).token
+        lucia = tg.person("Lucía", "es")
+        await tg.send(lucia, f"/start {token}")
+        (menu,) = await tg.send(lucia, "/points")
+        (prompt,) = await tg.press(lucia, menu, "Tasa de defectos")
+        assert "14:-100, 8:0, 2:100" in prompt.text
+        (refused,) = await tg.send(lucia, "8:-60")
+        assert refused.text.startswith("No pude usar")
+        (saved,) = await tg.send(lucia, "8:-60, 4:0, 1:80")
+        assert "1:80, 4:0, 8:-60" in saved.text
+        async with tg.app.session_factory() as session:
+            kpi = await session.scalar(select(EnterpriseKpi).where(
+                EnterpriseKpi.key == "defect_rate"))
+            # The brief's example: at 3 % the defect rate scores +26.7.
+            from bot.services.kpis import indicators
+
+            (indicator,) = [i for i in indicators([kpi])]
+        assert round(indicator.contingency.effectiveness(3.0), 1) == 26.7

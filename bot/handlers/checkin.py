@@ -47,6 +47,7 @@ class CheckinFlow(StatesGroup):
 
 class BaselineFlow(StatesGroup):
     value = State()
+    points = State()
 
 
 def _reporting(memberships: list[Membership]) -> Membership | None:
@@ -277,10 +278,10 @@ async def kpi_button(
     """A KPI picked from a keyboard: its own chart, or (consultants) its baseline."""
     kpi = await session.get(EnterpriseKpi, callback_data.kpi_id)
     membership = membership_in(memberships, kpi.enterprise_id) if kpi else None
-    capability = (Capability.SET_BASELINES if callback_data.action == "baseline"
-                  else Capability.SEE_KPIS)
+    capability = (Capability.SEE_KPIS if callback_data.action == "chart"
+                  else Capability.SET_BASELINES)
     if kpi is None or membership is None or not can(membership, capability) or (
-            callback_data.action not in ("chart", "baseline")):
+            callback_data.action not in ("chart", "baseline", "points")):
         await refuse_button(query, "KPI outside the person's enterprise or role")
         return
     await query.answer()
@@ -290,11 +291,56 @@ async def kpi_button(
         await bot.send_photo(query.from_user.id, BufferedInputFile(
             await chart(session, enterprise, week, locale, only=kpi.id), filename="kpi.png"))
         return
-    await state.set_state(BaselineFlow.value)
     await state.set_data({"kpi": kpi.id})
+    if callback_data.action == "points":
+        await state.set_state(BaselineFlow.points)
+        await bot.send_message(query.from_user.id, _(
+            "Effectiveness points for {name} now: {points}\n\nType the new points as "
+            "value:effectiveness pairs from -100 to 100, the expected level at 0, for example "
+            "8:-60, 4:0, 1:80").format(name=html.quote(ui.kpi_name(kpi, locale)),
+                                      points=_points_text(kpi.contingency)))
+        return
+    await state.set_state(BaselineFlow.value)
     await bot.send_message(query.from_user.id, _(
         "New baseline for {name} (now {value})? Type the number.").format(
         name=html.quote(ui.kpi_name(kpi, locale)), value=ui.figure(kpi.baseline, kpi, locale)))
+
+
+def _points_text(points: list[list[float]] | None) -> str:
+    return ", ".join(f"{value:g}:{effect:g}" for value, effect in points or []) or "–"
+
+
+async def choose_contingency(message: Message, session: AsyncSession,
+                             allowed_memberships: list[Membership], locale: str) -> None:
+    active = await kpis.active_kpis(session, allowed_memberships[0].enterprise_id)
+    if not active:
+        await message.answer(_("Your enterprise tracks no KPIs yet. Your SCORE consultant or "
+                               "administrator chooses them with its baseline."))
+        return
+    await message.answer(_("Which KPI's effectiveness points do you want to change?"),
+                         reply_markup=ui.kpi_keyboard(active, "points", locale))
+
+
+async def new_contingency(message: Message, state: FSMContext, session: AsyncSession,
+                          person: Person, memberships: list[Membership], locale: str) -> None:
+    kpi = await session.get(EnterpriseKpi, int((await state.get_data()).get("kpi", 0)))
+    membership = membership_in(memberships, kpi.enterprise_id) if kpi else None
+    if kpi is None or membership is None or not can(membership, Capability.SET_BASELINES):
+        await state.clear()
+        await message.answer(_("Sorry, your role does not allow that. Send /help to see what "
+                               "you can do."))
+        return
+    try:
+        points = kpis.parse_points(message.text or "")
+        await kpis.set_contingency(session, kpi, points, actor_id=person.id)
+    except InvalidValue:
+        await message.answer(_("I could not use those points. Type at least two "
+                               "value:effectiveness pairs, effectiveness from -100 to 100, "
+                               "for example 8:-60, 4:0, 1:80"))
+        return
+    await state.clear()
+    await message.answer(_("Effectiveness points for {name} saved: {points}").format(
+        name=html.quote(ui.kpi_name(kpi, locale)), points=_points_text(points)))
 
 
 async def choose_baseline(message: Message, session: AsyncSession,
@@ -340,6 +386,10 @@ def build_router() -> Router:
     router.message.register(choose_baseline, Command("baseline"),
                             flags={"capability": Capability.SET_BASELINES})
     router.message.register(new_baseline, BaselineFlow.value,
+                            flags={"capability": Capability.SET_BASELINES})
+    router.message.register(choose_contingency, Command("points"),
+                            flags={"capability": Capability.SET_BASELINES})
+    router.message.register(new_contingency, BaselineFlow.points,
                             flags={"capability": Capability.SET_BASELINES})
     router.callback_query.register(kpi_button, KpiCallback.filter(), flags=SEE)
     return router
