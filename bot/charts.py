@@ -14,6 +14,7 @@ from datetime import date
 from matplotlib import font_manager
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
+from matplotlib.ticker import FuncFormatter
 
 # Fallback fonts for scripts DejaVu lacks (Chinese, Devanagari), used where installed
 # (Debian: fonts-noto-cjk, fonts-noto-core). Without them those labels show as boxes.
@@ -40,8 +41,10 @@ def small_multiples(
     baseline_label: str,
     target_label: str,
     date_label: Callable[[date], str],
+    number_label: Callable[[float], str] = "{:g}".format,
 ) -> bytes:
-    """One small chart per KPI, in two columns: the trend with baseline and target lines."""
+    """One small chart per KPI, in two columns: the trend with baseline and target lines.
+    Dates and numbers on the axes are written by the caller's functions (Babel, per locale)."""
     count = max(len(series), 1)
     columns = 1 if count == 1 else 2
     rows = (count + columns - 1) // columns
@@ -54,14 +57,14 @@ def small_multiples(
         figure.suptitle(heading, fontsize=12, fontweight="bold", family=FONTS)
         for index, item in enumerate(series or [Series("–", [])]):
             _panel(figure.add_subplot(rows, columns, index + 1), item, baseline_label,
-                   target_label, date_label)
+                   target_label, date_label, number_label)
         figure.tight_layout()
         figure.savefig(buffer, format="png")
     return buffer.getvalue()
 
 
 def _panel(axes, item: Series, baseline_label: str, target_label: str,  # type: ignore[no-untyped-def]
-           date_label: Callable[[date], str]) -> None:
+           date_label: Callable[[date], str], number_label: Callable[[float], str]) -> None:
     axes.set_title(item.title, fontsize=10, family=FONTS)
     if item.points:
         xs = list(range(len(item.points)))
@@ -77,5 +80,6 @@ def _panel(axes, item: Series, baseline_label: str, target_label: str,  # type: 
         axes.axhline(item.target, color=GOOD, linestyle=":", linewidth=1.5, label=target_label)
     if item.baseline is not None or item.target is not None:
         axes.legend(fontsize=7, loc="best", prop={"family": FONTS, "size": 7})
+    axes.yaxis.set_major_formatter(FuncFormatter(lambda value, _pos: number_label(value)))
     axes.tick_params(axis="y", labelsize=8)
     axes.grid(alpha=0.3)

@@ -247,10 +247,19 @@ async def chart(session: AsyncSession, enterprise: Enterprise, until: date,
         for kpi in await kpis.active_kpis(session, enterprise.id)
         if only is None or kpi.id == only
     ]
+    if only is None:
+        # The SIMAPRO picture: overall effectiveness week by week, 0 being the expected level.
+        weeks = [until - timedelta(weeks=n) for n in range(CHART_WEEKS - 1, -1, -1)]
+        scores = [(week, await kpis.effectiveness(session, enterprise.id, week))
+                  for week in weeks]
+        points = [(week, s.overall) for week, s in scores if s.per_indicator]
+        if points:
+            series.append(Series(_("Effectiveness"), points, baseline=0.0))
     return small_multiples(
         series, heading=_("{enterprise}: weekly figures").format(enterprise=enterprise.name),
         baseline_label=_("baseline"), target_label=_("target"),
-        date_label=lambda day: format_date(day, format="d MMM", locale=locale))
+        date_label=lambda day: format_date(day, format="d MMM", locale=locale),
+        number_label=lambda value: format_decimal(round(value, 2), locale=locale))
 
 
 async def show_kpis(message: Message, session: AsyncSession,
