@@ -20,6 +20,7 @@ from bot.offline.session import InProcessSession
 from bot.offline.telegram import FakeTelegram, SentMessage
 from bot.scheduling.due_work import run_due_work
 from bot.scheduling.outbox_sender import OutboxSender
+from bot.scheduling.rate_limit import virtual_limiter
 from storage.models import Person
 
 HELP = """\
@@ -55,7 +56,8 @@ class Console:
         self.last_with_buttons: SentMessage | None = None
         self._newcomer_ids = itertools.count(900_001)
         self._seen: dict[int, int] = {}  # chat id -> how many sent messages were shown
-        self.sender = OutboxSender(app.session_factory, bot, app.clock)
+        # Offline, nobody should wait for Telegram's limits: they run on a virtual clock.
+        self.sender = OutboxSender(app.session_factory, bot, app.clock, virtual_limiter()[0])
 
     @classmethod
     async def open(cls, app: Application, write: Callable[[str], None] = print) -> Console:

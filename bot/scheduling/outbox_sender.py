@@ -27,6 +27,7 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.clock import Clock
+from bot.scheduling.rate_limit import RateLimiter
 from storage.models import OutboxMessage, OutboxStatus, Person
 
 log = logging.getLogger(__name__)
@@ -44,11 +45,16 @@ class OutboxSender:
     flood control applies to the whole bot, not to one message."""
 
     def __init__(
-        self, session_factory: async_sessionmaker[AsyncSession], bot: Bot, clock: Clock
+        self,
+        session_factory: async_sessionmaker[AsyncSession],
+        bot: Bot,
+        clock: Clock,
+        limiter: RateLimiter | None = None,
     ) -> None:
         self.session_factory = session_factory
         self.bot = bot
         self.clock = clock
+        self.limiter = limiter or RateLimiter()
         self.hold_until: datetime | None = None
 
     async def send_pending(self) -> int:
@@ -71,6 +77,7 @@ class OutboxSender:
         for message in due:
             if message.chat_id in blocked:
                 continue  # already dropped with the rest of that chat's messages
+            await self.limiter.wait(message.chat_id)
             outcome = await self._send_one(message)
             if outcome == "slow down":
                 break

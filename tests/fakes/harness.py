@@ -25,6 +25,7 @@ from bot.config import Settings
 from bot.offline.telegram import FakeTelegram, SentMessage
 from bot.scheduling.due_work import run_due_work
 from bot.scheduling.outbox_sender import OutboxSender
+from bot.scheduling.rate_limit import virtual_limiter
 from tests.fakes.bot_api_server import FakeBotApiServer
 
 TOKEN = "123456:TEST-token"
@@ -68,7 +69,9 @@ class BotUnderTest:
         )
         self.app = await build_application(self.settings, clock=self.clock)
         self.bot = build_bot(self.settings)
-        self.sender = OutboxSender(self.app.session_factory, self.bot, self.clock)
+        # Telegram's limits are applied on a virtual clock: checked, but nobody waits.
+        limiter, self.send_time = virtual_limiter()
+        self.sender = OutboxSender(self.app.session_factory, self.bot, self.clock, limiter)
         return self
 
     def start_polling(self) -> None:
