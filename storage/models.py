@@ -372,6 +372,9 @@ class ActionItem(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=_utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=_utcnow)
     done_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+    # Reminders sent for the current due date: 0 none, 1 two days before, 2 on the day,
+    # 3 overdue. A new date starts again from 0.
+    reminder_stage: Mapped[int] = mapped_column(Integer, default=0)
 
     owner: Mapped[Person | None] = relationship(foreign_keys=[owner_id])
     team: Mapped[Team | None] = relationship()
@@ -557,3 +560,20 @@ class CheckinRound(Base):
     completed_by_id: Mapped[int | None] = mapped_column(
         ForeignKey("people.id", ondelete="SET NULL"), default=None
     )
+
+
+class ActionNote(Base):
+    """Progress on an action: a note, and before or after photos (SCORE's favourite evidence)."""
+
+    __tablename__ = "action_notes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    action_id: Mapped[int] = mapped_column(
+        ForeignKey("action_items.id", ondelete="CASCADE"), index=True
+    )
+    author_id: Mapped[int | None] = mapped_column(
+        ForeignKey("people.id", ondelete="SET NULL"), default=None
+    )
+    text: Mapped[str] = mapped_column(Text, default="")
+    photo_file_id: Mapped[str | None] = mapped_column(String(255), default=None)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=_utcnow)

@@ -6,6 +6,7 @@ from __future__ import annotations
 from aiogram import Router
 
 from bot.handlers import (
+    actions,
     checkin,
     errors,
     fallback,
@@ -24,8 +25,8 @@ from bot.handlers import (
 def feature_routers() -> list[Router]:
     """Fresh routers (a router belongs to one dispatcher; tests and benchmarks build many)."""
     modules = [
-        errors, onboarding, help, language, lessons, schedule, suggestions, checkin, team,
-        invites, groups,
+        errors, onboarding, help, language, lessons, schedule, suggestions, checkin, actions,
+        team, invites, groups,
     ]
     # The catch-all comes last: it answers whatever nothing else did.
     return [module.build_router() for module in [*modules, fallback]]

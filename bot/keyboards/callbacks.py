@@ -88,6 +88,14 @@ class KpiCallback(CallbackData, prefix="kp"):
     kpi_id: int
 
 
+class ActionCallback(CallbackData, prefix="ac"):
+    """One-tap answers to an action reminder: done, in progress, need help, new date."""
+
+    id: int
+    action: str
+    value: int = 0
+
+
 ALL_FACTORIES: tuple[type[CallbackData], ...] = (
     LanguageCallback,
     InviteCallback,
@@ -101,4 +109,5 @@ ALL_FACTORIES: tuple[type[CallbackData], ...] = (
     SuggestionPickCallback,
     CheckinCallback,
     KpiCallback,
+    ActionCallback,
 )

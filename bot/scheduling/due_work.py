@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 
+from bot.scheduling.actions import send_action_reminders
 from bot.scheduling.checkins import run_checkins
 from bot.scheduling.context import JobContext
 from bot.scheduling.lessons import send_lesson_waves, send_reminders, send_reviews
@@ -11,7 +12,10 @@ from bot.scheduling.suggestions import send_weekly_summaries
 
 log = logging.getLogger(__name__)
 
-JOBS = (send_lesson_waves, send_reminders, send_reviews, send_weekly_summaries, run_checkins)
+JOBS = (
+    send_lesson_waves, send_reminders, send_reviews, send_weekly_summaries, run_checkins,
+    send_action_reminders,
+)
 
 
 async def run_due_work(ctx: JobContext) -> None:

@@ -11,7 +11,17 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from bot.services import audit
-from storage.models import ActionItem, ActionStatus, Enterprise, Person, Team
+from bot.services.errors import InvalidValue
+from storage.models import (
+    ActionItem,
+    ActionNote,
+    ActionStatus,
+    Enterprise,
+    Membership,
+    Person,
+    Role,
+    Team,
+)
 
 LESSON_TASK_DAYS = 7
 TITLE_MAX = 400
@@ -77,3 +87,85 @@ async def open_actions(
             .order_by(ActionItem.due_on, ActionItem.id)
         )
     )
+
+
+# --- reminders and progress ----------------------------------------------------------------
+
+REMIND_DAYS_BEFORE = 2
+NEW_DATE_CHOICES = (3, 7, 14)
+
+
+def reminder_stage_due(item: ActionItem, today: date) -> int:
+    """The reminder an action needs today: 1 two days before, 2 on the day, 3 overdue;
+    0 when none is due (or it was sent already)."""
+    if today > item.due_on:
+        stage = 3
+    elif today == item.due_on:
+        stage = 2
+    elif today >= item.due_on - timedelta(days=REMIND_DAYS_BEFORE):
+        stage = 1
+    else:
+        return 0
+    return stage if stage > item.reminder_stage else 0
+
+
+async def open_with_owners(session: AsyncSession) -> list[tuple[ActionItem, Person, Enterprise]]:
+    rows = await session.execute(
+        select(ActionItem, Person, Enterprise)
+        .join(Person, Person.id == ActionItem.owner_id)
+        .join(Enterprise, Enterprise.id == ActionItem.enterprise_id)
+        .where(ActionItem.status.in_(OPEN_STATUSES), ActionItem.reminder_stage < 3,
+               Person.paused.is_(False), Person.blocked_bot.is_(False))
+        .order_by(ActionItem.due_on, ActionItem.id)
+    )
+    return [(item, person, enterprise) for item, person, enterprise in rows]
+
+
+def may_update(membership: Membership | None, item: ActionItem, person_id: int) -> bool:
+    """The owner, a team lead of its team, or a manager or admin of its enterprise."""
+    if item.owner_id == person_id and membership is not None:
+        return membership.enterprise_id == item.enterprise_id
+    if membership is None or membership.enterprise_id != item.enterprise_id:
+        return False
+    if membership.role in (Role.MANAGER, Role.ADMIN):
+        return True
+    return membership.role == Role.TEAM_LEAD and membership.team_id == item.team_id
+
+
+def mark_done(session: AsyncSession, item: ActionItem, person: Person, now: datetime) -> None:
+    item.status, item.done_at, item.updated_at = ActionStatus.DONE, now, now
+    audit.record(session, "action.done", actor_id=person.id, enterprise_id=item.enterprise_id,
+                 subject="action", subject_id=item.id)
+
+
+def add_note(session: AsyncSession, item: ActionItem, person: Person, now: datetime, *,
+             text: str = "", photo_file_id: str | None = None,
+             in_progress: bool = False) -> ActionNote:
+    if in_progress and item.status is ActionStatus.OPEN:
+        item.status = ActionStatus.IN_PROGRESS
+    item.updated_at = now
+    note = ActionNote(action_id=item.id, author_id=person.id, text=text.strip()[:2000],
+                      photo_file_id=photo_file_id, created_at=now)
+    session.add(note)
+    return note
+
+
+def move_due_date(session: AsyncSession, item: ActionItem, person: Person, days: int,
+                  enterprise: Enterprise, now: datetime) -> None:
+    if days not in NEW_DATE_CHOICES:
+        raise InvalidValue("days", f"choose one of {NEW_DATE_CHOICES}")
+    item.due_on = local_date(now, enterprise.timezone) + timedelta(days=days)
+    item.reminder_stage = 0
+    item.updated_at = now
+    audit.record(session, "action.new_date", actor_id=person.id,
+                 enterprise_id=item.enterprise_id, subject="action", subject_id=item.id,
+                 due_on=item.due_on.isoformat())
+
+
+async def team_leads_of(session: AsyncSession, item: ActionItem) -> list[Person]:
+    if item.team_id is None:
+        return []
+    return list(await session.scalars(
+        select(Person).join(Membership, Membership.person_id == Person.id)
+        .where(Membership.team_id == item.team_id, Membership.role == Role.TEAM_LEAD,
+               Person.blocked_bot.is_(False))))

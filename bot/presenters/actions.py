@@ -1,0 +1,60 @@
+"""Action items as people read them: reminders with one-tap answers, and confirmations."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from aiogram import html
+from aiogram.types import InlineKeyboardMarkup
+from aiogram.utils.keyboard import InlineKeyboardBuilder
+from babel.dates import format_date
+
+from bot.i18n import _
+from bot.keyboards.callbacks import ActionCallback
+from bot.services.actions import NEW_DATE_CHOICES
+from storage.models import ActionItem
+
+
+def _day(day: date, locale: str) -> str:
+    return format_date(day, format="medium", locale=locale)
+
+
+def reminder(item: ActionItem, stage: int, locale: str) -> str:
+    title, due = html.quote(item.title), _day(item.due_on, locale)
+    if stage == 1:
+        return _("Coming up: “{title}” is due on {date}. How is it going?").format(
+            title=title, date=due)
+    if stage == 2:
+        return _("Due today: “{title}”. Is it done?").format(title=title)
+    return _("Overdue since {date}: “{title}”. What is the news?").format(title=title, date=due)
+
+
+def reminder_keyboard(item: ActionItem) -> InlineKeyboardMarkup:
+    builder = InlineKeyboardBuilder()
+    for text, action in ((_("Done"), "done"), (_("In progress"), "progress"),
+                         (_("Need help"), "help"), (_("New date"), "date")):
+        builder.button(text=text, callback_data=ActionCallback(id=item.id, action=action))
+    builder.adjust(2, 2)
+    return builder.as_markup()
+
+
+def new_date_keyboard(item: ActionItem, today: date, locale: str) -> InlineKeyboardMarkup:
+    builder = InlineKeyboardBuilder()
+    for days in NEW_DATE_CHOICES:
+        builder.button(text=_day(today + timedelta(days=days), locale),
+                       callback_data=ActionCallback(id=item.id, action="move", value=days))
+    builder.adjust(3)
+    return builder.as_markup()
+
+
+def skip_keyboard(item: ActionItem) -> InlineKeyboardMarkup:
+    builder = InlineKeyboardBuilder()
+    builder.button(text=_("Skip"), callback_data=ActionCallback(id=item.id, action="skip"))
+    return builder.as_markup()
+
+
+def help_request(name: str, item: ActionItem, locale: str) -> str:
+    return _("{name} asks for help with the action “{title}” (due {date}). A quick word or "
+             "a hand would keep it moving.").format(name=html.quote(name),
+                                                    title=html.quote(item.title),
+                                                    date=_day(item.due_on, locale))

@@ -1,0 +1,117 @@
+"""Action reminders with a fake clock: two days before, on the day and once overdue, with
+one-tap answers; help reaches the team lead; a new date starts the reminders again; done
+closes it with an after-photo. Nothing is sent twice and nothing on Sundays or at night."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlalchemy import select
+
+from bot.clock import FakeClock
+from bot.content.loader import curriculum
+from storage.models import ActionItem, ActionNote, ActionStatus, Role
+from tests.factories import enterprise_with_team, invite
+from tests.fakes.harness import BotUnderTest
+
+MONDAY_0900_ACCRA = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)  # Accra is on UTC
+
+
+async def test_reminders_answers_help_new_date_and_done(database_url):
+    async with BotUnderTest(database_url, clock=FakeClock(MONDAY_0900_ACCRA)) as tg:
+        enterprise, team = await enterprise_with_team(tg.app.session_factory, clock=tg.clock)
+        lead_token = (await invite(tg.app.session_factory, enterprise, team, Role.TEAM_LEAD,
+                                   tg.clock)).token
+        worker_token = (await invite(tg.app.session_factory, enterprise, team, Role.WORKER,
+                                     tg.clock)).token
+        kofi, ama = tg.person("Kofi"), tg.person("Ama")
+        await tg.send(kofi, f"/start {lead_token}")
+        await tg.send(ama, f"/start {worker_token}")
+
+        # Kofi turns a lesson task into an action due next Monday, then hands it to Ama.
+        first = curriculum().lessons[0]
+        _lesson, quiz = await tg.send(kofi, "/lesson")
+        _feedback, task = await tg.press(kofi, quiz, first.answer)
+        await tg.press(kofi, task, "Make it a team action")
+        async with tg.app.session_factory() as session, session.begin():
+            item = await session.scalar(select(ActionItem))
+            from storage.models import Person
+
+            item.owner_id = (await session.scalar(select(Person).where(
+                Person.telegram_id == ama.id))).id
+            action_id = item.id
+        assert item.due_on.isoformat() == "2026-03-09"
+
+        def to(person):  # type: ignore[no-untyped-def]
+            return lambda messages: [m for m in messages if m.chat_id == person.id]
+
+        assert to(ama)(await tg.run_scheduled()) == []
+        tg.clock.set(datetime(2026, 3, 7, 3, 0, tzinfo=UTC))  # Saturday 03:00: night
+        assert to(ama)(await tg.run_scheduled()) == []
+        tg.clock.set(datetime(2026, 3, 7, 9, 0, tzinfo=UTC))  # Saturday 09:00: two days before
+        (coming,) = to(ama)(await tg.run_scheduled())
+        assert "Coming up" in coming.text and coming.button_texts() == [
+            "Done", "In progress", "Need help", "New date"]
+        assert to(ama)(await tg.run_scheduled()) == []  # not twice
+
+        (prompt,) = await tg.press(ama, coming, "In progress")
+        (noted,) = await tg.send(ama, "Bought the paint, marking Tuesday")
+        assert "Noted" in noted.text
+
+        tg.clock.set(datetime(2026, 3, 9, 9, 0, tzinfo=UTC))  # Monday: the due day
+        (due,) = to(ama)(await tg.run_scheduled())
+        assert due.text.startswith("Due today")
+        (_sent,) = await tg.press(ama, due, "Need help")
+        (help_request,) = to(kofi)(await tg.run_scheduled())
+        assert "Ama asks for help" in help_request.text
+
+        tg.clock.set(datetime(2026, 3, 10, 9, 0, tzinfo=UTC))  # overdue
+        (overdue,) = to(ama)(await tg.run_scheduled())
+        assert overdue.text.startswith("Overdue since")
+        (choices,) = await tg.press(ama, overdue, "New date")
+        (moved,) = await tg.press(ama, choices, 0)  # three days on
+        assert "Mar 13, 2026" in moved.text
+        tg.clock.set(datetime(2026, 3, 11, 9, 0, tzinfo=UTC))  # two days before the new date
+        (again,) = to(ama)(await tg.run_scheduled())
+        (done,) = await tg.press(ama, again, "Done")
+        assert "after-photo" in done.text
+        photo = {"photo": [{"file_id": "AFTER", "file_unique_id": "a", "width": 9,
+                            "height": 9}]}
+        (saved,) = await tg.send(ama, None, **photo)
+        assert "After-photo saved" in saved.text
+
+        tg.clock.set(datetime(2026, 3, 13, 9, 0, tzinfo=UTC))
+        assert to(ama)(await tg.run_scheduled()) == []  # done: no more reminders
+        async with tg.app.session_factory() as session:
+            item = await session.get(ActionItem, action_id)
+            notes = list(await session.scalars(select(ActionNote)))
+        assert item.status is ActionStatus.DONE
+        assert [n.photo_file_id for n in notes if n.photo_file_id] == ["AFTER"]
+        assert any("Bought the paint" in n.text for n in notes)
+        assert prompt.text
+
+
+async def test_others_cannot_answer_for_the_owner(database_url):
+    from bot.keyboards.callbacks import ActionCallback
+
+    async with BotUnderTest(database_url, clock=FakeClock(MONDAY_0900_ACCRA)) as tg:
+        enterprise, team = await enterprise_with_team(tg.app.session_factory, clock=tg.clock)
+        other_ent, other_team = await enterprise_with_team(tg.app.session_factory, "Other",
+                                                           "X", clock=tg.clock)
+        lead_token = (await invite(tg.app.session_factory, enterprise, team, Role.TEAM_LEAD,
+                                   tg.clock)).token
+        stranger_token = (await invite(tg.app.session_factory, other_ent, other_team,
+                                       Role.TEAM_LEAD, tg.clock)).token
+        kofi, yaw = tg.person("Kofi"), tg.person("Yaw")
+        await tg.send(kofi, f"/start {lead_token}")
+        await tg.send(yaw, f"/start {stranger_token}")
+        first = curriculum().lessons[0]
+        _lesson, quiz = await tg.send(kofi, "/lesson")
+        _feedback, task = await tg.press(kofi, quiz, first.answer)
+        await tg.press(kofi, task, "Make it a team action")
+        async with tg.app.session_factory() as session:
+            action_id = await session.scalar(select(ActionItem.id))
+        await tg.press_data(yaw, task, ActionCallback(id=action_id, action="done").pack())
+        assert tg.callback_answers()[-1]["show_alert"] == "true"
+        async with tg.app.session_factory() as session:
+            assert (await session.get(ActionItem, action_id)).status is ActionStatus.OPEN
