@@ -7,7 +7,15 @@ stays within Telegram's 64-byte limit even with the largest ids; a test checks i
 
 from __future__ import annotations
 
+from typing import Annotated
+
 from aiogram.filters.callback_data import CallbackData
+from pydantic import Field
+
+# Ids as the database stores them (32-bit integers). Anything else in a button is forged:
+# it does not unpack, the button matches no handler, and gets the polite refusal.
+DbId = Annotated[int, Field(ge=0, le=2**31 - 1)]
+SmallNumber = Annotated[int, Field(ge=-1, le=366)]
 
 
 class LanguageCallback(CallbackData, prefix="lang"):
@@ -17,9 +25,9 @@ class LanguageCallback(CallbackData, prefix="lang"):
 class InviteCallback(CallbackData, prefix="inv"):
     """Steps of /invite: pick the enterprise, then the role, then the team (team roles)."""
 
-    enterprise_id: int
+    enterprise_id: DbId
     role: str = ""
-    team_id: int = 0
+    team_id: DbId = 0
 
 
 class LessonCallback(CallbackData, prefix="ls"):
@@ -30,12 +38,12 @@ class LessonCallback(CallbackData, prefix="ls"):
 
 class QuizCallback(CallbackData, prefix="qz"):
     key: str
-    option: int
+    option: SmallNumber
 
 
 class ReviewCallback(CallbackData, prefix="rv"):
     key: str
-    option: int
+    option: SmallNumber
 
 
 class LessonActionCallback(CallbackData, prefix="la"):
@@ -47,9 +55,9 @@ class LessonActionCallback(CallbackData, prefix="la"):
 class ScheduleCallback(CallbackData, prefix="sc"):
     """Change a team's lesson schedule: toggle a weekday (1-7), move the hour, or finish."""
 
-    team_id: int
+    team_id: DbId
     action: str  # "day", "hour" or "done"
-    value: int = 0
+    value: SmallNumber = 0
 
 
 class SuggestCallback(CallbackData, prefix="sg"):
@@ -62,38 +70,38 @@ class SuggestCallback(CallbackData, prefix="sg"):
 class SuggestionCallback(CallbackData, prefix="sr"):
     """A reviewer's action on a suggestion (accept, decline, ...) or the submitter's answer."""
 
-    id: int
+    id: DbId
     action: str
 
 
 class SuggestionPickCallback(CallbackData, prefix="sp"):
     """A reviewer picks the original of a duplicate, an owner, or a due date (days)."""
 
-    id: int
+    id: DbId
     kind: str  # "dup", "owner" or "due"
-    value: int
+    value: DbId  # an id for "dup" and "owner", days for "due"
 
 
 class CheckinCallback(CallbackData, prefix="ck"):
     """The weekly KPI check-in: start, correct last week, skip a KPI, save, restart, cancel."""
 
     action: str
-    kpi_id: int = 0
+    kpi_id: DbId = 0
 
 
 class KpiCallback(CallbackData, prefix="kp"):
     """Pick a KPI: "chart" for its own chart, "baseline" to correct its baseline."""
 
     action: str
-    kpi_id: int
+    kpi_id: DbId
 
 
 class ActionCallback(CallbackData, prefix="ac"):
     """One-tap answers to an action reminder: done, in progress, need help, new date."""
 
-    id: int
+    id: DbId
     action: str
-    value: int = 0
+    value: SmallNumber = 0
 
 
 ALL_FACTORIES: tuple[type[CallbackData], ...] = (
