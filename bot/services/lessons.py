@@ -85,13 +85,11 @@ async def next_lesson_for(
     session: AsyncSession, curriculum: Curriculum, person: Person, team: Team | None
 ) -> Lesson | None:
     done = await delivered_ids(session, person.id)
-    if done:
-        # Carry on from the furthest lesson the person has had.
-        furthest = max(curriculum.index(lesson_id) for lesson_id in done
-                       if curriculum.get(lesson_id) is not None)
-        start = curriculum.lessons[furthest].module
-    else:
-        start = team.current_module if team else 1
+    # Carry on from the furthest lesson the person has had (lessons since removed from the
+    # curriculum do not count); a newcomer starts at the team's module.
+    known = [curriculum.index(lesson_id) for lesson_id in done if curriculum.get(lesson_id)]
+    newcomer_start = team.current_module if team else 1
+    start = curriculum.lessons[max(known)].module if known else newcomer_start
     return next_lesson(curriculum, done, start)
 
 
