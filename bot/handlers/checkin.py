@@ -58,8 +58,7 @@ async def offer(message: Message, session: AsyncSession, allowed_memberships: li
                 clock: Clock) -> None:
     membership = allowed_memberships[0]
     if not await kpis.active_kpis(session, membership.enterprise_id):
-        await message.answer(_("Your enterprise tracks no KPIs yet. Your SCORE consultant or "
-                               "administrator chooses them with its baseline."))
+        await message.answer(_no_kpis_text())
         return
     await message.answer(
         ui.invitation(membership.enterprise.name,
@@ -267,8 +266,7 @@ async def show_kpis(message: Message, session: AsyncSession,
                     locale: str, curriculum: Curriculum) -> None:
     enterprise = allowed_memberships[0].enterprise
     if not await kpis.active_kpis(session, enterprise.id):
-        await message.answer(_("Your enterprise tracks no KPIs yet. Your SCORE consultant or "
-                               "administrator chooses them with its baseline."))
+        await message.answer(_no_kpis_text())
         return
     week = kpis.week_of(kpis.local_today(clock.now(), enterprise.timezone))
     if not await kpis.values_for_week(session, enterprise.id, week):
@@ -315,29 +313,49 @@ async def kpi_button(
         name=html.quote(ui.kpi_name(kpi, locale)), value=ui.figure(kpi.baseline, kpi, locale)))
 
 
-def _points_text(points: list[list[float]] | None) -> str:
-    return ", ".join(f"{value:g}:{effect:g}" for value, effect in points or []) or "–"
+def _no_kpis_text() -> str:
+    return _("Your enterprise tracks no KPIs yet. Your SCORE consultant or administrator "
+             "chooses them with its baseline.")
 
 
-async def choose_contingency(message: Message, session: AsyncSession,
-                             allowed_memberships: list[Membership], locale: str) -> None:
-    active = await kpis.active_kpis(session, allowed_memberships[0].enterprise_id)
+async def _kpi_menu(message: Message, session: AsyncSession, enterprise_id: int, locale: str,
+                    action: str, question: str) -> None:
+    """Ask which KPI to work on, with a button per tracked KPI."""
+    active = await kpis.active_kpis(session, enterprise_id)
     if not active:
-        await message.answer(_("Your enterprise tracks no KPIs yet. Your SCORE consultant or "
-                               "administrator chooses them with its baseline."))
+        await message.answer(_no_kpis_text())
         return
-    await message.answer(_("Which KPI's effectiveness points do you want to change?"),
-                         reply_markup=ui.kpi_keyboard(active, "points", locale))
+    await message.answer(question, reply_markup=ui.kpi_keyboard(active, action, locale))
 
 
-async def new_contingency(message: Message, state: FSMContext, session: AsyncSession,
-                          person: Person, memberships: list[Membership], locale: str) -> None:
+async def _kpi_being_set(message: Message, state: FSMContext, session: AsyncSession,
+                         memberships: list[Membership]) -> EnterpriseKpi | None:
+    """The KPI a consultant picked, re-checked against their role now; None (and the
+    conversation ended with a refusal) when they may no longer change it."""
     kpi = await session.get(EnterpriseKpi, int((await state.get_data()).get("kpi", 0)))
     membership = membership_in(memberships, kpi.enterprise_id) if kpi else None
     if kpi is None or membership is None or not can(membership, Capability.SET_BASELINES):
         await state.clear()
         await message.answer(_("Sorry, your role does not allow that. Send /help to see what "
                                "you can do."))
+        return None
+    return kpi
+
+
+def _points_text(points: list[list[float]] | None) -> str:
+    return ", ".join(f"{value:g}:{effect:g}" for value, effect in points or []) or "–"
+
+
+async def choose_contingency(message: Message, session: AsyncSession,
+                             allowed_memberships: list[Membership], locale: str) -> None:
+    await _kpi_menu(message, session, allowed_memberships[0].enterprise_id, locale, "points",
+                    _("Which KPI's effectiveness points do you want to change?"))
+
+
+async def new_contingency(message: Message, state: FSMContext, session: AsyncSession,
+                          person: Person, memberships: list[Membership], locale: str) -> None:
+    kpi = await _kpi_being_set(message, state, session, memberships)
+    if kpi is None:
         return
     try:
         points = kpis.parse_points(message.text or "")
@@ -354,24 +372,15 @@ async def new_contingency(message: Message, state: FSMContext, session: AsyncSes
 
 async def choose_baseline(message: Message, session: AsyncSession,
                           allowed_memberships: list[Membership], locale: str) -> None:
-    active = await kpis.active_kpis(session, allowed_memberships[0].enterprise_id)
-    if not active:
-        await message.answer(_("Your enterprise tracks no KPIs yet. Your SCORE consultant or "
-                               "administrator chooses them with its baseline."))
-        return
-    await message.answer(_("Which KPI's baseline do you want to correct?"),
-                         reply_markup=ui.kpi_keyboard(active, "baseline", locale))
+    await _kpi_menu(message, session, allowed_memberships[0].enterprise_id, locale, "baseline",
+                    _("Which KPI's baseline do you want to correct?"))
 
 
 async def new_baseline(message: Message, state: FSMContext, session: AsyncSession,
                        person: Person, memberships: list[Membership], clock: Clock,
                        locale: str) -> None:
-    kpi = await session.get(EnterpriseKpi, int((await state.get_data()).get("kpi", 0)))
-    membership = membership_in(memberships, kpi.enterprise_id) if kpi else None
-    if kpi is None or membership is None or not can(membership, Capability.SET_BASELINES):
-        await state.clear()
-        await message.answer(_("Sorry, your role does not allow that. Send /help to see what "
-                               "you can do."))
+    kpi = await _kpi_being_set(message, state, session, memberships)
+    if kpi is None:
         return
     try:
         value = kpis.parse_value(message.text or "", locale, kpi)
