@@ -19,7 +19,7 @@ from bot.presenters import actions as ui
 from bot.services import actions
 from bot.services.errors import InvalidValue
 from bot.services.outbox import enqueue
-from bot.services.people import locale_outside_update
+from bot.services.people import locale_outside_update, team_leads
 from bot.services.permissions import Capability, membership_in
 from storage.models import ActionItem, Enterprise, Membership, Person
 
@@ -64,7 +64,7 @@ async def action_button(
         await replace_message(bot, query, _("What has been done so far? A few words are "
                                             "enough."))
     elif action == "help":
-        leads = [lead for lead in await actions.team_leads_of(session, item)
+        leads = [lead for lead in await team_leads(session, item.team_id)
                  if lead.id != person.id]
         for lead in leads:
             their = locale_outside_update(lead, enterprise.default_locale,

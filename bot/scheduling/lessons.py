@@ -10,7 +10,7 @@ from bot.presenters import lessons as ui
 from bot.scheduling.context import JobContext
 from bot.services import lessons
 from bot.services.outbox import enqueue
-from bot.services.people import locale_outside_update
+from bot.services.people import locale_outside_update, team_leads
 from storage.models import Enterprise, Person, Team
 
 log = logging.getLogger(__name__)
@@ -74,8 +74,8 @@ async def _report_missed_streak(ctx, session, person: Person, team: Team,  # typ
         return
     for delivery in missed:
         delivery.missed_reported = True
-    for lead in await lessons.team_leads(session, team.id):
-        if lead.id == person.id or lead.blocked_bot:
+    for lead in await team_leads(session, team.id):
+        if lead.id == person.id:
             continue
         locale = locale_outside_update(lead, enterprise.default_locale, ctx.default_locale)
         with ctx.i18n.speaking(locale):

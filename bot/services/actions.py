@@ -161,11 +161,3 @@ def move_due_date(session: AsyncSession, item: ActionItem, person: Person, days:
                  enterprise_id=item.enterprise_id, subject="action", subject_id=item.id,
                  due_on=item.due_on.isoformat())
 
-
-async def team_leads_of(session: AsyncSession, item: ActionItem) -> list[Person]:
-    if item.team_id is None:
-        return []
-    return list(await session.scalars(
-        select(Person).join(Membership, Membership.person_id == Person.id)
-        .where(Membership.team_id == item.team_id, Membership.role == Role.TEAM_LEAD,
-               Person.blocked_bot.is_(False))))

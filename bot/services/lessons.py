@@ -22,7 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.content.loader import Curriculum
 from bot.content.schema import Lesson
 from bot.services import audit
-from storage.models import Enterprise, LessonDelivery, Membership, Person, Role, Team
+from storage.models import Enterprise, LessonDelivery, Membership, Person, Team
 
 REVIEW_AFTER = timedelta(days=3)
 MAX_REVIEWS = 2
@@ -254,17 +254,6 @@ async def missed_streak(session: AsyncSession, person_id: int) -> list[LessonDel
     if any(d.opened_at is not None or d.missed_reported for d in last):
         return []
     return last
-
-
-async def team_leads(session: AsyncSession, team_id: int) -> list[Person]:
-    return list(
-        await session.scalars(
-            select(Person)
-            .join(Membership, Membership.person_id == Person.id)
-            .where(Membership.team_id == team_id, Membership.role == Role.TEAM_LEAD)
-            .order_by(Person.id)
-        )
-    )
 
 
 # --- progress ----------------------------------------------------------------------------

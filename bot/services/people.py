@@ -10,7 +10,7 @@ from sqlalchemy.orm import selectinload
 
 from bot.languages import match_locale, validate_locale_id
 from bot.services import audit
-from storage.models import Membership, Person
+from storage.models import Membership, Person, Role
 
 NAME_LIMIT = 200
 
@@ -118,3 +118,18 @@ async def member_counts(session: AsyncSession, enterprise_id: int) -> dict[int, 
         .group_by(Membership.team_id)
     )
     return {team_id: count for team_id, count in rows}
+
+
+async def team_leads(session: AsyncSession, team_id: int | None) -> list[Person]:
+    """The team leads of a team who can still be written to."""
+    if team_id is None:
+        return []
+    return list(
+        await session.scalars(
+            select(Person)
+            .join(Membership, Membership.person_id == Person.id)
+            .where(Membership.team_id == team_id, Membership.role == Role.TEAM_LEAD,
+                   Person.blocked_bot.is_(False))
+            .order_by(Person.id)
+        )
+    )
