@@ -15,11 +15,11 @@ from bot.clock import Clock
 from bot.handlers.common import private_router, refuse_button, replace_message
 from bot.i18n import _
 from bot.keyboards.callbacks import ActionCallback
+from bot.notify import notify
 from bot.presenters import actions as ui
 from bot.services import actions
 from bot.services.errors import InvalidValue
-from bot.services.outbox import enqueue
-from bot.services.people import locale_outside_update, team_leads
+from bot.services.people import team_leads
 from bot.services.permissions import Capability, membership_in
 from storage.models import ActionItem, Enterprise, Membership, Person
 
@@ -67,12 +67,9 @@ async def action_button(
         leads = [lead for lead in await team_leads(session, item.team_id)
                  if lead.id != person.id]
         for lead in leads:
-            their = locale_outside_update(lead, enterprise.default_locale,
-                                          settings.default_locale)
-            with i18n.speaking(their):
-                text = ui.help_request(person.display_name, item, their)
-            enqueue(session, chat_id=lead.telegram_id, person_id=lead.id, kind="action_help",
-                    text=text, now=now)
+            notify(session, i18n, lead, kind="action_help", now=now, enterprise=enterprise,
+                   default_locale=settings.default_locale,
+                   render=lambda locale: ui.help_request(person.display_name, item, locale))
         actions.add_note(session, item, person, now, text="(asked for help)")
         await replace_message(bot, query, _("Your team lead has been told you need help.")
                               if leads else _("There is no team lead to tell; please talk "

@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, timedelta
 
 from aiogram import Bot, Router, html
@@ -24,12 +25,11 @@ from bot.content.loader import Curriculum
 from bot.handlers.common import private_router, refuse_button, replace_message
 from bot.i18n import _
 from bot.keyboards.callbacks import CheckinCallback, KpiCallback
+from bot.notify import notify
 from bot.presenters import kpis as ui
 from bot.services import kpis
 from bot.services.actions import OPEN_STATUSES
 from bot.services.errors import InvalidValue
-from bot.services.outbox import enqueue
-from bot.services.people import locale_outside_update
 from bot.services.permissions import Capability, can, membership_in, memberships_with
 from bot.services.promes import priorities
 from storage.models import ActionItem, Enterprise, EnterpriseKpi, Membership, Person, Role
@@ -198,23 +198,22 @@ async def _save(query: CallbackQuery, state: FSMContext, session: AsyncSession, 
         return
     await state.clear()
     await query.answer(_("Saved. Thank you!"))
-    report = await week_report(session, enterprise, week, locale, curriculum)
-    await replace_message(bot, query, report)
+    report = await week_report(session, enterprise, week, curriculum)
+    await replace_message(bot, query, report(locale))
     await bot.send_photo(query.from_user.id, BufferedInputFile(
         await chart(session, enterprise, week, locale), filename="kpis.png"))
     # The whole enterprise gets the report: SIMAPRO feeds results back to everyone.
     for other in await kpis.reporters(session, enterprise.id, tuple(Role)):
         if other.id == person.id:
             continue
-        their = locale_outside_update(other, enterprise.default_locale, settings.default_locale)
-        with i18n.speaking(their):
-            text = await week_report(session, enterprise, week, their, curriculum)
-        enqueue(session, chat_id=other.telegram_id, person_id=other.id, kind="kpi_report",
-                text=text, now=clock.now())
+        notify(session, i18n, other, kind="kpi_report", now=clock.now(), enterprise=enterprise,
+               default_locale=settings.default_locale, render=report)
 
 
-async def week_report(session: AsyncSession, enterprise: Enterprise, week: date, locale: str,
-                      curriculum: Curriculum) -> str:
+async def week_report(session: AsyncSession, enterprise: Enterprise, week: date,
+                      curriculum: Curriculum) -> Callable[[str], str]:
+    """The week's SIMAPRO feedback report, read from the database once and returned as a
+    function that writes it in any locale (one report goes to the whole enterprise)."""
     changes = await kpis.changes(session, enterprise.id, week)
     score = await kpis.effectiveness(session, enterprise.id, week)
     active = await kpis.active_kpis(session, enterprise.id)
@@ -227,14 +226,19 @@ async def week_report(session: AsyncSession, enterprise: Enterprise, week: date,
         definition = kpis.CATALOGUE.get(kpi.key)
         lesson = curriculum.by_key(definition.lesson) if definition else None
         if lesson is not None:
-            slipping.append((kpi, lesson.in_locale(locale).title))
+            slipping.append((kpi, lesson))
     actions = list(await session.scalars(
         select(ActionItem.title).where(ActionItem.enterprise_id == enterprise.id,
                                        ActionItem.status.in_(OPEN_STATUSES))
         .order_by(ActionItem.due_on)))
     suggestions = await kpis.suggestions_in_week(session, enterprise.id, week,
                                                  enterprise.timezone)
-    return ui.week_report(changes, score, locale, slipping, top, actions, suggestions)
+
+    def render(locale: str) -> str:
+        titled = [(kpi, lesson.in_locale(locale).title) for kpi, lesson in slipping]
+        return ui.week_report(changes, score, locale, titled, top, actions, suggestions)
+
+    return render
 
 
 async def chart(session: AsyncSession, enterprise: Enterprise, until: date,
@@ -271,7 +275,7 @@ async def show_kpis(message: Message, session: AsyncSession,
     week = kpis.week_of(kpis.local_today(clock.now(), enterprise.timezone))
     if not await kpis.values_for_week(session, enterprise.id, week):
         week -= timedelta(weeks=1)
-    await message.answer(await week_report(session, enterprise, week, locale, curriculum))
+    await message.answer((await week_report(session, enterprise, week, curriculum))(locale))
     active = await kpis.active_kpis(session, enterprise.id)
     await bot.send_photo(message.chat.id, BufferedInputFile(
         await chart(session, enterprise, week, locale), filename="kpis.png"),

@@ -17,7 +17,7 @@ from aiogram import Bot, F, Router
 from aiogram.filters import Command, StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
-from aiogram.types import CallbackQuery, Message
+from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 from babel.dates import format_date
 from babel.numbers import NumberFormatError, parse_decimal
@@ -27,12 +27,11 @@ from bot.clock import Clock
 from bot.handlers.common import private_router, refuse_button, replace_message
 from bot.i18n import _
 from bot.keyboards.callbacks import SuggestCallback, SuggestionCallback, SuggestionPickCallback
+from bot.notify import notify
 from bot.presenters import suggestions as ui
-from bot.presenters.lessons import as_json
 from bot.services import suggestions as service
 from bot.services.errors import InvalidValue
-from bot.services.outbox import enqueue
-from bot.services.people import locale_outside_update, team_members
+from bot.services.people import team_members
 from bot.services.permissions import Capability, membership_in, memberships_with
 from storage.models import (
     Enterprise,
@@ -221,32 +220,30 @@ async def _tell_reviewers(session, suggestion: Suggestion, membership: Membershi
     similar = await service.similar_open(session, suggestion)
     await session.refresh(suggestion, ["media"])
     media = next(((m.kind, m.file_id) for m in suggestion.media), None)
+
+    def render(locale: str) -> tuple[str, InlineKeyboardMarkup]:
+        return (ui.card(suggestion, author.display_name if author else None,
+                        team.name if team else None, similar, locale),
+                ui.review_keyboard(suggestion))
+
     for reviewer in await service.reviewers_for(session, suggestion):
-        locale = locale_outside_update(reviewer, enterprise.default_locale,
-                                       settings.default_locale)
-        with i18n.speaking(locale):
-            text = ui.card(suggestion, author.display_name if author else None,
-                           team.name if team else None, similar, locale)
-            markup = ui.review_keyboard(suggestion)
-        enqueue(session, chat_id=reviewer.telegram_id, person_id=reviewer.id,
-                kind="suggestion_new", text=text, reply_markup=as_json(markup),
-                now=clock.now(), media=media)
+        notify(session, i18n, reviewer, kind="suggestion_new", now=clock.now(),
+               enterprise=enterprise, default_locale=settings.default_locale, render=render,
+               media=media)
 
 
 async def _tell_submitter(session: AsyncSession, suggestion: Suggestion, clock: Clock,
-                          settings, i18n, extra: str = "") -> None:  # type: ignore[no-untyped-def]
+                          settings, i18n,  # type: ignore[no-untyped-def]
+                          kind: str = "", render=None) -> None:  # type: ignore[no-untyped-def]
+    """Relay to the submitter (by default, the suggestion's new state). Only this function
+    looks up who sent a suggestion; nothing it learns is shown to anyone else."""
     submitter = await service.submitter_of(session, suggestion.id)
     if submitter is None or submitter.blocked_bot:
         return
     enterprise = await session.get(Enterprise, suggestion.enterprise_id)
-    locale = locale_outside_update(submitter, enterprise.default_locale if enterprise else None,
-                                   settings.default_locale)
-    with i18n.speaking(locale):
-        text = ui.to_submitter(suggestion, locale)
-        if extra:
-            text += "\n\n" + extra
-    enqueue(session, chat_id=submitter.telegram_id, person_id=submitter.id,
-            kind=f"suggestion_{suggestion.status.value}", text=text, now=clock.now())
+    notify(session, i18n, submitter, kind=kind or f"suggestion_{suggestion.status.value}",
+           now=clock.now(), enterprise=enterprise, default_locale=settings.default_locale,
+           render=render or (lambda locale: ui.to_submitter(suggestion, locale)))
 
 
 # --- reviewing ------------------------------------------------------------------------------
@@ -572,17 +569,10 @@ async def reviewer_text(
     if current == ReviewFlow.question.state:
         service.ask(session, suggestion, person, text, now)
         await state.clear()
-        submitter = await service.submitter_of(session, suggestion.id)
-        if submitter is not None and not submitter.blocked_bot:
-            enterprise = await session.get(Enterprise, suggestion.enterprise_id)
-            their = locale_outside_update(submitter, enterprise.default_locale if enterprise
-                                          else None, settings.default_locale)
-            with i18n.speaking(their):
-                relay = ui.question_to_submitter(suggestion, text)
-                markup = ui.answer_keyboard(suggestion.id)
-            enqueue(session, chat_id=submitter.telegram_id, person_id=submitter.id,
-                    kind="suggestion_question", text=relay, reply_markup=as_json(markup),
-                    now=now)
+        await _tell_submitter(
+            session, suggestion, clock, settings, i18n, kind="suggestion_question",
+            render=lambda _locale: (ui.question_to_submitter(suggestion, text),
+                                    ui.answer_keyboard(suggestion.id)))
         await message.answer(_("Your question has been sent. The answer will come here."))
         return
     if current == ReviewFlow.impact_value.state:
@@ -639,14 +629,10 @@ async def submitter_answer(
     recipients = [asker] if asker else await service.reviewers_for(session, suggestion)
     enterprise = await session.get(Enterprise, suggestion.enterprise_id)
     for reviewer in recipients:
-        locale = locale_outside_update(reviewer, enterprise.default_locale if enterprise
-                                       else None, settings.default_locale)
-        with i18n.speaking(locale):
-            relay = ui.answer_to_reviewer(suggestion, text)
-            markup = ui.review_keyboard(suggestion)
-        enqueue(session, chat_id=reviewer.telegram_id, person_id=reviewer.id,
-                kind="suggestion_answer", text=relay, reply_markup=as_json(markup),
-                now=clock.now())
+        notify(session, i18n, reviewer, kind="suggestion_answer", now=clock.now(),
+               enterprise=enterprise, default_locale=settings.default_locale,
+               render=lambda _locale: (ui.answer_to_reviewer(suggestion, text),
+                                       ui.review_keyboard(suggestion)))
     await message.answer(_("Thank you, your answer has been passed on."))
 
 

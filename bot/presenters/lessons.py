@@ -1,7 +1,5 @@
 from __future__ import annotations
 
-from typing import Any
-
 from aiogram import html
 from aiogram.types import InlineKeyboardMarkup
 from aiogram.utils.keyboard import InlineKeyboardBuilder
@@ -27,11 +25,6 @@ def module_name(module: int) -> str:
         5: _("Occupational Safety and Health"),
     }
     return names[module]
-
-
-def as_json(markup: InlineKeyboardMarkup) -> dict[str, Any]:
-    """A keyboard as the outbox stores it."""
-    return markup.model_dump(mode="json", exclude_none=True)
 
 
 def _open_button(lesson: Lesson) -> InlineKeyboardMarkup:

@@ -5,12 +5,10 @@ from __future__ import annotations
 
 from zoneinfo import ZoneInfo
 
+from bot.notify import notify
 from bot.presenters import actions as ui
-from bot.presenters.lessons import as_json
 from bot.scheduling.context import JobContext
 from bot.services import actions, lessons
-from bot.services.outbox import enqueue
-from bot.services.people import locale_outside_update
 
 SUNDAY = 7
 
@@ -27,12 +25,9 @@ async def send_action_reminders(ctx: JobContext) -> int:
             if not stage:
                 continue
             item.reminder_stage = stage
-            locale = locale_outside_update(owner, enterprise.default_locale, ctx.default_locale)
-            with ctx.i18n.speaking(locale):
-                text = ui.reminder(item, stage, locale)
-                markup = ui.reminder_keyboard(item)
-            enqueue(session, chat_id=owner.telegram_id, person_id=owner.id,
-                    kind=f"action_reminder_{stage}", text=text, reply_markup=as_json(markup),
-                    now=now)
+            notify(session, ctx.i18n, owner, kind=f"action_reminder_{stage}", now=now,
+                   enterprise=enterprise, default_locale=ctx.default_locale,
+                   render=lambda locale, item=item, stage=stage: (
+                       ui.reminder(item, stage, locale), ui.reminder_keyboard(item)))
             sent += 1
     return sent

@@ -4,14 +4,13 @@ morning if it is still not done. Each happens once per week (CheckinRound)."""
 
 from __future__ import annotations
 
+from aiogram.types import InlineKeyboardMarkup
 from sqlalchemy import select
 
+from bot.notify import notify
 from bot.presenters import kpis as ui
-from bot.presenters.lessons import as_json
 from bot.scheduling.context import JobContext
 from bot.services import kpis
-from bot.services.outbox import enqueue
-from bot.services.people import locale_outside_update
 from storage.models import CheckinRound, Enterprise, Role
 
 
@@ -41,16 +40,15 @@ async def run_checkins(ctx: JobContext) -> int:
 async def _tell(ctx: JobContext, session, enterprise: Enterprise, what: str, count: int) -> int:  # type: ignore[no-untyped-def]
     roles = (Role.MANAGER,) if what == "nudge" else (Role.MANAGER, Role.TEAM_LEAD)
     people = await kpis.reporters(session, enterprise.id, roles)
+
+    def render(_locale: str) -> tuple[str, InlineKeyboardMarkup]:
+        if what == "invite":
+            return ui.invitation(enterprise.name, count), ui.start_keyboard()
+        if what == "remind":
+            return ui.reminder(enterprise.name), ui.start_keyboard()
+        return ui.manager_nudge(enterprise.name), ui.start_keyboard()
+
     for person in people:
-        locale = locale_outside_update(person, enterprise.default_locale, ctx.default_locale)
-        with ctx.i18n.speaking(locale):
-            if what == "invite":
-                text, markup = ui.invitation(enterprise.name, count), ui.start_keyboard()
-            elif what == "remind":
-                text, markup = ui.reminder(enterprise.name), ui.start_keyboard()
-            else:
-                text, markup = ui.manager_nudge(enterprise.name), ui.start_keyboard()
-        enqueue(session, chat_id=person.telegram_id, person_id=person.id,
-                kind=f"checkin_{what}", text=text, reply_markup=as_json(markup),
-                now=ctx.clock.now())
+        notify(session, ctx.i18n, person, kind=f"checkin_{what}", now=ctx.clock.now(),
+               enterprise=enterprise, default_locale=ctx.default_locale, render=render)
     return len(people)

@@ -6,11 +6,11 @@ from __future__ import annotations
 import logging
 from collections import Counter
 
+from bot.notify import notify
 from bot.presenters import lessons as ui
 from bot.scheduling.context import JobContext
 from bot.services import lessons
-from bot.services.outbox import enqueue
-from bot.services.people import locale_outside_update, team_leads
+from bot.services.people import team_leads
 from storage.models import Enterprise, Person, Team
 
 log = logging.getLogger(__name__)
@@ -52,12 +52,9 @@ async def _send_wave(ctx: JobContext, team_id: int, slot) -> int:  # type: ignor
             if lesson is None:
                 continue
             lessons.record_delivery(session, person, lesson, team, now, scheduled=True)
-            locale = locale_outside_update(person, enterprise.default_locale,
-                                           ctx.default_locale)
-            with ctx.i18n.speaking(locale):
-                text, markup = ui.teaser(lesson, locale)
-            enqueue(session, chat_id=person.telegram_id, person_id=person.id, kind="lesson",
-                    text=text, reply_markup=ui.as_json(markup), now=now)
+            notify(session, ctx.i18n, person, kind="lesson", now=now, enterprise=enterprise,
+                   default_locale=ctx.default_locale,
+                   render=lambda locale, lesson=lesson: ui.teaser(lesson, locale))
             modules[lesson.module] += 1
             queued += 1
         team.lessons_sent_for = slot
@@ -77,11 +74,9 @@ async def _report_missed_streak(ctx, session, person: Person, team: Team,  # typ
     for lead in await team_leads(session, team.id):
         if lead.id == person.id:
             continue
-        locale = locale_outside_update(lead, enterprise.default_locale, ctx.default_locale)
-        with ctx.i18n.speaking(locale):
-            text = ui.missed_notice(person.display_name, len(missed))
-        enqueue(session, chat_id=lead.telegram_id, person_id=lead.id, kind="missed_lessons",
-                text=text, now=ctx.clock.now())
+        notify(session, ctx.i18n, lead, kind="missed_lessons", now=ctx.clock.now(),
+               enterprise=enterprise, default_locale=ctx.default_locale,
+               render=lambda _locale: ui.missed_notice(person.display_name, len(missed)))
 
 
 async def send_reminders(ctx: JobContext) -> int:
@@ -94,12 +89,9 @@ async def send_reminders(ctx: JobContext) -> int:
             if lesson is None or not lessons.is_daytime(now, enterprise.timezone):
                 continue
             delivery.reminded_at = now
-            locale = locale_outside_update(person, enterprise.default_locale,
-                                           ctx.default_locale)
-            with ctx.i18n.speaking(locale):
-                text, markup = ui.reminder(lesson, locale)
-            enqueue(session, chat_id=person.telegram_id, person_id=person.id,
-                    kind="lesson_reminder", text=text, reply_markup=ui.as_json(markup), now=now)
+            notify(session, ctx.i18n, person, kind="lesson_reminder", now=now,
+                   enterprise=enterprise, default_locale=ctx.default_locale,
+                   render=lambda locale, lesson=lesson: ui.reminder(lesson, locale))
             sent += 1
     return sent
 
@@ -116,12 +108,8 @@ async def send_reviews(ctx: JobContext) -> int:
                 continue
             delivery.review_due_at = None
             delivery.reviews_sent += 1
-            locale = locale_outside_update(
-                person, enterprise.default_locale if enterprise else None, ctx.default_locale
-            )
-            with ctx.i18n.speaking(locale):
-                text, markup = ui.review(lesson, locale)
-            enqueue(session, chat_id=person.telegram_id, person_id=person.id,
-                    kind="lesson_review", text=text, reply_markup=ui.as_json(markup), now=now)
+            notify(session, ctx.i18n, person, kind="lesson_review", now=now,
+                   enterprise=enterprise, default_locale=ctx.default_locale,
+                   render=lambda locale, lesson=lesson: ui.review(lesson, locale))
             sent += 1
     return sent

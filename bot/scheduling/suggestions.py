@@ -7,11 +7,10 @@ import logging
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from bot.notify import notify
 from bot.presenters import suggestions as ui
 from bot.scheduling.context import JobContext
 from bot.services import lessons, suggestions
-from bot.services.outbox import enqueue
-from bot.services.people import locale_outside_update
 
 log = logging.getLogger(__name__)
 
@@ -39,12 +38,13 @@ async def send_weekly_summaries(ctx: JobContext) -> int:
             came_in, implemented, names = await suggestions.week_summary(session, team.id, now)
             if not came_in and not implemented:
                 continue
+            def render(_locale: str, came_in=came_in, implemented=implemented,  # type: ignore[no-untyped-def]
+                       names=names) -> str:
+                return ui.weekly_recognition(came_in, implemented, names)
+
             for person in await lessons.team_members_to_teach(session, team):
-                locale = locale_outside_update(person, enterprise.default_locale,
-                                               ctx.default_locale)
-                with ctx.i18n.speaking(locale):
-                    text = ui.weekly_recognition(came_in, implemented, names)
-                enqueue(session, chat_id=person.telegram_id, person_id=person.id,
-                        kind="suggestions_week", text=text, now=now)
+                notify(session, ctx.i18n, person, kind="suggestions_week", now=now,
+                       enterprise=enterprise, default_locale=ctx.default_locale,
+                       render=render)
                 sent += 1
     return sent

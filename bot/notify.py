@@ -1,0 +1,51 @@
+"""Telling someone something on the bot's own initiative (a lesson, a reminder, a reviewer's
+question, a report): rendered in their language and written to the outbox, in the caller's
+transaction. Every scheduled job and every message to a person other than the one being
+answered goes through here."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+
+from aiogram.types import InlineKeyboardMarkup
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.i18n import CatalogI18n
+from bot.services.outbox import enqueue
+from bot.services.people import locale_outside_update
+from storage.models import Enterprise, Person
+
+# What a presenter gives back: the text, or the text with its buttons.
+Rendered = str | tuple[str, InlineKeyboardMarkup | None]
+
+
+def notify(
+    session: AsyncSession,
+    i18n: CatalogI18n,
+    person: Person,
+    *,
+    kind: str,
+    now: datetime,
+    enterprise: Enterprise | None,
+    default_locale: str,
+    render: Callable[[str], Rendered],
+    media: tuple[str, str] | None = None,
+) -> None:
+    """Queue `render(locale)` for `person`, in the locale they would be answered in."""
+    locale = locale_outside_update(
+        person, enterprise.default_locale if enterprise else None, default_locale
+    )
+    with i18n.speaking(locale):
+        rendered = render(locale)
+    text, markup = rendered if isinstance(rendered, tuple) else (rendered, None)
+    enqueue(
+        session,
+        chat_id=person.telegram_id,
+        person_id=person.id,
+        kind=kind,
+        text=text,
+        reply_markup=markup.model_dump(mode="json", exclude_none=True) if markup else None,
+        now=now,
+        media=media,
+    )
