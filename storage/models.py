@@ -103,6 +103,11 @@ class Enterprise(Base):
     lesson_reminder_hours: Mapped[int] = mapped_column(Integer, default=24)
     # A suggestion left unreviewed this many days counts as stalled.
     suggestion_stall_days: Mapped[int] = mapped_column(Integer, default=7)
+    # An action item is stalled when overdue this many days, or without any update this many.
+    action_overdue_stall_days: Mapped[int] = mapped_column(Integer, default=3)
+    action_silent_stall_days: Mapped[int] = mapped_column(Integer, default=14)
+    # Days a stall waits at one level of the ladder before the next level hears of it.
+    escalation_step_days: Mapped[int] = mapped_column(Integer, default=2)
     # The weekly KPI check-in: ISO weekday (5 = Friday) and hour, in the enterprise's timezone.
     checkin_weekday: Mapped[int] = mapped_column(Integer, default=5)
     checkin_hour: Mapped[int] = mapped_column(Integer, default=14)
@@ -242,6 +247,8 @@ class GroupChatLink(Base):
         ForeignKey("people.id", ondelete="SET NULL"), default=None
     )
     linked_at: Mapped[datetime] = mapped_column(UTCDateTime, default=_utcnow)
+    # The week (its Monday) of the last weekly digest sent for this enterprise to this group.
+    last_digest_week: Mapped[date | None] = mapped_column(Date, default=None)
 
     group_chat: Mapped[GroupChat] = relationship(back_populates="links")
     enterprise: Mapped[Enterprise] = relationship()
@@ -577,3 +584,84 @@ class ActionNote(Base):
     text: Mapped[str] = mapped_column(Text, default="")
     photo_file_id: Mapped[str | None] = mapped_column(String(255), default=None)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=_utcnow)
+
+
+class GroupLinkCode(Base):
+    """A short-lived code a consultant makes in a direct chat and sends as `/link <code>` in a
+    group, to have that group follow an enterprise. Only its maker can use it, once."""
+
+    __tablename__ = "group_link_codes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(16), unique=True)
+    enterprise_id: Mapped[int] = mapped_column(ForeignKey("enterprises.id", ondelete="CASCADE"))
+    created_by_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=_utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+
+
+class StallKind(enum.StrEnum):
+    ACTION = "action"  # subject: an action item
+    SUGGESTION = "suggestion"  # subject: a suggestion nobody answered
+    CHECKIN = "checkin"  # subject: the enterprise, check-ins missed two weeks running
+
+
+class StallStatus(enum.StrEnum):
+    OPEN = "open"  # climbing the ladder
+    ACKNOWLEDGED = "acknowledged"  # the consultant has seen it
+    CALLING = "calling"  # the consultant will call the team
+    SNOOZED = "snoozed"  # the consultant asked to hear again later
+    RESOLVED = "resolved"  # no longer stalled
+
+
+class Stall(Base):
+    """One episode of something being stuck, and how far up the ladder it has been told:
+    1 the owner, 2 the team lead, 3 the consultant (in a direct message and their groups).
+    Each level is told once; a later stall of the same subject is a new row."""
+
+    __tablename__ = "stalls"
+    __table_args__ = (Index("ix_stalls_enterprise_id_status", "enterprise_id", "status"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    enterprise_id: Mapped[int] = mapped_column(
+        ForeignKey("enterprises.id", ondelete="CASCADE")
+    )
+    team_id: Mapped[int | None] = mapped_column(
+        ForeignKey("teams.id", ondelete="SET NULL"), default=None
+    )
+    kind: Mapped[StallKind] = mapped_column(_enum(StallKind, "stall_kind"))
+    subject_id: Mapped[int] = mapped_column(Integer)
+    reason: Mapped[str] = mapped_column(String(20))  # "overdue", "silent", "unreviewed", ...
+    # "kind:subject" while the stall is not resolved, then NULL: one open stall per subject.
+    open_key: Mapped[str | None] = mapped_column(String(40), unique=True, default=None)
+    status: Mapped[StallStatus] = mapped_column(
+        _enum(StallStatus, "stall_status"), default=StallStatus.OPEN
+    )
+    level: Mapped[int] = mapped_column(Integer, default=0)
+    detected_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    escalated_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+    snoozed_until: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+    resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+
+    events: Mapped[list[EscalationEvent]] = relationship(
+        back_populates="stall", order_by="EscalationEvent.id", cascade="all, delete-orphan"
+    )
+
+
+class EscalationEvent(Base):
+    """The history of a stall: detected, told at each level, and what the consultant did."""
+
+    __tablename__ = "escalation_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    stall_id: Mapped[int] = mapped_column(ForeignKey("stalls.id", ondelete="CASCADE"), index=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    event: Mapped[str] = mapped_column(String(30))
+    level: Mapped[int] = mapped_column(Integer, default=0)
+    actor_id: Mapped[int | None] = mapped_column(
+        ForeignKey("people.id", ondelete="SET NULL"), default=None
+    )
+    details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+    stall: Mapped[Stall] = relationship(back_populates="events")
