@@ -6,7 +6,7 @@
   scorebot console            chat with the bot in the terminal, offline
   scorebot db upgrade|current|revision
   scorebot content check|preview
-  scorebot export --enterprise ... [--format csv]
+  scorebot export --enterprise ... [--format xlsx|csv]
   scorebot admin enterprise create|list, admin team create, admin invite
 
 A missing or invalid setting, or a database that cannot be opened, ends the program with one
@@ -300,18 +300,24 @@ async def _invite(settings: Settings, args: argparse.Namespace) -> None:
 
 async def _export(settings: Settings, args: argparse.Namespace) -> None:
     from bot.services.enterprises import find_enterprise
-    from bot.services.export import SUGGESTION_COLUMNS, suggestion_rows, to_csv
+    from bot.services.export import all_tables, to_csv, to_xlsx
 
     async def work(session, app):  # type: ignore[no-untyped-def]
         enterprise = await find_enterprise(session, args.enterprise)
-        return enterprise, await suggestion_rows(session, enterprise.id)
+        return enterprise, await all_tables(session, enterprise.id)
 
-    enterprise, rows = await _with_session(settings, work)
+    enterprise, tables = await _with_session(settings, work)
     output = Path(args.output)
     await asyncio.to_thread(output.mkdir, parents=True, exist_ok=True)
-    path = output / f"enterprise-{enterprise.id}-suggestions.csv"
-    await asyncio.to_thread(path.write_text, to_csv(SUGGESTION_COLUMNS, rows), "utf-8")
-    print(f"wrote {path} ({len(rows)} suggestions)")
+    if args.format == "xlsx":
+        path = output / f"enterprise-{enterprise.id}.xlsx"
+        await asyncio.to_thread(path.write_bytes, to_xlsx(tables))
+        print(f"wrote {path}: " + ", ".join(f"{t.name} {len(t.rows)}" for t in tables))
+        return
+    for table in tables:
+        path = output / f"enterprise-{enterprise.id}-{table.name}.csv"
+        await asyncio.to_thread(path.write_text, to_csv(table.columns, table.rows), "utf-8")
+        print(f"wrote {path} ({len(table.rows)} rows)")
 
 
 # --- database --------------------------------------------------------------------------------
@@ -385,7 +391,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     export = commands.add_parser("export", help="impact-monitoring data of an enterprise")
     export.add_argument("--enterprise", required=True, help="id or name")
-    export.add_argument("--format", choices=["csv"], default="csv")
+    export.add_argument("--format", choices=["csv", "xlsx"], default="xlsx")
     export.add_argument("--output", default=".", help="folder to write to")
 
     admin = commands.add_parser("admin", help="set up enterprises, teams and invites")

@@ -14,10 +14,30 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.i18n import CatalogI18n
 from bot.services.outbox import enqueue
 from bot.services.people import locale_outside_update
-from storage.models import Enterprise, Person
+from storage.models import Enterprise, GroupChat, Person
 
 # What a presenter gives back: the text, or the text with its buttons.
 Rendered = str | tuple[str, InlineKeyboardMarkup | None]
+
+
+def _queue(
+    session: AsyncSession, i18n: CatalogI18n, locale: str, *, chat_id: int,
+    person_id: int | None, kind: str, now: datetime, render: Callable[[str], Rendered],
+    media: tuple[str, str] | None = None,
+) -> None:
+    with i18n.speaking(locale):
+        rendered = render(locale)
+    text, markup = rendered if isinstance(rendered, tuple) else (rendered, None)
+    enqueue(
+        session,
+        chat_id=chat_id,
+        person_id=person_id,
+        kind=kind,
+        text=text,
+        reply_markup=markup.model_dump(mode="json", exclude_none=True) if markup else None,
+        now=now,
+        media=media,
+    )
 
 
 def notify(
@@ -36,16 +56,23 @@ def notify(
     locale = locale_outside_update(
         person, enterprise.default_locale if enterprise else None, default_locale
     )
-    with i18n.speaking(locale):
-        rendered = render(locale)
-    text, markup = rendered if isinstance(rendered, tuple) else (rendered, None)
-    enqueue(
-        session,
-        chat_id=person.telegram_id,
-        person_id=person.id,
-        kind=kind,
-        text=text,
-        reply_markup=markup.model_dump(mode="json", exclude_none=True) if markup else None,
-        now=now,
-        media=media,
-    )
+    _queue(session, i18n, locale, chat_id=person.telegram_id, person_id=person.id, kind=kind,
+           now=now, render=render, media=media)
+
+
+def notify_group(
+    session: AsyncSession,
+    i18n: CatalogI18n,
+    group: GroupChat,
+    *,
+    kind: str,
+    now: datetime,
+    enterprise: Enterprise,
+    default_locale: str,
+    render: Callable[[str], Rendered],
+) -> None:
+    """Queue `render(locale)` for a consultant's group chat, in the group's language (or the
+    enterprise's)."""
+    locale = group.locale or enterprise.default_locale or default_locale
+    _queue(session, i18n, locale, chat_id=group.telegram_chat_id, person_id=None, kind=kind,
+           now=now, render=render)

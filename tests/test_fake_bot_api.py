@@ -12,11 +12,14 @@ from bot.keyboards.callbacks import (
     ALL_FACTORIES,
     ActionCallback,
     CheckinCallback,
+    EnterpriseCallback,
+    EscalationCallback,
     InviteCallback,
     KpiCallback,
     LanguageCallback,
     LessonActionCallback,
     LessonCallback,
+    PlanCallback,
     QuizCallback,
     ReviewCallback,
     ScheduleCallback,
@@ -125,6 +128,9 @@ def test_every_button_factory_fits_in_64_bytes_with_the_largest_values():
         CheckinCallback(action="restart", kpi_id=biggest),
         KpiCallback(action="baseline", kpi_id=biggest),
         ActionCallback(id=biggest, action="progress", value=14),
+        PlanCallback(step="owner", value=biggest),
+        EscalationCallback(id=biggest, action="snooze", value=biggest),
+        EnterpriseCallback(action="export", id=biggest),
     ]
     assert {type(s) for s in samples} == set(ALL_FACTORIES)
     for sample in samples:

@@ -1,27 +1,35 @@
-"""One-tap answers to action reminders: done (with an after-photo if wished), in progress
-(with a note), need help (the team lead is told), new date."""
+"""Action items by hand and one-tap answers to their reminders.
+
+    /action -> team (if several) -> what needs doing -> owner -> due date -> planned
+    reminder buttons: done (with an after-photo if wished), in progress (with a note),
+    need help (the team lead is told), new date
+"""
 
 from __future__ import annotations
 
-from aiogram import Bot, Router
-from aiogram.filters import StateFilter
+from datetime import timedelta
+
+from aiogram import Bot, Router, html
+from aiogram.filters import Command, StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
-from aiogram.types import CallbackQuery, Message
+from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
+from aiogram.utils.keyboard import InlineKeyboardBuilder
 from babel.dates import format_date
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import Clock
 from bot.handlers.common import private_router, refuse_button, replace_message
 from bot.i18n import _
-from bot.keyboards.callbacks import ActionCallback
+from bot.keyboards.callbacks import ActionCallback, PlanCallback
 from bot.notify import notify
 from bot.presenters import actions as ui
 from bot.services import actions
+from bot.services.enterprises import teams_of
 from bot.services.errors import InvalidValue
-from bot.services.people import team_leads
+from bot.services.people import team_leads, team_members
 from bot.services.permissions import Capability, membership_in
-from storage.models import ActionItem, Enterprise, Membership, Person
+from storage.models import ActionItem, Enterprise, Membership, Person, Team
 
 LEARN = {"capability": Capability.LEARN}
 
@@ -29,6 +37,127 @@ LEARN = {"capability": Capability.LEARN}
 class ActionFlow(StatesGroup):
     note = State()
     after_photo = State()
+
+
+class PlanFlow(StatesGroup):
+    title = State()  # waiting for what needs doing
+    owner = State()  # title given; waiting for the owner and the date buttons
+
+
+PLAN = {"capability": Capability.PLAN_ACTIONS}
+
+
+async def _plannable_teams(session: AsyncSession,
+                           allowed: list[Membership]) -> list[tuple[Team, Membership]]:
+    found = []
+    for membership in allowed:
+        for team in await teams_of(session, membership.enterprise_id):
+            if actions.may_plan_for(membership, team):
+                found.append((team, membership))
+    return found
+
+
+def _plan_keyboard(buttons: list[tuple[str, PlanCallback]]) -> InlineKeyboardMarkup:
+    builder = InlineKeyboardBuilder()
+    for text, data in buttons:
+        builder.button(text=text[:60], callback_data=data)
+    builder.button(text=_("Cancel"), callback_data=PlanCallback(step="cancel"))
+    builder.adjust(2)
+    return builder.as_markup()
+
+
+async def plan_start(message: Message, state: FSMContext, session: AsyncSession,
+                     allowed_memberships: list[Membership]) -> None:
+    teams = await _plannable_teams(session, allowed_memberships)
+    if not teams:
+        await message.answer(_("There is no team to plan for yet."))
+        return
+    await state.clear()
+    if len(teams) == 1:
+        text, markup = await _ask_title(state, teams[0][0])
+        await message.answer(text, reply_markup=markup)
+        return
+    await message.answer(_("For which team?"), reply_markup=_plan_keyboard(
+        [(f"{team.name} · {m.enterprise.name}", PlanCallback(step="team", value=team.id))
+         for team, m in teams]))
+
+
+async def _ask_title(state: FSMContext, team: Team) -> tuple[str, InlineKeyboardMarkup]:
+    await state.set_state(PlanFlow.title)
+    await state.set_data({"team": team.id})
+    return _("{team}: what needs doing? One short sentence, for example “Mark the walkways "
+             "in hall 2 with yellow tape”.").format(team=html.quote(team.name)), \
+        _plan_keyboard([])
+
+
+async def plan_title(message: Message, state: FSMContext, session: AsyncSession) -> None:
+    text = " ".join((message.text or "").split())
+    if not text or text.startswith("/"):
+        await message.answer(_("Please write what needs doing as text, or tap Cancel."))
+        return
+    if len(text) > actions.TITLE_MAX:
+        await message.answer(_("Please keep it under {count} characters.").format(
+            count=actions.TITLE_MAX))
+        return
+    data = await state.get_data()
+    members = await team_members(session, int(data.get("team", 0)))
+    if not members:
+        await state.clear()
+        await message.answer(_("This team has no members yet. Invite them first with /invite."))
+        return
+    await state.set_state(PlanFlow.owner)
+    await state.update_data(title=text)
+    await message.answer(_("Who will do it?"), reply_markup=_plan_keyboard(
+        [(m.person.display_name, PlanCallback(step="owner", value=m.person_id))
+         for m in members]))
+
+
+async def plan_button(query: CallbackQuery, callback_data: PlanCallback, state: FSMContext,
+                      session: AsyncSession, person: Person, clock: Clock, bot: Bot,
+                      locale: str, settings, i18n,  # type: ignore[no-untyped-def]
+                      allowed_memberships: list[Membership]) -> None:
+    step, data = callback_data.step, await state.get_data()
+    if step == "cancel":
+        await state.clear()
+        await query.answer()
+        await replace_message(bot, query, _("Cancelled. Nothing was saved."))
+        return
+    team_id = callback_data.value if step == "team" else int(data.get("team", 0))
+    team = await session.get(Team, team_id)
+    membership = membership_in(allowed_memberships, team.enterprise_id) if team else None
+    if team is None or membership is None or not actions.may_plan_for(membership, team):
+        await refuse_button(query, "planning for a team outside the person's reach")
+        return
+    await query.answer()
+    if step == "team":
+        await replace_message(bot, query, *await _ask_title(state, team))
+        return
+    members = {m.person_id: m.person for m in await team_members(session, team.id)}
+    if step == "owner" and callback_data.value in members and data.get("title"):
+        await state.update_data(owner=callback_data.value)
+        today = actions.local_date(clock.now(), membership.enterprise.timezone)
+        await replace_message(bot, query, _("By when?"), _plan_keyboard(
+            [(format_date(today + timedelta(days=days), format="medium", locale=locale),
+              PlanCallback(step="due", value=days)) for days in actions.PLAN_DAYS]))
+        return
+    owner = members.get(int(data.get("owner", 0)))
+    if step != "due" or callback_data.value not in actions.PLAN_DAYS or owner is None:
+        await refuse_button(query, f"plan step {step} out of order")
+        return
+    now = clock.now()
+    enterprise = membership.enterprise
+    item = await actions.create(
+        session, enterprise_id=enterprise.id, team_id=team.id, title=str(data["title"]),
+        owner=owner, created_by=person,
+        due_on=actions.local_date(now, enterprise.timezone) + timedelta(days=callback_data.value),
+        source="manual", source_ref="", now=now)
+    await state.clear()
+    if owner.id != person.id:
+        notify(session, i18n, owner, kind="action_planned", now=now, enterprise=enterprise,
+               default_locale=settings.default_locale,
+               render=lambda loc: (ui.assigned(person.display_name, item, loc),
+                                   ui.reminder_keyboard(item)))
+    await replace_message(bot, query, ui.planned(item, owner.display_name, locale))
 
 
 async def action_button(
@@ -119,6 +248,9 @@ async def action_text(message: Message, state: FSMContext, session: AsyncSession
 
 def build_router() -> Router:
     router = private_router("actions")
+    router.message.register(plan_start, Command("action"), flags=PLAN)
+    router.message.register(plan_title, StateFilter(PlanFlow.title), flags=PLAN)
+    router.callback_query.register(plan_button, PlanCallback.filter(), flags=PLAN)
     router.callback_query.register(action_button, ActionCallback.filter(), flags=LEARN)
     router.message.register(action_text, StateFilter(ActionFlow.note, ActionFlow.after_photo),
                             flags=LEARN)

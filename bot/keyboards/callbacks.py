@@ -104,6 +104,29 @@ class ActionCallback(CallbackData, prefix="ac"):
     value: SmallNumber = 0
 
 
+class PlanCallback(CallbackData, prefix="pa"):
+    """Steps of /action: pick the team, the owner, the due date (days), or cancel."""
+
+    step: str
+    value: DbId = 0
+
+
+class EscalationCallback(CallbackData, prefix="es"):
+    """A consultant's answer to a stall: acknowledge, will call, reassign (then pick the new
+    owner), new date (then pick the days), snooze."""
+
+    id: DbId
+    action: str
+    value: DbId = 0
+
+
+class EnterpriseCallback(CallbackData, prefix="en"):
+    """Open one enterprise's details (/teams), or pick it for an export or a group link."""
+
+    action: str
+    id: DbId
+
+
 ALL_FACTORIES: tuple[type[CallbackData], ...] = (
     LanguageCallback,
     InviteCallback,
@@ -118,4 +141,7 @@ ALL_FACTORIES: tuple[type[CallbackData], ...] = (
     CheckinCallback,
     KpiCallback,
     ActionCallback,
+    PlanCallback,
+    EscalationCallback,
+    EnterpriseCallback,
 )

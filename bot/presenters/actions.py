@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, timedelta
 
 from aiogram import html
+from aiogram.filters.callback_data import CallbackData
 from aiogram.types import InlineKeyboardMarkup
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 from babel.dates import format_date
@@ -38,13 +40,19 @@ def reminder_keyboard(item: ActionItem) -> InlineKeyboardMarkup:
     return builder.as_markup()
 
 
-def new_date_keyboard(item: ActionItem, today: date, locale: str) -> InlineKeyboardMarkup:
+def date_choices(today: date, locale: str,
+                 button: Callable[[int], CallbackData]) -> InlineKeyboardMarkup:
+    """The new dates one may pick for an action, as buttons carrying `button(days)`."""
     builder = InlineKeyboardBuilder()
     for days in NEW_DATE_CHOICES:
-        builder.button(text=_day(today + timedelta(days=days), locale),
-                       callback_data=ActionCallback(id=item.id, action="move", value=days))
+        builder.button(text=_day(today + timedelta(days=days), locale), callback_data=button(days))
     builder.adjust(3)
     return builder.as_markup()
+
+
+def new_date_keyboard(item: ActionItem, today: date, locale: str) -> InlineKeyboardMarkup:
+    return date_choices(today, locale,
+                        lambda days: ActionCallback(id=item.id, action="move", value=days))
 
 
 def skip_keyboard(item: ActionItem) -> InlineKeyboardMarkup:
@@ -58,3 +66,15 @@ def help_request(name: str, item: ActionItem, locale: str) -> str:
              "a hand would keep it moving.").format(name=html.quote(name),
                                                     title=html.quote(item.title),
                                                     date=_day(item.due_on, locale))
+
+
+def planned(item: ActionItem, owner_name: str, locale: str) -> str:
+    return _("Planned: “{title}”. Owner: {owner}, due {date}. Reminders will follow.").format(
+        title=html.quote(item.title), owner=html.quote(owner_name),
+        date=_day(item.due_on, locale))
+
+
+def assigned(by: str, item: ActionItem, locale: str) -> str:
+    return _("{name} gave you an action: “{title}”, due {date}. Tap an answer when there is "
+             "news.").format(name=html.quote(by), title=html.quote(item.title),
+                             date=_day(item.due_on, locale))

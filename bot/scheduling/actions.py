@@ -3,14 +3,10 @@ working days (Monday to Saturday), never to someone who paused."""
 
 from __future__ import annotations
 
-from zoneinfo import ZoneInfo
-
 from bot.notify import notify
 from bot.presenters import actions as ui
 from bot.scheduling.context import JobContext
 from bot.services import actions, lessons
-
-SUNDAY = 7
 
 
 async def send_action_reminders(ctx: JobContext) -> int:
@@ -18,10 +14,9 @@ async def send_action_reminders(ctx: JobContext) -> int:
     sent = 0
     async with ctx.session_factory() as session, session.begin():
         for item, owner, enterprise in await actions.open_with_owners(session):
-            local = now.astimezone(ZoneInfo(enterprise.timezone))
-            if local.isoweekday() == SUNDAY or not lessons.is_daytime(now, enterprise.timezone):
+            if not lessons.is_working_daytime(now, enterprise.timezone):
                 continue
-            stage = actions.reminder_stage_due(item, local.date())
+            stage = actions.reminder_stage_due(item, actions.local_date(now, enterprise.timezone))
             if not stage:
                 continue
             item.reminder_stage = stage

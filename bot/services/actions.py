@@ -53,23 +53,44 @@ async def action_from_lesson(
     )
     if existing is not None:
         return existing, False
-    item = ActionItem(
-        enterprise_id=enterprise.id,
-        team_id=team.id,
-        title=" ".join(title.split())[:TITLE_MAX],
-        owner_id=owner.id,
-        created_by_id=owner.id,
+    item = await create(
+        session, enterprise_id=enterprise.id, team_id=team.id, title=title, owner=owner,
+        created_by=owner,
         due_on=local_date(now, enterprise.timezone) + timedelta(days=LESSON_TASK_DAYS),
-        source="lesson",
-        source_ref=lesson_id,
-        created_at=now,
-        updated_at=now,
+        source="lesson", source_ref=lesson_id, now=now)
+    return item, True
+
+
+async def create(
+    session: AsyncSession, *, enterprise_id: int, team_id: int | None, title: str,
+    owner: Person, created_by: Person, due_on: date, source: str, source_ref: str,
+    now: datetime,
+) -> ActionItem:
+    """A new open action item, recorded in the audit log."""
+    title = " ".join(title.split())[:TITLE_MAX]
+    if not title:
+        raise InvalidValue("title", "an action needs a title")
+    item = ActionItem(
+        enterprise_id=enterprise_id, team_id=team_id, title=title, owner_id=owner.id,
+        created_by_id=created_by.id, due_on=due_on, source=source, source_ref=source_ref,
+        created_at=now, updated_at=now,
     )
     session.add(item)
     await session.flush()
-    audit.record(session, "action.create", actor_id=owner.id, enterprise_id=enterprise.id,
-                 subject="action", subject_id=item.id, source="lesson", lesson=lesson_id)
-    return item, True
+    audit.record(session, "action.create", actor_id=created_by.id, enterprise_id=enterprise_id,
+                 subject="action", subject_id=item.id, source=source, ref=source_ref)
+    return item
+
+
+PLAN_DAYS = (7, 14, 30)
+
+
+def may_plan_for(membership: Membership, team: Team) -> bool:
+    """Team leads plan for their own team; managers, consultants and admins for any team of
+    their enterprise."""
+    if membership.enterprise_id != team.enterprise_id:
+        return False
+    return membership.role != Role.TEAM_LEAD or membership.team_id == team.id
 
 
 async def open_actions(

@@ -18,13 +18,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.services import audit
 from bot.services.errors import InvalidValue
+from bot.services.people import reachable
 from bot.services.promes import Contingency, Indicator, Score, score
 from storage.models import (
     CheckinRound,
     Enterprise,
     EnterpriseKpi,
     KpiValue,
-    Membership,
     Person,
     Role,
 )
@@ -386,8 +386,4 @@ async def reporters(
     roles: tuple[Role, ...] = (Role.MANAGER, Role.TEAM_LEAD),
 ) -> list[Person]:
     """Who is asked for the check-in (managers and team leads) or nudged (managers)."""
-    return list(await session.scalars(
-        select(Person).join(Membership, Membership.person_id == Person.id)
-        .where(Membership.enterprise_id == enterprise_id, Membership.role.in_(roles),
-               Person.blocked_bot.is_(False))
-        .order_by(Person.id)))
+    return await reachable(session, roles, enterprise_id=enterprise_id)

@@ -39,6 +39,15 @@ def is_daytime(moment: datetime, timezone: str) -> bool:
     return DAY_STARTS <= local < DAY_ENDS
 
 
+SUNDAY = 7
+
+
+def is_working_daytime(moment: datetime, timezone: str) -> bool:
+    """Daytime on a working day (Monday to Saturday): when reminders and escalations go out."""
+    local = moment.astimezone(ZoneInfo(timezone))
+    return local.isoweekday() != SUNDAY and is_daytime(moment, timezone)
+
+
 def latest_slot(team: Team, timezone: str, now: datetime) -> datetime | None:
     """The most recent scheduled lesson moment at or before `now`, in UTC."""
     zone = ZoneInfo(timezone)

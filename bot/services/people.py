@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from sqlalchemy import func, select
@@ -120,16 +121,27 @@ async def member_counts(session: AsyncSession, enterprise_id: int) -> dict[int, 
     return {team_id: count for team_id, count in rows}
 
 
+async def reachable(
+    session: AsyncSession, roles: Iterable[Role], *, enterprise_id: int | None = None,
+    team_id: int | None = None,
+) -> list[Person]:
+    """Members with one of `roles` in an enterprise or a team whom the bot can still write
+    to."""
+    assert enterprise_id is not None or team_id is not None
+    query = (
+        select(Person)
+        .join(Membership, Membership.person_id == Person.id)
+        .where(Membership.role.in_(list(roles)), Person.blocked_bot.is_(False))
+        .order_by(Person.id)
+    )
+    if enterprise_id is not None:
+        query = query.where(Membership.enterprise_id == enterprise_id)
+    if team_id is not None:
+        query = query.where(Membership.team_id == team_id)
+    return list(await session.scalars(query))
+
+
 async def team_leads(session: AsyncSession, team_id: int | None) -> list[Person]:
     """The team leads of a team who can still be written to."""
-    if team_id is None:
-        return []
-    return list(
-        await session.scalars(
-            select(Person)
-            .join(Membership, Membership.person_id == Person.id)
-            .where(Membership.team_id == team_id, Membership.role == Role.TEAM_LEAD,
-                   Person.blocked_bot.is_(False))
-            .order_by(Person.id)
-        )
-    )
+    return [] if team_id is None else await reachable(session, (Role.TEAM_LEAD,),
+                                                        team_id=team_id)

@@ -23,20 +23,24 @@ class Capability(enum.StrEnum):
     SEE_KPIS = "see_kpis"  # the enterprise's KPI trends, chart and effectiveness
     REPORT_KPIS = "report_kpis"  # the weekly check-in, and correcting last week
     SET_BASELINES = "set_baselines"  # correct a KPI's baseline (the consultant's assessment)
+    PLAN_ACTIONS = "plan_actions"  # create action items by hand (/action)
+    FOLLOW = "follow"  # /teams health, group links and digests, escalations, /export
 
 
 # SIMAPRO is bottom-up: everyone sees the figures their work moves.
 _EVERY_MEMBER = {Capability.SEE_TEAM, Capability.LEARN, Capability.SUGGEST, Capability.SEE_KPIS}
 _LEADS = _EVERY_MEMBER | {Capability.INVITE, Capability.LEAD_LEARNING}
 # Consultants follow and coach; the enterprise's own people decide on its suggestions.
-_REVIEWERS = _LEADS | {Capability.REVIEW_SUGGESTIONS, Capability.REPORT_KPIS}
+_REVIEWERS = _LEADS | {Capability.REVIEW_SUGGESTIONS, Capability.REPORT_KPIS,
+                      Capability.PLAN_ACTIONS}
+_FOLLOWERS = {Capability.SET_BASELINES, Capability.FOLLOW, Capability.PLAN_ACTIONS}
 
 ROLE_CAPABILITIES: dict[Role, frozenset[Capability]] = {
     Role.WORKER: frozenset(_EVERY_MEMBER),
     Role.TEAM_LEAD: frozenset(_REVIEWERS),
     Role.MANAGER: frozenset(_REVIEWERS),
-    Role.CONSULTANT: frozenset(_LEADS | {Capability.SET_BASELINES}),
-    Role.ADMIN: frozenset(_REVIEWERS | {Capability.SET_BASELINES}),
+    Role.CONSULTANT: frozenset(_LEADS | _FOLLOWERS),
+    Role.ADMIN: frozenset(_REVIEWERS | _FOLLOWERS),
 }
 
 # Programme administrators (ADMIN_IDS) act in any enterprise for these, without a membership.

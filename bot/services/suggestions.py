@@ -21,7 +21,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
-from bot.services import audit
+from bot.services import actions, audit
 from bot.services.actions import local_date
 from bot.services.errors import InvalidValue
 from storage.models import (
@@ -246,14 +246,10 @@ async def put_in_progress(
     if suggestion.status in (SuggestionStatus.NEW, SuggestionStatus.UNDER_REVIEW):
         change_status(session, suggestion, SuggestionStatus.ACCEPTED, reviewer=reviewer, now=now)
     title = suggestion.text.split("\n", 1)[0][:380] or suggestion.reference
-    item = ActionItem(
-        enterprise_id=suggestion.enterprise_id, team_id=suggestion.team_id,
-        title=f"{suggestion.reference}: {title}", owner_id=owner.id, created_by_id=reviewer.id,
-        due_on=due_on, source="suggestion", source_ref=str(suggestion.id), created_at=now,
-        updated_at=now,
-    )
-    session.add(item)
-    await session.flush()
+    item = await actions.create(
+        session, enterprise_id=suggestion.enterprise_id, team_id=suggestion.team_id,
+        title=f"{suggestion.reference}: {title}", owner=owner, created_by=reviewer,
+        due_on=due_on, source="suggestion", source_ref=str(suggestion.id), now=now)
     suggestion.action_item_id = item.id
     change_status(session, suggestion, SuggestionStatus.IN_PROGRESS, reviewer=reviewer, now=now)
     return item

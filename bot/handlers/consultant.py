@@ -1,0 +1,225 @@
+"""What consultants (and admins) use to follow enterprises: /teams with a health colour per
+enterprise, /link codes for group chats, /export, and their answers to escalations, which
+work both in a direct chat and in a group."""
+
+from __future__ import annotations
+
+import logging
+
+from aiogram import Bot, F, Router
+from aiogram.filters import Command
+from aiogram.types import BufferedInputFile, CallbackQuery, InlineKeyboardMarkup, Message
+from aiogram.utils.keyboard import InlineKeyboardBuilder
+from babel.dates import format_datetime
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.clock import Clock
+from bot.config import Settings
+from bot.handlers.common import pack_messages, private_router, refuse_button, replace_message
+from bot.i18n import CatalogI18n, _
+from bot.keyboards.callbacks import EnterpriseCallback, EscalationCallback
+from bot.notify import notify
+from bot.presenters import escalation as ui
+from bot.presenters import health as health_ui
+from bot.services import actions, escalation, export, groups
+from bot.services.errors import InvalidValue
+from bot.services.health import health_of
+from bot.services.people import team_members
+from bot.services.permissions import Capability, membership_in
+from storage.models import Membership, Person, Role, Stall, StallStatus
+
+log = logging.getLogger(__name__)
+FOLLOW = {"capability": Capability.FOLLOW}
+
+
+def _followed(allowed: list[Membership], enterprise_id: int) -> Membership | None:
+    return membership_in(allowed, enterprise_id)
+
+
+def _enterprise_keyboard(allowed: list[Membership], action: str) -> InlineKeyboardMarkup:
+    builder = InlineKeyboardBuilder()
+    for membership in allowed:
+        builder.button(text=membership.enterprise.name[:60],
+                       callback_data=EnterpriseCallback(action=action,
+                                                        id=membership.enterprise_id))
+    builder.adjust(1)
+    return builder.as_markup()
+
+
+# --- /teams ------------------------------------------------------------------------------
+
+
+async def show_teams(message: Message, session: AsyncSession, clock: Clock,
+                     allowed_memberships: list[Membership]) -> None:
+    now = clock.now()
+    healths = [await health_of(session, m.enterprise, now) for m in allowed_memberships]
+    text, markup = health_ui.overview(healths)
+    await message.answer(text, reply_markup=markup)
+
+
+async def show_health(query: CallbackQuery, callback_data: EnterpriseCallback, bot: Bot,
+                      session: AsyncSession, clock: Clock, locale: str,
+                      allowed_memberships: list[Membership]) -> None:
+    membership = _followed(allowed_memberships, callback_data.id)
+    if membership is None:
+        await refuse_button(query, "health of an enterprise the person does not follow")
+        return
+    await query.answer()
+    health = await health_of(session, membership.enterprise, clock.now())
+    await replace_message(bot, query, "\n".join(health_ui.card(health, locale)))
+
+
+# --- /link in a direct chat: codes for groups ----------------------------------------------
+
+
+async def link_codes(message: Message, session: AsyncSession, person: Person, clock: Clock,
+                     locale: str, allowed_memberships: list[Membership]) -> None:
+    now = clock.now()
+    lines = [_("To have a group chat follow an enterprise: add me to the group, then send "
+               "this there (each code works once, for you, for 24 hours):")]
+    for membership in allowed_memberships:
+        code = await groups.make_code(session, membership.enterprise, person, now)
+        lines.append(f"• {membership.enterprise.name}: <code>/link {code.code}</code>")
+    lines.append(_("The group then gets a weekly digest, the escalations, and /status."))
+    for text in pack_messages(lines):
+        await message.answer(text)
+
+
+# --- /export -------------------------------------------------------------------------------
+
+
+async def export_start(message: Message, allowed_memberships: list[Membership], bot: Bot,
+                       session: AsyncSession, clock: Clock, locale: str) -> None:
+    if len(allowed_memberships) == 1:
+        await _send_export(bot, message.chat.id, session, allowed_memberships[0], clock, locale)
+        return
+    await message.answer(_("Which enterprise?"),
+                         reply_markup=_enterprise_keyboard(allowed_memberships, "export"))
+
+
+async def export_pick(query: CallbackQuery, callback_data: EnterpriseCallback, bot: Bot,
+                      session: AsyncSession, clock: Clock, locale: str,
+                      allowed_memberships: list[Membership]) -> None:
+    membership = _followed(allowed_memberships, callback_data.id)
+    if membership is None:
+        await refuse_button(query, "export of an enterprise the person does not follow")
+        return
+    await query.answer(_("Preparing the file…"))
+    await _send_export(bot, query.from_user.id, session, membership, clock, locale)
+
+
+async def _send_export(bot: Bot, chat_id: int, session: AsyncSession, membership: Membership,
+                       clock: Clock, locale: str) -> None:
+    tables = await export.all_tables(session, membership.enterprise_id)
+    now = clock.now()
+    content = export.to_xlsx(tables)
+    name = f"scorebot-{membership.enterprise_id}-{now:%Y%m%d}.xlsx"
+    caption = _("{enterprise}: KPIs, suggestions, actions, lesson progress and escalations, "
+                "as of {date}. Anonymous suggestions stay anonymous.").format(
+        enterprise=membership.enterprise.name,
+        date=format_datetime(now, format="medium", locale=locale))
+    await bot.send_document(chat_id, BufferedInputFile(content, filename=name), caption=caption)
+
+
+# --- answers to escalations (direct chat or group) ---------------------------------------
+
+
+async def escalation_button(
+    query: CallbackQuery, callback_data: EscalationCallback, bot: Bot, session: AsyncSession,
+    person: Person, memberships: list[Membership], clock: Clock, locale: str,
+    settings: Settings, i18n: CatalogI18n,
+) -> None:
+    stall = await session.get(Stall, callback_data.id)
+    membership = membership_in(memberships, stall.enterprise_id) if stall else None
+    if stall is None or not escalation.may_handle(membership, stall):
+        await refuse_button(query, "escalation outside what the person follows")
+        return
+    action = callback_data.action
+    allowed = escalation.CONSULTANT_ACTIONS[stall.kind]
+    if action not in allowed and not (action in ("pick_owner", "pick_date")
+                                      and "owner" in allowed):
+        await refuse_button(query, f"escalation action {action} for a {stall.kind.value}")
+        return
+    if stall.status is StallStatus.RESOLVED:
+        await query.answer(_("This is resolved already: nothing to do."), show_alert=True)
+        return
+    subject = await escalation.subject_of(session, stall)
+    if subject is None:
+        await refuse_button(query, "escalation whose subject is gone")
+        return
+    now = clock.now()
+    card, _keyboard = ui.to_consultant(subject, now, locale)
+    if action == "owner":
+        members = [m for m in await team_members(session, stall.team_id or 0)
+                   if not m.person.blocked_bot]
+        if not members:
+            await query.answer(_("This team has nobody else to give it to."), show_alert=True)
+            return
+        await query.answer()
+        await replace_message(bot, query, card + "\n\n" + _("Who should take it over?"),
+                              ui.owner_keyboard(subject, members))
+        return
+    if action == "date":
+        await query.answer()
+        today = actions.local_date(now, subject.enterprise.timezone)
+        await replace_message(bot, query, card + "\n\n" + _("By when can it be done?"),
+                              ui.date_keyboard(subject, today, locale))
+        return
+
+    def tell(people: list[Person], render) -> None:  # type: ignore[no-untyped-def]
+        for someone in people:
+            notify(session, i18n, someone, kind="escalation_answer", now=now,
+                   enterprise=subject.enterprise, default_locale=settings.default_locale,
+                   render=render)
+
+    if action == "ack":
+        escalation.acknowledge(session, stall, person, now)
+    elif action == "call":
+        escalation.will_call(session, stall, person, now)
+        tell(await escalation.concerned(session, stall),
+             lambda _locale: ui.will_call(person.display_name, subject))
+    elif action == "snooze":
+        escalation.snooze(session, stall, person, now)
+    elif action == "pick_owner":
+        item = subject.item
+        member = next((m for m in await team_members(session, stall.team_id or 0)
+                       if m.person_id == callback_data.value), None)
+        if item is None or member is None or member.role not in (Role.WORKER, Role.TEAM_LEAD):
+            await refuse_button(query, "new owner outside the action's team")
+            return
+        escalation.reassign(session, stall, item, member.person, person, now)
+        subject = await escalation.subject_of(session, stall)
+        assert subject is not None
+        tell([member.person], lambda loc: ui.taken_over(person.display_name, subject, loc))
+    elif action == "pick_date":
+        assert subject.item is not None
+        try:
+            escalation.new_date(session, stall, subject.item, callback_data.value,
+                                subject.enterprise, person, now)
+        except InvalidValue:
+            await refuse_button(query, f"new date of {callback_data.value} days")
+            return
+        owner = await session.get(Person, subject.item.owner_id or 0)
+        tell([owner] if owner else [],
+             lambda loc: ui.date_moved(person.display_name, subject, loc))
+    await query.answer(_("Done."))
+    await replace_message(bot, query, card + "\n\n"
+                          + ui.outcome(action, person.display_name, locale, subject))
+
+
+def build_router() -> Router:
+    private = private_router("consultant-private")
+    private.message.register(show_teams, Command("teams"), flags=FOLLOW)
+    private.message.register(link_codes, Command("link"), flags=FOLLOW)
+    private.message.register(export_start, Command("export"), flags=FOLLOW)
+    private.callback_query.register(show_health, EnterpriseCallback.filter(F.action == "health"),
+                                    flags=FOLLOW)
+    private.callback_query.register(export_pick, EnterpriseCallback.filter(F.action == "export"),
+                                    flags=FOLLOW)
+    # Escalations are answered from direct chats and from groups alike.
+    anywhere = Router(name="escalations")
+    anywhere.callback_query.register(escalation_button, EscalationCallback.filter(),
+                                     flags=FOLLOW)
+    router = Router(name="consultant")
+    router.include_routers(private, anywhere)
+    return router

@@ -1,0 +1,25 @@
+"""The weekly digest: every Monday from 08:00 in the enterprise's timezone, one compact
+message per enterprise to each group that follows it. A link records the week it was last
+sent, in the transaction that queues it, so a digest is never sent twice."""
+
+from __future__ import annotations
+
+from bot.notify import notify_group
+from bot.presenters import health as health_ui
+from bot.scheduling.context import JobContext
+from bot.services import groups
+from bot.services.health import health_of
+
+
+async def send_digests(ctx: JobContext) -> int:
+    now = ctx.clock.now()
+    sent = 0
+    async with ctx.session_factory() as session, session.begin():
+        for link, group, enterprise, week in await groups.due_digests(session, now):
+            health = await health_of(session, enterprise, now)
+            notify_group(session, ctx.i18n, group, kind="digest", now=now,
+                         enterprise=enterprise, default_locale=ctx.default_locale,
+                         render=lambda locale, health=health: health_ui.digest(health, locale))
+            link.last_digest_week = week
+            sent += 1
+    return sent

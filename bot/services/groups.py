@@ -1,0 +1,135 @@
+"""Consultants' group chats: linking a group to enterprises with a one-time code, unlinking,
+and which weekly digests are due.
+
+A code is made in a direct chat by someone who follows the enterprise (a consultant or an
+admin), is valid for a day, and works once, only for the person who made it: a code seen by
+someone else over a shoulder is useless to them.
+"""
+
+from __future__ import annotations
+
+import secrets
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.services import audit
+from bot.services.errors import InvalidValue
+from bot.services.kpis import week_of
+from storage.models import Enterprise, GroupChat, GroupChatLink, GroupLinkCode, Person
+
+CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O or 1/I to misread
+CODE_LENGTH = 8
+CODE_VALID = timedelta(hours=24)
+DIGEST_WEEKDAY = 1  # Monday
+DIGEST_AT = time(8, 0)
+
+
+async def make_code(session: AsyncSession, enterprise: Enterprise, person: Person,
+                    now: datetime) -> GroupLinkCode:
+    code = GroupLinkCode(
+        code="".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH)),
+        enterprise_id=enterprise.id, created_by_id=person.id, created_at=now,
+        expires_at=now + CODE_VALID,
+    )
+    session.add(code)
+    await session.flush()
+    return code
+
+
+def normalize_code(text: str) -> str:
+    return "".join(ch for ch in text.upper() if ch.isalnum())[:CODE_LENGTH * 2]
+
+
+async def link(session: AsyncSession, *, code_text: str, person: Person | None, chat_id: int,
+               title: str, locale: str, now: datetime) -> Enterprise:
+    """Make the group follow the code's enterprise. Raises InvalidValue with code "code"
+    (unknown, used, expired or someone else's) or "linked" (already following it)."""
+    code = await session.scalar(
+        select(GroupLinkCode).where(GroupLinkCode.code == normalize_code(code_text))
+        .with_for_update())
+    if (code is None or person is None or code.created_by_id != person.id
+            or code.used_at is not None or code.expires_at <= now):
+        raise InvalidValue("code", "unknown, used, expired or someone else's link code")
+    group = await session.scalar(select(GroupChat).where(GroupChat.telegram_chat_id == chat_id))
+    if group is None:
+        group = GroupChat(telegram_chat_id=chat_id, title=title[:255], locale=locale,
+                          created_at=now)
+        session.add(group)
+        await session.flush()
+    already = await session.scalar(select(GroupChatLink).where(
+        GroupChatLink.group_chat_id == group.id, GroupChatLink.enterprise_id == code.enterprise_id))
+    enterprise = await session.get(Enterprise, code.enterprise_id)
+    assert enterprise is not None
+    if already is not None:
+        raise InvalidValue("linked", "the group already follows this enterprise")
+    code.used_at = now
+    # The first digest comes next Monday; /status gives the picture now.
+    session.add(GroupChatLink(group_chat_id=group.id, enterprise_id=enterprise.id,
+                              linked_by_id=person.id, linked_at=now,
+                              last_digest_week=digest_week_due(enterprise, now)))
+    audit.record(session, "group.link", actor_id=person.id, enterprise_id=enterprise.id,
+                 subject="group_chat", subject_id=chat_id)
+    return enterprise
+
+
+async def linked_enterprises(session: AsyncSession, chat_id: int) -> list[Enterprise]:
+    return list(await session.scalars(
+        select(Enterprise)
+        .join(GroupChatLink, GroupChatLink.enterprise_id == Enterprise.id)
+        .join(GroupChat, GroupChat.id == GroupChatLink.group_chat_id)
+        .where(GroupChat.telegram_chat_id == chat_id)
+        .order_by(Enterprise.name)))
+
+
+async def unlink(session: AsyncSession, chat_id: int, enterprise_ids: set[int],
+                 person: Person) -> list[Enterprise]:
+    """Stop the group following those of `enterprise_ids` it follows; returns them."""
+    gone = [e for e in await linked_enterprises(session, chat_id) if e.id in enterprise_ids]
+    if gone:
+        group_id = select(GroupChat.id).where(GroupChat.telegram_chat_id == chat_id)
+        await session.execute(delete(GroupChatLink).where(
+            GroupChatLink.group_chat_id.in_(group_id.scalar_subquery()),
+            GroupChatLink.enterprise_id.in_([e.id for e in gone])))
+        for enterprise in gone:
+            audit.record(session, "group.unlink", actor_id=person.id,
+                         enterprise_id=enterprise.id, subject="group_chat", subject_id=chat_id)
+    return gone
+
+
+async def forget_group(session: AsyncSession, chat_id: int) -> None:
+    """The bot left or was removed from the group: it follows nothing any more."""
+    await session.execute(delete(GroupChat).where(GroupChat.telegram_chat_id == chat_id))
+
+
+async def set_group_locale(session: AsyncSession, chat_id: int, locale: str) -> None:
+    await session.execute(update(GroupChat).where(GroupChat.telegram_chat_id == chat_id)
+                          .values(locale=locale))
+
+
+def digest_week_due(enterprise: Enterprise, now: datetime) -> date | None:
+    """The week (its Monday) whose digest is due: from Monday 08:00 local time on, covering
+    the seven days before."""
+    local = now.astimezone(ZoneInfo(enterprise.timezone))
+    monday = week_of(local.date())
+    starts = datetime.combine(monday, DIGEST_AT, ZoneInfo(enterprise.timezone))
+    return monday if now >= starts else None
+
+
+async def due_digests(session: AsyncSession, now: datetime) -> list[
+    tuple[GroupChatLink, GroupChat, Enterprise, date]
+]:
+    rows = await session.execute(
+        select(GroupChatLink, GroupChat, Enterprise)
+        .join(GroupChat, GroupChat.id == GroupChatLink.group_chat_id)
+        .join(Enterprise, Enterprise.id == GroupChatLink.enterprise_id)
+        .order_by(GroupChatLink.id))
+    due = []
+    for link_row, group, enterprise in rows:
+        week = digest_week_due(enterprise, now)
+        if week is not None and (link_row.last_digest_week is None
+                                 or link_row.last_digest_week < week):
+            due.append((link_row, group, enterprise, week))
+    return due

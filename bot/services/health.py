@@ -1,0 +1,153 @@
+"""An enterprise's health at a glance, for its consultant: a colour and the figures behind it.
+
+Red: a stall has reached the consultant, check-ins were missed two weeks running, or the
+effectiveness index fell by 10 points or more in a week. Amber: something is stalled or
+overdue, last week's check-in is missing, a KPI is slipping, or effectiveness fell. Green:
+none of these.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.services import actions, escalation, kpis
+from storage.models import (
+    ActionItem,
+    ActionStatus,
+    CheckinRound,
+    Enterprise,
+    LessonDelivery,
+    Membership,
+    Stall,
+    StallKind,
+    Suggestion,
+    SuggestionStatus,
+    Team,
+)
+
+GREEN, AMBER, RED = "green", "amber", "red"
+COLOUR_DOT = {GREEN: "🟢", AMBER: "🟡", RED: "🔴"}
+BIG_DROP = 10.0  # effectiveness points in one week
+WINDOW = timedelta(days=7)
+
+
+@dataclass
+class Health:
+    enterprise: Enterprise
+    colour: str = GREEN
+    reasons: list[str] = field(default_factory=list)  # codes, most serious first
+    members: int = 0
+    lessons_sent: int = 0  # in the last seven days
+    lessons_answered: int = 0
+    lesson_completion: float | None = None  # answered / delivered, all time
+    last_checkin_week: date | None = None
+    missed_checkins: int = 0  # latest rounds in a row without figures
+    effectiveness: float | None = None  # percent of maximum, latest week with figures
+    effectiveness_change: float | None = None  # points since the week before
+    slipping: int = 0
+    suggestions_in: int = 0
+    suggestions_implemented: int = 0
+    open_actions: int = 0
+    overdue_actions: int = 0
+    actions_done: int = 0
+    stalls: list[Stall] = field(default_factory=list)
+
+    @property
+    def dot(self) -> str:
+        return COLOUR_DOT[self.colour]
+
+
+async def _count(session: AsyncSession, query) -> int:  # type: ignore[no-untyped-def]
+    return await session.scalar(query) or 0
+
+
+async def _lessons(session: AsyncSession, health: Health, since: datetime) -> None:
+    in_enterprise = LessonDelivery.team_id.in_(
+        select(Team.id).where(Team.enterprise_id == health.enterprise.id))
+    rows = (await session.execute(
+        select(func.count(), func.count(LessonDelivery.answered_at),
+               func.count().filter(LessonDelivery.sent_at >= since),
+               func.count().filter(LessonDelivery.answered_at >= since))
+        .where(in_enterprise, LessonDelivery.scheduled.is_(True)))).one()
+    total, answered, health.lessons_sent, health.lessons_answered = rows
+    health.lesson_completion = answered / total if total else None
+
+
+async def _checkins(session: AsyncSession, health: Health) -> None:
+    rounds = list(await session.scalars(
+        select(CheckinRound).where(CheckinRound.enterprise_id == health.enterprise.id)
+        .order_by(CheckinRound.week.desc()).limit(8)))
+    done = [r.week for r in rounds if r.completed_at is not None]
+    health.last_checkin_week = done[0] if done else None
+    for round_ in rounds:
+        if round_.completed_at is not None:
+            break
+        if round_.nudged_at is not None or round_ is not rounds[0]:
+            health.missed_checkins += 1
+    if health.last_checkin_week is None:
+        return
+    week = health.last_checkin_week
+    now_score = await kpis.effectiveness(session, health.enterprise.id, week)
+    before = await kpis.effectiveness(session, health.enterprise.id, week - timedelta(weeks=1))
+    health.effectiveness = now_score.percent_of_maximum
+    if health.effectiveness is not None and before.percent_of_maximum is not None:
+        health.effectiveness_change = health.effectiveness - before.percent_of_maximum
+    health.slipping = len(await kpis.slipping(session, health.enterprise.id, week))
+
+
+async def _work(session: AsyncSession, health: Health, now: datetime, since: datetime) -> None:
+    enterprise_id = health.enterprise.id
+    today = actions.local_date(now, health.enterprise.timezone)
+    health.suggestions_in = await _count(session, select(func.count()).where(
+        Suggestion.enterprise_id == enterprise_id, Suggestion.created_at >= since))
+    health.suggestions_implemented = await _count(session, select(func.count()).where(
+        Suggestion.enterprise_id == enterprise_id,
+        Suggestion.status == SuggestionStatus.IMPLEMENTED, Suggestion.implemented_at >= since))
+    open_items = select(func.count()).where(ActionItem.enterprise_id == enterprise_id,
+                                            ActionItem.status.in_(actions.OPEN_STATUSES))
+    health.open_actions = await _count(session, open_items)
+    health.overdue_actions = await _count(session, open_items.where(ActionItem.due_on < today))
+    health.actions_done = await _count(session, select(func.count()).where(
+        ActionItem.enterprise_id == enterprise_id, ActionItem.status == ActionStatus.DONE,
+        ActionItem.done_at >= since))
+    health.members = await _count(session, select(func.count()).where(
+        Membership.enterprise_id == enterprise_id))
+
+
+def _judge(health: Health) -> None:
+    red, amber = [], []
+    if any(s.level >= escalation.CONSULTANT for s in health.stalls):
+        red.append("escalated")
+    if health.missed_checkins >= escalation.MISSED_CHECKINS or any(
+            s.kind is StallKind.CHECKIN for s in health.stalls):
+        red.append("checkins_missed")
+    change = health.effectiveness_change
+    if change is not None and change <= -BIG_DROP:
+        red.append("effectiveness_fell")
+    if health.stalls and "escalated" not in red:
+        amber.append("stalled")
+    if health.overdue_actions:
+        amber.append("overdue")
+    if health.missed_checkins == 1:
+        amber.append("checkin_missed")
+    if health.slipping:
+        amber.append("slipping")
+    if change is not None and -BIG_DROP < change < 0:
+        amber.append("effectiveness_dipped")
+    health.reasons = red + amber
+    health.colour = RED if red else AMBER if amber else GREEN
+
+
+async def health_of(session: AsyncSession, enterprise: Enterprise, now: datetime) -> Health:
+    since = now - WINDOW
+    health = Health(enterprise)
+    await _lessons(session, health, since)
+    await _checkins(session, health)
+    await _work(session, health, now, since)
+    health.stalls = await escalation.open_stalls(session, enterprise.id)
+    _judge(health)
+    return health
