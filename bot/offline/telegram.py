@@ -149,6 +149,7 @@ class SentMessage:
     photo: bytes | None = None
     edited: bool = False
     voice: bytes | None = None
+    document: bytes | None = None
 
     def button_texts(self) -> list[str]:
         return [button["text"] for row in self.buttons for button in row]
@@ -450,6 +451,16 @@ class FakeTelegram:
         content = files.get(voice.removeprefix("attach://"), b"") or voice.encode()
         return self._store(SentMessage(chat["id"], next(self._message_ids), plain, raw,
                                        self._buttons(params), voice=content))
+
+    def _m_senddocument(self, params: dict[str, Any], files: dict[str, bytes]) -> dict[str, Any]:
+        chat = self._chat(params)
+        plain, raw = self._text(params, "caption", CAPTION_MAX, required=False)
+        reference = params.get("document") or ""
+        content = files.get(reference.removeprefix("attach://"), b"") or reference.encode()
+        if not content:
+            raise _bad("there is no document in the request")
+        return self._store(SentMessage(chat["id"], next(self._message_ids), plain, raw,
+                                       self._buttons(params), document=content))
 
     def _edit_target(self, params: dict[str, Any]) -> SentMessage:
         chat = self._chat(params)

@@ -11,8 +11,9 @@ from babel.numbers import format_decimal, format_percent
 
 from bot.i18n import _
 from bot.keyboards.callbacks import EnterpriseCallback
+from bot.presenters.escalation import topic
+from bot.services.escalation import Subject
 from bot.services.health import AMBER, GREEN, Health
-from storage.models import Stall, StallKind
 
 STALLS_SHOWN = 5
 
@@ -34,11 +35,10 @@ def _reason(code: str) -> str:
     }[code]
 
 
-def _stall_line(stall: Stall, locale: str) -> str:
-    what = {StallKind.ACTION: _("action #{id}"), StallKind.SUGGESTION: _("suggestion S{id}"),
-            StallKind.CHECKIN: _("KPI check-in")}[stall.kind].format(id=stall.subject_id)
-    return "• " + _("{what}, since {date}, level {level} of 3").format(
-        what=what, date=format_date(stall.detected_at, format="short", locale=locale),
+def _stall_line(subject: Subject, locale: str) -> str:
+    stall = subject.stall
+    return "• " + _("{what}: since {date}, level {level} of 3").format(
+        what=topic(subject), date=format_date(stall.detected_at, format="short", locale=locale),
         level=stall.level)
 
 

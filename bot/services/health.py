@@ -22,7 +22,6 @@ from storage.models import (
     Enterprise,
     LessonDelivery,
     Membership,
-    Stall,
     StallKind,
     Suggestion,
     SuggestionStatus,
@@ -54,7 +53,7 @@ class Health:
     open_actions: int = 0
     overdue_actions: int = 0
     actions_done: int = 0
-    stalls: list[Stall] = field(default_factory=list)
+    stalls: list[escalation.Subject] = field(default_factory=list)
 
     @property
     def dot(self) -> str:
@@ -120,10 +119,10 @@ async def _work(session: AsyncSession, health: Health, now: datetime, since: dat
 
 def _judge(health: Health) -> None:
     red, amber = [], []
-    if any(s.level >= escalation.CONSULTANT for s in health.stalls):
+    if any(s.stall.level >= escalation.CONSULTANT for s in health.stalls):
         red.append("escalated")
     if health.missed_checkins >= escalation.MISSED_CHECKINS or any(
-            s.kind is StallKind.CHECKIN for s in health.stalls):
+            s.stall.kind is StallKind.CHECKIN for s in health.stalls):
         red.append("checkins_missed")
     change = health.effectiveness_change
     if change is not None and change <= -BIG_DROP:
@@ -148,6 +147,8 @@ async def health_of(session: AsyncSession, enterprise: Enterprise, now: datetime
     await _lessons(session, health, since)
     await _checkins(session, health)
     await _work(session, health, now, since)
-    health.stalls = await escalation.open_stalls(session, enterprise.id)
+    subjects = [await escalation.subject_of(session, stall)
+                for stall in await escalation.open_stalls(session, enterprise.id)]
+    health.stalls = [subject for subject in subjects if subject is not None]
     _judge(health)
     return health

@@ -81,14 +81,28 @@ class BotUnderTest:
             )
         )
 
-    async def __aexit__(self, *exc_info: object) -> None:
+    async def _stop_bot(self) -> None:
         if self._polling is not None:
             stopping = asyncio.create_task(self.app.dispatcher.stop_polling())
             await self.telegram.release_pollers()
             await stopping
             await asyncio.wait_for(self._polling, 10)
+            self._polling = None
         await self.bot.session.close()
         await self.app.close()
+
+    async def restart(self) -> None:
+        """Stop the bot process and start a new one on the same database and Telegram:
+        nothing in memory survives, as after a crash or a deploy."""
+        await self._stop_bot()
+        self.telegram.closing = False
+        self.app = await build_application(self.settings, clock=self.clock)
+        self.bot = build_bot(self.settings)
+        limiter, self.send_time = virtual_limiter()
+        self.sender = OutboxSender(self.app.session_factory, self.bot, self.clock, limiter)
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self._stop_bot()
         await self.server.stop()
 
     # People and conversations --------------------------------------------------------------
@@ -115,6 +129,11 @@ class BotUnderTest:
         return await self.deliver(self.telegram.message_update(user.id, text, **content),
                                   user.id)
 
+    async def send_in_group(self, user: TgUser, group_id: int, text: str) -> list[SentMessage]:
+        """A message from `user` in a group chat; returns what the bot sent to the group."""
+        return await self.deliver(
+            self.telegram.message_update(user.id, text, chat_id=group_id), group_id)
+
     async def press(
         self, user: TgUser, message: SentMessage, button: str | int
     ) -> list[SentMessage]:
@@ -125,7 +144,8 @@ class BotUnderTest:
         SentMessage
     ]:
         """Press a button with any data at all: this is how a forged button is sent."""
-        return await self.deliver(self.telegram.callback_update(user.id, message, data), user.id)
+        return await self.deliver(self.telegram.callback_update(user.id, message, data),
+                                  message.chat_id)
 
     async def run_scheduled(self) -> list[SentMessage]:
         """One scan for due work, then one outbox run: what the scheduler does each minute.
