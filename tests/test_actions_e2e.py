@@ -115,3 +115,46 @@ async def test_others_cannot_answer_for_the_owner(database_url):
         assert tg.callback_answers()[-1]["show_alert"] == "true"
         async with tg.app.session_factory() as session:
             assert (await session.get(ActionItem, action_id)).status is ActionStatus.OPEN
+
+
+async def test_a_team_lead_plans_an_action_by_hand(database_url):
+    async with BotUnderTest(database_url, clock=FakeClock(MONDAY_0900_ACCRA)) as tg:
+        enterprise, team = await enterprise_with_team(tg.app.session_factory, clock=tg.clock)
+        kofi, ama = tg.person("Kofi"), tg.person("Ama")
+        for user, role in ((kofi, Role.TEAM_LEAD), (ama, Role.WORKER)):
+            token = (await invite(tg.app.session_factory, enterprise, team, role,
+                                  tg.clock)).token
+            await tg.send(user, f"/start {token}")
+
+        (refused,) = await tg.send(ama, "/action")  # workers do not plan for the team
+        assert "does not allow" in refused.text
+        (ask,) = await tg.send(kofi, "/action")
+        assert ask.text.startswith("Welding: what needs doing?")
+        (again,) = await tg.send(kofi, None, sticker={
+            "file_id": "S", "file_unique_id": "s", "type": "regular", "width": 1,
+            "height": 1, "is_animated": False, "is_video": False})
+        assert "as text" in again.text
+        (too_long,) = await tg.send(kofi, "x" * 401)
+        assert "under 400 characters" in too_long.text
+        (who,) = await tg.send(kofi, "Fix the  leaking   compressor hose")
+        assert who.button_texts() == ["Kofi", "Ama", "Cancel"]
+        await tg.press_data(kofi, who, "pa:due:7")  # out of order: no owner yet
+        assert tg.callback_answers()[-1]["show_alert"]
+        (when,) = await tg.press(kofi, who, "Ama")
+        assert when.button_texts() == ["Mar 9, 2026", "Mar 16, 2026", "Apr 1, 2026", "Cancel"]
+        (planned,) = await tg.press(kofi, when, "Mar 16, 2026")
+        assert planned.text == ("Planned: “Fix the leaking compressor hose”. Owner: Ama, due "
+                                "Mar 16, 2026. Reminders will follow.")
+        (told,) = [m for m in await tg.run_scheduled() if m.chat_id == ama.id]
+        assert "Kofi gave you an action" in told.text and "Done" in told.button_texts()
+        async with tg.app.session_factory() as session:
+            items = list(await session.scalars(select(ActionItem)))
+        assert [(i.title, i.source, i.due_on.isoformat()) for i in items] == [
+            ("Fix the leaking compressor hose", "manual", "2026-03-16")]
+
+        # Cancel leaves nothing behind.
+        (ask,) = await tg.send(kofi, "/action")
+        (cancelled,) = await tg.press(kofi, ask, "Cancel")
+        assert "Nothing was saved" in cancelled.text
+        async with tg.app.session_factory() as session:
+            assert len(list(await session.scalars(select(ActionItem)))) == 1

@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from bot.clock import FakeClock
 from bot.services import kpis
 from bot.services.errors import InvalidValue
-from storage.models import Enterprise, EnterpriseKpi, KpiValue, Role
+from storage.models import ActionItem, Enterprise, EnterpriseKpi, KpiValue, Role
 from tests.factories import enterprise_with_team, invite
 from tests.fakes.harness import BotUnderTest
 
@@ -74,9 +74,19 @@ async def test_spanish_check_in_with_a_comma_a_mistake_and_the_report(database_u
                     KpiValue, KpiValue.enterprise_kpi_id == EnterpriseKpi.id))}
         assert stored == {"defect_rate": 12.5, "on_time_delivery": 96.0}
 
-        # The rest of the enterprise gets the report through the outbox.
+        # The rest of the enterprise gets the report through the outbox; only those who plan
+        # actions get the button to plan one for the slipping defect rate.
         (to_juan,) = [m for m in await tg.run_scheduled() if m.chat_id == juan.id]
-        assert "12,5 %" in to_juan.text
+        assert "12,5 %" in to_juan.text and to_juan.buttons == []
+        assert report.button_texts() == ["Planificar una acción: Tasa de defectos"]
+        (who,) = await tg.press(rosa, report, 0)
+        assert who.button_texts() == ["Juan", "Cancelar"]
+        (when,) = await tg.press(rosa, who, "Juan")
+        await tg.press(rosa, when, 0)
+        async with tg.app.session_factory() as session:
+            item = await session.scalar(select(ActionItem))
+        assert (item.title, item.source, item.source_ref) == (
+            "Mejorar: Tasa de defectos", "kpi", "defect_rate")
 
         # /kpi shows the same picture to anyone of the enterprise.
         replies = await tg.send(rosa, "/kpi")

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from aiogram import Bot, Router, html
+from aiogram import Bot, F, Router, html
 from aiogram.filters import Command, StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
@@ -24,12 +24,13 @@ from bot.i18n import _
 from bot.keyboards.callbacks import ActionCallback, PlanCallback
 from bot.notify import notify
 from bot.presenters import actions as ui
+from bot.presenters.kpis import kpi_name
 from bot.services import actions
 from bot.services.enterprises import teams_of
 from bot.services.errors import InvalidValue
 from bot.services.people import team_leads, team_members
 from bot.services.permissions import Capability, membership_in
-from storage.models import ActionItem, Enterprise, Membership, Person, Team
+from storage.models import ActionItem, Enterprise, EnterpriseKpi, Membership, Person, Team
 
 LEARN = {"capability": Capability.LEARN}
 
@@ -68,26 +69,48 @@ def _plan_keyboard(buttons: list[tuple[str, PlanCallback]]) -> InlineKeyboardMar
 
 async def plan_start(message: Message, state: FSMContext, session: AsyncSession,
                      allowed_memberships: list[Membership]) -> None:
-    teams = await _plannable_teams(session, allowed_memberships)
-    if not teams:
-        await message.answer(_("There is no team to plan for yet."))
-        return
     await state.clear()
+    text, markup = await _choose_team(state, session, allowed_memberships, {})
+    await message.answer(text, reply_markup=markup)
+
+
+async def _choose_team(state: FSMContext, session: AsyncSession, allowed: list[Membership],
+                       preset: dict[str, str]) -> tuple[str, InlineKeyboardMarkup | None]:
+    """Ask for the team when there are several; with one, go straight on. `preset` holds a
+    title and source when the plan starts from a KPI."""
+    teams = await _plannable_teams(session, allowed)
+    if not teams:
+        await state.clear()
+        return _("There is no team to plan for yet."), None
+    await state.set_data(preset)
     if len(teams) == 1:
-        text, markup = await _ask_title(state, teams[0][0])
-        await message.answer(text, reply_markup=markup)
-        return
-    await message.answer(_("For which team?"), reply_markup=_plan_keyboard(
+        return await _after_team(state, session, teams[0][0])
+    return _("For which team?"), _plan_keyboard(
         [(f"{team.name} · {m.enterprise.name}", PlanCallback(step="team", value=team.id))
-         for team, m in teams]))
+         for team, m in teams])
 
 
-async def _ask_title(state: FSMContext, team: Team) -> tuple[str, InlineKeyboardMarkup]:
+async def _after_team(state: FSMContext, session: AsyncSession,
+                      team: Team) -> tuple[str, InlineKeyboardMarkup | None]:
+    await state.update_data(team=team.id)
+    if (await state.get_data()).get("title"):
+        return await _ask_owner(state, session)
     await state.set_state(PlanFlow.title)
-    await state.set_data({"team": team.id})
     return _("{team}: what needs doing? One short sentence, for example “Mark the walkways "
              "in hall 2 with yellow tape”.").format(team=html.quote(team.name)), \
         _plan_keyboard([])
+
+
+async def _ask_owner(state: FSMContext,
+                     session: AsyncSession) -> tuple[str, InlineKeyboardMarkup | None]:
+    members = await team_members(session, int((await state.get_data()).get("team", 0)))
+    if not members:
+        await state.clear()
+        return _("This team has no members yet. Invite them first with /invite."), None
+    await state.set_state(PlanFlow.owner)
+    return _("Who will do it?"), _plan_keyboard(
+        [(m.person.display_name, PlanCallback(step="owner", value=m.person_id))
+         for m in members])
 
 
 async def plan_title(message: Message, state: FSMContext, session: AsyncSession) -> None:
@@ -99,17 +122,26 @@ async def plan_title(message: Message, state: FSMContext, session: AsyncSession)
         await message.answer(_("Please keep it under {count} characters.").format(
             count=actions.TITLE_MAX))
         return
-    data = await state.get_data()
-    members = await team_members(session, int(data.get("team", 0)))
-    if not members:
-        await state.clear()
-        await message.answer(_("This team has no members yet. Invite them first with /invite."))
-        return
-    await state.set_state(PlanFlow.owner)
     await state.update_data(title=text)
-    await message.answer(_("Who will do it?"), reply_markup=_plan_keyboard(
-        [(m.person.display_name, PlanCallback(step="owner", value=m.person_id))
-         for m in members]))
+    reply, markup = await _ask_owner(state, session)
+    await message.answer(reply, reply_markup=markup)
+
+
+async def plan_from_kpi(query: CallbackQuery, callback_data: PlanCallback, state: FSMContext,
+                        session: AsyncSession, bot: Bot, locale: str,
+                        allowed_memberships: list[Membership]) -> None:
+    """"Plan an action" under a slipping KPI in the weekly report."""
+    kpi = await session.get(EnterpriseKpi, callback_data.value)
+    membership = membership_in(allowed_memberships, kpi.enterprise_id) if kpi else None
+    if kpi is None or membership is None:
+        await refuse_button(query, "planning for a KPI outside the person's reach")
+        return
+    await query.answer()
+    await state.clear()
+    title = _("Improve: {kpi}").format(kpi=kpi_name(kpi, locale))
+    text, markup = await _choose_team(state, session, [membership],
+                                      {"title": title, "source": "kpi", "ref": kpi.key})
+    await bot.send_message(query.from_user.id, text, reply_markup=markup)
 
 
 async def plan_button(query: CallbackQuery, callback_data: PlanCallback, state: FSMContext,
@@ -130,7 +162,7 @@ async def plan_button(query: CallbackQuery, callback_data: PlanCallback, state: 
         return
     await query.answer()
     if step == "team":
-        await replace_message(bot, query, *await _ask_title(state, team))
+        await replace_message(bot, query, *await _after_team(state, session, team))
         return
     members = {m.person_id: m.person for m in await team_members(session, team.id)}
     if step == "owner" and callback_data.value in members and data.get("title"):
@@ -150,7 +182,7 @@ async def plan_button(query: CallbackQuery, callback_data: PlanCallback, state: 
         session, enterprise_id=enterprise.id, team_id=team.id, title=str(data["title"]),
         owner=owner, created_by=person,
         due_on=actions.local_date(now, enterprise.timezone) + timedelta(days=callback_data.value),
-        source="manual", source_ref="", now=now)
+        source=str(data.get("source", "manual")), source_ref=str(data.get("ref", "")), now=now)
     await state.clear()
     if owner.id != person.id:
         notify(session, i18n, owner, kind="action_planned", now=now, enterprise=enterprise,
@@ -250,6 +282,8 @@ def build_router() -> Router:
     router = private_router("actions")
     router.message.register(plan_start, Command("action"), flags=PLAN)
     router.message.register(plan_title, StateFilter(PlanFlow.title), flags=PLAN)
+    router.callback_query.register(plan_from_kpi, PlanCallback.filter(F.step == "kpi"),
+                                   flags=PLAN)
     router.callback_query.register(plan_button, PlanCallback.filter(), flags=PLAN)
     router.callback_query.register(action_button, ActionCallback.filter(), flags=LEARN)
     router.message.register(action_text, StateFilter(ActionFlow.note, ActionFlow.after_photo),

@@ -13,7 +13,7 @@ from aiogram import Bot, Router, html
 from aiogram.filters import Command, StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
-from aiogram.types import BufferedInputFile, CallbackQuery, Message
+from aiogram.types import BufferedInputFile, CallbackQuery, InlineKeyboardMarkup, Message
 from babel.dates import format_date
 from babel.numbers import format_decimal
 from sqlalchemy import select
@@ -199,7 +199,15 @@ async def _save(query: CallbackQuery, state: FSMContext, session: AsyncSession, 
     await state.clear()
     await query.answer(_("Saved. Thank you!"))
     report = await week_report(session, enterprise, week, curriculum)
-    await replace_message(bot, query, report(locale))
+    # Those who plan actions get a button under each slipping KPI to plan one.
+    slipping = await kpis.slipping(session, enterprise.id, week)
+    planners = await kpis.planners(session, enterprise.id)
+
+    def render(other_locale: str, planner: bool) -> tuple[str, InlineKeyboardMarkup | None]:
+        markup = ui.plan_keyboard(slipping, other_locale) if planner and slipping else None
+        return report(other_locale), markup
+
+    await replace_message(bot, query, *render(locale, person.id in planners))
     await bot.send_photo(query.from_user.id, BufferedInputFile(
         await chart(session, enterprise, week, locale), filename="kpis.png"))
     # The whole enterprise gets the report: SIMAPRO feeds results back to everyone.
@@ -207,7 +215,8 @@ async def _save(query: CallbackQuery, state: FSMContext, session: AsyncSession, 
         if other.id == person.id:
             continue
         notify(session, i18n, other, kind="kpi_report", now=clock.now(), enterprise=enterprise,
-               default_locale=settings.default_locale, render=report)
+               default_locale=settings.default_locale,
+               render=lambda loc, planner=other.id in planners: render(loc, planner))
 
 
 async def week_report(session: AsyncSession, enterprise: Enterprise, week: date,

@@ -12,7 +12,7 @@ from babel.dates import format_date
 from babel.numbers import format_decimal, format_percent
 
 from bot.i18n import _
-from bot.keyboards.callbacks import CheckinCallback, KpiCallback
+from bot.keyboards.callbacks import CheckinCallback, KpiCallback, PlanCallback
 from bot.services.kpis import Change
 from bot.services.promes import Score
 from storage.models import EnterpriseKpi
@@ -193,3 +193,13 @@ def week_report(changes: list[Change], effectiveness: Score, locale: str,
         lines += ["", _("Open actions agreed last time:")]
         lines += [f"• {html.quote(title)}" for title in open_actions[:10]]
     return "\n".join(lines)
+
+
+def plan_keyboard(slipping: list[EnterpriseKpi], locale: str) -> InlineKeyboardMarkup:
+    """Under the weekly report: plan an action for each slipping KPI."""
+    builder = InlineKeyboardBuilder()
+    for kpi in slipping[:3]:
+        builder.button(text=_("Plan an action: {name}").format(name=kpi_name(kpi, locale))[:60],
+                       callback_data=PlanCallback(step="kpi", value=kpi.id))
+    builder.adjust(1)
+    return builder.as_markup()

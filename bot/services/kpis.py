@@ -19,12 +19,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.services import audit
 from bot.services.errors import InvalidValue
 from bot.services.people import reachable
+from bot.services.permissions import Capability, can
 from bot.services.promes import Contingency, Indicator, Score, score
 from storage.models import (
     CheckinRound,
     Enterprise,
     EnterpriseKpi,
     KpiValue,
+    Membership,
     Person,
     Role,
 )
@@ -387,3 +389,10 @@ async def reporters(
 ) -> list[Person]:
     """Who is asked for the check-in (managers and team leads) or nudged (managers)."""
     return await reachable(session, roles, enterprise_id=enterprise_id)
+
+
+async def planners(session: AsyncSession, enterprise_id: int) -> set[int]:
+    """Ids of the people who may plan actions in this enterprise."""
+    memberships = await session.scalars(
+        select(Membership).where(Membership.enterprise_id == enterprise_id))
+    return {m.person_id for m in memberships if can(m, Capability.PLAN_ACTIONS)}
