@@ -27,6 +27,7 @@ from pydantic import ValidationError
 
 from bot.config import Settings, normalize_database_url
 from bot.languages import SUPPORTED_LOCALES
+from bot.services.enterprises import RULES
 from bot.services.errors import DomainError
 from storage.models import Role
 
@@ -175,6 +176,19 @@ async def _enterprise_create(settings: Settings, args: argparse.Namespace) -> No
             default_locale=args.locale, sector=args.sector,
         )
         print(f"created enterprise {enterprise.id}: {enterprise.name}")
+
+    await _with_session(settings, work)
+
+
+async def _enterprise_rules(settings: Settings, args: argparse.Namespace) -> None:
+    from bot.services.enterprises import change_rules, find_enterprise
+
+    async def work(session, app):  # type: ignore[no-untyped-def]
+        enterprise = await find_enterprise(session, args.enterprise)
+        change_rules(session, enterprise, {rule: getattr(args, rule) for rule in RULES
+                                           if getattr(args, rule) is not None})
+        for rule in RULES:
+            print(f"{rule.replace('_', '-')}: {getattr(enterprise, rule)}")
 
     await _with_session(settings, work)
 
@@ -406,6 +420,12 @@ def build_parser() -> argparse.ArgumentParser:
                         help="default language")
     create.add_argument("--sector", default="")
     enterprise_commands.add_parser("list", help="list enterprises and their teams")
+    rules = enterprise_commands.add_parser(
+        "rules", help="show or change an enterprise's rules (reminders, stalls, check-in day)")
+    rules.add_argument("--enterprise", required=True, help="id or name")
+    for rule in RULES:
+        rules.add_argument("--" + rule.replace("_", "-"), dest=rule, type=int,
+                           metavar=f"{RULES[rule][0]}-{RULES[rule][1]}")
 
     team = admin_commands.add_parser("team", help="improvement teams")
     team_commands = team.add_subparsers(dest="team_command", required=True)
@@ -471,6 +491,8 @@ def dispatch(args: argparse.Namespace) -> Awaitable[None]:
     if args.admin_command == "enterprise":
         if args.enterprise_command == "create":
             return _enterprise_create(settings, args)
+        if args.enterprise_command == "rules":
+            return _enterprise_rules(settings, args)
         return _enterprise_list(settings, args)
     if args.admin_command == "team":
         return _team_create(settings, args)

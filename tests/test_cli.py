@@ -176,3 +176,33 @@ def test_admin_chooses_kpis_their_contingency_and_an_own_kpi(tmp_path, monkeypat
     result = run(*args, "--name", "zu=Amabhokisi ngehora", "--baseline", "40", "--target",
                  "60")
     assert result.returncode == 0 and "custom-1" in result.stdout
+
+
+def test_admin_changes_an_enterprise_rules_and_exports_a_workbook(tmp_path, monkeypatch, capsys):
+    from openpyxl import load_workbook
+
+    db = f"sqlite+aiosqlite:///{tmp_path / 'rules.db'}"
+    run = InProcess(monkeypatch, capsys, tmp_path, DATABASE_URL=db)
+    assert run("admin", "enterprise", "create", "--name", "Hanoi Garments", "--country", "VN",
+               "--timezone", "Asia/Ho_Chi_Minh").returncode == 0
+    result = run("admin", "enterprise", "rules", "--enterprise", "Hanoi Garments",
+                 "--escalation-step-days", "3", "--action-overdue-stall-days", "5")
+    assert result.returncode == 0, result.stderr
+    assert "escalation-step-days: 3" in result.stdout
+    assert "action-overdue-stall-days: 5" in result.stdout
+    # One value out of range changes nothing at all.
+    assert_one_line_failure(run("admin", "enterprise", "rules", "--enterprise", "1",
+                                "--escalation-step-days", "4", "--checkin-hour", "24"),
+                            "checkin_hour must be between 0 and 23")
+    assert "escalation-step-days: 3" in run("admin", "enterprise", "rules", "--enterprise",
+                                            "1").stdout
+
+    result = run("export", "--enterprise", "1", "--output", "out")
+    assert result.returncode == 0, result.stderr
+    workbook = load_workbook(tmp_path / "out" / "enterprise-1.xlsx")
+    assert workbook.sheetnames == ["kpis", "suggestions", "actions", "lessons", "escalations"]
+    assert run("export", "--enterprise", "1", "--format", "csv", "--output",
+               "csv").returncode == 0
+    assert sorted(p.name for p in (tmp_path / "csv").iterdir()) == [
+        f"enterprise-1-{name}.csv" for name in
+        ("actions", "escalations", "kpis", "lessons", "suggestions")]

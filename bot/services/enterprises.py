@@ -85,6 +85,33 @@ async def create_enterprise(
     return enterprise
 
 
+# Per-enterprise rules an administrator may change, with the range each must stay in.
+RULES: dict[str, tuple[int, int]] = {
+    "lesson_reminder_hours": (1, 168),
+    "suggestion_stall_days": (1, 90),
+    "action_overdue_stall_days": (1, 90),
+    "action_silent_stall_days": (1, 180),
+    "escalation_step_days": (1, 30),
+    "checkin_weekday": (1, 7),
+    "checkin_hour": (0, 23),
+}
+
+
+def change_rules(session: AsyncSession, enterprise: Enterprise, values: dict[str, int], *,
+                 actor_label: str = "cli") -> None:
+    """Change some of the enterprise's rules; all or none (a value out of range changes
+    nothing)."""
+    for rule, value in values.items():
+        low, high = RULES[rule]
+        if not low <= value <= high:
+            raise InvalidValue(rule, f"{rule} must be between {low} and {high}")
+    for rule, value in values.items():
+        setattr(enterprise, rule, value)
+    audit.record(session, "enterprise.rules", actor_label=actor_label,
+                 enterprise_id=enterprise.id, subject="enterprise", subject_id=enterprise.id,
+                 **values)
+
+
 async def create_team(
     session: AsyncSession,
     enterprise: Enterprise,
