@@ -24,6 +24,7 @@ from bot.config import Settings
 from bot.content.loader import Curriculum, curriculum
 from bot.handlers import feature_routers
 from bot.i18n import CatalogI18n, build_i18n
+from bot.logs import LogContextMiddleware, UnloggedPersonMiddleware
 from bot.middlewares import (
     AuthorizationMiddleware,
     DbSessionMiddleware,
@@ -83,13 +84,15 @@ def build_dispatcher(
         curriculum=curriculum,
     )
     # Outer middlewares on `update` see every update, in this order.
+    dp.update.outer_middleware(LogContextMiddleware())
     dp.update.outer_middleware(DbSessionMiddleware(session_factory))
     dp.update.outer_middleware(PersonMiddleware())
     dp.update.outer_middleware(LocaleMiddleware(i18n))
     # Inner middlewares run once a handler is chosen, so they can read its flags.
-    authorization = AuthorizationMiddleware()
-    dp.message.middleware(authorization)
-    dp.callback_query.middleware(authorization)
+    authorization, unlogged = AuthorizationMiddleware(), UnloggedPersonMiddleware()
+    for observer in (dp.message, dp.callback_query):
+        observer.middleware(unlogged)
+        observer.middleware(authorization)
     dp.include_routers(*feature_routers())
     return dp
 

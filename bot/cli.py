@@ -71,16 +71,16 @@ def _database_url_option(value: str) -> str:
         raise argparse.ArgumentTypeError(str(error)) from None
 
 
-def _setup_logging(level: str) -> None:
-    logging.basicConfig(
-        level=level,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-        stream=sys.stderr,
-    )
-    # aiogram logs every handled update, and Alembic its plugins, at INFO: keep that for DEBUG.
-    if level != "DEBUG":
-        logging.getLogger("aiogram.event").setLevel(logging.WARNING)
-        logging.getLogger("alembic").setLevel(logging.WARNING)
+def _setup_logging(settings: Settings | None, level: str, *, console: bool = False) -> None:
+    """JSON lines when serving (LOG_FORMAT), text at the console; secrets never logged."""
+    from bot.logs import setup_logging
+
+    secrets = []
+    if settings is not None:
+        secrets = [value.get_secret_value() for value in (settings.bot_token,
+                                                          settings.webhook_secret) if value]
+    fmt = "text" if console or settings is None else settings.log_format
+    setup_logging(level, fmt, secrets)
 
 
 async def _open_application(settings: Settings, *, migrate: bool = True):  # type: ignore[no-untyped-def]
@@ -469,12 +469,15 @@ def dispatch(args: argparse.Namespace) -> Awaitable[None]:
         return _content(args)
     if command in {"demo", "console"}:
         settings = _demo_settings(args)
-        _setup_logging("WARNING")
+        _setup_logging(None, "WARNING")
         return _console(settings, seed=command == "demo")
     settings = load_settings()
     serving = command == "run" or (command == "start" and settings.bot_token is not None)
     # The console shares the terminal with the log: keep it to warnings there.
-    _setup_logging(settings.log_level if serving else "WARNING")
+    if serving:
+        _setup_logging(settings, settings.log_level)
+    else:
+        _setup_logging(settings, "WARNING", console=True)
     if command == "start":
         if settings.bot_token is None:
             from bot.offline.demo import DEMO_DATABASE_URL

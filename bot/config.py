@@ -5,7 +5,7 @@ A bad value stops the program with one line that names the variable (see `bot.cl
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import AnyHttpUrl, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -66,6 +66,7 @@ class Settings(BaseSettings):
     default_locale: str = "en"
     admin_ids: Annotated[list[int], NoDecode] = Field(default_factory=list)
     log_level: str = "INFO"
+    log_format: Literal["json", "text"] = "json"
 
     @field_validator("database_url")
     @classmethod

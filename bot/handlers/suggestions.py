@@ -48,6 +48,8 @@ from storage.models import (
 log = logging.getLogger(__name__)
 
 SUGGEST = {"capability": Capability.SUGGEST}
+# The submitter's own steps: logged without their person id (see bot.logs).
+WRITE = {"capability": Capability.SUGGEST, "unlogged_person": True}
 REVIEW = {"capability": Capability.REVIEW_SUGGESTIONS}
 DUE_CHOICES = (7, 14, 30)
 
@@ -647,22 +649,22 @@ async def show_stats(message: Message, session: AsyncSession,
 def build_router() -> Router:
     router = private_router("suggestions")
     flow = StateFilter(SuggestFlow.area, SuggestFlow.anonymity)
-    router.message.register(start, Command("suggest"), flags=SUGGEST)
+    router.message.register(start, Command("suggest"), flags=WRITE)
     router.message.register(review_queue, Command("review"), flags=REVIEW)
     router.message.register(show_stats, Command("stats"), flags=SUGGEST)
-    router.message.register(receive_content, SuggestFlow.content, flags=SUGGEST)
-    router.message.register(add_more, flow, flags=SUGGEST)
+    router.message.register(receive_content, SuggestFlow.content, flags=WRITE)
+    router.message.register(add_more, flow, flags=WRITE)
     router.message.register(
         reviewer_text,
         StateFilter(ReviewFlow.decline_reason, ReviewFlow.question, ReviewFlow.after_photo,
                     ReviewFlow.impact_value),
         flags=REVIEW,
     )
-    router.message.register(submitter_answer, ReplyFlow.answer, flags=SUGGEST)
+    router.message.register(submitter_answer, ReplyFlow.answer, flags=WRITE)
     router.message.register(media_on_its_own, StateFilter(None),
-                            F.photo | F.voice, flags=SUGGEST)
-    router.callback_query.register(suggest_step, SuggestCallback.filter(), flags=SUGGEST)
-    router.callback_query.register(review_action, SuggestionCallback.filter(), flags=SUGGEST)
+                            F.photo | F.voice, flags=WRITE)
+    router.callback_query.register(suggest_step, SuggestCallback.filter(), flags=WRITE)
+    router.callback_query.register(review_action, SuggestionCallback.filter(), flags=WRITE)
     router.callback_query.register(pick, SuggestionPickCallback.filter(), flags=REVIEW)
     return router
 

@@ -7,6 +7,7 @@ from aiogram import BaseMiddleware
 from aiogram.types import TelegramObject, User
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.logs import bind
 from bot.services.people import Identity, load_person, refresh_identity
 
 
@@ -44,4 +45,7 @@ class PersonMiddleware(BaseMiddleware):
             user is not None and settings is not None and user.id in settings.admin_ids
         )
         data["memberships"] = list(person.memberships) if person else []
+        if person is not None:
+            bind(person_id=person.id,
+                 enterprise_ids=sorted({m.enterprise_id for m in data["memberships"]}))
         return await handler(event, data)

@@ -64,7 +64,8 @@ def to_enterprise(subject: escalation.Subject, level: int, now: datetime,
         return text, action_ui.reminder_keyboard(item)
     if stall.kind is StallKind.SUGGESTION:
         head = _("{topic} has had no answer yet. Send /review to answer it: someone is "
-                 "waiting to hear.").format(topic=topic(subject).capitalize())
+                 "waiting to hear.").format(topic=_("Suggestion {reference}").format(
+                     reference=subject.suggestion.reference if subject.suggestion else ""))
     else:
         head = _("Send /checkin: it takes two minutes, and the team's figures depend on it.")
     return "\n".join((_reason(subject, now), head, next_up))
