@@ -9,6 +9,7 @@ import logging
 import pytest
 from sqlalchemy import select
 
+from bot.logs import ContextFilter
 from bot.services import suggestions as service
 from bot.services.errors import InvalidValue
 from bot.services.export import SUGGESTION_COLUMNS, suggestion_rows, to_csv
@@ -39,6 +40,7 @@ async def test_anonymous_photo_suggestion_in_indonesian_never_left_in_silence(
     from storage.models import Role
 
     caplog.set_level(logging.INFO)  # what a production bot logs (LOG_LEVEL=INFO)
+    caplog.handler.addFilter(ContextFilter())  # each record gets the update's log fields
     async with BotUnderTest(database_url) as tg:
         enterprise, team = await enterprise_with_team(
             tg.app.session_factory, "Surabaya Auto Parts", "Stamping", country="ID",
@@ -107,6 +109,11 @@ async def test_anonymous_photo_suggestion_in_indonesian_never_left_in_silence(
         assert not [m for m in tg.telegram.messages_to(sari.id) if "Budi" in m.text]
         assert not [r for r in caplog.records
                     if "Budi" in r.getMessage() or f"user={budi.id}" in r.getMessage()]
+        # Structured fields carry person ids, but never next to a suggestion of his.
+        submitted = [r for r in caplog.records if "suggestion 1 submitted" in r.getMessage()]
+        assert submitted and all("update_id" in r.context for r in submitted)
+        assert not [r for r in caplog.records if "suggestion" in r.getMessage().lower()
+                    and r.context.get("person_id") == budi_row.id]
 
 
 async def test_a_decline_needs_a_reason(database_url):
