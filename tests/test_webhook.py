@@ -38,6 +38,11 @@ async def test_webhook_checks_the_secret_and_serves_updates(database_url, unused
             assert await tg.server.post_to_webhook(forged, secret="wrong") == 401
             assert tg.telegram.messages_to(kojo.id) == []
 
+            # A body far beyond any real update is refused before it is parsed.
+            huge = tg.telegram.message_update(kojo.id, "x" * (2 * 1024 * 1024))
+            assert await tg.server.post_to_webhook(huge) == 413
+            assert tg.telegram.messages_to(kojo.id) == []
+
             update = tg.telegram.message_update(kojo.id, f"/start {token}")
             assert await tg.server.post_to_webhook(update) == 200
             (reply,) = tg.telegram.messages_to(kojo.id)

@@ -7,6 +7,7 @@ ordinary aiohttp session, exactly as it talks to api.telegram.org. Updates are h
 
 from __future__ import annotations
 
+import io
 import json
 from typing import Any
 
@@ -78,12 +79,13 @@ class FakeBotApiServer:
         assert self.telegram.webhook is not None, "the bot registered no webhook"
         if self._client is None:
             self._client = ClientSession()
-        headers = {}
+        headers = {"Content-Type": "application/json"}
         token = self.telegram.webhook["secret_token"] if secret == "use-registered" else secret
         if token is not None:
             headers["X-Telegram-Bot-Api-Secret-Token"] = token
+        body = io.BytesIO(json.dumps(update).encode())  # a stream: bodies may be large
         async with self._client.post(
-            self.telegram.webhook["url"], json=update, headers=headers
+            self.telegram.webhook["url"], data=body, headers=headers
         ) as response:
             await response.read()
             return response.status
