@@ -27,6 +27,7 @@ from bot.i18n import CatalogI18n, build_i18n
 from bot.logs import LogContextMiddleware, UnloggedPersonMiddleware
 from bot.middlewares import (
     AuthorizationMiddleware,
+    CommandsLeaveFlowsMiddleware,
     DbSessionMiddleware,
     LocaleMiddleware,
     PersonMiddleware,
@@ -88,6 +89,7 @@ def build_dispatcher(
     dp.update.outer_middleware(DbSessionMiddleware(session_factory))
     dp.update.outer_middleware(PersonMiddleware())
     dp.update.outer_middleware(LocaleMiddleware(i18n))
+    dp.message.outer_middleware(CommandsLeaveFlowsMiddleware())
     # Inner middlewares run once a handler is chosen, so they can read its flags.
     authorization, unlogged = AuthorizationMiddleware(), UnloggedPersonMiddleware()
     for observer in (dp.message, dp.callback_query):

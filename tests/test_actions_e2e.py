@@ -152,6 +152,13 @@ async def test_a_team_lead_plans_an_action_by_hand(database_url):
         assert [(i.title, i.source, i.due_on.isoformat()) for i in items] == [
             ("Fix the leaking compressor hose", "manual", "2026-03-16")]
 
+        # A command in the middle leaves the unfinished plan: it is not taken as its title.
+        await tg.send(kofi, "/action")
+        (listing,) = await tg.send(kofi, "/actions")
+        assert "Fix the leaking compressor hose" in listing.text
+        (stray,) = await tg.send(kofi, "Paint the floor")
+        assert "Who will do it?" not in stray.text
+
         # Cancel leaves nothing behind.
         (ask,) = await tg.send(kofi, "/action")
         (cancelled,) = await tg.press(kofi, ask, "Cancel")

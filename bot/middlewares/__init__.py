@@ -1,14 +1,17 @@
 """What happens to every update before a handler sees it, in this order:
 a database session (committed or rolled back as a whole), the person and their memberships,
-the locale, and, for handlers that ask for a capability, the authorization check."""
+the locale; a command leaves any unfinished conversation step; and, for handlers that ask for
+a capability, the authorization check."""
 
 from bot.middlewares.authorization import AuthorizationMiddleware
+from bot.middlewares.commands import CommandsLeaveFlowsMiddleware
 from bot.middlewares.database import DbSessionMiddleware
 from bot.middlewares.locale import LocaleMiddleware
 from bot.middlewares.people import PersonMiddleware
 
 __all__ = [
     "AuthorizationMiddleware",
+    "CommandsLeaveFlowsMiddleware",
     "DbSessionMiddleware",
     "LocaleMiddleware",
     "PersonMiddleware",
