@@ -76,6 +76,9 @@ def _setup_logging(level: str) -> None:
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
         stream=sys.stderr,
     )
+    # aiosqlite logs every SQL statement with its values at DEBUG, which would put who answered
+    # a pulse survey beside the counts their answers raised: never below INFO.
+    logging.getLogger("aiosqlite").setLevel(logging.INFO)
     # aiogram logs every handled update, and Alembic its plugins, at INFO: keep that for DEBUG.
     if level != "DEBUG":
         logging.getLogger("aiogram.event").setLevel(logging.WARNING)

@@ -17,9 +17,11 @@ from bot.keyboards.callbacks import (
     LanguageCallback,
     LessonActionCallback,
     LessonCallback,
+    PulseCallback,
     QuizCallback,
     ReviewCallback,
     ScheduleCallback,
+    SelfCheckCallback,
     SuggestCallback,
     SuggestionCallback,
     SuggestionPickCallback,
@@ -125,6 +127,8 @@ def test_every_button_factory_fits_in_64_bytes_with_the_largest_values():
         CheckinCallback(action="restart", kpi_id=biggest),
         KpiCallback(action="baseline", kpi_id=biggest),
         ActionCallback(id=biggest, action="progress", value=14),
+        PulseCallback(round_id=biggest, given="5555555", score=5),
+        SelfCheckCallback(action="answer", id=biggest, item=366, value="unsure"),
     ]
     assert {type(s) for s in samples} == set(ALL_FACTORIES)
     for sample in samples:

@@ -8,6 +8,7 @@ from aiogram import Router
 from bot.handlers import (
     actions,
     checkin,
+    climate,
     errors,
     fallback,
     groups,
@@ -26,7 +27,7 @@ def feature_routers() -> list[Router]:
     """Fresh routers (a router belongs to one dispatcher; tests and benchmarks build many)."""
     modules = [
         errors, onboarding, help, language, lessons, schedule, suggestions, checkin, actions,
-        team, invites, groups,
+        climate, team, invites, groups,
     ]
     # The catch-all comes last: it answers whatever nothing else did.
     return [module.build_router() for module in [*modules, fallback]]

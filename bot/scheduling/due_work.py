@@ -6,6 +6,7 @@ import logging
 
 from bot.scheduling.actions import send_action_reminders
 from bot.scheduling.checkins import run_checkins
+from bot.scheduling.climate import run_pulse_surveys
 from bot.scheduling.context import JobContext
 from bot.scheduling.lessons import send_lesson_waves, send_reminders, send_reviews
 from bot.scheduling.suggestions import send_weekly_summaries
@@ -14,7 +15,7 @@ log = logging.getLogger(__name__)
 
 JOBS = (
     send_lesson_waves, send_reminders, send_reviews, send_weekly_summaries, run_checkins,
-    send_action_reminders,
+    send_action_reminders, run_pulse_surveys,
 )
 
 
