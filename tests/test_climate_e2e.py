@@ -17,7 +17,7 @@ from storage.models import AuditEvent, PulseParticipant, PulseRound, PulseTally,
 from tests.factories import enterprise_with_team, invite
 from tests.fakes.harness import BotUnderTest
 
-BEFORE_APRIL = datetime(2026, 3, 31, 9, 0, tzinfo=UTC)  # Accra is on UTC
+BEFORE_APRIL = datetime(2026, 3, 16, 9, 0, tzinfo=UTC)  # Accra is on UTC
 APRIL_PULSE = datetime(2026, 4, 1, 10, 0, tzinfo=UTC)  # Wednesday: the first working day
 APRIL_CLOSE = datetime(2026, 4, 8, 10, 0, tzinfo=UTC)
 MAY_PULSE = datetime(2026, 5, 1, 10, 0, tzinfo=UTC)  # Friday
@@ -141,10 +141,11 @@ async def test_six_workers_in_three_languages_make_the_index_four_show_nothing(
 
 
 async def test_forged_pulse_buttons_are_refused_and_count_nothing(database_url):
-    async with BotUnderTest(database_url, clock=FakeClock(APRIL_PULSE)) as tg:
+    async with BotUnderTest(database_url, clock=FakeClock(BEFORE_APRIL)) as tg:
         factory = tg.app.session_factory
         enterprise, team = await enterprise_with_team(factory, clock=tg.clock)
         other, other_team = await enterprise_with_team(factory, "Other", "X", clock=tg.clock)
+        tg.clock.set(APRIL_PULSE)
         ama_token = (await invite(factory, enterprise, team, Role.WORKER, tg.clock)).token
         yaw_token = (await invite(factory, other, other_team, Role.WORKER, tg.clock)).token
         ama, yaw = tg.person("Ama"), tg.person("Yaw")

@@ -18,6 +18,7 @@ from bot.handlers import (
     lessons,
     onboarding,
     schedule,
+    selfcheck,
     suggestions,
     team,
 )
@@ -27,7 +28,7 @@ def feature_routers() -> list[Router]:
     """Fresh routers (a router belongs to one dispatcher; tests and benchmarks build many)."""
     modules = [
         errors, onboarding, help, language, lessons, schedule, suggestions, checkin, actions,
-        climate, team, invites, groups,
+        climate, selfcheck, team, invites, groups,
     ]
     # The catch-all comes last: it answers whatever nothing else did.
     return [module.build_router() for module in [*modules, fallback]]

@@ -17,7 +17,7 @@ from storage.models import Enterprise, Team
 log = logging.getLogger(__name__)
 
 
-def _awake(enterprise: Enterprise, now) -> bool:  # type: ignore[no-untyped-def]
+def awake(enterprise: Enterprise, now) -> bool:  # type: ignore[no-untyped-def]
     local = now.astimezone(ZoneInfo(enterprise.timezone)).date()
     return climate.working_day(local) and lessons.is_daytime(now, enterprise.timezone)
 
@@ -29,9 +29,11 @@ async def run_pulse_surveys(ctx: JobContext) -> int:
     async with ctx.session_factory() as session, session.begin():
         for team, enterprise in await lessons.teams_with_enterprise(session):
             due = climate.pulse_due(enterprise, now)
-            if due is None or not _awake(enterprise, now):
+            if due is None or not awake(enterprise, now):
                 continue
             month, slot = due
+            if team.created_at > slot - climate.SETTLE_IN:
+                continue
             if await climate.round_for(session, team.id, month) is not None:
                 continue
             pulse = await climate.open_round(session, team, month, slot, now)
@@ -45,7 +47,7 @@ async def run_pulse_surveys(ctx: JobContext) -> int:
                      len(people))
             queued += len(people)
         for pulse, team, enterprise in await climate.open_rounds_of(session):
-            if not _awake(enterprise, now):
+            if not awake(enterprise, now):
                 continue
             if now >= pulse.closes_at:
                 queued += await _close(ctx, session, pulse, team, enterprise)

@@ -45,6 +45,9 @@ SCORES = (1, 2, 3, 4, 5)
 MIN_ANSWERS = 5
 REMIND_AFTER = timedelta(days=3)
 OPEN_FOR = timedelta(days=7)
+# A team (or, for the self-check, an enterprise) works together this long before its first
+# survey: a team set up days before the pulse day waits for the next month.
+SETTLE_IN = timedelta(days=14)
 SUNDAY = 7
 
 
