@@ -83,3 +83,36 @@ def _panel(axes, item: Series, baseline_label: str, target_label: str,  # type: 
     axes.yaxis.set_major_formatter(FuncFormatter(lambda value, _pos: number_label(value)))
     axes.tick_params(axis="y", labelsize=8)
     axes.grid(alpha=0.3)
+
+
+def bar_panels(panels: list[tuple[str, list[tuple[str, float]]]], *, heading: str,
+               number_label: Callable[[float], str] = "{:g}".format) -> bytes:
+    """One small horizontal bar chart per figure (e.g. per group of enterprises), in two
+    columns; a panel with no bars says so with a dash."""
+    count = max(len(panels), 1)
+    columns = 1 if count == 1 else 2
+    rows = (count + columns - 1) // columns
+    figure = Figure(figsize=(5.2 * columns, 2.4 * rows + 0.6), dpi=100)
+    FigureCanvasAgg(figure)
+    buffer = io.BytesIO()
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=".*[Gg]lyph.*missing")
+        figure.suptitle(heading, fontsize=12, fontweight="bold", family=FONTS)
+        for index, (title, bars) in enumerate(panels or [("–", [])]):
+            axes = figure.add_subplot(rows, columns, index + 1)
+            axes.set_title(title, fontsize=9, family=FONTS)
+            labels = [label for label, _value in bars]
+            values = [value for _label, value in bars]
+            positions = list(range(len(bars)))
+            axes.barh(positions, values, color=[GOOD if v >= 0 else BASELINE for v in values])
+            axes.set_yticks(positions, labels, fontsize=8, family=FONTS)
+            axes.invert_yaxis()
+            for position, value in zip(positions, values, strict=True):
+                axes.annotate(number_label(value), (value, position), fontsize=7,
+                              xytext=(3, 0), textcoords="offset points", va="center")
+            axes.axvline(0, color=BASELINE, linewidth=0.8)
+            axes.tick_params(axis="x", labelsize=7)
+            axes.grid(alpha=0.3, axis="x")
+        figure.tight_layout()
+        figure.savefig(buffer, format="png")
+    return buffer.getvalue()

@@ -17,6 +17,7 @@ from bot.handlers import (
     language,
     lessons,
     onboarding,
+    programme,
     schedule,
     selfcheck,
     suggestions,
@@ -28,7 +29,7 @@ def feature_routers() -> list[Router]:
     """Fresh routers (a router belongs to one dispatcher; tests and benchmarks build many)."""
     modules = [
         errors, onboarding, help, language, lessons, schedule, suggestions, checkin, actions,
-        climate, selfcheck, team, invites, groups,
+        climate, selfcheck, programme, team, invites, groups,
     ]
     # The catch-all comes last: it answers whatever nothing else did.
     return [module.build_router() for module in [*modules, fallback]]

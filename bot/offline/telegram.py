@@ -149,6 +149,7 @@ class SentMessage:
     photo: bytes | None = None
     edited: bool = False
     voice: bytes | None = None
+    document: bytes | None = None
 
     def button_texts(self) -> list[str]:
         return [button["text"] for row in self.buttons for button in row]
@@ -389,6 +390,11 @@ class FakeTelegram:
                              "file_unique_id": f"v{message.message_id}", "duration": 5}
             if message.text:
                 body["caption"] = message.text
+        elif message.document is not None:
+            body["document"] = {"file_id": f"document{message.message_id}",
+                                "file_unique_id": f"d{message.message_id}"}
+            if message.text:
+                body["caption"] = message.text
         else:
             body["text"] = message.text
         if message.buttons:
@@ -450,6 +456,16 @@ class FakeTelegram:
         content = files.get(voice.removeprefix("attach://"), b"") or voice.encode()
         return self._store(SentMessage(chat["id"], next(self._message_ids), plain, raw,
                                        self._buttons(params), voice=content))
+
+    def _m_senddocument(self, params: dict[str, Any], files: dict[str, bytes]) -> dict[str, Any]:
+        chat = self._chat(params)
+        plain, raw = self._text(params, "caption", CAPTION_MAX, required=False)
+        document = params.get("document") or ""
+        content = files.get(document.removeprefix("attach://"), b"") or document.encode()
+        if not content:
+            raise _bad("there is no document in the request")
+        return self._store(SentMessage(chat["id"], next(self._message_ids), plain, raw,
+                                       self._buttons(params), document=content))
 
     def _edit_target(self, params: dict[str, Any]) -> SentMessage:
         chat = self._chat(params)
