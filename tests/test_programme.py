@@ -102,3 +102,20 @@ async def test_report_in_the_bot_for_programme_admins_only(database_url):
         await tg.send(manager, f"/start {token}")
         (refused,) = await tg.send(manager, "/report")
         assert "does not allow" in refused.text
+
+
+async def test_admin_sets_sector_country_and_pulse_timing(tmp_path, monkeypatch, capsys):
+    url = f"sqlite+aiosqlite:///{tmp_path}/admin.db"
+    scorebot = InProcess(monkeypatch, capsys, tmp_path, DATABASE_URL=url)
+    created = await _run(scorebot, "admin", "enterprise", "create", "--name", "Tema Plastics",
+                         "--country", "GH", "--timezone", "Africa/Accra")
+    assert created.returncode == 0, created.stderr
+    result = await _run(scorebot, "admin", "enterprise", "set", "--enterprise",
+                        "Tema Plastics", "--sector", "Plastics", "--country", "tg",
+                        "--pulse-day", "2", "--pulse-hour", "9", "--pulse-every", "3")
+    assert result.returncode == 0, result.stderr
+    assert "sector 'Plastics', country TG, pulse survey on working day 2 at 9:00 every 3" in (
+        result.stdout)
+    refused = await _run(scorebot, "admin", "enterprise", "set", "--enterprise",
+                         "Tema Plastics", "--pulse-hour", "23")
+    assert refused.returncode == 2 and "daytime" in refused.stderr

@@ -197,6 +197,8 @@ class Console:
         body = message.text
         if message.photo is not None:
             body = f"[photo, {len(message.photo) // 1024 + 1} KB] {body}"
+        if message.document is not None:
+            body = f"[file, {len(message.document) // 1024 + 1} KB] {body}"
         wrapped = "\n".join(
             textwrap.fill(paragraph, width=78, subsequent_indent="  ") if paragraph else ""
             for paragraph in body.split("\n")

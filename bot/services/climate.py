@@ -26,6 +26,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.services.lessons import team_members_to_teach
 from storage.models import (
     Enterprise,
     Membership,
@@ -141,21 +142,13 @@ async def has_answered(session: AsyncSession, round_id: int, person_id: int) -> 
 
 async def still_to_answer(session: AsyncSession, pulse: PulseRound) -> list[Person]:
     """Members of the round's team who have not answered, may be written to and did not pause."""
-    answered = select(PulseParticipant.person_id).where(PulseParticipant.round_id == pulse.id)
-    return list(
-        await session.scalars(
-            select(Person)
-            .join(Membership, Membership.person_id == Person.id)
-            .where(
-                Membership.team_id == pulse.team_id,
-                Membership.role.in_((Role.WORKER, Role.TEAM_LEAD)),
-                Person.paused.is_(False),
-                Person.blocked_bot.is_(False),
-                Person.id.not_in(answered),
-            )
-            .order_by(Person.id)
-        )
-    )
+    team = await session.get(Team, pulse.team_id)
+    if team is None:
+        return []
+    answered = set(await session.scalars(
+        select(PulseParticipant.person_id).where(PulseParticipant.round_id == pulse.id)))
+    return [person for person in await team_members_to_teach(session, team)
+            if person.id not in answered]
 
 
 def valid_answers(pulse: PulseRound, scores: list[int]) -> bool:
