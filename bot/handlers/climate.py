@@ -14,7 +14,6 @@ from aiogram.filters import Command
 from aiogram.types import CallbackQuery, Message
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.clock import Clock
 from bot.handlers.common import pack_messages, private_router, replace_message
 from bot.i18n import _
 from bot.keyboards.callbacks import PulseCallback
@@ -79,8 +78,7 @@ def _visible_teams(memberships: list[Membership]) -> list[tuple[int, int | None]
 
 
 async def show_climate(message: Message, session: AsyncSession, person: Person,
-                       allowed_memberships: list[Membership], locale: str,
-                       clock: Clock) -> None:
+                       allowed_memberships: list[Membership], locale: str) -> None:
     lines: list[str] = []
     for enterprise_id, team_id in _visible_teams(allowed_memberships):
         teams = [team for team in await teams_of(session, enterprise_id)

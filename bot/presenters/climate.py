@@ -7,7 +7,7 @@ from datetime import date
 from aiogram import html
 from aiogram.types import InlineKeyboardMarkup
 from aiogram.utils.keyboard import InlineKeyboardBuilder
-from babel.dates import format_date, format_skeleton
+from babel.dates import format_skeleton
 from babel.numbers import format_decimal
 
 from bot.i18n import _
@@ -125,7 +125,3 @@ def closed_notice(team: str, climate: Climate, previous: Climate | None, locale:
         month=month_name(climate.round.month, locale)) + "\n\n" + report(
         team, climate, previous, locale)
 
-
-def open_note(pulse: PulseRound, locale: str) -> str:
-    return _("This month's pulse survey is open until {date}.").format(
-        date=format_date(pulse.closes_at, format="medium", locale=locale))
