@@ -10,6 +10,7 @@ import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 from matplotlib import font_manager
 from matplotlib.backends.backend_agg import FigureCanvasAgg
@@ -45,19 +46,26 @@ def small_multiples(
 ) -> bytes:
     """One small chart per KPI, in two columns: the trend with baseline and target lines.
     Dates and numbers on the axes are written by the caller's functions (Babel, per locale)."""
-    count = max(len(series), 1)
+    return _grid(len(series) or 1, (4.2, 2.6), heading, lambda index, axes: _panel(
+        axes, (series or [Series("–", [])])[index], baseline_label, target_label, date_label,
+        number_label))
+
+
+def _grid(count: int, size: tuple[float, float], heading: str,
+          draw: Callable[[int, Any], None]) -> bytes:
+    """`count` panels in two columns (one if there is one), each drawn by `draw(index, axes)`,
+    under a heading, as a PNG."""
     columns = 1 if count == 1 else 2
     rows = (count + columns - 1) // columns
-    figure = Figure(figsize=(4.2 * columns, 2.6 * rows + 0.6), dpi=100)
+    figure = Figure(figsize=(size[0] * columns, size[1] * rows + 0.6), dpi=100)
     FigureCanvasAgg(figure)
     buffer = io.BytesIO()
     with warnings.catch_warnings():
         # A missing font or glyph only costs the look of a label: never fail a chart for it.
         warnings.filterwarnings("ignore", message=".*[Gg]lyph.*missing")
         figure.suptitle(heading, fontsize=12, fontweight="bold", family=FONTS)
-        for index, item in enumerate(series or [Series("–", [])]):
-            _panel(figure.add_subplot(rows, columns, index + 1), item, baseline_label,
-                   target_label, date_label, number_label)
+        for index in range(count):
+            draw(index, figure.add_subplot(rows, columns, index + 1))
         figure.tight_layout()
         figure.savefig(buffer, format="png")
     return buffer.getvalue()
@@ -83,3 +91,27 @@ def _panel(axes, item: Series, baseline_label: str, target_label: str,  # type: 
     axes.yaxis.set_major_formatter(FuncFormatter(lambda value, _pos: number_label(value)))
     axes.tick_params(axis="y", labelsize=8)
     axes.grid(alpha=0.3)
+
+
+def bar_panels(panels: list[tuple[str, list[tuple[str, float]]]], *, heading: str,
+               number_label: Callable[[float], str] = "{:g}".format) -> bytes:
+    """One small horizontal bar chart per figure (e.g. per group of enterprises), in two
+    columns; a panel with no bars says so with a dash."""
+    panels = panels or [("–", [])]
+
+    def draw(index: int, axes: Any) -> None:
+        title, bars = panels[index]
+        axes.set_title(title, fontsize=9, family=FONTS)
+        values = [value for _label, value in bars]
+        positions = list(range(len(bars)))
+        axes.barh(positions, values, color=[GOOD if v >= 0 else BASELINE for v in values])
+        axes.set_yticks(positions, [label for label, _value in bars], fontsize=8, family=FONTS)
+        axes.invert_yaxis()
+        for position, value in zip(positions, values, strict=True):
+            axes.annotate(number_label(value), (value, position), fontsize=7, xytext=(3, 0),
+                          textcoords="offset points", va="center")
+        axes.axvline(0, color=BASELINE, linewidth=0.8)
+        axes.tick_params(axis="x", labelsize=7)
+        axes.grid(alpha=0.3, axis="x")
+
+    return _grid(len(panels), (5.2, 2.4), heading, draw)

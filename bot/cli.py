@@ -7,7 +7,8 @@
   scorebot db upgrade|current|revision
   scorebot content check|preview
   scorebot export --enterprise ... [--format xlsx|csv]
-  scorebot admin enterprise create|list, admin team create, admin invite
+  scorebot report [--output DIR]  programme figures by sector and country
+  scorebot admin enterprise create|list|set, admin team create, admin invite
 
 A missing or invalid setting, or a database that cannot be opened, ends the program with one
 line naming the problem and exit status 2.
@@ -180,19 +181,6 @@ async def _enterprise_create(settings: Settings, args: argparse.Namespace) -> No
     await _with_session(settings, work)
 
 
-async def _enterprise_rules(settings: Settings, args: argparse.Namespace) -> None:
-    from bot.services.enterprises import change_rules, find_enterprise
-
-    async def work(session, app):  # type: ignore[no-untyped-def]
-        enterprise = await find_enterprise(session, args.enterprise)
-        change_rules(session, enterprise, {rule: getattr(args, rule) for rule in RULES
-                                           if getattr(args, rule) is not None})
-        for rule in RULES:
-            print(f"{rule.replace('_', '-')}: {getattr(enterprise, rule)}")
-
-    await _with_session(settings, work)
-
-
 async def _enterprise_list(settings: Settings, args: argparse.Namespace) -> None:
     from bot.services.enterprises import list_enterprises, teams_of
 
@@ -205,6 +193,25 @@ async def _enterprise_list(settings: Settings, args: argparse.Namespace) -> None
                   f"{enterprise.timezone}\t{enterprise.default_locale}\t{enterprise.sector}")
             for team in await teams_of(session, enterprise.id):
                 print(f"\tteam {team.id}\t{team.name}")
+
+    await _with_session(settings, work)
+
+
+async def _enterprise_set(settings: Settings, args: argparse.Namespace) -> None:
+    from bot.services.enterprises import change_rules, find_enterprise, update_enterprise
+
+    async def work(session, app):  # type: ignore[no-untyped-def]
+        enterprise = await update_enterprise(
+            session, await find_enterprise(session, args.enterprise), sector=args.sector,
+            country=args.country, pulse_workday=args.pulse_day, pulse_hour=args.pulse_hour,
+            pulse_every_months=args.pulse_every)
+        change_rules(session, enterprise, {rule: getattr(args, rule) for rule in RULES
+                                           if getattr(args, rule) is not None})
+        print(f"{enterprise.name}: sector {enterprise.sector!r}, country {enterprise.country}, "
+              f"pulse survey on working day {enterprise.pulse_workday} at "
+              f"{enterprise.pulse_hour}:00 every {enterprise.pulse_every_months} month(s)")
+        for rule in RULES:
+            print(f"{rule.replace('_', '-')}: {getattr(enterprise, rule)}")
 
     await _with_session(settings, work)
 
@@ -334,6 +341,40 @@ async def _export(settings: Settings, args: argparse.Namespace) -> None:
         print(f"wrote {path} ({len(table.rows)} rows)")
 
 
+async def _report(settings: Settings, args: argparse.Namespace) -> None:
+    from bot.presenters import programme as ui
+    from bot.services.programme import programme_report, table, to_csv, to_text, to_xlsx
+
+    async def work(session, app):  # type: ignore[no-untyped-def]
+        report = await programme_report(session, app.clock.now())
+        with app.i18n.speaking(args.lang):
+            headings, rows = table(report, ui.labels())
+            chart = ui.chart(report, args.lang)
+            title = ui.labels().group
+        return report, headings, rows, chart, title
+
+    report, headings, rows, chart, title = await _with_session(settings, work)
+    print(f"programme figures: {report.enterprises} enterprises; medians, shown only for "
+          f"groups (and figures) of at least 5 enterprises")
+    if rows:
+        print(to_text(headings, rows))
+    else:
+        print("no group has 5 enterprises with figures yet")
+    if report.hidden_groups:
+        print(f"({report.hidden_groups} sector-and-country groups have fewer than 5 "
+              "enterprises and are not shown)")
+    output = Path(args.output)
+    await asyncio.to_thread(output.mkdir, parents=True, exist_ok=True)
+    files = {
+        "programme-report.csv": to_csv(headings, rows).encode("utf-8"),
+        "programme-report.xlsx": to_xlsx(headings, rows, title),
+        "programme-report.png": chart,
+    }
+    for name, content in files.items():
+        await asyncio.to_thread((output / name).write_bytes, content)
+        print(f"wrote {output / name}")
+
+
 # --- database --------------------------------------------------------------------------------
 
 
@@ -408,6 +449,12 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--format", choices=["csv", "xlsx"], default="xlsx")
     export.add_argument("--output", default=".", help="folder to write to")
 
+    report = commands.add_parser("report", help="programme figures across enterprises, by "
+                                 "sector and country: a table, CSV, XLSX and a chart")
+    report.add_argument("--output", default=".", help="folder to write the files to")
+    report.add_argument("--lang", default="en", choices=SUPPORTED_LOCALES,
+                        help="language of the headings")
+
     admin = commands.add_parser("admin", help="set up enterprises, teams and invites")
     admin_commands = admin.add_subparsers(dest="admin_command", required=True)
     enterprise = admin_commands.add_parser("enterprise", help="enterprises")
@@ -420,12 +467,20 @@ def build_parser() -> argparse.ArgumentParser:
                         help="default language")
     create.add_argument("--sector", default="")
     enterprise_commands.add_parser("list", help="list enterprises and their teams")
-    rules = enterprise_commands.add_parser(
-        "rules", help="show or change an enterprise's rules (reminders, stalls, check-in day)")
-    rules.add_argument("--enterprise", required=True, help="id or name")
-    for rule in RULES:
-        rules.add_argument("--" + rule.replace("_", "-"), dest=rule, type=int,
-                           metavar=f"{RULES[rule][0]}-{RULES[rule][1]}")
+    update = enterprise_commands.add_parser(
+        "set", help="change sector, country, pulse survey timing, reminder, stall and "
+        "check-in rules")
+    update.add_argument("--enterprise", required=True, help="id or name")
+    update.add_argument("--sector")
+    update.add_argument("--country", help="ISO 3166 code")
+    update.add_argument("--pulse-day", type=int,
+                        help="the n-th working day (Monday to Saturday) of the month (1)")
+    update.add_argument("--pulse-hour", type=int, help="hour in the enterprise's timezone (10)")
+    update.add_argument("--pulse-every", type=int,
+                        help="every how many months (1); 0 turns the pulse survey off")
+    for rule in RULES:  # reminder, stall, escalation and check-in rules
+        update.add_argument("--" + rule.replace("_", "-"), dest=rule, type=int,
+                            metavar=f"{RULES[rule][0]}-{RULES[rule][1]}")
 
     team = admin_commands.add_parser("team", help="improvement teams")
     team_commands = team.add_subparsers(dest="team_command", required=True)
@@ -491,11 +546,13 @@ def dispatch(args: argparse.Namespace) -> Awaitable[None]:
         return _db(settings, args)
     if command == "export":
         return _export(settings, args)
+    if command == "report":
+        return _report(settings, args)
     if args.admin_command == "enterprise":
         if args.enterprise_command == "create":
             return _enterprise_create(settings, args)
-        if args.enterprise_command == "rules":
-            return _enterprise_rules(settings, args)
+        if args.enterprise_command == "set":
+            return _enterprise_set(settings, args)
         return _enterprise_list(settings, args)
     if args.admin_command == "team":
         return _team_create(settings, args)

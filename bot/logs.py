@@ -104,6 +104,9 @@ def setup_logging(level: str, fmt: str = "json", secrets: Iterable[str] = ()) ->
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
+    # aiosqlite logs every SQL statement with its values at DEBUG, which would put who answered
+    # a pulse survey beside the counts their answers raised: never below INFO.
+    logging.getLogger("aiosqlite").setLevel(logging.INFO)
     # aiogram logs every handled update, and Alembic its plugins, at INFO: keep that for DEBUG.
     if level != "DEBUG":
         logging.getLogger("aiogram.event").setLevel(logging.WARNING)

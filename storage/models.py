@@ -111,6 +111,16 @@ class Enterprise(Base):
     # The weekly KPI check-in: ISO weekday (5 = Friday) and hour, in the enterprise's timezone.
     checkin_weekday: Mapped[int] = mapped_column(Integer, default=5)
     checkin_hour: Mapped[int] = mapped_column(Integer, default=14)
+    # The monthly pulse survey: on the n-th working day of the month (Monday to Saturday) at
+    # this hour, every `pulse_every_months` months (0: no pulse survey). The quarterly
+    # labour-standards self-check opens on the same day of the quarter's first month.
+    pulse_workday: Mapped[int] = mapped_column(Integer, default=1)
+    pulse_hour: Mapped[int] = mapped_column(Integer, default=10)
+    pulse_every_months: Mapped[int] = mapped_column(Integer, default=1)
+    # The worker representative who answers the self-check beside the manager.
+    worker_rep_id: Mapped[int | None] = mapped_column(
+        ForeignKey("people.id", ondelete="SET NULL"), default=None
+    )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=_utcnow)
 
     teams: Mapped[list[Team]] = relationship(back_populates="enterprise", order_by="Team.id")
@@ -665,3 +675,87 @@ class EscalationEvent(Base):
     details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
 
     stall: Mapped[Stall] = relationship(back_populates="events")
+class PulseRound(Base):
+    """One team's monthly pulse survey (month = its first day): when it opened, was reminded
+    and closed, and which statements it asked, in order."""
+
+    __tablename__ = "pulse_rounds"
+    __table_args__ = (UniqueConstraint("team_id", "month"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    team_id: Mapped[int] = mapped_column(ForeignKey("teams.id", ondelete="CASCADE"), index=True)
+    month: Mapped[date] = mapped_column(Date)
+    statements: Mapped[list[str]] = mapped_column(JSON, default=list)
+    opened_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    reminder_due_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    closes_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    reminded_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+
+
+class PulseTally(Base):
+    """How many people gave one statement of one round one score (1-5).
+
+    Anonymity: answers are kept only as these counts. No row names a person or a time, so no
+    answer can be tied to who gave it; who has answered is in `PulseParticipant` alone."""
+
+    __tablename__ = "pulse_tallies"
+    __table_args__ = (UniqueConstraint("round_id", "statement", "score"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    round_id: Mapped[int] = mapped_column(
+        ForeignKey("pulse_rounds.id", ondelete="CASCADE"), index=True
+    )
+    statement: Mapped[str] = mapped_column(String(30))
+    score: Mapped[int] = mapped_column(Integer)
+    count: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class PulseParticipant(Base):
+    """Who has answered a round (so they are not asked again, nor reminded), and nothing about
+    what they answered: no id or time that could be matched with the tallies."""
+
+    __tablename__ = "pulse_participants"
+
+    round_id: Mapped[int] = mapped_column(
+        ForeignKey("pulse_rounds.id", ondelete="CASCADE"), primary_key=True
+    )
+    person_id: Mapped[int] = mapped_column(
+        ForeignKey("people.id", ondelete="CASCADE"), primary_key=True
+    )
+
+
+class SelfCheckRound(Base):
+    """One enterprise's quarterly labour-standards self-check (quarter = its first day)."""
+
+    __tablename__ = "selfcheck_rounds"
+    __table_args__ = (UniqueConstraint("enterprise_id", "quarter"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    enterprise_id: Mapped[int] = mapped_column(
+        ForeignKey("enterprises.id", ondelete="CASCADE"), index=True
+    )
+    quarter: Mapped[date] = mapped_column(Date)
+    opened_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # Set when both sides have answered every item and the differences became actions.
+    completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+
+
+class SelfCheckAnswer(Base):
+    """One side's answer ("yes", "no" or "unsure") to one checklist item. The sides are the
+    manager and the worker representative; their answers are not anonymous."""
+
+    __tablename__ = "selfcheck_answers"
+    __table_args__ = (UniqueConstraint("round_id", "item", "side"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    round_id: Mapped[int] = mapped_column(
+        ForeignKey("selfcheck_rounds.id", ondelete="CASCADE"), index=True
+    )
+    item: Mapped[str] = mapped_column(String(40))
+    side: Mapped[str] = mapped_column(String(10))  # "manager" or "worker"
+    answer: Mapped[str] = mapped_column(String(10))
+    person_id: Mapped[int | None] = mapped_column(
+        ForeignKey("people.id", ondelete="SET NULL"), default=None
+    )
+    answered_at: Mapped[datetime] = mapped_column(UTCDateTime, default=_utcnow)

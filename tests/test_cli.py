@@ -185,16 +185,16 @@ def test_admin_changes_an_enterprise_rules_and_exports_a_workbook(tmp_path, monk
     run = InProcess(monkeypatch, capsys, tmp_path, DATABASE_URL=db)
     assert run("admin", "enterprise", "create", "--name", "Hanoi Garments", "--country", "VN",
                "--timezone", "Asia/Ho_Chi_Minh").returncode == 0
-    result = run("admin", "enterprise", "rules", "--enterprise", "Hanoi Garments",
+    result = run("admin", "enterprise", "set", "--enterprise", "Hanoi Garments",
                  "--escalation-step-days", "3", "--action-overdue-stall-days", "5")
     assert result.returncode == 0, result.stderr
     assert "escalation-step-days: 3" in result.stdout
     assert "action-overdue-stall-days: 5" in result.stdout
     # One value out of range changes nothing at all.
-    assert_one_line_failure(run("admin", "enterprise", "rules", "--enterprise", "1",
+    assert_one_line_failure(run("admin", "enterprise", "set", "--enterprise", "1",
                                 "--escalation-step-days", "4", "--checkin-hour", "24"),
                             "checkin_hour must be between 0 and 23")
-    assert "escalation-step-days: 3" in run("admin", "enterprise", "rules", "--enterprise",
+    assert "escalation-step-days: 3" in run("admin", "enterprise", "set", "--enterprise",
                                             "1").stdout
 
     result = run("export", "--enterprise", "1", "--output", "out")

@@ -20,9 +20,11 @@ from bot.keyboards.callbacks import (
     LessonActionCallback,
     LessonCallback,
     PlanCallback,
+    PulseCallback,
     QuizCallback,
     ReviewCallback,
     ScheduleCallback,
+    SelfCheckCallback,
     SuggestCallback,
     SuggestionCallback,
     SuggestionPickCallback,
@@ -131,6 +133,8 @@ def test_every_button_factory_fits_in_64_bytes_with_the_largest_values():
         PlanCallback(step="owner", value=biggest),
         EscalationCallback(id=biggest, action="snooze", value=biggest),
         EnterpriseCallback(action="export", id=biggest),
+        PulseCallback(round_id=biggest, given="5555555", score=5),
+        SelfCheckCallback(action="answer", id=biggest, item=366, value="unsure"),
     ]
     assert {type(s) for s in samples} == set(ALL_FACTORIES)
     for sample in samples:

@@ -14,12 +14,14 @@ from bot.config import Settings
 from bot.offline.console import Console
 from bot.offline.demo import DEMO_INVITE_TOKEN, seed_demo
 
-PREFIXES = ["lang", "inv", "ls", "qz", "rv", "sc", "la", "sg", "sr", "sp", "ck", "kp", "ac"]
+PREFIXES = ["lang", "inv", "ls", "qz", "rv", "sc", "la", "sg", "sr", "sp", "ck", "kp", "ac",
+            "pu", "lc"]
 FIELDS = ["1", "0", "-1", "999999999999", "2147483648", "abc", "m1-01", "done", "yes",
           "start", "", "9" * 30, "skip", "baseline", "chart", "hour", "day"]
 TEXTS = ["/suggest", "/checkin", "/kpi", "/lesson", "/progress", "/review", "/stats",
          "/actions", "/schedule", "/baseline", "/points", "/invite", "/team", "/pause",
-         "/resume", "/language", "/help", "/start", f"/start {DEMO_INVITE_TOKEN}",
+         "/resume", "/language", "/help", "/start", "/climate", "/selfcheck", "/report",
+         f"/start {DEMO_INVITE_TOKEN}",
          "/start ../../x", "12,5", "abc", "x" * 4096, "<b>", "&nbsp;", "8:-60,4:0,1:80",
          "😀" * 100, "/unknown arg"]
 

@@ -39,7 +39,8 @@ from tests.fakes.harness import BotUnderTest, TgUser
 README = Path(__file__).resolve().parent.parent / "README.md"
 ROLES = {"worker": Role.WORKER, "team lead": Role.TEAM_LEAD, "manager": Role.MANAGER,
          "consultant": Role.CONSULTANT, "admin": Role.ADMIN}
-REFUSALS = ("not valid any more", "does not allow", "not part of an improvement team")
+REFUSALS = ("not valid any more", "does not allow", "not part of an improvement team",
+            "answered by managers and the worker representative")
 OWN, OWN_TEAM, OTHER_TEAM, OTHER_ENTERPRISE = "own", "own team", "other team", "other enterprise"
 ALLOWED = {  # table cell -> the targets it allows
     "yes": {OWN, OWN_TEAM, OTHER_TEAM},

@@ -8,6 +8,7 @@ from aiogram import Router
 from bot.handlers import (
     actions,
     checkin,
+    climate,
     consultant,
     errors,
     fallback,
@@ -17,7 +18,9 @@ from bot.handlers import (
     language,
     lessons,
     onboarding,
+    programme,
     schedule,
+    selfcheck,
     suggestions,
     team,
 )
@@ -27,7 +30,7 @@ def feature_routers() -> list[Router]:
     """Fresh routers (a router belongs to one dispatcher; tests and benchmarks build many)."""
     modules = [
         errors, onboarding, help, language, lessons, schedule, suggestions, checkin, actions,
-        team, invites, consultant, groups,
+        climate, selfcheck, programme, team, invites, consultant, groups,
     ]
     # The catch-all comes last: it answers whatever nothing else did.
     return [module.build_router() for module in [*modules, fallback]]

@@ -125,6 +125,29 @@ class EnterpriseCallback(CallbackData, prefix="en"):
 
     action: str
     id: DbId
+# A pulse survey's answers so far: one digit 1-5 per statement answered, in order.
+PulseAnswers = Annotated[str, Field(pattern=r"^[1-5]{0,8}$")]
+Score = Annotated[int, Field(ge=1, le=5)]
+
+
+class PulseCallback(CallbackData, prefix="pu"):
+    """One answer of the anonymous pulse survey. The answers given so far travel in the button
+    (in the person's own chat) and are counted only when the last statement is answered, so
+    no half-answered survey is stored and nothing ties a person to their answers."""
+
+    round_id: DbId
+    given: PulseAnswers
+    score: Score
+
+
+class SelfCheckCallback(CallbackData, prefix="lc"):
+    """The labour-standards self-check: answer an item ("yes", "no", "unsure"), start, choose
+    the worker representative, or take on or drop a proposed action."""
+
+    action: str
+    id: DbId = 0  # a round, a person or an action, depending on the action
+    item: SmallNumber = 0
+    value: str = ""
 
 
 ALL_FACTORIES: tuple[type[CallbackData], ...] = (
@@ -144,4 +167,6 @@ ALL_FACTORIES: tuple[type[CallbackData], ...] = (
     PlanCallback,
     EscalationCallback,
     EnterpriseCallback,
+    PulseCallback,
+    SelfCheckCallback,
 )

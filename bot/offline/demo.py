@@ -1,5 +1,7 @@
 """Demo data: two enterprises, their teams, and a person of each role, so the console has
-someone to be. Seeding is idempotent: a second run finds the data and leaves it alone."""
+someone to be; and five more garment factories in Ghana with half a year of results (KPIs,
+suggestions, lessons, a pulse survey, a self-check), so `scorebot report` has a group of five
+enterprises to show. Seeding is idempotent: a second run finds the data and leaves it alone."""
 
 from __future__ import annotations
 
@@ -10,10 +12,26 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import Clock
+from bot.content.loader import curriculum
+from bot.services import climate, selfcheck
 from bot.services.enterprises import create_enterprise, create_team
 from bot.services.kpis import enable_kpi, local_today, week_of
 from bot.services.people import Identity, ensure_person
-from storage.models import Enterprise, Invite, KpiValue, Membership, Role
+from storage.models import (
+    Enterprise,
+    Invite,
+    KpiValue,
+    LessonDelivery,
+    Membership,
+    PulseParticipant,
+    PulseRound,
+    PulseTally,
+    Role,
+    SelfCheckAnswer,
+    SelfCheckRound,
+    Suggestion,
+    SuggestionStatus,
+)
 
 DEMO_DATABASE_URL = "sqlite+aiosqlite:///scorebot-demo.db"
 # A fixed, well-known token so the README and the console banner can name it.
@@ -102,6 +120,8 @@ async def seed_demo(session: AsyncSession, clock: Clock) -> bool:
     )
     await session.flush()
     await _kpi_history(session, accra, clock)
+    for number, name in enumerate(PEERS):
+        await _programme_peer(session, clock, number, name)
     return True
 
 
@@ -123,3 +143,91 @@ async def _kpi_history(session: AsyncSession, enterprise: Enterprise, clock: Clo
             session.add(KpiValue(enterprise_kpi_id=kpi.id, value=float(value),
                                  week=this_week - timedelta(weeks=weeks_ago),
                                  entered_at=clock.now()))
+
+
+# Other garment factories of the programme in Ghana, with a few workers each and half a year
+# of results: what programme managers compare with `scorebot report`.
+PEERS = ("Kumasi Apparel", "Tema Textiles", "Takoradi Stitch", "Cape Coast Wear", "Ho Uniforms")
+PEER_WORKERS = ("Abena", "Yaw", "Akosua", "Kwame", "Adwoa")
+PEER_KPIS = {  # baseline, target, the latest figures (better by the factory's number)
+    "defect_rate": (6.5, 3.0, [6.2, 5.5, 5.0]),
+    "on_time_delivery": (75.0, 92.0, [78, 82, 85]),
+    "absenteeism": (8.0, 4.5, [7.6, 7.1, 6.8]),
+}
+
+
+async def _programme_peer(session: AsyncSession, clock: Clock, number: int, name: str) -> None:
+    now = clock.now()
+    joined = now - timedelta(days=180)
+    enterprise = await create_enterprise(
+        session, name=name, country="GH", timezone="Africa/Accra", default_locale="en",
+        sector="Garments", actor_label="demo", now=joined)
+    team = await create_team(session, enterprise, "Sewing", actor_label="demo", now=joined)
+    workers = []
+    for index, first in enumerate(PEER_WORKERS):
+        person = await ensure_person(session, Identity(
+            2000 + 10 * number + index, f"{first} ({name.split()[0]})", "en"))
+        session.add(Membership(person_id=person.id, enterprise_id=enterprise.id,
+                               team_id=team.id, role=Role.WORKER, joined_at=joined))
+        workers.append(person)
+    await session.flush()
+    this_week = week_of(local_today(now, enterprise.timezone))
+    for key, (baseline, target, figures) in PEER_KPIS.items():
+        kpi = await enable_kpi(session, enterprise, key, baseline=baseline, target=target,
+                               now=joined, actor_label="demo")
+        step = (target - baseline) * 0.05 * number
+        for weeks_ago, value in enumerate(reversed(figures), start=1):
+            session.add(KpiValue(enterprise_kpi_id=kpi.id, value=float(value) + step,
+                                 week=this_week - timedelta(weeks=weeks_ago), entered_at=now))
+    for index in range(2 + number):
+        session.add(Suggestion(
+            enterprise_id=enterprise.id, team_id=team.id, author_id=workers[index % 5].id,
+            text="Move the thread rack next to the machines", status=SuggestionStatus.IMPLEMENTED,
+            created_at=now - timedelta(days=60 + index), updated_at=now,
+            implemented_at=now - timedelta(days=30 + index)))
+    for position, lesson in enumerate(curriculum().lessons[:4]):
+        for index, person in enumerate(workers):
+            answered = (index + position + number) % 4 != 0
+            session.add(LessonDelivery(
+                person_id=person.id, team_id=team.id, lesson_id=lesson.id,
+                sent_at=joined + timedelta(days=7 * position),
+                opened_at=joined + timedelta(days=7 * position) if answered else None,
+                answered_at=joined + timedelta(days=7 * position, hours=1) if answered else None,
+                chosen_option=lesson.answer if answered else None, correct=answered or None))
+    await _past_pulse(session, team.id, workers, now, number)
+    await _past_selfcheck(session, enterprise, workers[0], now, number)
+
+
+async def _past_pulse(session: AsyncSession, team_id: int, workers, now, number: int) -> None:  # type: ignore[no-untyped-def]
+    month = climate.previous_month(climate.month_of(now.date()))
+    pulse = PulseRound(team_id=team_id, month=month, statements=list(climate.STATEMENTS),
+                       opened_at=now - timedelta(days=25), reminder_due_at=now,
+                       closes_at=now - timedelta(days=18), reminded_at=None,
+                       closed_at=now - timedelta(days=18))
+    session.add(pulse)
+    await session.flush()
+    counts: dict[tuple[str, int], int] = {}
+    for index, person in enumerate(workers):
+        session.add(PulseParticipant(round_id=pulse.id, person_id=person.id))
+        for offset, statement in enumerate(pulse.statements):
+            score = 2 + (index + offset + number) % 4
+            counts[(statement, score)] = counts.get((statement, score), 0) + 1
+    session.add_all(PulseTally(round_id=pulse.id, statement=statement, score=score,
+                               count=counts.get((statement, score), 0))
+                    for statement in pulse.statements for score in climate.SCORES)
+
+
+async def _past_selfcheck(session: AsyncSession, enterprise: Enterprise, rep, now,  # type: ignore[no-untyped-def]
+                          number: int) -> None:
+    quarter = selfcheck.quarter_of(selfcheck.quarter_of(now.date()) - timedelta(days=1))
+    check = SelfCheckRound(enterprise_id=enterprise.id, quarter=quarter,
+                           opened_at=now - timedelta(days=80),
+                           completed_at=now - timedelta(days=70))
+    session.add(check)
+    enterprise.worker_rep_id = rep.id
+    await session.flush()
+    for index, item in enumerate(selfcheck.ITEMS):
+        worker = "no" if index % (6 + number) == 0 else "yes"
+        for side, answer in ((selfcheck.MANAGER, "yes"), (selfcheck.WORKER, worker)):
+            session.add(SelfCheckAnswer(round_id=check.id, item=item, side=side, answer=answer,
+                                        answered_at=now - timedelta(days=70)))

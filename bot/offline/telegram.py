@@ -390,6 +390,11 @@ class FakeTelegram:
                              "file_unique_id": f"v{message.message_id}", "duration": 5}
             if message.text:
                 body["caption"] = message.text
+        elif message.document is not None:
+            body["document"] = {"file_id": f"document{message.message_id}",
+                                "file_unique_id": f"d{message.message_id}"}
+            if message.text:
+                body["caption"] = message.text
         else:
             body["text"] = message.text
         if message.buttons:
@@ -455,8 +460,8 @@ class FakeTelegram:
     def _m_senddocument(self, params: dict[str, Any], files: dict[str, bytes]) -> dict[str, Any]:
         chat = self._chat(params)
         plain, raw = self._text(params, "caption", CAPTION_MAX, required=False)
-        reference = params.get("document") or ""
-        content = files.get(reference.removeprefix("attach://"), b"") or reference.encode()
+        document = params.get("document") or ""
+        content = files.get(document.removeprefix("attach://"), b"") or document.encode()
         if not content:
             raise _bad("there is no document in the request")
         return self._store(SentMessage(chat["id"], next(self._message_ids), plain, raw,

@@ -6,17 +6,19 @@ import logging
 
 from bot.scheduling.actions import send_action_reminders
 from bot.scheduling.checkins import run_checkins
+from bot.scheduling.climate import run_pulse_surveys
 from bot.scheduling.context import JobContext
 from bot.scheduling.digests import send_digests
 from bot.scheduling.escalation import escalate_stalls
 from bot.scheduling.lessons import send_lesson_waves, send_reminders, send_reviews
+from bot.scheduling.selfcheck import open_self_checks
 from bot.scheduling.suggestions import send_weekly_summaries
 
 log = logging.getLogger(__name__)
 
 JOBS = (
     send_lesson_waves, send_reminders, send_reviews, send_weekly_summaries, run_checkins,
-    send_action_reminders, escalate_stalls, send_digests,
+    send_action_reminders, escalate_stalls, send_digests, run_pulse_surveys, open_self_checks,
 )
 
 

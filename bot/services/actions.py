@@ -182,3 +182,29 @@ def move_due_date(session: AsyncSession, item: ActionItem, person: Person, days:
                  enterprise_id=item.enterprise_id, subject="action", subject_id=item.id,
                  due_on=item.due_on.isoformat())
 
+
+
+async def propose_action(
+    session: AsyncSession, *, enterprise: Enterprise, title: str, source: str, source_ref: str,
+    now: datetime, due_days: int = 30,
+) -> tuple[ActionItem, bool]:
+    """A proposed action: open, with no owner until a manager takes it on (an action with no
+    owner gets no reminders). One per source and reference. Returns (item, created)."""
+    existing = await session.scalar(
+        select(ActionItem).where(ActionItem.enterprise_id == enterprise.id,
+                                 ActionItem.source == source,
+                                 ActionItem.source_ref == source_ref)
+    )
+    if existing is not None:
+        return existing, False
+    item = ActionItem(
+        enterprise_id=enterprise.id, team_id=None, title=" ".join(title.split())[:TITLE_MAX],
+        owner_id=None, created_by_id=None,
+        due_on=local_date(now, enterprise.timezone) + timedelta(days=due_days),
+        source=source, source_ref=source_ref, created_at=now, updated_at=now,
+    )
+    session.add(item)
+    await session.flush()
+    audit.record(session, "action.propose", actor_label="scheduler", enterprise_id=enterprise.id,
+                 subject="action", subject_id=item.id, source=source, ref=source_ref)
+    return item, True

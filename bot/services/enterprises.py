@@ -179,3 +179,37 @@ async def teams_of(session: AsyncSession, enterprise_id: int) -> list[Team]:
             select(Team).where(Team.enterprise_id == enterprise_id).order_by(Team.id)
         )
     )
+
+
+async def update_enterprise(
+    session: AsyncSession,
+    enterprise: Enterprise,
+    *,
+    sector: str | None = None,
+    country: str | None = None,
+    pulse_workday: int | None = None,
+    pulse_hour: int | None = None,
+    pulse_every_months: int | None = None,
+    actor_label: str = "cli",
+) -> Enterprise:
+    """Change an enterprise's sector, country or pulse-survey timing; None leaves it as is."""
+    if pulse_workday is not None and not 1 <= pulse_workday <= 20:
+        raise InvalidValue("pulse_day", "the pulse day is the 1st to the 20th working day")
+    if pulse_hour is not None and not 7 <= pulse_hour <= 20:
+        raise InvalidValue("pulse_hour", "the pulse hour must be in daytime, 7 to 20")
+    if pulse_every_months is not None and pulse_every_months not in (0, 1, 2, 3, 4, 6, 12):
+        raise InvalidValue("pulse_every", "every 1, 2, 3, 4, 6 or 12 months, or 0 for never")
+    changes = {
+        "sector": " ".join(sector.split())[:80] if sector is not None else None,
+        "country": validate_country(country) if country is not None else None,
+        "pulse_workday": pulse_workday,
+        "pulse_hour": pulse_hour,
+        "pulse_every_months": pulse_every_months,
+    }
+    changes = {key: value for key, value in changes.items() if value is not None}
+    for key, value in changes.items():
+        setattr(enterprise, key, value)
+    audit.record(session, "enterprise.update", actor_label=actor_label,
+                 enterprise_id=enterprise.id, subject="enterprise", subject_id=enterprise.id,
+                 **changes)
+    return enterprise

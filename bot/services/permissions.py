@@ -25,26 +25,34 @@ class Capability(enum.StrEnum):
     SET_BASELINES = "set_baselines"  # correct a KPI's baseline (the consultant's assessment)
     PLAN_ACTIONS = "plan_actions"  # create action items by hand (/action)
     FOLLOW = "follow"  # /teams health, group links and digests, escalations, /export
+    SEE_CLIMATE = "see_climate"  # answer the pulse survey; see the Working Climate Index
+    SELF_CHECK = "self_check"  # run the labour-standards self-check, see its status over time
+    SEE_PROGRAMME = "see_programme"  # programme-wide figures across enterprises (/report)
 
 
 # SIMAPRO is bottom-up: everyone sees the figures their work moves.
-_EVERY_MEMBER = {Capability.SEE_TEAM, Capability.LEARN, Capability.SUGGEST, Capability.SEE_KPIS}
+_EVERY_MEMBER = {Capability.SEE_TEAM, Capability.LEARN, Capability.SUGGEST, Capability.SEE_KPIS,
+                 Capability.SEE_CLIMATE}
 _LEADS = _EVERY_MEMBER | {Capability.INVITE, Capability.LEAD_LEARNING}
 # Consultants follow and coach; the enterprise's own people decide on its suggestions.
 _REVIEWERS = _LEADS | {Capability.REVIEW_SUGGESTIONS, Capability.REPORT_KPIS,
                       Capability.PLAN_ACTIONS}
 _FOLLOWERS = {Capability.SET_BASELINES, Capability.FOLLOW, Capability.PLAN_ACTIONS}
 
+# A worker or team lead chosen as the worker representative answers the self-check too; that
+# is checked against the enterprise (Enterprise.worker_rep_id), not granted by role.
 ROLE_CAPABILITIES: dict[Role, frozenset[Capability]] = {
     Role.WORKER: frozenset(_EVERY_MEMBER),
     Role.TEAM_LEAD: frozenset(_REVIEWERS),
-    Role.MANAGER: frozenset(_REVIEWERS),
-    Role.CONSULTANT: frozenset(_LEADS | _FOLLOWERS),
-    Role.ADMIN: frozenset(_REVIEWERS | _FOLLOWERS),
+    Role.MANAGER: frozenset(_REVIEWERS | {Capability.SELF_CHECK}),
+    Role.CONSULTANT: frozenset(_LEADS | _FOLLOWERS | {Capability.SELF_CHECK}),
+    Role.ADMIN: frozenset(_REVIEWERS | _FOLLOWERS | {Capability.SELF_CHECK}),
 }
 
 # Programme administrators (ADMIN_IDS) act in any enterprise for these, without a membership.
-PROGRAMME_ADMIN_CAPABILITIES = frozenset({Capability.SEE_TEAM, Capability.INVITE})
+PROGRAMME_ADMIN_CAPABILITIES = frozenset(
+    {Capability.SEE_TEAM, Capability.INVITE, Capability.SEE_PROGRAMME}
+)
 
 # Which roles each role may hand out by invite. A team lead invites workers to their own team.
 INVITABLE_ROLES: dict[Role, tuple[Role, ...]] = {

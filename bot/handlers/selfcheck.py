@@ -1,0 +1,195 @@
+"""/selfcheck: the quarterly labour-standards self-check. Managers and the worker
+representative answer the checklist one item at a time (the message is edited in place);
+managers choose the representative and take on or drop the actions it proposes; consultants
+see the status and its change over the quarters."""
+
+from __future__ import annotations
+
+from aiogram import Bot, Router, html
+from aiogram.filters import Command
+from aiogram.types import CallbackQuery, Message
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.clock import Clock
+from bot.handlers.common import pack_messages, private_router, refuse_button, replace_message
+from bot.i18n import _
+from bot.keyboards.callbacks import SelfCheckCallback
+from bot.notify import notify
+from bot.presenters import selfcheck as ui
+from bot.services import selfcheck
+from bot.services.errors import InvalidValue
+from bot.services.permissions import Capability, can, membership_in
+from storage.models import (
+    ActionItem,
+    Enterprise,
+    Membership,
+    Person,
+    Role,
+    SelfCheckRound,
+)
+
+# Every member may reach the handlers: the worker representative is a worker or team lead.
+# Who may do what is checked against the enterprise in each handler.
+MEMBER = {"capability": Capability.SEE_TEAM}
+MANAGING = (Role.MANAGER, Role.ADMIN)
+
+
+def action_title(item: str) -> str:
+    return f"{ui.group_name(selfcheck.GROUP_OF[item])}: {ui.item_text(item)}"
+
+
+async def show_selfcheck(message: Message, session: AsyncSession, person: Person,
+                         memberships: list[Membership], clock: Clock) -> None:
+    shown = False
+    for membership in memberships:
+        enterprise = membership.enterprise
+        side = selfcheck.side_of(membership, enterprise, person.id)
+        if side is None and not can(membership, Capability.SELF_CHECK):
+            continue
+        shown = True
+        check = await selfcheck.round_for(session, enterprise, clock.now())
+        assert check is not None
+        for text in pack_messages([ui.status(enterprise.name,
+                                             await selfcheck.history(session, enterprise.id))]):
+            await message.answer(text)
+        answers = await selfcheck.answers_of(session, check.id)
+        can_answer = side is not None and check.completed_at is None and (
+            selfcheck.next_item(answers, side) is not None)
+        choose = membership.role in MANAGING
+        if choose and enterprise.worker_rep_id is None:
+            await message.answer(ui.no_representative())
+        if can_answer or choose:
+            await message.answer(ui.invitation(enterprise.name, check.quarter, side)
+                                 if can_answer and side else _("What would you like to do?"),
+                                 reply_markup=ui.start_keyboard(check, can_choose_rep=choose,
+                                                                can_answer=can_answer))
+    if not shown:
+        await message.answer(_("The self-check is answered by managers and the worker "
+                               "representative. Ask your manager if you should be the "
+                               "representative."))
+
+
+async def _ask_next(bot: Bot, query: CallbackQuery, session: AsyncSession,
+                    check: SelfCheckRound, side: str) -> None:
+    answers = await selfcheck.answers_of(session, check.id)
+    index = selfcheck.next_item(answers, side)
+    if index is None:
+        other = selfcheck.WORKER if side == selfcheck.MANAGER else selfcheck.MANAGER
+        waiting = selfcheck.next_item(answers, other) is not None
+        await replace_message(bot, query, ui.side_done(waiting))
+        return
+    text, markup = ui.question(check, index, side)
+    await replace_message(bot, query, text, markup)
+
+
+async def selfcheck_button(
+    query: CallbackQuery, callback_data: SelfCheckCallback, session: AsyncSession,
+    person: Person, memberships: list[Membership], clock: Clock, bot: Bot, settings,  # type: ignore[no-untyped-def]
+    i18n,  # type: ignore[no-untyped-def]
+) -> None:
+    action = callback_data.action
+    if action in ("start", "answer"):
+        check = await session.get(SelfCheckRound, callback_data.id)
+        enterprise = await session.get(Enterprise, check.enterprise_id) if check else None
+        membership = membership_in(memberships, enterprise.id) if enterprise else None
+        side = selfcheck.side_of(membership, enterprise, person.id) if enterprise else None
+        if check is None or enterprise is None or side is None:
+            await refuse_button(query, "self-check outside the person's side")
+            return
+        if check.completed_at is not None:
+            await query.answer(_("This self-check is complete already."), show_alert=True)
+            return
+        if action == "answer":
+            try:
+                await selfcheck.record_answer(session, check, callback_data.item, side,
+                                              callback_data.value, person, clock.now())
+            except InvalidValue:
+                await refuse_button(query, "self-check answer out of range")
+                return
+        await query.answer()
+        await _ask_next(bot, query, session, check, side)
+        if action == "answer":
+            await _complete(session, check, enterprise, clock, settings, i18n)
+        return
+    if action == "rep":
+        membership = membership_in(memberships, callback_data.id)
+        if membership is None or membership.role not in MANAGING:
+            await refuse_button(query, "choosing a representative without being a manager")
+            return
+        people = await selfcheck.representative_choices(session, callback_data.id)
+        await query.answer()
+        if not people:
+            await replace_message(bot, query, _("There are no workers in this enterprise yet."))
+            return
+        await replace_message(bot, query, _("Who answers for the workers? Choose the worker "
+                                            "representative:"),
+                              ui.representative_keyboard(callback_data.id, people[:40]))
+        return
+    if action == "setrep":
+        enterprise_id = int(callback_data.value) if callback_data.value.isdigit() else 0
+        membership = membership_in(memberships, enterprise_id)
+        if membership is None or membership.role not in MANAGING:
+            await refuse_button(query, "choosing a representative without being a manager")
+            return
+        enterprise = membership.enterprise
+        try:
+            chosen = await selfcheck.choose_representative(session, enterprise, callback_data.id,
+                                                           person)
+        except InvalidValue:
+            await refuse_button(query, "representative outside the enterprise")
+            return
+        await query.answer()
+        check = await selfcheck.round_for(session, enterprise, clock.now())
+        assert check is not None
+        if check.completed_at is None:
+            notify(session, i18n, chosen, kind="selfcheck_invite", now=clock.now(),
+                   enterprise=enterprise, default_locale=settings.default_locale,
+                   render=lambda _locale: (
+                       ui.invitation(enterprise.name, check.quarter, selfcheck.WORKER),
+                       ui.start_keyboard(check)))
+        await replace_message(bot, query, _("{name} is now the worker representative.").format(
+            name=html.quote(chosen.display_name)))
+        return
+    if action in ("take", "drop"):
+        item = await session.get(ActionItem, callback_data.id)
+        membership = membership_in(memberships, item.enterprise_id) if item else None
+        if item is None or membership is None or membership.role not in MANAGING:
+            await refuse_button(query, "proposed action outside the person's enterprise")
+            return
+        if not selfcheck.is_proposed(item):
+            await query.answer(_("This action has been decided already."), show_alert=True)
+            return
+        if action == "take":
+            selfcheck.take_on(session, item, person, clock.now())
+            await query.answer(_("It is yours now; reminders will follow."), show_alert=True)
+        else:
+            selfcheck.drop(session, item, person, clock.now())
+            await query.answer(_("Marked as not needed."), show_alert=True)
+        return
+    await refuse_button(query, f"unknown self-check button {action}")
+
+
+async def _complete(session: AsyncSession, check: SelfCheckRound, enterprise: Enterprise,
+                    clock: Clock, settings, i18n) -> None:  # type: ignore[no-untyped-def]
+    """Once both sides are done: propose the actions, written in the enterprise's language,
+    and tell its managers."""
+    with i18n.speaking(enterprise.default_locale):
+        titles = {item: action_title(item) for item in selfcheck.ITEMS}
+    proposed = await selfcheck.complete_if_done(session, check, enterprise, clock.now(),
+                                                titles.__getitem__)
+    if proposed is None:
+        return
+    from bot.services.kpis import reporters
+
+    for manager in await reporters(session, enterprise.id, MANAGING):
+        notify(session, i18n, manager, kind="selfcheck_done", now=clock.now(),
+               enterprise=enterprise, default_locale=settings.default_locale,
+               render=lambda _locale: ui.proposed_notice(enterprise.name, proposed)
+               if proposed else ui.all_in_order(enterprise.name))
+
+
+def build_router() -> Router:
+    router = private_router("selfcheck")
+    router.message.register(show_selfcheck, Command("selfcheck"), flags=MEMBER)
+    router.callback_query.register(selfcheck_button, SelfCheckCallback.filter(), flags=MEMBER)
+    return router

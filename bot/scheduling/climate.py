@@ -1,0 +1,78 @@
+"""The monthly pulse survey of each team: it opens on the enterprise's pulse day, reminds once
+those who have not answered, and closes with the Working Climate Index for the team, its
+managers and consultants. Each step happens once per round (PulseRound); only in daytime, on
+working days, and never to someone who paused."""
+
+from __future__ import annotations
+
+import logging
+from zoneinfo import ZoneInfo
+
+from bot.notify import notify
+from bot.presenters import climate as ui
+from bot.scheduling.context import JobContext
+from bot.services import climate, lessons
+from storage.models import Enterprise, Team
+
+log = logging.getLogger(__name__)
+
+
+def awake(enterprise: Enterprise, now) -> bool:  # type: ignore[no-untyped-def]
+    local = now.astimezone(ZoneInfo(enterprise.timezone)).date()
+    return climate.working_day(local) and lessons.is_daytime(now, enterprise.timezone)
+
+
+async def run_pulse_surveys(ctx: JobContext) -> int:
+    """Open, remind and close pulse rounds that are due. Returns messages queued."""
+    now = ctx.clock.now()
+    queued = 0
+    async with ctx.session_factory() as session, session.begin():
+        for team, enterprise in await lessons.teams_with_enterprise(session):
+            due = climate.pulse_due(enterprise, now)
+            if due is None or not awake(enterprise, now):
+                continue
+            month, slot = due
+            if team.created_at > slot - climate.SETTLE_IN:
+                continue
+            if await climate.round_for(session, team.id, month) is not None:
+                continue
+            pulse = await climate.open_round(session, team, month, slot, now)
+            people = await climate.still_to_answer(session, pulse)
+            for person in people:
+                notify(session, ctx.i18n, person, kind="pulse", now=now, enterprise=enterprise,
+                       default_locale=ctx.default_locale,
+                       render=lambda locale, pulse=pulse, team=team: ui.question(
+                           pulse, "", locale, team=team.name))
+            log.info("team %s: pulse survey for %s sent to %s people", team.id, month,
+                     len(people))
+            queued += len(people)
+        for pulse, team, enterprise in await climate.open_rounds_of(session):
+            if not awake(enterprise, now):
+                continue
+            if now >= pulse.closes_at:
+                queued += await _close(ctx, session, pulse, team, enterprise)
+            elif pulse.reminded_at is None and now >= pulse.reminder_due_at:
+                pulse.reminded_at = now
+                people = await climate.still_to_answer(session, pulse)
+                for person in people:
+                    notify(session, ctx.i18n, person, kind="pulse_reminder", now=now,
+                           enterprise=enterprise, default_locale=ctx.default_locale,
+                           render=lambda locale, pulse=pulse: ui.question(
+                               pulse, "", locale, reminder=True))
+                queued += len(people)
+    return queued
+
+
+async def _close(ctx: JobContext, session, pulse, team: Team, enterprise: Enterprise) -> int:  # type: ignore[no-untyped-def]
+    now = ctx.clock.now()
+    pulse.closed_at = now
+    await session.flush()
+    latest, previous = await climate.team_climate(session, team.id)
+    assert latest is not None
+    people = await climate.audience(session, team)
+    for person in people:
+        notify(session, ctx.i18n, person, kind="pulse_result", now=now, enterprise=enterprise,
+               default_locale=ctx.default_locale,
+               render=lambda locale: ui.closed_notice(team.name, latest, previous, locale))
+    log.info("team %s: pulse survey for %s closed", team.id, pulse.month)
+    return len(people)

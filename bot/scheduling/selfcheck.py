@@ -1,0 +1,57 @@
+"""The quarterly labour-standards self-check opens on the pulse day of each quarter's first
+month: its managers and worker representative are invited (managers are asked to choose a
+representative if there is none). Once per quarter (SelfCheckRound); daytime, working days,
+never to someone who paused."""
+
+from __future__ import annotations
+
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+
+from bot.notify import notify
+from bot.presenters import selfcheck as ui
+from bot.scheduling.climate import awake
+from bot.scheduling.context import JobContext
+from bot.services import climate, selfcheck
+from bot.services.kpis import reporters
+from storage.models import Enterprise, Person, Role
+
+
+async def open_self_checks(ctx: JobContext) -> int:
+    now = ctx.clock.now()
+    queued = 0
+    async with ctx.session_factory() as session, session.begin():
+        for enterprise in list(await session.scalars(select(Enterprise))):
+            month = climate.month_of(now.astimezone(ZoneInfo(enterprise.timezone)).date())
+            if month.month not in selfcheck.QUARTER_MONTHS or not awake(enterprise, now):
+                continue
+            slot = climate.pulse_slot(enterprise, month)
+            if now < slot or enterprise.created_at > slot - climate.SETTLE_IN:
+                continue
+            if await selfcheck.round_for(session, enterprise, now, create=False):
+                continue
+            check = await selfcheck.round_for(session, enterprise, now)
+            assert check is not None
+            people = [(p, selfcheck.MANAGER) for p in
+                      await reporters(session, enterprise.id, (Role.MANAGER,))]
+            rep = (await session.get(Person, enterprise.worker_rep_id)
+                   if enterprise.worker_rep_id else None)
+            if rep is not None:
+                people.append((rep, selfcheck.WORKER))
+            for person, side in people:
+                if person.paused:
+                    continue
+                choose = side == selfcheck.MANAGER and rep is None
+
+                def render(_locale: str, side: str = side, choose: bool = choose,  # type: ignore[no-untyped-def]
+                           name: str = enterprise.name, check=check):
+                    text = ui.invitation(name, check.quarter, side)
+                    if choose:
+                        text += "\n\n" + ui.no_representative()
+                    return text, ui.start_keyboard(check, can_choose_rep=choose)
+
+                notify(session, ctx.i18n, person, kind="selfcheck_invite", now=now,
+                       enterprise=enterprise, default_locale=ctx.default_locale, render=render)
+                queued += 1
+    return queued
