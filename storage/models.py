@@ -333,6 +333,9 @@ class OutboxMessage(Base):
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     last_error: Mapped[str] = mapped_column(String(300), default="")
     telegram_message_id: Mapped[int | None] = mapped_column(BigInteger, default=None)
+    # Set while one sender has claimed the row to send it; another sender may take it only
+    # after this time (the first one died). None when nobody is sending it.
+    claimed_until: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
 
 
 class ActionStatus(enum.StrEnum):
