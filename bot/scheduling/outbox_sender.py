@@ -66,12 +66,23 @@ class OutboxSender:
         self.hold_until: datetime | None = None
 
     async def send_pending(self) -> int:
-        """Send what is due; returns how many messages went out."""
-        now = self.clock.now()
-        if self.hold_until is not None and now < self.hold_until:
-            return 0
-        lease = now + CLAIM_LEASE
-        due = await self._claim(now, lease)
+        """Send what is due, batch after batch while batches come back full (so a big wave
+        goes out at the full rate, not one batch per run); returns how many went out."""
+        sent = 0
+        while True:
+            now = self.clock.now()
+            if self.hold_until is not None and now < self.hold_until:
+                return sent
+            lease = now + CLAIM_LEASE
+            due = await self._claim(now, lease)
+            count, finished = await self._send_batch(due, lease)
+            sent += count
+            if not finished or len(due) < BATCH:
+                return sent
+
+    async def _send_batch(self, due: list[OutboxMessage], lease: datetime) -> tuple[int, bool]:
+        """Send claimed rows; returns how many went out and whether the batch was finished
+        (not cut short by a 429 or by the end of the lease)."""
         sent = 0
         blocked: set[int] = set()
         for position, message in enumerate(due):
@@ -80,15 +91,15 @@ class OutboxSender:
             await self.limiter.wait(message.chat_id)
             if self.clock.now() >= lease - CLAIM_MARGIN:
                 await self._release(due[position:], lease)  # too slow: let others have them
-                break
+                return sent, False
             outcome = await self._send_one(message)
             if outcome == "slow down":
                 await self._release(due[position + 1:], lease)
-                break
+                return sent, False
             if outcome == "blocked":
                 blocked.add(message.chat_id)
             sent += outcome == "sent"
-        return sent
+        return sent, True
 
     async def _claim(self, now: datetime, lease: datetime) -> list[OutboxMessage]:
         """Take up to BATCH due rows that no other sender holds, until `lease`."""

@@ -23,6 +23,10 @@ if TYPE_CHECKING:
     from redis.asyncio import Redis
 
 OVERALL_PER_SECOND = 30
+# The overall limit is kept over a window a little longer than a second: Telegram counts
+# messages when they arrive, and the time from our count to its arrival varies by a few
+# milliseconds, which would otherwise let 31 land within one of Telegram's seconds.
+OVERALL_WINDOW = 1.03
 CHAT_INTERVAL = 1.0  # seconds between two messages to one chat
 GROUP_PER_MINUTE = 20
 
@@ -42,28 +46,30 @@ class RateLimiter:
         self,
         *,
         overall_per_second: int = OVERALL_PER_SECOND,
+        overall_window: float = OVERALL_WINDOW,
         chat_interval: float = CHAT_INTERVAL,
         group_per_minute: int = GROUP_PER_MINUTE,
         monotonic: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
         self.overall_per_second = overall_per_second
+        self.overall_window = overall_window
         self.chat_interval = chat_interval
         self.group_per_minute = group_per_minute
         self._monotonic = monotonic
         self._sleep = sleep
-        self._recent: deque[float] = deque()  # send times within the last second
+        self._recent: deque[float] = deque()  # send times within the last window
         self._last_by_chat: dict[int, float] = {}
         self._group_recent: defaultdict[int, deque[float]] = defaultdict(deque)
         self._hold_until = 0.0
 
     def delay(self, chat_id: int, now: float) -> float:
         """Seconds to wait before a message to `chat_id` may go (0 when it may go now)."""
-        while self._recent and self._recent[0] <= now - 1.0:
+        while self._recent and self._recent[0] <= now - self.overall_window:
             self._recent.popleft()
         waits = [0.0, self._hold_until - now]
         if len(self._recent) >= self.overall_per_second:
-            waits.append(self._recent[0] + 1.0 - now)
+            waits.append(self._recent[0] + self.overall_window - now)
         last = self._last_by_chat.get(chat_id)
         if last is not None:
             waits.append(last + self.chat_interval - now)
@@ -93,8 +99,9 @@ class RateLimiter:
 
 
 # One atomic step in Redis: drop what left the windows, compute the wait, and when there is
-# none, count the message. Times are milliseconds: Redis's own clock (shared by every
-# process), or ARGV[6] when the caller brings its own (tests).
+# none, count the message. ARGV: overall limit, chat interval, group limit, a unique member,
+# "1" for a group, the caller's time or "", the overall window. Times are milliseconds:
+# Redis's own clock (shared by every process), or ARGV[6] when the caller brings its own.
 _ACQUIRE = """
 local now
 if ARGV[6] ~= '' then
@@ -106,10 +113,11 @@ end
 local wait = 0
 local hold = tonumber(redis.call('GET', KEYS[4]) or '0')
 if hold > now then wait = hold - now end
-redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - 1000)
+local window = tonumber(ARGV[7])
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - window)
 if redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[1]) then
   local oldest = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
-  wait = math.max(wait, tonumber(oldest[2]) + 1000 - now)
+  wait = math.max(wait, tonumber(oldest[2]) + window - now)
 end
 local last = redis.call('GET', KEYS[2])
 if last then wait = math.max(wait, tonumber(last) + tonumber(ARGV[2]) - now) end
@@ -123,7 +131,7 @@ if group then
 end
 if wait > 0 then return tostring(wait) end
 redis.call('ZADD', KEYS[1], now, ARGV[4])
-redis.call('PEXPIRE', KEYS[1], 2000)
+redis.call('PEXPIRE', KEYS[1], math.ceil(window) + 1000)
 redis.call('SET', KEYS[2], tostring(now), 'PX', math.ceil(tonumber(ARGV[2])) + 1000)
 if group then
   redis.call('ZADD', KEYS[3], now, ARGV[4])
@@ -161,6 +169,7 @@ class RedisRateLimiter:
         *,
         prefix: str = "scorebot:limits",
         overall_per_second: int = OVERALL_PER_SECOND,
+        overall_window: float = OVERALL_WINDOW,
         chat_interval: float = CHAT_INTERVAL,
         group_per_minute: int = GROUP_PER_MINUTE,
         monotonic: Callable[[], float] | None = None,
@@ -169,6 +178,7 @@ class RedisRateLimiter:
         self.redis = redis
         self.prefix = prefix
         self.overall_per_second = overall_per_second
+        self.overall_window = overall_window
         self.chat_interval = chat_interval
         self.group_per_minute = group_per_minute
         self._monotonic = monotonic  # None: Redis's clock
@@ -192,7 +202,8 @@ class RedisRateLimiter:
         keys = [f"{self.prefix}:all", f"{self.prefix}:chat:{chat_id}",
                 f"{self.prefix}:group:{chat_id}", f"{self.prefix}:hold"]
         args = [self.overall_per_second, self.chat_interval * 1000, self.group_per_minute,
-                next(self._members), "1" if chat_id < 0 else "0", self._now()]
+                next(self._members), "1" if chat_id < 0 else "0", self._now(),
+                self.overall_window * 1000]
         return float(await self._acquire(keys=keys, args=args)) / 1000
 
     async def wait(self, chat_id: int) -> None:
