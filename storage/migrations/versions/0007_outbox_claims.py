@@ -1,4 +1,4 @@
-"""outbox claims: several senders share the outbox
+"""outbox claims: several senders share the outbox; an index for the reminder scan
 
 Revision ID: 0007s
 Revises: 0006
@@ -22,9 +22,19 @@ def upgrade() -> None:
     """Upgrade schema."""
     with op.batch_alter_table("outbox", schema=None) as batch_op:
         batch_op.add_column(sa.Column("claimed_until", sa.DateTime(timezone=True), nullable=True))
+    with op.batch_alter_table("lesson_deliveries", schema=None) as batch_op:
+        batch_op.create_index(
+            "ix_lesson_deliveries_unopened",
+            ["sent_at"],
+            unique=False,
+            sqlite_where=sa.text("opened_at IS NULL AND reminded_at IS NULL"),
+            postgresql_where=sa.text("opened_at IS NULL AND reminded_at IS NULL"),
+        )
 
 
 def downgrade() -> None:
     """Downgrade schema."""
+    with op.batch_alter_table("lesson_deliveries", schema=None) as batch_op:
+        batch_op.drop_index("ix_lesson_deliveries_unopened")
     with op.batch_alter_table("outbox", schema=None) as batch_op:
         batch_op.drop_column("claimed_until")
