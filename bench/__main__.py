@@ -78,6 +78,7 @@ async def main(argv: list[str] | None = None) -> None:
     parts = [p.strip() for p in args.only.split(",") if p.strip()]
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     logging.getLogger("aiogram").setLevel(logging.CRITICAL)  # refusals are counted, not shown
+    logging.getLogger("apscheduler").setLevel(logging.ERROR)  # "skipped" while a wave drains
     print(f"scorebot benchmarks ({'quick' if args.quick else 'full'}) on {machine()}\n",
           flush=True)
     began = time.perf_counter()
