@@ -5,7 +5,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: start test lint i18n clean
+.PHONY: start test bench bench-quick lint i18n clean
 
 $(STAMP): pyproject.toml
 	python3 -m venv $(VENV)
@@ -19,6 +19,14 @@ start: $(STAMP)
 test: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/pytest
+
+# Benchmarks (not part of the tests): four tables with targets; see README "Performance".
+# PostgreSQL and Redis too when BENCH_DATABASE_URL (emptied!) and BENCH_REDIS_URL are set.
+bench: $(STAMP)
+	$(PY) -m bench
+
+bench-quick: $(STAMP)
+	$(PY) -m bench --quick
 
 # Developers: after changing user-facing text, refresh the template and every catalog,
 # then translate the new entries (tests fail while any is missing).

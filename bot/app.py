@@ -4,6 +4,7 @@ them by long polling or behind a webhook."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from dataclasses import dataclass
 
@@ -33,7 +34,9 @@ from bot.middlewares import (
     PersonMiddleware,
 )
 from bot.scheduling.context import JobContext
-from bot.scheduling.scheduler import build_scheduler
+from bot.scheduling.leader import Leadership
+from bot.scheduling.rate_limit import build_limiter
+from bot.scheduling.scheduler import add_due_work, build_scheduler, remove_due_work
 from storage.db import create_engine, create_session_factory
 from storage.migrate import upgrade
 
@@ -139,14 +142,36 @@ async def build_application(
 
 
 def run_scheduler_with(app: Application, bot: Bot) -> None:
-    """Start the scheduled jobs when the dispatcher starts, and stop them when it stops."""
-    scheduler = build_scheduler(app.jobs, bot)
+    """Start the scheduled jobs when the dispatcher starts, and stop them when it stops.
+
+    Every process sends from the outbox, within limits shared through Redis when REDIS_URL is
+    set. On PostgreSQL the due-work scan runs only in the process holding the scheduler lock
+    (several processes may serve one bot); on SQLite there is one process, which runs it."""
+    limiter = build_limiter(app.settings.redis_url, bot.id)
+    scheduler = build_scheduler(app.jobs, bot, limiter=limiter, due_work=False)
+    leadership: Leadership | None = None
+    if app.engine.dialect.name == "postgresql":
+        leadership = Leadership(
+            app.engine,
+            on_gain=lambda: add_due_work(scheduler, app.jobs),
+            on_loss=lambda: remove_due_work(scheduler),
+        )
+    tasks: list[asyncio.Task[None]] = []
 
     async def start() -> None:
         scheduler.start()
+        if leadership is None:
+            add_due_work(scheduler, app.jobs)
+        else:
+            tasks.append(asyncio.create_task(leadership.run(), name="scheduler-leadership"))
 
     async def stop() -> None:
+        for task in tasks:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
         scheduler.shutdown(wait=False)
+        await limiter.close()
 
     app.dispatcher.startup.register(start)
     app.dispatcher.shutdown.register(stop)

@@ -26,6 +26,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -293,6 +294,11 @@ class LessonDelivery(Base):
         UniqueConstraint("person_id", "lesson_id"),
         Index("ix_lesson_deliveries_due_reminder", "opened_at", "reminded_at", "sent_at"),
         Index("ix_lesson_deliveries_review_due_at", "review_due_at"),
+        # The reminder scan reads only lessons still unopened and unreminded: a few rows
+        # among every lesson ever given.
+        Index("ix_lesson_deliveries_unopened", "sent_at",
+              sqlite_where=text("opened_at IS NULL AND reminded_at IS NULL"),
+              postgresql_where=text("opened_at IS NULL AND reminded_at IS NULL")),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -350,6 +356,9 @@ class OutboxMessage(Base):
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     last_error: Mapped[str] = mapped_column(String(300), default="")
     telegram_message_id: Mapped[int | None] = mapped_column(BigInteger, default=None)
+    # Set while one sender has claimed the row to send it; another sender may take it only
+    # after this time (the first one died). None when nobody is sending it.
+    claimed_until: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
 
 
 class ActionStatus(enum.StrEnum):

@@ -5,41 +5,77 @@ morning if it is still not done. Each happens once per week (CheckinRound)."""
 from __future__ import annotations
 
 from aiogram.types import InlineKeyboardMarkup
-from sqlalchemy import select
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.notify import notify
 from bot.presenters import kpis as ui
 from bot.scheduling.context import JobContext
 from bot.services import kpis
-from storage.models import CheckinRound, Enterprise, Role
+from storage.models import CheckinRound, Enterprise, EnterpriseKpi, Membership, Person, Role
 
 
 async def run_checkins(ctx: JobContext) -> int:
+    """A few queries whatever the number of enterprises: their KPI counts, this week's rounds
+    and the people to tell are read at once, not once per enterprise."""
     now = ctx.clock.now()
     queued = 0
     async with ctx.session_factory() as session, session.begin():
-        for enterprise in list(await session.scalars(select(Enterprise))):
-            active = await kpis.active_kpis(session, enterprise.id)
-            week = kpis.checkin_due(enterprise, now)
-            if not active or week is None:
+        due = [(enterprise, week) for enterprise in await session.scalars(select(Enterprise))
+               if (week := kpis.checkin_due(enterprise, now)) is not None]
+        if not due:
+            return 0
+        active = dict((await session.execute(
+            select(EnterpriseKpi.enterprise_id, func.count())
+            .where(EnterpriseKpi.active.is_(True)).group_by(EnterpriseKpi.enterprise_id)
+        )).all())
+        rounds = {(r.enterprise_id, r.week): r for r in await session.scalars(
+            select(CheckinRound).where(CheckinRound.week.in_({week for _e, week in due})))}
+        told: list[tuple[Enterprise, str, int]] = []
+        for enterprise, week in due:
+            count = active.get(enterprise.id, 0)
+            if not count:
                 continue
-            round_ = await session.scalar(select(CheckinRound).where(
-                CheckinRound.enterprise_id == enterprise.id, CheckinRound.week == week))
+            round_ = rounds.get((enterprise.id, week))
             if round_ is None:
                 session.add(CheckinRound(enterprise_id=enterprise.id, week=week, opened_at=now))
-                queued += await _tell(ctx, session, enterprise, "invite", len(active))
+                told.append((enterprise, "invite", count))
             elif kpis.reminder_due(enterprise, round_, now):
                 round_.reminded_at = now
-                queued += await _tell(ctx, session, enterprise, "remind", len(active))
+                told.append((enterprise, "remind", count))
             elif kpis.nudge_due(enterprise, round_, now):
                 round_.nudged_at = now
-                queued += await _tell(ctx, session, enterprise, "nudge", len(active))
+                told.append((enterprise, "nudge", count))
+        if told:
+            people = await _reporters(session, {enterprise.id for enterprise, _w, _c in told})
+            for enterprise, what, count in told:
+                queued += _tell(ctx, session, enterprise, what, count,
+                                people.get(enterprise.id, []))
     return queued
 
 
-async def _tell(ctx: JobContext, session, enterprise: Enterprise, what: str, count: int) -> int:  # type: ignore[no-untyped-def]
+async def _reporters(session: AsyncSession, enterprise_ids: set[int]) -> dict[
+    int, list[tuple[Role, Person]]
+]:
+    """Managers and team leads who can be written to, per enterprise, in one query (the same
+    people as kpis.reporters, in the same order)."""
+    found: dict[int, list[tuple[Role, Person]]] = {}
+    rows = await session.execute(
+        select(Membership.enterprise_id, Membership.role, Person)
+        .join(Person, Membership.person_id == Person.id)
+        .where(Membership.role.in_((Role.MANAGER, Role.TEAM_LEAD)),
+               Person.blocked_bot.is_(False))
+        .order_by(Person.id))
+    for enterprise_id, role, person in rows:
+        if enterprise_id in enterprise_ids:
+            found.setdefault(enterprise_id, []).append((role, person))
+    return found
+
+
+def _tell(ctx: JobContext, session: AsyncSession, enterprise: Enterprise, what: str,
+          count: int, reporters: list[tuple[Role, Person]]) -> int:
     roles = (Role.MANAGER,) if what == "nudge" else (Role.MANAGER, Role.TEAM_LEAD)
-    people = await kpis.reporters(session, enterprise.id, roles)
+    people = [person for role, person in reporters if role in roles]
 
     def render(_locale: str) -> tuple[str, InlineKeyboardMarkup]:
         if what == "invite":

@@ -7,6 +7,12 @@
 - Network and server errors: retried with growing pauses, then marked failed.
 Each row is updated in its own transaction right after its call, so a crash re-sends at most
 the one message that was in flight.
+
+Several processes may send at once (PostgreSQL): a sender first claims a batch of rows
+(`SELECT ... FOR UPDATE SKIP LOCKED`, then `claimed_until` set in the same transaction), so
+two senders never take the same row. A sender that dies leaves its claimed rows to the
+others once `claimed_until` has passed; a live sender stops working through its batch well
+before then (CLAIM_MARGIN) and gives back what is left.
 """
 
 from __future__ import annotations
@@ -23,17 +29,19 @@ from aiogram.exceptions import (
     TelegramServerError,
 )
 from aiogram.types import InlineKeyboardMarkup
-from sqlalchemy import select, update
+from sqlalchemy import or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.clock import Clock
-from bot.scheduling.rate_limit import RateLimiter
+from bot.scheduling.rate_limit import Limiter, RateLimiter
 from storage.models import OutboxMessage, OutboxStatus, Person
 
 log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 5
 BATCH = 50
+CLAIM_LEASE = timedelta(minutes=2)  # after this, a claimed row is free again
+CLAIM_MARGIN = timedelta(minutes=1)  # a sender sends nothing from its claim after lease - margin
 
 
 def backoff(attempts: int) -> timedelta:
@@ -49,7 +57,7 @@ class OutboxSender:
         session_factory: async_sessionmaker[AsyncSession],
         bot: Bot,
         clock: Clock,
-        limiter: RateLimiter | None = None,
+        limiter: Limiter | None = None,
     ) -> None:
         self.session_factory = session_factory
         self.bot = bot
@@ -58,33 +66,74 @@ class OutboxSender:
         self.hold_until: datetime | None = None
 
     async def send_pending(self) -> int:
-        """Send what is due; returns how many messages went out."""
-        now = self.clock.now()
-        if self.hold_until is not None and now < self.hold_until:
-            return 0
-        async with self.session_factory() as session:
+        """Send what is due, batch after batch while batches come back full (so a big wave
+        goes out at the full rate, not one batch per run); returns how many went out."""
+        sent = 0
+        while True:
+            now = self.clock.now()
+            if self.hold_until is not None and now < self.hold_until:
+                return sent
+            lease = now + CLAIM_LEASE
+            due = await self._claim(now, lease)
+            count, finished = await self._send_batch(due, lease)
+            sent += count
+            if not finished or len(due) < BATCH:
+                return sent
+
+    async def _send_batch(self, due: list[OutboxMessage], lease: datetime) -> tuple[int, bool]:
+        """Send claimed rows; returns how many went out and whether the batch was finished
+        (not cut short by a 429 or by the end of the lease)."""
+        sent = 0
+        blocked: set[int] = set()
+        for position, message in enumerate(due):
+            if message.chat_id in blocked:
+                continue  # already dropped with the rest of that chat's messages
+            await self.limiter.wait(message.chat_id)
+            if self.clock.now() >= lease - CLAIM_MARGIN:
+                await self._release(due[position:], lease)  # too slow: let others have them
+                return sent, False
+            outcome = await self._send_one(message)
+            if outcome == "slow down":
+                await self._release(due[position + 1:], lease)
+                return sent, False
+            if outcome == "blocked":
+                blocked.add(message.chat_id)
+            sent += outcome == "sent"
+        return sent, True
+
+    async def _claim(self, now: datetime, lease: datetime) -> list[OutboxMessage]:
+        """Take up to BATCH due rows that no other sender holds, until `lease`."""
+        async with self.session_factory() as session, session.begin():
             due = list(
                 await session.scalars(
                     select(OutboxMessage)
                     .where(OutboxMessage.status == OutboxStatus.PENDING,
-                           OutboxMessage.send_after <= now)
+                           OutboxMessage.send_after <= now,
+                           or_(OutboxMessage.claimed_until.is_(None),
+                               OutboxMessage.claimed_until <= now))
                     .order_by(OutboxMessage.id)
                     .limit(BATCH)
+                    .with_for_update(skip_locked=True)
                 )
             )
-        sent = 0
-        blocked: set[int] = set()
-        for message in due:
-            if message.chat_id in blocked:
-                continue  # already dropped with the rest of that chat's messages
-            await self.limiter.wait(message.chat_id)
-            outcome = await self._send_one(message)
-            if outcome == "slow down":
-                break
-            if outcome == "blocked":
-                blocked.add(message.chat_id)
-            sent += outcome == "sent"
-        return sent
+            if due:
+                await session.execute(
+                    update(OutboxMessage)
+                    .where(OutboxMessage.id.in_([m.id for m in due]))
+                    .values(claimed_until=lease)
+                )
+        return due
+
+    async def _release(self, messages: list[OutboxMessage], lease: datetime) -> None:
+        if not messages:
+            return
+        async with self.session_factory() as session, session.begin():
+            await session.execute(
+                update(OutboxMessage)
+                .where(OutboxMessage.id.in_([m.id for m in messages]),
+                       OutboxMessage.claimed_until == lease)
+                .values(claimed_until=None)
+            )
 
     async def _deliver(self, message: OutboxMessage, markup: InlineKeyboardMarkup | None):  # type: ignore[no-untyped-def]
         caption = message.text or None
@@ -110,6 +159,7 @@ class OutboxSender:
                       "telegram_message_id": result.message_id}
         except TelegramRetryAfter as error:
             self.hold_until = self.clock.now() + timedelta(seconds=error.retry_after)
+            await self.limiter.pause(error.retry_after)  # every process slows down
             values = {"send_after": self.hold_until}
             outcome = "slow down"
             log.warning("Telegram asks to wait %ss (outbox %s)", error.retry_after, message.id)
@@ -130,6 +180,7 @@ class OutboxSender:
                 log.error("outbox %s failed after %s attempts: %s", message.id, attempts, error)
             else:
                 values["send_after"] = self.clock.now() + backoff(attempts)
+        values["claimed_until"] = None
         async with self.session_factory() as session, session.begin():
             await session.execute(
                 update(OutboxMessage).where(OutboxMessage.id == message.id).values(**values)

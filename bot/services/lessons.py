@@ -219,13 +219,17 @@ async def due_reminders(session: AsyncSession, now: datetime) -> list[
             Person.paused.is_(False),
             Person.blocked_bot.is_(False),
         )
-        .order_by(LessonDelivery.id)
     )
-    return [
-        (delivery, person, enterprise)
-        for delivery, person, enterprise in rows
-        if delivery.sent_at <= now - timedelta(hours=enterprise.lesson_reminder_hours)
-    ]
+    # Sorted here, not in SQL: with ORDER BY id, SQLite reads every delivery in id order
+    # instead of the few unopened ones through ix_lesson_deliveries_due_reminder.
+    return sorted(
+        (
+            (delivery, person, enterprise)
+            for delivery, person, enterprise in rows
+            if delivery.sent_at <= now - timedelta(hours=enterprise.lesson_reminder_hours)
+        ),
+        key=lambda row: row[0].id,
+    )
 
 
 async def due_reviews(session: AsyncSession, now: datetime) -> list[

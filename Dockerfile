@@ -1,0 +1,24 @@
+# scorebot: one bot process serving Telegram's webhook (see README "Deployment").
+FROM python:3.11-slim
+
+ENV PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1 \
+    PIP_NO_CACHE_DIR=1 \
+    PIP_DISABLE_PIP_VERSION_CHECK=1
+
+# Fonts for the Chinese and Hindi labels of KPI charts.
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends fonts-noto-cjk fonts-noto-core \
+    && rm -rf /var/lib/apt/lists/*
+
+WORKDIR /app
+COPY pyproject.toml README.md ./
+COPY bot ./bot
+COPY storage ./storage
+RUN pip install . \
+    && useradd --system --home-dir /app --shell /usr/sbin/nologin scorebot
+
+USER scorebot
+EXPOSE 8080
+# Migrates the database on start (several processes starting at once take turns).
+CMD ["scorebot", "run", "--webhook"]

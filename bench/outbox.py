@@ -1,0 +1,125 @@
+"""(b) Outbox: a wave of messages sent through the real scheduler and sender, in real time,
+against Telegram's real limits (30 a second overall, 1 a second to one chat). The fake Bot
+API (another process) records when each send arrives and counts every one that broke a
+limit. On PostgreSQL with Redis, two senders (two applications, as two processes would be)
+share the outbox and the limits.
+
+The wave is one message to each person, and a second one to a tenth of them queued last
+(a reminder): that is what a lesson wave looks like.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import time
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import func, insert, select
+
+from bench.dataset import fresh_database
+from bench.harness import FakeApiProcess, bot_token
+from bot.app import build_application, build_bot
+from bot.config import Settings
+from bot.scheduling.rate_limit import OVERALL_PER_SECOND, build_limiter
+from bot.scheduling.scheduler import build_scheduler
+from storage.models import OutboxMessage, OutboxStatus
+
+FIRST_CHAT = 50_000_000
+
+
+async def run_outbox(api: FakeApiProcess, url: str, redis_url: str | None, messages: int,
+                     senders: int) -> dict[str, Any]:
+    engine = await fresh_database(url)
+    people = int(messages / 1.1)
+    chats = [FIRST_CHAT + n for n in range(people)]
+    await api.add_users(chats)
+    now = datetime.now(UTC)
+    rows = [{"chat_id": chat, "kind": "bench", "text": f"Lesson for {chat}",
+             "status": OutboxStatus.PENDING, "created_at": now, "send_after": now,
+             "attempts": 0, "last_error": ""}
+            for chat in chats + chats[:messages - people]]
+    async with engine.begin() as connection:
+        for start in range(0, len(rows), 5000):
+            await connection.execute(insert(OutboxMessage.__table__), rows[start:start + 5000])
+    if redis_url:
+        from redis.asyncio import Redis
+
+        redis = Redis.from_url(redis_url)
+        stale = [key async for key in redis.scan_iter("scorebot:limits:*")]
+        if stale:
+            await redis.delete(*stale)
+        await redis.aclose()
+    settings = Settings(bot_token=bot_token(), database_url=url, redis_url=redis_url,
+                        telegram_api_base=api.url)
+    apps, bots, schedulers, limiters = [], [], [], []
+    for _sender in range(senders):
+        app = await build_application(settings, migrate=False)
+        bot = build_bot(settings)
+        limiter = build_limiter(redis_url, bot.id)
+        apps.append(app)
+        bots.append(bot)
+        limiters.append(limiter)
+        schedulers.append(build_scheduler(app.jobs, bot, limiter=limiter, due_work=False))
+    await api.call("reset")
+    began = time.perf_counter()
+    for scheduler in schedulers:
+        scheduler.start()
+    try:
+        while True:
+            await asyncio.sleep(0.5)
+            async with apps[0].session_factory() as session:
+                left = await session.scalar(select(func.count()).select_from(OutboxMessage)
+                                            .where(OutboxMessage.status == OutboxStatus.PENDING))
+            if not left:
+                break
+    finally:
+        for scheduler in schedulers:
+            scheduler.shutdown(wait=False)
+        await asyncio.sleep(0.1)
+        for app, bot, limiter in zip(apps, bots, limiters, strict=True):
+            await limiter.close()
+            await bot.session.close()
+            await app.close()
+        await engine.dispose()
+    elapsed = time.perf_counter() - began
+    audit = await api.call("audit", method="GET", overall=OVERALL_PER_SECOND, chat_interval=1.0)
+    # Whole seconds of the limit's window: N messages need (N - 30) / 30 s after the first
+    # burst; counting the last window in full, the rate is N / (span + 1 s).
+    rate = audit["sends"] / (audit["span"] + 1.0)
+    return {"messages": messages, "sent": audit["sends"], "rate": rate, "elapsed": elapsed,
+            "overall_violations": audit["overall"], "chat_violations": audit["per_chat"],
+            "senders": senders}
+
+
+async def outbox_table(api: FakeApiProcess, tmp, quick: bool, databases) -> str:  # type: ignore[no-untyped-def]
+    from bench.harness import table, verdict
+
+    messages = 600 if quick else 3000
+    redis_url = os.environ.get("BENCH_REDIS_URL")
+    rows, notes = [], []
+    for label, url in databases(tmp, "outbox.db"):
+        postgres = label == "PostgreSQL"
+        shared = postgres and redis_url
+        result = await run_outbox(api, url, redis_url if shared else None, messages,
+                                  senders=2 if shared else 1)
+        share = result["rate"] / OVERALL_PER_SECOND
+        violations = result["overall_violations"] + result["chat_violations"]
+        ok = share >= 0.95 and violations == 0 and result["sent"] == messages
+        limits = "Redis, shared" if shared else "in process"
+        rows.append([label, f"{result['senders']} ({limits})", result["sent"],
+                     f"{result['rate']:.1f}", OVERALL_PER_SECOND, f"{share:.0%}",
+                     f"{result['overall_violations']} / {result['chat_violations']}",
+                     verdict(ok)])
+    notes += ["Real time, real limits (30/s overall, 1/s per chat); rate = messages / (first to "
+              "last send + 1 s), the limit's own window.",
+              "Violations are counted by the fake Bot API on arrival: more than 30 in any 1 s, "
+              "or two to one chat less than 1 s apart.",
+              "Target: >= 95 % of the configured rate, 0 violations."]
+    if not redis_url:
+        notes.append("Set BENCH_DATABASE_URL and BENCH_REDIS_URL for two senders sharing "
+                     "limits through Redis.")
+    return table("(b) Outbox: messages per second against Telegram's limits",
+                 ["database", "senders (limits)", "messages", "msg/s", "limit/s", "of limit",
+                  "violations all/chat", "target"], rows, notes)
