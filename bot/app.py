@@ -7,6 +7,7 @@ import asyncio
 import contextlib
 import logging
 from dataclasses import dataclass
+from datetime import timedelta
 
 from aiogram import Bot, Dispatcher
 from aiogram.client.default import DefaultBotProperties
@@ -35,6 +36,7 @@ from bot.middlewares import (
 )
 from bot.scheduling.context import JobContext
 from bot.scheduling.leader import Leadership
+from bot.scheduling.outbox_sender import OutboxSender
 from bot.scheduling.rate_limit import build_limiter
 from bot.scheduling.scheduler import add_due_work, build_scheduler, remove_due_work
 from storage.db import create_engine, create_session_factory
@@ -148,7 +150,9 @@ def run_scheduler_with(app: Application, bot: Bot) -> None:
     set. On PostgreSQL the due-work scan runs only in the process holding the scheduler lock
     (several processes may serve one bot); on SQLite there is one process, which runs it."""
     limiter = build_limiter(app.settings.redis_url, bot.id)
-    scheduler = build_scheduler(app.jobs, bot, limiter=limiter, due_work=False)
+    sender = OutboxSender(app.session_factory, bot, app.clock, limiter,
+                          claim_lease=timedelta(seconds=app.settings.outbox_claim_seconds))
+    scheduler = build_scheduler(app.jobs, bot, due_work=False, sender=sender)
     leadership: Leadership | None = None
     if app.engine.dialect.name == "postgresql":
         leadership = Leadership(
@@ -159,6 +163,9 @@ def run_scheduler_with(app: Application, bot: Bot) -> None:
     tasks: list[asyncio.Task[None]] = []
 
     async def start() -> None:
+        if leadership is None:
+            # The only process: claims in the outbox were left by its own crash.
+            await sender.release_claims()
         scheduler.start()
         if leadership is None:
             add_due_work(scheduler, app.jobs)

@@ -60,6 +60,8 @@ COMMANDS: tuple[CommandSpec, ...] = (
     CommandSpec("pause", __("Pause lessons and reminders"), Capability.LEARN),
     CommandSpec("resume", __("Resume lessons and reminders"), Capability.LEARN),
     CommandSpec("language", __("Change the language")),
+    CommandSpec("mydata", __("All the data I hold about you")),
+    CommandSpec("forget", __("Remove who you are from the bot")),
 )
 
 

@@ -67,6 +67,9 @@ class Settings(BaseSettings):
     admin_ids: Annotated[list[int], NoDecode] = Field(default_factory=list)
     log_level: str = "INFO"
     log_format: Literal["json", "text"] = "json"
+    # How long an outbox sender holds the batch it claimed; after a sender crashes on
+    # PostgreSQL, its claimed messages wait this long before another sender takes them.
+    outbox_claim_seconds: int = Field(default=120, ge=10, le=3600)
 
     @field_validator("database_url")
     @classmethod

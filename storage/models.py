@@ -173,6 +173,8 @@ class Person(Base):
     blocked_bot: Mapped[bool] = mapped_column(Boolean, default=False)
     # /pause: no scheduled lessons or reminders until /resume.
     paused: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Set by /forget: the row stays only so anonymous figures (lessons done) still add up.
+    forgotten_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=_utcnow)
 
     memberships: Mapped[list[Membership]] = relationship(
@@ -768,3 +770,14 @@ class SelfCheckAnswer(Base):
         ForeignKey("people.id", ondelete="SET NULL"), default=None
     )
     answered_at: Mapped[datetime] = mapped_column(UTCDateTime, default=_utcnow)
+
+
+class ProcessedUpdate(Base):
+    """Telegram updates already handled, recorded in the transaction that handles them, so
+    an update delivered twice (a webhook retry, a crash before polling confirmed it) has its
+    effects once. Rows older than a few days are pruned."""
+
+    __tablename__ = "processed_updates"
+
+    update_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    handled_at: Mapped[datetime] = mapped_column(UTCDateTime, default=_utcnow, index=True)

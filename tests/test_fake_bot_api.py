@@ -20,6 +20,7 @@ from bot.keyboards.callbacks import (
     LessonActionCallback,
     LessonCallback,
     PlanCallback,
+    PrivacyCallback,
     PulseCallback,
     QuizCallback,
     ReviewCallback,
@@ -135,6 +136,7 @@ def test_every_button_factory_fits_in_64_bytes_with_the_largest_values():
         EnterpriseCallback(action="export", id=biggest),
         PulseCallback(round_id=biggest, given="5555555", score=5),
         SelfCheckCallback(action="answer", id=biggest, item=366, value="unsure"),
+        PrivacyCallback(action="forget"),
     ]
     assert {type(s) for s in samples} == set(ALL_FACTORIES)
     for sample in samples:

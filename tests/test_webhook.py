@@ -30,7 +30,8 @@ async def test_webhook_checks_the_secret_and_serves_updates(database_url, unused
             assert tg.telegram.webhook == {
                 "url": f"http://127.0.0.1:{unused_tcp_port}/tg/hook", "secret_token": secret,
             }
-            assert tg.telegram.menu(language="es") == ["start", "help", "language"]
+            assert tg.telegram.menu(language="es") == [
+                "start", "help", "language", "mydata", "forget"]
             kojo = tg.person("Kojo", "en")
 
             forged = tg.telegram.message_update(kojo.id, f"/start {token}")
@@ -47,5 +48,11 @@ async def test_webhook_checks_the_secret_and_serves_updates(database_url, unused
             assert await tg.server.post_to_webhook(update) == 200
             (reply,) = tg.telegram.messages_to(kojo.id)
             assert "You have joined Kumasi Metal Works" in reply.text
+
+            # Telegram retries an update it thinks was lost: it is handled once.
+            suggestion = tg.telegram.message_update(kojo.id, "/suggest")
+            assert await tg.server.post_to_webhook(suggestion) == 200
+            assert await tg.server.post_to_webhook(suggestion) == 200
+            assert len(tg.telegram.messages_to(kojo.id)) == 2
         finally:
             await runner.cleanup()

@@ -18,6 +18,7 @@ from bot.handlers import (
     language,
     lessons,
     onboarding,
+    privacy,
     programme,
     schedule,
     selfcheck,
@@ -29,8 +30,8 @@ from bot.handlers import (
 def feature_routers() -> list[Router]:
     """Fresh routers (a router belongs to one dispatcher; tests and benchmarks build many)."""
     modules = [
-        errors, onboarding, help, language, lessons, schedule, suggestions, checkin, actions,
-        climate, selfcheck, programme, team, invites, consultant, groups,
+        errors, onboarding, help, language, privacy, lessons, schedule, suggestions, checkin,
+        actions, climate, selfcheck, programme, team, invites, consultant, groups,
     ]
     # The catch-all comes last: it answers whatever nothing else did.
     return [module.build_router() for module in [*modules, fallback]]

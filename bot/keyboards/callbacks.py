@@ -150,6 +150,12 @@ class SelfCheckCallback(CallbackData, prefix="lc"):
     value: str = ""
 
 
+class PrivacyCallback(CallbackData, prefix="pv"):
+    """/forget: "forget" to go ahead, "keep" to change nothing."""
+
+    action: str
+
+
 ALL_FACTORIES: tuple[type[CallbackData], ...] = (
     LanguageCallback,
     InviteCallback,
@@ -169,4 +175,5 @@ ALL_FACTORIES: tuple[type[CallbackData], ...] = (
     EnterpriseCallback,
     PulseCallback,
     SelfCheckCallback,
+    PrivacyCallback,
 )

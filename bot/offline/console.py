@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from aiogram import Bot
 from aiogram.client.default import DefaultBotProperties
 from aiogram.enums import ParseMode
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from bot.app import Application
 from bot.offline.demo import DEMO_INVITE_TOKEN
@@ -21,7 +21,7 @@ from bot.offline.telegram import FakeTelegram, SentMessage
 from bot.scheduling.due_work import run_due_work
 from bot.scheduling.outbox_sender import OutboxSender
 from bot.scheduling.rate_limit import virtual_limiter
-from storage.models import Person
+from storage.models import Person, ProcessedUpdate
 
 HELP = """\
 Console commands (everything else is sent to the bot as a message):
@@ -65,6 +65,9 @@ class Console:
         bot = Bot(token=telegram.token, session=InProcessSession(telegram),
                   default=DefaultBotProperties(parse_mode=ParseMode.HTML))
         console = cls(app, telegram, bot, write)
+        async with app.session_factory() as session:
+            handled = await session.scalar(select(func.max(ProcessedUpdate.update_id)))
+        telegram.continue_update_ids(handled or 0)
         await console._load_personas()
         return console
 

@@ -276,6 +276,11 @@ class FakeTelegram:
             }
         )
 
+    def continue_update_ids(self, after: int) -> None:
+        """Number the next updates after `after`, as Telegram does across a bot's restarts
+        (the bot skips update ids it has handled before)."""
+        self._update_ids = itertools.count(after + 1)
+
     def _update(self, **content: Any) -> dict[str, Any]:
         return {"update_id": next(self._update_ids), **content}
 

@@ -12,7 +12,8 @@ Several processes may send at once (PostgreSQL): a sender first claims a batch o
 (`SELECT ... FOR UPDATE SKIP LOCKED`, then `claimed_until` set in the same transaction), so
 two senders never take the same row. A sender that dies leaves its claimed rows to the
 others once `claimed_until` has passed; a live sender stops working through its batch well
-before then (CLAIM_MARGIN) and gives back what is left.
+before then and gives back what is left. With one process (SQLite), claims left by a crash
+are released when the process starts again (`release_claims`).
 """
 
 from __future__ import annotations
@@ -40,8 +41,9 @@ log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 5
 BATCH = 50
-CLAIM_LEASE = timedelta(minutes=2)  # after this, a claimed row is free again
-CLAIM_MARGIN = timedelta(minutes=1)  # a sender sends nothing from its claim after lease - margin
+# After CLAIM_LEASE a claimed row is free again (OUTBOX_CLAIM_SECONDS); a live sender sends
+# nothing from its claim in the second half of the lease, and gives the rest back.
+CLAIM_LEASE = timedelta(minutes=2)
 
 
 def backoff(attempts: int) -> timedelta:
@@ -58,8 +60,10 @@ class OutboxSender:
         bot: Bot,
         clock: Clock,
         limiter: Limiter | None = None,
+        claim_lease: timedelta = CLAIM_LEASE,
     ) -> None:
         self.session_factory = session_factory
+        self.claim_lease = claim_lease
         self.bot = bot
         self.clock = clock
         self.limiter = limiter or RateLimiter()
@@ -73,7 +77,7 @@ class OutboxSender:
             now = self.clock.now()
             if self.hold_until is not None and now < self.hold_until:
                 return sent
-            lease = now + CLAIM_LEASE
+            lease = now + self.claim_lease
             due = await self._claim(now, lease)
             count, finished = await self._send_batch(due, lease)
             sent += count
@@ -89,7 +93,7 @@ class OutboxSender:
             if message.chat_id in blocked:
                 continue  # already dropped with the rest of that chat's messages
             await self.limiter.wait(message.chat_id)
-            if self.clock.now() >= lease - CLAIM_MARGIN:
+            if self.clock.now() >= lease - self.claim_lease / 2:
                 await self._release(due[position:], lease)  # too slow: let others have them
                 return sent, False
             outcome = await self._send_one(message)
@@ -123,6 +127,15 @@ class OutboxSender:
                     .values(claimed_until=lease)
                 )
         return due
+
+    async def release_claims(self) -> None:
+        """Free every claim: only for a process that knows it is the only sender."""
+        async with self.session_factory() as session, session.begin():
+            await session.execute(
+                update(OutboxMessage)
+                .where(OutboxMessage.status == OutboxStatus.PENDING,
+                       OutboxMessage.claimed_until.is_not(None))
+                .values(claimed_until=None))
 
     async def _release(self, messages: list[OutboxMessage], lease: datetime) -> None:
         if not messages:

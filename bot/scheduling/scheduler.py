@@ -32,13 +32,14 @@ def build_scheduler(
     outbox_seconds: float = OUTBOX_SECONDS,
     limiter: Limiter | None = None,
     due_work: bool = True,
+    sender: OutboxSender | None = None,
 ) -> AsyncIOScheduler:
     """The outbox sender, and the due-work scan unless `due_work` is False (it is then added
     by `add_due_work` when this process takes the lead)."""
     scheduler = AsyncIOScheduler(timezone=UTC)
     if due_work:
         add_due_work(scheduler, ctx, due_work_seconds)
-    sender = OutboxSender(ctx.session_factory, bot, ctx.clock, limiter)
+    sender = sender or OutboxSender(ctx.session_factory, bot, ctx.clock, limiter)
     scheduler.add_job(sender.send_pending, "interval", seconds=outbox_seconds, id="outbox",
                       **_COMMON)
     return scheduler

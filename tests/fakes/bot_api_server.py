@@ -9,16 +9,22 @@ from __future__ import annotations
 
 import io
 import json
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiohttp import ClientSession, web
 
 from bot.offline.telegram import BotApiError, FakeTelegram
 
+# A test's hook, awaited with (method, params) before a call is carried out and again after
+# (with its result); returning False from the first drops the call unrecorded (500).
+Gate = Callable[[str, dict[str, Any], Any], Awaitable[bool]]
+
 
 class FakeBotApiServer:
     def __init__(self, telegram: FakeTelegram) -> None:
         self.telegram = telegram
+        self.gate: Gate | None = None
         self._runner: web.AppRunner | None = None
         self.base_url = ""
         self._client: ClientSession | None = None
@@ -66,7 +72,12 @@ class FakeBotApiServer:
                     float(params.get("timeout", 0)),
                 )
             else:
+                if self.gate is not None and not await self.gate(method, params, None):
+                    return web.json_response({"ok": False, "error_code": 500,
+                                              "description": "dropped"}, status=500)
                 result = self.telegram.handle(method, params, files)
+                if self.gate is not None:
+                    await self.gate(method, params, result)
         except BotApiError as error:
             return web.json_response(error.payload(), status=error.status)
         return web.json_response({"ok": True, "result": result})

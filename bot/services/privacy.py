@@ -1,0 +1,143 @@
+"""A person's own data: all of it for /mydata, and /forget to remove who they are.
+
+/forget keeps the person's row as a nameless tombstone (no Telegram id, no name, no
+language), so anonymous figures still add up (lessons done per team), and their suggestions'
+content stays for the team, without an author. Everything that is theirs to say (notes,
+answers, messages queued to them) is deleted; every other reference to them is cleared.
+Each reference to a person in the schema has a rule below; a test checks none is missed.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Table, delete, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.services import audit
+from storage.models import (
+    ActionItem,
+    ActionNote,
+    AuditEvent,
+    Base,
+    Enterprise,
+    KpiValue,
+    LessonDelivery,
+    Membership,
+    Person,
+    PulseParticipant,
+    PulseRound,
+    Suggestion,
+    SuggestionMessage,
+    SuggestionRelay,
+    Team,
+)
+
+DELETE, KEEP = "delete", "keep"
+# (table, column) -> what /forget does with rows that point at the person. Columns that are
+# not listed and may be empty are set to NULL.
+FORGET_RULES: dict[tuple[str, str], str] = {
+    ("outbox", "person_id"): DELETE,  # messages queued to them
+    ("action_notes", "author_id"): DELETE,  # their notes and photos
+    ("suggestion_messages", "reviewer_id"): DELETE,  # their questions as a reviewer
+    ("memberships", "person_id"): DELETE,
+    ("suggestion_relays", "person_id"): DELETE,  # the only link to what they sent
+    ("pulse_participants", "person_id"): DELETE,
+    ("group_link_codes", "created_by_id"): DELETE,
+    ("lesson_deliveries", "person_id"): KEEP,  # anonymous now: the tombstone has no identity
+}
+
+
+def person_references() -> list[tuple[Table, str, bool]]:
+    """Every column in the schema that points at a person: (table, column, nullable)."""
+    found = []
+    for table in Base.metadata.sorted_tables:
+        for key in table.foreign_keys:
+            if key.column.table.name == Person.__tablename__:
+                found.append((table, key.parent.name, bool(key.parent.nullable)))
+    return found
+
+
+async def forget(session: AsyncSession, person: Person, now: datetime) -> None:
+    relayed = select(SuggestionRelay.suggestion_id).where(SuggestionRelay.person_id == person.id)
+    # Their answers to reviewers carry no person; they are found through the relay.
+    await session.execute(delete(SuggestionMessage).where(
+        SuggestionMessage.from_submitter.is_(True),
+        SuggestionMessage.suggestion_id.in_(relayed.scalar_subquery())))
+    # Named suggestions keep their content and lose their author.
+    await session.execute(update(Suggestion).where(Suggestion.author_id == person.id)
+                          .values(anonymous=True))
+    for table, column, nullable in person_references():
+        rule = FORGET_RULES.get((table.name, column))
+        where = table.c[column] == person.id
+        if rule == DELETE:
+            await session.execute(delete(table).where(where))
+        elif rule is None:
+            assert nullable, f"{table.name}.{column} needs a /forget rule"
+            await session.execute(update(table).where(where).values({column: None}))
+    person.telegram_id = -person.id  # frees their Telegram id; real ones are positive
+    person.display_name, person.locale, person.telegram_language = "", None, None
+    person.blocked_bot, person.paused, person.forgotten_at = True, True, now
+    audit.record(session, "person.forget", actor_label="the person",
+                 subject="person", subject_id=person.id)
+
+
+def _iso(value: Any) -> Any:
+    return value.isoformat() if hasattr(value, "isoformat") else value
+
+
+async def my_data(session: AsyncSession, person: Person) -> dict[str, Any]:
+    """Everything stored about the person, as plain values."""
+    pid = person.id
+
+    async def rows(query) -> list[Any]:  # type: ignore[no-untyped-def]
+        return list((await session.execute(query)).all())
+
+    memberships = await rows(
+        select(Enterprise.name, Team.name, Membership.role, Membership.joined_at)
+        .join(Enterprise, Enterprise.id == Membership.enterprise_id)
+        .outerjoin(Team, Team.id == Membership.team_id).where(Membership.person_id == pid))
+    lessons = await rows(
+        select(LessonDelivery.lesson_id, LessonDelivery.sent_at, LessonDelivery.opened_at,
+               LessonDelivery.answered_at, LessonDelivery.correct)
+        .where(LessonDelivery.person_id == pid).order_by(LessonDelivery.sent_at))
+    sent = select(SuggestionRelay.suggestion_id).where(SuggestionRelay.person_id == pid)
+    suggestions = await rows(
+        select(Suggestion.id, Suggestion.created_at, Suggestion.anonymous, Suggestion.status,
+               Suggestion.text)
+        .where((Suggestion.author_id == pid) | Suggestion.id.in_(sent.scalar_subquery()))
+        .order_by(Suggestion.id))
+    actions = await rows(
+        select(ActionItem.id, ActionItem.title, ActionItem.status, ActionItem.due_on)
+        .where(ActionItem.owner_id == pid).order_by(ActionItem.id))
+    notes = await rows(select(ActionNote.action_id, ActionNote.created_at, ActionNote.text)
+                       .where(ActionNote.author_id == pid).order_by(ActionNote.id))
+    figures = await rows(select(KpiValue.enterprise_kpi_id, KpiValue.week, KpiValue.value)
+                         .where(KpiValue.entered_by_id == pid).order_by(KpiValue.week))
+    surveys = await rows(select(PulseRound.month)
+                         .join(PulseParticipant, PulseParticipant.round_id == PulseRound.id)
+                         .where(PulseParticipant.person_id == pid))
+    history = await rows(select(AuditEvent.at, AuditEvent.action, AuditEvent.subject)
+                         .where(AuditEvent.actor_id == pid).order_by(AuditEvent.at))
+    return {
+        "person": {"telegram_id": person.telegram_id, "name": person.display_name,
+                   "language": person.locale or person.telegram_language,
+                   "paused": person.paused, "since": _iso(person.created_at)},
+        "memberships": [{"enterprise": e, "team": t, "role": r.value, "joined": _iso(j)}
+                        for e, t, r, j in memberships],
+        "lessons": [{"lesson": lesson, "sent": _iso(s), "opened": _iso(o), "answered": _iso(a),
+                     "correct": c} for lesson, s, o, a, c in lessons],
+        "suggestions": [{"reference": f"S{i}", "sent": _iso(c), "anonymous": anon,
+                         "status": st.value, "text": text}
+                        for i, c, anon, st, text in suggestions],
+        "actions_owned": [{"id": i, "title": title, "status": st.value, "due": _iso(d)}
+                          for i, title, st, d in actions],
+        "action_notes": [{"action": a, "at": _iso(at), "text": text} for a, at, text in notes],
+        "kpi_figures_entered": [{"kpi": k, "week": _iso(w), "value": v} for k, w, v in figures],
+        "pulse_surveys_answered": [_iso(month) for (month,) in surveys],
+        "what_you_did": [{"at": _iso(at), "action": action, "on": subject}
+                         for at, action, subject in history],
+        "note": "Pulse survey answers are stored only as counts: nobody, not even you, "
+                "can see which answers were yours.",
+    }
