@@ -20,6 +20,8 @@ from storage.models import (
     ActionStatus,
     CheckinRound,
     Enterprise,
+    EnterpriseKpi,
+    KpiValue,
     LessonDelivery,
     Membership,
     StallKind,
@@ -80,8 +82,11 @@ async def _checkins(session: AsyncSession, health: Health) -> None:
     rounds = list(await session.scalars(
         select(CheckinRound).where(CheckinRound.enterprise_id == health.enterprise.id)
         .order_by(CheckinRound.week.desc()).limit(8)))
-    done = [r.week for r in rounds if r.completed_at is not None]
-    health.last_checkin_week = done[0] if done else None
+    # The latest week with figures (a check-in, or figures entered another way).
+    health.last_checkin_week = await session.scalar(
+        select(func.max(KpiValue.week))
+        .join(EnterpriseKpi, EnterpriseKpi.id == KpiValue.enterprise_kpi_id)
+        .where(EnterpriseKpi.enterprise_id == health.enterprise.id))
     for round_ in rounds:
         if round_.completed_at is not None:
             break
