@@ -27,14 +27,16 @@ async def run_pulse_surveys(ctx: JobContext) -> int:
     now = ctx.clock.now()
     queued = 0
     async with ctx.session_factory() as session, session.begin():
+        due_teams = []
         for team, enterprise in await lessons.teams_with_enterprise(session):
             due = climate.pulse_due(enterprise, now)
-            if due is None or not awake(enterprise, now):
-                continue
-            month, slot = due
-            if team.created_at > slot - climate.SETTLE_IN:
-                continue
-            if await climate.round_for(session, team.id, month) is not None:
+            if due is not None and awake(enterprise, now) and (
+                    team.created_at <= due[1] - climate.SETTLE_IN):
+                due_teams.append((team, enterprise, *due))
+        # One query for the rounds already open, not one per team every minute.
+        opened = await climate.rounds_opened(session, {month for *_, month, _ in due_teams})
+        for team, enterprise, month, slot in due_teams:
+            if (team.id, month) in opened:
                 continue
             pulse = await climate.open_round(session, team, month, slot, now)
             people = await climate.still_to_answer(session, pulse)

@@ -106,6 +106,15 @@ async def round_for(session: AsyncSession, team_id: int, month: date) -> PulseRo
     )
 
 
+async def rounds_opened(session: AsyncSession, months: set[date]) -> set[tuple[int, date]]:
+    """(team, month) of every round of those months."""
+    if not months:
+        return set()
+    rows = await session.execute(select(PulseRound.team_id, PulseRound.month)
+                                 .where(PulseRound.month.in_(months)))
+    return {(team_id, month) for team_id, month in rows}
+
+
 async def open_round(
     session: AsyncSession, team: Team, month: date, slot: datetime, now: datetime
 ) -> PulseRound:

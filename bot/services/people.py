@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
 
 from bot.languages import match_locale, validate_locale_id
 from bot.services import audit
@@ -31,14 +31,16 @@ def _name(identity: Identity) -> str:
 
 async def load_person(session: AsyncSession, telegram_id: int) -> Person | None:
     """The person with their memberships, enterprises and teams loaded, or None."""
-    return await session.scalar(
+    # One query with joins (every update starts here), rather than one per relationship.
+    result = await session.scalars(
         select(Person)
         .where(Person.telegram_id == telegram_id)
         .options(
-            selectinload(Person.memberships).selectinload(Membership.enterprise),
-            selectinload(Person.memberships).selectinload(Membership.team),
+            joinedload(Person.memberships).joinedload(Membership.enterprise),
+            joinedload(Person.memberships).joinedload(Membership.team),
         )
     )
+    return result.unique().one_or_none()
 
 
 async def ensure_person(session: AsyncSession, identity: Identity) -> Person:
