@@ -147,6 +147,16 @@ async def test_a_team_lead_plans_an_action_by_hand(database_url):
                                 "Mar 16, 2026. Reminders will follow.")
         (told,) = [m for m in await tg.run_scheduled() if m.chat_id == ama.id]
         assert "Kofi gave you an action" in told.text and "Done" in told.button_texts()
+        # Ama starts and keeps a "before" photo with her progress.
+        (prompt,) = await tg.press(ama, told, "In progress")
+        assert "a photo of how it looks now" in prompt.text
+        before = {"photo": [{"file_id": "BEFORE", "file_unique_id": "b", "width": 9,
+                             "height": 9}]}
+        (kept,) = await tg.send(ama, None, caption="The hose today", **before)
+        assert "Photo saved" in kept.text
+        async with tg.app.session_factory() as session:
+            note = await session.scalar(select(ActionNote))
+        assert (note.photo_file_id, note.text) == ("BEFORE", "The hose today")
         async with tg.app.session_factory() as session:
             items = list(await session.scalars(select(ActionItem)))
         assert [(i.title, i.source, i.due_on.isoformat()) for i in items] == [

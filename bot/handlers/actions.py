@@ -222,8 +222,8 @@ async def action_button(
     elif action == "progress":
         await state.set_state(ActionFlow.note)
         await state.set_data({"action": item.id})
-        await replace_message(bot, query, _("What has been done so far? A few words are "
-                                            "enough."))
+        await replace_message(bot, query, _("What has been done so far? A few words, or "
+                                            "a photo of how it looks now."))
     elif action == "help":
         leads = [lead for lead in await team_leads(session, item.team_id)
                  if lead.id != person.id]
@@ -269,9 +269,15 @@ async def action_text(message: Message, state: FSMContext, session: AsyncSession
         await state.clear()
         await message.answer(_("After-photo saved. Thank you for making it happen!"))
         return
+    if message.photo:  # how it looks now: the "before" picture SCORE teams like to keep
+        actions.add_note(session, item, person, clock.now(), in_progress=True,
+                         photo_file_id=message.photo[-1].file_id, text=message.caption or "")
+        await state.clear()
+        await message.answer(_("Photo saved with your progress. Keep going!"))
+        return
     text = (message.text or "").strip()
     if not text or text.startswith("/"):
-        await message.answer(_("Please write it as text."))
+        await message.answer(_("Please write a few words, or send a photo."))
         return
     actions.add_note(session, item, person, clock.now(), text=text, in_progress=True)
     await state.clear()
