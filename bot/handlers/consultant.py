@@ -32,8 +32,14 @@ log = logging.getLogger(__name__)
 FOLLOW = {"capability": Capability.FOLLOW}
 
 
-def _followed(allowed: list[Membership], enterprise_id: int) -> Membership | None:
-    return membership_in(allowed, enterprise_id)
+async def _picked(query: CallbackQuery, callback_data: EnterpriseCallback,
+                  allowed: list[Membership]) -> Membership | None:
+    """The membership of the enterprise a button names, or None (refused) when the person
+    does not follow it."""
+    membership = membership_in(allowed, callback_data.id)
+    if membership is None:
+        await refuse_button(query, f"{callback_data.action} of an enterprise not followed")
+    return membership
 
 
 def _enterprise_keyboard(allowed: list[Membership], action: str) -> InlineKeyboardMarkup:
@@ -60,9 +66,8 @@ async def show_teams(message: Message, session: AsyncSession, clock: Clock,
 async def show_health(query: CallbackQuery, callback_data: EnterpriseCallback, bot: Bot,
                       session: AsyncSession, clock: Clock, locale: str,
                       allowed_memberships: list[Membership]) -> None:
-    membership = _followed(allowed_memberships, callback_data.id)
+    membership = await _picked(query, callback_data, allowed_memberships)
     if membership is None:
-        await refuse_button(query, "health of an enterprise the person does not follow")
         return
     await query.answer()
     health = await health_of(session, membership.enterprise, clock.now())
@@ -100,9 +105,8 @@ async def export_start(message: Message, allowed_memberships: list[Membership], 
 async def export_pick(query: CallbackQuery, callback_data: EnterpriseCallback, bot: Bot,
                       session: AsyncSession, clock: Clock, locale: str,
                       allowed_memberships: list[Membership]) -> None:
-    membership = _followed(allowed_memberships, callback_data.id)
+    membership = await _picked(query, callback_data, allowed_memberships)
     if membership is None:
-        await refuse_button(query, "export of an enterprise the person does not follow")
         return
     await query.answer(_("Preparing the file…"))
     await _send_export(bot, query.from_user.id, session, membership, clock, locale)

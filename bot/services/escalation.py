@@ -20,7 +20,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.services import actions
+from bot.services import actions, suggestions
 from bot.services.people import reachable, team_leads
 from storage.models import (
     ActionItem,
@@ -34,7 +34,6 @@ from storage.models import (
     StallKind,
     StallStatus,
     Suggestion,
-    SuggestionStatus,
     Team,
 )
 
@@ -91,15 +90,9 @@ async def _stalled_actions(session: AsyncSession, now: datetime) -> list[Candida
 
 
 async def _stalled_suggestions(session: AsyncSession, now: datetime) -> list[Candidate]:
-    rows = await session.execute(
-        select(Suggestion, Enterprise.suggestion_stall_days)
-        .join(Enterprise, Enterprise.id == Suggestion.enterprise_id)
-        .where(Suggestion.status == SuggestionStatus.NEW,
-               Suggestion.first_response_at.is_(None))
-    )
     return [
         Candidate(StallKind.SUGGESTION, s.id, s.enterprise_id, s.team_id, "unreviewed")
-        for s, days in rows if s.created_at <= now - _days(days)
+        for s in await suggestions.stalled(session, now)
     ]
 
 
