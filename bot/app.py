@@ -166,10 +166,10 @@ def run_scheduler_with(app: Application, bot: Bot) -> None:
         if leadership is None:
             # The only process: claims in the outbox were left by its own crash.
             await sender.release_claims()
-        scheduler.start()
-        if leadership is None:
+            scheduler.start()
             add_due_work(scheduler, app.jobs)
         else:
+            scheduler.start()
             tasks.append(asyncio.create_task(leadership.run(), name="scheduler-leadership"))
 
     async def stop() -> None:

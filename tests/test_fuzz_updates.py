@@ -35,13 +35,15 @@ GROUP = -100_777
 COMMANDS = ["/start", f"/start {DEMO_INVITE_TOKEN}", "/help", "/language", "/lesson",
             "/progress", "/suggest", "/review", "/stats", "/checkin", "/kpi", "/baseline",
             "/points", "/actions", "/action", "/team", "/teams", "/schedule", "/invite",
-            "/pause", "/resume", "/link", "/export", "/status", "/unlink", "/nonexistent"]
+            "/pause", "/resume", "/link", "/export", "/status", "/unlink", "/climate",
+            "/selfcheck", "/report", "/mydata", "/forget", "/nonexistent"]
 PREFIXES = ["lang", "inv", "ls", "qz", "rv", "sc", "la", "sg", "sr", "sp", "ck", "kp", "ac",
-            "pa", "es", "en"]
+            "pa", "es", "en", "pu", "lc", "pv"]
 WORDS = ["1", "0", "-1", "2147483647", "2147483648", "99999999999999", "abc", "m1-01", "done",
          "yes", "no", "start", "", "skip", "baseline", "chart", "hour", "day", "show",
          "accept", "ask", "answer", "owner", "due", "date", "snooze", "ack", "health", "export",
-         "kpi", "team", "cancel", "pick_owner", "pick_date", "move", "progress", "help"]
+         "kpi", "team", "cancel", "pick_owner", "pick_date", "move", "progress", "help",
+         "forget", "keep", "answer", "rep", "take", "drop", "12345", "55555"]
 
 ids = st.integers(min_value=-(2**40), max_value=2**40)
 small_ids = st.integers(min_value=0, max_value=60)  # the demo's real ids, other enterprises' too

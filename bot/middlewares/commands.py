@@ -1,3 +1,5 @@
+"""A command always does what it says, even in the middle of a conversation."""
+
 from __future__ import annotations
 
 import logging
@@ -24,7 +26,9 @@ class CommandsLeaveFlowsMiddleware(BaseMiddleware):
     ) -> Any:
         state: FSMContext | None = data.get("state")
         if (isinstance(event, Message) and event.chat.type == "private" and state is not None
-                and (event.text or "").startswith("/") and await state.get_state()):
-            log.info("a command leaves the unfinished step %s", await state.get_state())
-            await state.clear()
+                and (event.text or "").startswith("/")):
+            step = await state.get_state()
+            if step is not None:
+                log.info("a command leaves the unfinished step %s", step)
+                await state.clear()
         return await handler(event, data)
