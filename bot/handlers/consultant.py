@@ -8,8 +8,7 @@ import logging
 
 from aiogram import Bot, F, Router
 from aiogram.filters import Command
-from aiogram.types import BufferedInputFile, CallbackQuery, InlineKeyboardMarkup, Message
-from aiogram.utils.keyboard import InlineKeyboardBuilder
+from aiogram.types import BufferedInputFile, CallbackQuery, Message
 from babel.dates import format_datetime
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -17,6 +16,7 @@ from bot.clock import Clock
 from bot.config import Settings
 from bot.handlers.common import pack_messages, private_router, refuse_button, replace_message
 from bot.i18n import CatalogI18n, _
+from bot.keyboards.builders import enterprise_keyboard
 from bot.keyboards.callbacks import EnterpriseCallback, EscalationCallback
 from bot.notify import notify
 from bot.presenters import escalation as ui
@@ -40,16 +40,6 @@ async def _picked(query: CallbackQuery, callback_data: EnterpriseCallback,
     if membership is None:
         await refuse_button(query, f"{callback_data.action} of an enterprise not followed")
     return membership
-
-
-def _enterprise_keyboard(allowed: list[Membership], action: str) -> InlineKeyboardMarkup:
-    builder = InlineKeyboardBuilder()
-    for membership in allowed:
-        builder.button(text=membership.enterprise.name[:60],
-                       callback_data=EnterpriseCallback(action=action,
-                                                        id=membership.enterprise_id))
-    builder.adjust(1)
-    return builder.as_markup()
 
 
 # --- /teams ------------------------------------------------------------------------------
@@ -99,7 +89,9 @@ async def export_start(message: Message, allowed_memberships: list[Membership], 
         await _send_export(bot, message.chat.id, session, allowed_memberships[0], clock, locale)
         return
     await message.answer(_("Which enterprise?"),
-                         reply_markup=_enterprise_keyboard(allowed_memberships, "export"))
+                         reply_markup=enterprise_keyboard(
+                             allowed_memberships,
+                             lambda m: EnterpriseCallback(action="export", id=m.enterprise_id)))
 
 
 async def export_pick(query: CallbackQuery, callback_data: EnterpriseCallback, bot: Bot,

@@ -1,5 +1,8 @@
 from __future__ import annotations
 
+from collections.abc import Callable
+
+from aiogram.filters.callback_data import CallbackData
 from aiogram.types import InlineKeyboardMarkup
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
@@ -17,13 +20,15 @@ def language_keyboard(current: str) -> InlineKeyboardMarkup:
     return builder.as_markup()
 
 
-def enterprise_keyboard(memberships: list[Membership]) -> InlineKeyboardMarkup:
+def enterprise_keyboard(
+    memberships: list[Membership],
+    button: Callable[[Membership], CallbackData] = lambda m: InviteCallback(
+        enterprise_id=m.enterprise_id),
+) -> InlineKeyboardMarkup:
+    """One button per enterprise, carrying `button(membership)` (an invite step by default)."""
     builder = InlineKeyboardBuilder()
     for membership in memberships:
-        builder.button(
-            text=membership.enterprise.name,
-            callback_data=InviteCallback(enterprise_id=membership.enterprise_id),
-        )
+        builder.button(text=membership.enterprise.name, callback_data=button(membership))
     builder.adjust(1)
     return builder.as_markup()
 

@@ -12,11 +12,10 @@ from babel.dates import format_date
 
 from bot.i18n import _
 from bot.keyboards.callbacks import EscalationCallback
+from bot.notify import Rendered
 from bot.presenters import actions as action_ui
 from bot.services import escalation
 from storage.models import Membership, StallKind
-
-Rendered = str | tuple[str, InlineKeyboardMarkup | None]
 
 
 def _day(day: date, locale: str) -> str:

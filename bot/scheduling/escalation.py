@@ -10,12 +10,12 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.notify import notify, notify_group
+from bot.notify import Rendered, notify, notify_group
 from bot.presenters import escalation as ui
 from bot.scheduling.context import JobContext
 from bot.services import escalation
 from bot.services.lessons import is_working_daytime
-from storage.models import Enterprise, GroupChat, GroupChatLink, Stall
+from storage.models import Enterprise, GroupChat, GroupChatLink, Person, Stall
 
 log = logging.getLogger(__name__)
 
@@ -27,10 +27,11 @@ async def groups_following(session: AsyncSession, enterprise_id: int) -> list[Gr
 
 
 async def alert_consultants(ctx: JobContext, session: AsyncSession, subject: escalation.Subject,
-                            people: list, now: datetime, *, again: bool = False) -> None:  # type: ignore[type-arg]
+                            people: list[Person], now: datetime, *,
+                            again: bool = False) -> None:
     """The consultant's alert, by direct message and in every group following the
     enterprise."""
-    def render(locale: str) -> ui.Rendered:
+    def render(locale: str) -> Rendered:
         return ui.to_consultant(subject, now, locale, again=again)
 
     for person in people:
