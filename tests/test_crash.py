@@ -13,14 +13,27 @@ import asyncio
 import os
 import signal
 from collections import Counter
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
+from sqlalchemy import update
+
+from bot.clock import FakeClock
+from bot.content.loader import curriculum
+from bot.i18n import build_i18n
 from bot.offline.telegram import FakeTelegram
-from bot.services.lessons import is_working_daytime
+from bot.scheduling.actions import send_action_reminders
+from bot.scheduling.context import JobContext
 from storage.db import create_engine, create_session_factory
-from storage.models import ActionItem, Enterprise, Membership, Person, Role, Team
+from storage.models import (
+    ActionItem,
+    Enterprise,
+    Membership,
+    OutboxMessage,
+    Person,
+    Role,
+    Team,
+)
 from tests.fakes.bot_api_server import FakeBotApiServer
 from tests.fakes.processes import BotProcess, free_port, until
 
@@ -28,9 +41,6 @@ TOKEN = "765432:CRASH-test"
 SECRET = "crash-test-secret"
 PEOPLE = 40
 FIRST_ID = 30_000
-# Zones far apart, so that at any moment one of them has a working day in daytime.
-ZONES = ("UTC", "Asia/Tokyo", "Pacific/Kiritimati", "America/Los_Angeles", "Asia/Kolkata",
-         "America/Sao_Paulo", "Pacific/Honolulu", "Asia/Dubai")
 
 
 class Wave:
@@ -60,16 +70,21 @@ class Wave:
         self.stop_at, self.held, self.release = (number, stage), asyncio.Event(), asyncio.Event()
 
 
-async def _owners_with_actions_due(database_url: str, telegram: FakeTelegram) -> None:
+async def _reminder_wave_queued(database_url: str, telegram: FakeTelegram) -> None:
+    """Owners with actions due on a Monday a month ahead, and the production reminder job
+    run on that Monday morning (a fake clock), so the wave waits in the outbox whatever day
+    the test runs (then made due now); the bot process, on the real clock, finds nothing
+    more to queue."""
     now = datetime.now(UTC)
-    zone = next(z for z in ZONES if is_working_daytime(now, z))
+    due = (now + timedelta(days=30)).date()
+    due += timedelta(days=(7 - due.isoweekday()) % 7 + 1)  # the next Monday
     engine = create_engine(database_url)
-    async with create_session_factory(engine)() as session, session.begin():
-        enterprise = Enterprise(name="Kumasi Metal Works", country="GH", timezone=zone,
+    session_factory = create_session_factory(engine)
+    async with session_factory() as session, session.begin():
+        enterprise = Enterprise(name="Kumasi Metal Works", country="GH", timezone="UTC",
                                 default_locale="en", created_at=now - timedelta(days=30))
         team = Team(enterprise=enterprise, name="Welding", created_at=now - timedelta(days=30))
         session.add_all([enterprise, team])
-        today = now.astimezone(ZoneInfo(zone)).date()
         for n in range(PEOPLE):
             telegram.add_user(FIRST_ID + n, f"Owner {n}")
             person = Person(telegram_id=FIRST_ID + n, display_name=f"Owner {n}")
@@ -77,8 +92,13 @@ async def _owners_with_actions_due(database_url: str, telegram: FakeTelegram) ->
                                                 team=team, role=Role.WORKER)])
             await session.flush()
             session.add(ActionItem(enterprise_id=enterprise.id, team_id=team.id,
-                                   owner_id=person.id, title=f"Task {n}", due_on=today,
+                                   owner_id=person.id, title=f"Task {n}", due_on=due,
                                    created_at=now, updated_at=now))
+    monday_morning = FakeClock(datetime.combine(due, time(9), UTC))
+    jobs = JobContext(session_factory, monday_morning, build_i18n("en"), curriculum(), "en")
+    assert await send_action_reminders(jobs) == PEOPLE
+    async with session_factory() as session, session.begin():  # due now, on the real clock
+        await session.execute(update(OutboxMessage).values(send_after=now))
     await engine.dispose()
 
 
@@ -88,7 +108,6 @@ async def test_killed_while_sending_reminders_every_one_arrives_once(database_ur
     wave = Wave()
     server.gate = wave.gate
     base_url = await server.start()
-    await _owners_with_actions_due(database_url, telegram)
     env = {"PATH": os.environ.get("PATH", ""), "HOME": str(tmp_path), "BOT_TOKEN": TOKEN,
            "DATABASE_URL": database_url, "TELEGRAM_API_BASE": base_url,
            "WEBHOOK_SECRET": SECRET, "WEBHOOK_HOST": "127.0.0.1", "LOG_LEVEL": "INFO",
@@ -100,6 +119,7 @@ async def test_killed_while_sending_reminders_every_one_arrives_once(database_ur
                        if m.chat_id >= FIRST_ID and "Due today" in m.text)
 
     try:
+        await _reminder_wave_queued(database_url, telegram)
         # Three kills: twice before Telegram took the message, once just after.
         for number, stage in ((5, "before"), (17, "before"), (29, "after")):
             wave.hold(number, stage)
