@@ -1,0 +1,62 @@
+"""The one rule that keeps an anonymous worker from being narrowed down: k-anonymity, k = 5.
+
+A group smaller than `K` people is never named next to an anonymous act, and no figure about
+anonymous acts is shown for it: with four people or fewer in a team, "anonymous · Boiler room"
+or "participation went from 50 % to 100 %" is as good as a name. Every place that shows who
+might have done something anonymous asks this module:
+
+- `team_size` / `team_sizes`: how many people a team has (its members, whatever their role);
+- `team_is_shown(size)`: whether a team may be named beside an anonymous suggestion;
+- `iso_week(moment, timezone)`: the only time shown for an anonymous suggestion outside the
+  conversation itself (exports, lists), so the minute it was sent cannot be matched with who
+  was on shift or who used their phone.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.models import Membership
+
+K = 5
+"""The smallest group that may be named beside an anonymous act, or counted apart."""
+
+
+def team_is_shown(size: int) -> bool:
+    """Whether a team of `size` people may be named beside an anonymous act."""
+    return size >= K
+
+
+async def team_size(session: AsyncSession, team_id: int | None) -> int:
+    """People in the team (0 for no team)."""
+    if team_id is None:
+        return 0
+    return await session.scalar(
+        select(func.count()).select_from(Membership).where(Membership.team_id == team_id)
+    ) or 0
+
+
+async def team_sizes(session: AsyncSession, team_ids: Iterable[int]) -> dict[int, int]:
+    """People per team, for many teams in one query (teams with nobody are 0)."""
+    ids = set(team_ids)
+    if not ids:
+        return {}
+    rows = await session.execute(
+        select(Membership.team_id, func.count())
+        .where(Membership.team_id.in_(ids))
+        .group_by(Membership.team_id)
+    )
+    sizes = dict.fromkeys(ids, 0)
+    sizes.update({team_id: count for team_id, count in rows if team_id is not None})
+    return sizes
+
+
+def iso_week(moment: datetime, timezone: str) -> str:
+    """The ISO week of `moment` in `timezone`, e.g. "2026-W48"."""
+    year, week, _day = moment.astimezone(ZoneInfo(timezone)).isocalendar()
+    return f"{year}-W{week:02d}"
