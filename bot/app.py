@@ -33,6 +33,7 @@ from bot.middlewares import (
     DbSessionMiddleware,
     LocaleMiddleware,
     PersonMiddleware,
+    PrivateFlowMiddleware,
 )
 from bot.scheduling.context import JobContext
 from bot.scheduling.leader import Leadership
@@ -92,6 +93,7 @@ def build_dispatcher(
     # Outer middlewares on `update` see every update, in this order.
     dp.update.outer_middleware(LogContextMiddleware())
     dp.update.outer_middleware(DbSessionMiddleware(session_factory))
+    dp.update.outer_middleware(PrivateFlowMiddleware())
     dp.update.outer_middleware(PersonMiddleware())
     dp.update.outer_middleware(LocaleMiddleware(i18n))
     dp.message.outer_middleware(CommandsLeaveFlowsMiddleware())

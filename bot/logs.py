@@ -4,8 +4,10 @@ enterprise ids of the update being handled.
 
 Two promises hold for every line, whichever the format:
 - the bot token (and the webhook secret) never appear: they are replaced by "[secret]";
-- the sender of a suggestion is never named: handlers of the suggestion-writing flow carry
-  the flag `unlogged_person`, and their updates are logged without a person id.
+- nobody is tied to an anonymous act: while a person writes a suggestion, answers a
+  reviewer as its submitter or answers a pulse survey (a "private flow", decided by
+  `bot.middlewares.private_flow`), lines carry no person id, enterprise ids, Telegram id or
+  button data, whichever middleware or handler writes them.
 """
 
 from __future__ import annotations
@@ -24,11 +26,29 @@ from aiogram.types import TelegramObject, Update
 
 # The fields of the update being handled; each update runs in its own task and context.
 _context: ContextVar[dict[str, Any] | None] = ContextVar("log_context", default=None)
+# Set for the rest of an update once it is known to belong to a private flow.
+_private: ContextVar[bool] = ContextVar("private_flow", default=False)
+
+# Fields that say who the person is: never bound in a private flow.
+IDENTITY_FIELDS = ("person_id", "enterprise_ids")
 
 
 def bind(**fields: Any) -> None:
-    """Add fields to every log line of the current update (or job)."""
+    """Add fields to every log line of the current update (or job). In a private flow the
+    fields that say who the person is are dropped."""
+    if _private.get():
+        fields = {k: v for k, v in fields.items() if k not in IDENTITY_FIELDS}
     _context.set({**(_context.get() or {}), **fields})
+
+
+def enter_private_flow() -> None:
+    """From now to the end of the update, no log line says who the person is."""
+    _private.set(True)
+    unbind(*IDENTITY_FIELDS)
+
+
+def in_private_flow() -> bool:
+    return _private.get()
 
 
 def unbind(*names: str) -> None:
@@ -125,16 +145,18 @@ class LogContextMiddleware(BaseMiddleware):
     ) -> Any:
         token = _context.set({"update_id": event.update_id} if isinstance(event, Update)
                              else {})
+        private = _private.set(False)
         try:
             return await handler(event, data)
         finally:
+            _private.reset(private)
             _context.reset(token)
 
 
 class UnloggedPersonMiddleware(BaseMiddleware):
     """Inner middleware: handlers flagged `unlogged_person` (writing a suggestion, answering a
-    reviewer as its submitter) log without the person id, so no line ties a person to a
-    suggestion."""
+    reviewer as its submitter) run as a private flow, even when the outer check could not
+    tell, so no line ties a person to a suggestion."""
 
     async def __call__(
         self,
@@ -143,5 +165,5 @@ class UnloggedPersonMiddleware(BaseMiddleware):
         data: dict[str, Any],
     ) -> Any:
         if get_flag(data, "unlogged_person"):
-            unbind("person_id", "enterprise_ids")
+            enter_private_flow()
         return await handler(event, data)

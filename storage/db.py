@@ -13,10 +13,13 @@ from sqlalchemy.ext.asyncio import (
 
 
 def create_engine(database_url: str, *, echo: bool = False) -> AsyncEngine:
+    """hide_parameters: a database error's text never carries the statement's values (a pulse
+    answer, a suggestion's words, a person id), so logging it ties nobody to anything."""
     url = make_url(database_url)
     if url.get_backend_name() == "sqlite":
         engine = create_async_engine(
-            url, echo=echo, connect_args={"timeout": 30}, pool_pre_ping=False
+            url, echo=echo, connect_args={"timeout": 30}, pool_pre_ping=False,
+            hide_parameters=True,
         )
 
         @event.listens_for(engine.sync_engine, "connect")
@@ -30,7 +33,8 @@ def create_engine(database_url: str, *, echo: bool = False) -> AsyncEngine:
             cursor.close()
 
         return engine
-    return create_async_engine(url, echo=echo, pool_pre_ping=True, pool_size=10, max_overflow=10)
+    return create_async_engine(url, echo=echo, pool_pre_ping=True, pool_size=10, max_overflow=10,
+                               hide_parameters=True)
 
 
 def create_session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

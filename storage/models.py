@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import enum
 from datetime import UTC, date, datetime
-from typing import Any
+from typing import Any, ClassVar
 
 from sqlalchemy import (
     JSON,
@@ -705,10 +705,12 @@ class PulseRound(Base):
 
 
 class PulseTally(Base):
-    """How many people gave one statement of one round one score (1-5).
+    """How many people gave one statement of one round one score (1-5), counted when the
+    round closes.
 
-    Anonymity: answers are kept only as these counts. No row names a person or a time, so no
-    answer can be tied to who gave it; who has answered is in `PulseParticipant` alone."""
+    Anonymity: answers are kept only as these counts, all written in the one transaction that
+    closes the round. No row names a person or a time, so no answer can be tied to who gave
+    it; who has answered is in `PulseParticipant` alone."""
 
     __tablename__ = "pulse_tallies"
     __table_args__ = (UniqueConstraint("round_id", "statement", "score"),)
@@ -720,6 +722,24 @@ class PulseTally(Base):
     statement: Mapped[str] = mapped_column(String(30))
     score: Mapped[int] = mapped_column(Integer)
     count: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class PulseBallot(Base):
+    """One person's answers to an open round, waiting to be counted, with no person, no time
+    and no ordered id: a random key, and on SQLite no rowid, so neither a column nor the order
+    of rows tells who gave it or when. When the round closes every ballot is added to
+    `PulseTally` in one transaction and deleted (see README "How anonymity is kept (pulse
+    survey)" for what a database administrator can see before that)."""
+
+    __tablename__ = "pulse_ballots"
+    __table_args__: ClassVar[dict[str, Any]] = {"sqlite_with_rowid": False}
+
+    key: Mapped[str] = mapped_column(String(32), primary_key=True)
+    round_id: Mapped[int] = mapped_column(
+        ForeignKey("pulse_rounds.id", ondelete="CASCADE"), index=True
+    )
+    # One digit (the score, 1-5) per statement, in the round's order.
+    scores: Mapped[str] = mapped_column(String(30))
 
 
 class PulseParticipant(Base):

@@ -13,7 +13,14 @@ from sqlalchemy import select
 
 from bot.clock import FakeClock
 from bot.keyboards.callbacks import PulseCallback
-from storage.models import AuditEvent, PulseParticipant, PulseRound, PulseTally, Role
+from storage.models import (
+    AuditEvent,
+    PulseBallot,
+    PulseParticipant,
+    PulseRound,
+    PulseTally,
+    Role,
+)
 from tests.factories import enterprise_with_team, invite
 from tests.fakes.harness import BotUnderTest
 
@@ -126,7 +133,9 @@ async def test_six_workers_in_three_languages_make_the_index_four_show_nothing(
             rounds = list(await session.scalars(select(PulseRound).order_by(PulseRound.id)))
             participants = list(await session.scalars(select(PulseParticipant)))
             tallies = list(await session.scalars(select(PulseTally)))
+            ballots = list(await session.scalars(select(PulseBallot)))
             audit = list(await session.scalars(select(AuditEvent)))
+        assert ballots == []  # counted at close, then gone
         assert [r.closed_at is not None for r in rounds] == [True, True]
         assert len(participants) == 10
         assert sum(t.count for t in tallies if t.round_id == rounds[0].id) == 6 * 7
@@ -169,4 +178,5 @@ async def test_forged_pulse_buttons_are_refused_and_count_nothing(database_url):
         assert tg.callback_answers()[-1]["show_alert"] == "true"
         async with factory() as session:
             assert list(await session.scalars(select(PulseParticipant))) == []
+            assert list(await session.scalars(select(PulseBallot))) == []
             assert all(t.count == 0 for t in await session.scalars(select(PulseTally)))

@@ -29,7 +29,7 @@ SEE = {"capability": Capability.SEE_CLIMATE}
 
 async def _refuse(query: CallbackQuery, reason: str) -> None:
     # Unlike refuse_button, the button's data (the answers so far) is never logged.
-    log.warning("pulse button refused: user=%s reason=%s", query.from_user.id, reason)
+    log.warning("pulse button refused: reason=%s", reason)
     await query.answer(
         _("Sorry, this button is not valid any more. Send /help to start again."),
         show_alert=True,

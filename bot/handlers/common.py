@@ -10,6 +10,7 @@ from aiogram.types import CallbackQuery, InlineKeyboardMarkup
 
 from bot.i18n import _
 from bot.limits import MESSAGE_TEXT_MAX
+from bot.logs import in_private_flow
 
 log = logging.getLogger(__name__)
 
@@ -58,10 +59,13 @@ def pack_messages(lines: list[str], limit: int = MESSAGE_TEXT_MAX) -> list[str]:
 
 
 async def refuse_button(query: CallbackQuery, reason: str) -> None:
-    """Answer a forged or stale button politely, and leave a line in the log."""
-    log.warning(
-        "button refused: user=%s data=%r reason=%s", query.from_user.id, query.data, reason
-    )
+    """Answer a forged or stale button politely, and leave a line in the log. The line never
+    carries a Telegram id (the person id is among the line's fields, outside private flows),
+    and in a private flow not the button's data either: it could say what was chosen."""
+    if in_private_flow():
+        log.warning("button refused: reason=%s", reason)
+    else:
+        log.warning("button refused: data=%r reason=%s", query.data, reason)
     await query.answer(
         _("Sorry, this button is not valid any more. Send /help to start again."),
         show_alert=True,

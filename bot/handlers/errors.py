@@ -1,21 +1,34 @@
 """Our own failures: logged with context; the person is told, in their language, that we
-could not do it. The database work of the failed update was already rolled back."""
+could not do it. The database work of the failed update was already rolled back.
+
+In a private flow (writing a suggestion, answering a reviewer, the pulse survey) the line
+names neither the person nor the error's text, which could hold what they wrote or chose:
+only the kind of error and where it happened."""
 
 from __future__ import annotations
 
 import logging
+import traceback
 
 from aiogram import Bot, Router
 from aiogram.exceptions import TelegramAPIError
+from aiogram.fsm.context import FSMContext
 from aiogram.types import ErrorEvent
 
 from bot.i18n import CatalogI18n, _
 from bot.languages import match_locale
+from bot.middlewares.private_flow import is_private_update
 
 log = logging.getLogger(__name__)
 
 
-async def on_error(event: ErrorEvent, bot: Bot, i18n: CatalogI18n) -> None:
+def _where(error: BaseException) -> str:
+    """The traceback without any error text: file, line and function of each frame."""
+    return "".join(traceback.format_tb(error.__traceback__))
+
+
+async def on_error(event: ErrorEvent, bot: Bot, i18n: CatalogI18n,
+                   state: FSMContext | None = None, private_flow: bool = False) -> None:
     update = event.update
     user = None
     chat_id = None
@@ -26,13 +39,18 @@ async def on_error(event: ErrorEvent, bot: Bot, i18n: CatalogI18n) -> None:
         user, query_id = update.callback_query.from_user, update.callback_query.id
         message = update.callback_query.message
         chat_id = message.chat.id if message else user.id
-    log.error(
-        "update %s from user %s failed: %r",
-        update.update_id,
-        user.id if user else None,
-        event.exception,
-        exc_info=event.exception,
-    )
+    current = await state.get_state() if state is not None else None
+    if private_flow or is_private_update(update, current):
+        log.error("update %s failed in a private flow: %s\n%s", update.update_id,
+                  type(event.exception).__name__, _where(event.exception))
+    else:
+        log.error(
+            "update %s from user %s failed: %r",
+            update.update_id,
+            user.id if user else None,
+            event.exception,
+            exc_info=event.exception,
+        )
     locale = match_locale(user.language_code if user else None) or i18n.default_locale
     with i18n.speaking(locale):
         text = _("Sorry, something went wrong on our side and nothing was saved. "

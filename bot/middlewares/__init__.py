@@ -1,5 +1,6 @@
 """What happens to every update before a handler sees it, in this order:
-a database session (committed or rolled back as a whole), the person and their memberships,
+a database session (committed or rolled back as a whole), whether the update belongs to a
+private flow (logged without who sent it), the person and their memberships,
 the locale; a command leaves any unfinished conversation step; and, for handlers that ask for
 a capability, the authorization check."""
 
@@ -8,6 +9,7 @@ from bot.middlewares.commands import CommandsLeaveFlowsMiddleware
 from bot.middlewares.database import DbSessionMiddleware
 from bot.middlewares.locale import LocaleMiddleware
 from bot.middlewares.people import PersonMiddleware
+from bot.middlewares.private_flow import PrivateFlowMiddleware
 
 __all__ = [
     "AuthorizationMiddleware",
@@ -15,4 +17,5 @@ __all__ = [
     "DbSessionMiddleware",
     "LocaleMiddleware",
     "PersonMiddleware",
+    "PrivateFlowMiddleware",
 ]

@@ -39,13 +39,8 @@ class AuthorizationMiddleware(BaseMiddleware):
         ):
             data["allowed_memberships"] = allowed
             return await handler(event, data)
-        user = data.get("event_from_user")
-        log.warning(
-            "refused: capability=%s user=%s event=%s",
-            capability,
-            user.id if user else None,
-            type(event).__name__,
-        )
+        # Who was refused is in the line's fields (the person id), outside private flows.
+        log.warning("refused: capability=%s event=%s", capability, type(event).__name__)
         if data.get("memberships"):
             text = _("Sorry, your role does not allow that. Send /help to see what you can do.")
         else:

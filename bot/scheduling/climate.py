@@ -68,6 +68,7 @@ async def run_pulse_surveys(ctx: JobContext) -> int:
 async def _close(ctx: JobContext, session, pulse, team: Team, enterprise: Enterprise) -> int:  # type: ignore[no-untyped-def]
     now = ctx.clock.now()
     pulse.closed_at = now
+    await climate.count_ballots(session, pulse)
     await session.flush()
     latest, previous = await climate.team_climate(session, team.id)
     assert latest is not None

@@ -13,17 +13,21 @@ Rules:
 
 Anonymity: answers are only ever counted (`PulseTally`: round, statement, score, count); who has
 answered is kept apart (`PulseParticipant`), with nothing that could tie it to the counts. An
-answer is written once, with all its statements at the same moment, and never logged or
-audited.
+answer is written once, with all its statements at the same moment, as a ballot with no person,
+time or ordered id (`PulseBallot`), and never logged or audited. The ballots are added to the
+counts only when the round closes, all in one transaction, and deleted: from then on nothing
+stored, not even the database's own row versions, can tie a count to a participant.
 """
 
 from __future__ import annotations
 
+import secrets
+from collections import Counter
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.services.lessons import team_members_to_teach
@@ -31,6 +35,7 @@ from storage.models import (
     Enterprise,
     Membership,
     Person,
+    PulseBallot,
     PulseParticipant,
     PulseRound,
     PulseTally,
@@ -167,20 +172,35 @@ def valid_answers(pulse: PulseRound, scores: list[int]) -> bool:
 async def record_answers(
     session: AsyncSession, pulse: PulseRound, person: Person, scores: list[int]
 ) -> bool:
-    """Count one person's answers (one score per statement, in order). False when they have
-    answered this round already, or the answers do not fit it: nothing is written then."""
+    """Keep one person's answers (one score per statement, in order) as a ballot, to be
+    counted when the round closes. False when they have answered this round already, or the
+    answers do not fit it: nothing is written then."""
     if not valid_answers(pulse, scores) or await has_answered(session, pulse.id, person.id):
         return False
     session.add(PulseParticipant(round_id=pulse.id, person_id=person.id))
-    for statement, score in zip(pulse.statements, scores, strict=True):
+    session.add(PulseBallot(key=secrets.token_hex(16), round_id=pulse.id,
+                            scores="".join(str(score) for score in scores)))
+    await session.flush()
+    return True
+
+
+async def count_ballots(session: AsyncSession, pulse: PulseRound) -> None:
+    """Add every ballot of the round to its tallies and delete the ballots, in the caller's
+    (closing) transaction, so every tally row is written by that one transaction."""
+    counts: Counter[tuple[str, int]] = Counter()
+    for scores in await session.scalars(
+        select(PulseBallot.scores).where(PulseBallot.round_id == pulse.id)
+    ):
+        for statement, digit in zip(pulse.statements, scores, strict=False):
+            counts[(statement, int(digit))] += 1
+    for (statement, score), count in sorted(counts.items()):
         await session.execute(
             update(PulseTally)
             .where(PulseTally.round_id == pulse.id, PulseTally.statement == statement,
                    PulseTally.score == score)
-            .values(count=PulseTally.count + 1)
+            .values(count=PulseTally.count + count)
         )
-    await session.flush()
-    return True
+    await session.execute(delete(PulseBallot).where(PulseBallot.round_id == pulse.id))
 
 
 async def answer_count(session: AsyncSession, round_id: int) -> int:
