@@ -124,13 +124,18 @@ def setup_logging(level: str, fmt: str = "json", secrets: Iterable[str] = ()) ->
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
-    # aiosqlite logs every SQL statement with its values at DEBUG, which would put who answered
-    # a pulse survey beside the counts their answers raised: never below INFO.
-    logging.getLogger("aiosqlite").setLevel(logging.INFO)
+    keep_values_out_of_logs()
     # aiogram logs every handled update, and Alembic its plugins, at INFO: keep that for DEBUG.
     if level != "DEBUG":
         logging.getLogger("aiogram.event").setLevel(logging.WARNING)
         logging.getLogger("alembic").setLevel(logging.WARNING)
+
+
+def keep_values_out_of_logs() -> None:
+    """aiosqlite logs every SQL statement with its values at DEBUG, which would put a person id
+    beside what they did: never below INFO, whatever LOG_LEVEL says. (SQLAlchemy's own
+    statement log shows no values: engines are made with hide_parameters, storage/db.py.)"""
+    logging.getLogger("aiosqlite").setLevel(logging.INFO)
 
 
 class LogContextMiddleware(BaseMiddleware):

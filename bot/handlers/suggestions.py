@@ -29,6 +29,7 @@ from bot.i18n import _
 from bot.keyboards.callbacks import SuggestCallback, SuggestionCallback, SuggestionPickCallback
 from bot.notify import notify
 from bot.presenters import suggestions as ui
+from bot.services import anonymity
 from bot.services import suggestions as service
 from bot.services.errors import InvalidValue
 from bot.services.people import team_members
@@ -42,7 +43,6 @@ from storage.models import (
     SuggestionArea,
     SuggestionMedia,
     SuggestionStatus,
-    Team,
 )
 
 log = logging.getLogger(__name__)
@@ -191,17 +191,30 @@ async def suggest_step(
         await state.update_data(draft=draft.as_state())
         await state.set_state(SuggestFlow.anonymity)
         await query.answer()
+        small_team = not anonymity.team_is_shown(
+            await anonymity.team_size(session, allowed_memberships[0].team_id))
         await replace_message(
-            bot, query,
-            _("Send it with your name, or anonymously? Anonymous ideas still get answers: "
-              "nobody will see who sent it."),
+            bot, query, ui.anonymity_question(small_team, draft.has_photo, draft.has_voice),
             ui.anonymity_keyboard(),
         )
+        return
+    if step == "retype" and current == SuggestFlow.anonymity.state:
+        draft.drop_voice()
+        await state.update_data(draft=draft.as_state())
+        await state.set_state(SuggestFlow.content)
+        await query.answer()
+        await replace_message(bot, query, _("Type your idea in a few words. Your voice notes "
+                                            "will not be sent."), _cancel_keyboard())
         return
     if step == "anonymous" and current == SuggestFlow.anonymity.state and (
         callback_data.value in ("yes", "no")
     ):
         draft.anonymous = callback_data.value == "yes"
+        if draft.anonymous and draft.has_voice:
+            await query.answer()
+            await replace_message(bot, query, ui.voice_not_anonymous(),
+                                  ui.voice_not_anonymous_keyboard())
+            return
         membership = allowed_memberships[0]
         suggestion = await service.submit(session, person=person, membership=membership,
                                           draft=draft, now=clock.now())
@@ -217,18 +230,17 @@ async def suggest_step(
 async def _tell_reviewers(session, suggestion: Suggestion, membership: Membership,  # type: ignore[no-untyped-def]
                           clock: Clock, settings, i18n) -> None:
     enterprise = membership.enterprise
-    author = None if suggestion.anonymous else await session.get(Person, suggestion.author_id)
-    team = membership.team
-    similar = await service.similar_open(session, suggestion)
+    origin = await service.origin_of(session, suggestion)
     await session.refresh(suggestion, ["media"])
     media = next(((m.kind, m.file_id) for m in suggestion.media), None)
 
-    def render(locale: str) -> tuple[str, InlineKeyboardMarkup]:
-        return (ui.card(suggestion, author.display_name if author else None,
-                        team.name if team else None, similar, locale),
-                ui.review_keyboard(suggestion))
+    for reviewer, seen_as in await service.reviewers_with_memberships(session, suggestion):
+        similar = await service.similar_open(session, suggestion, viewer=seen_as)
 
-    for reviewer in await service.reviewers_for(session, suggestion):
+        def render(locale: str, similar=similar) -> tuple[str, InlineKeyboardMarkup]:  # type: ignore[no-untyped-def]
+            return (ui.card(suggestion, origin.author_name, origin.place, similar, locale),
+                    ui.review_keyboard(suggestion))
+
         notify(session, i18n, reviewer, kind="suggestion_new", now=clock.now(),
                enterprise=enterprise, default_locale=settings.default_locale, render=render,
                media=media)
@@ -263,12 +275,10 @@ async def review_queue(
                 service.change_status(session, suggestion, SuggestionStatus.UNDER_REVIEW,
                                       reviewer=person, now=clock.now())
                 await _tell_submitter(session, suggestion, clock, settings, i18n)
-            author = (await session.get(Person, suggestion.author_id)
-                      if suggestion.author_id else None)
-            team = await session.get(Team, suggestion.team_id) if suggestion.team_id else None
-            text = ui.card(suggestion, author.display_name if author else None,
-                           team.name if team else None,
-                           await service.similar_open(session, suggestion), locale)
+            origin = await service.origin_of(session, suggestion)
+            text = ui.card(suggestion, origin.author_name, origin.place,
+                           await service.similar_open(session, suggestion, viewer=membership),
+                           locale)
             await message.answer(text, reply_markup=ui.review_keyboard(suggestion))
             shown += 1
     if not shown:
@@ -332,7 +342,7 @@ async def review_action(
             await bot.send_message(query.from_user.id, prompt, reply_markup=_cancel_keyboard())
             return
         elif action == "duplicate":
-            await _offer_originals(query, session, suggestion, bot)
+            await _offer_originals(query, session, suggestion, membership, bot)
             return
         elif action == "assign":
             await _offer_owners(query, session, suggestion, membership, bot)
@@ -377,18 +387,17 @@ async def review_action(
 
 async def _refresh_card(bot: Bot, query: CallbackQuery, session: AsyncSession,
                         suggestion: Suggestion, locale: str) -> None:
-    author = await session.get(Person, suggestion.author_id) if suggestion.author_id else None
-    team = await session.get(Team, suggestion.team_id) if suggestion.team_id else None
-    text = ui.card(suggestion, author.display_name if author else None,
-                   team.name if team else None, [], locale)
+    origin = await service.origin_of(session, suggestion)
+    text = ui.card(suggestion, origin.author_name, origin.place, [], locale)
     await replace_message(bot, query, text, ui.review_keyboard(suggestion))
 
 
 async def _offer_originals(query: CallbackQuery, session: AsyncSession, suggestion: Suggestion,
-                           bot: Bot) -> None:
+                           membership: Membership, bot: Bot) -> None:
     if SuggestionStatus.DUPLICATE not in service.NEXT[suggestion.status]:
         raise InvalidValue("transition", "cannot mark duplicate now")
-    similar = [s for s, _score in await service.similar_open(session, suggestion, limit=5)]
+    similar = [s for s, _score in await service.similar_open(session, suggestion,
+                                                             viewer=membership, limit=5)]
     if not similar:
         await query.answer(_("No similar open suggestion was found to link it to."),
                            show_alert=True)

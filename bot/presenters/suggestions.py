@@ -56,6 +56,36 @@ def area_keyboard() -> InlineKeyboardMarkup:
     return builder.as_markup()
 
 
+def anonymity_question(small_team: bool, has_photo: bool, has_voice: bool) -> str:
+    """The choice between name and anonymity, with what anonymity cannot hide."""
+    lines = [_("Send it with your name, or anonymously? Anonymous ideas still get answers: "
+               "nobody will see who sent it.")]
+    if small_team:
+        lines.append(_("Your team has fewer than 5 people, so your team is not named, but "
+                       "your manager may still guess who sent an anonymous idea."))
+    if has_photo:
+        lines.append(_("Faces and name tags in a photo can show who took it."))
+    if has_voice:
+        lines.append(_("Voice notes are sent only with your name: a voice can be recognised."))
+    return "\n\n".join(lines)
+
+
+def voice_not_anonymous() -> str:
+    return _("A voice note is never passed on anonymously: your manager would hear your voice. "
+             "Type your idea instead (your voice notes are left out), or send it with your "
+             "name.")
+
+
+def voice_not_anonymous_keyboard() -> InlineKeyboardMarkup:
+    builder = InlineKeyboardBuilder()
+    builder.button(text=_("Type it instead"), callback_data=SuggestCallback(step="retype"))
+    builder.button(text=_("Send with my name"),
+                   callback_data=SuggestCallback(step="anonymous", value="no"))
+    builder.button(text=_("Cancel"), callback_data=SuggestCallback(step="cancel"))
+    builder.adjust(1)
+    return builder.as_markup()
+
+
 def anonymity_keyboard() -> InlineKeyboardMarkup:
     builder = InlineKeyboardBuilder()
     builder.button(text=_("Send with my name"),

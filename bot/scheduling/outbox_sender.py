@@ -39,6 +39,9 @@ from storage.models import OutboxMessage, OutboxStatus, Person
 
 log = logging.getLogger(__name__)
 
+# What a delivered row keeps of its message: nothing a person could be read from.
+DELIVERED_CLEARED: dict[str, object] = {"text": "", "reply_markup": None, "media_file_id": None}
+
 MAX_ATTEMPTS = 5
 BATCH = 50
 # After CLAIM_LEASE a claimed row is free again (OUTBOX_CLAIM_SECONDS); a live sender sends
@@ -168,8 +171,10 @@ class OutboxSender:
         outcome = "sent"
         try:
             result = await self._deliver(message, markup)
+            # Delivered: the words are Telegram's to keep now, not ours. Clearing them means no
+            # delivered message in the database names anybody (README "Security and privacy").
             values = {"status": OutboxStatus.SENT, "sent_at": self.clock.now(),
-                      "telegram_message_id": result.message_id}
+                      "telegram_message_id": result.message_id, **DELIVERED_CLEARED}
         except TelegramRetryAfter as error:
             self.hold_until = self.clock.now() + timedelta(seconds=error.retry_after)
             await self.limiter.pause(error.retry_after)  # every process slows down

@@ -20,7 +20,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.services import actions, suggestions
+from bot.services import actions, anonymity, suggestions
 from bot.services.people import reachable, team_leads
 from storage.models import (
     ActionItem,
@@ -309,5 +309,10 @@ async def subject_of(session: AsyncSession, stall: Stall) -> Subject | None:
                        owner_name=owner.display_name if owner else "")
     if stall.kind is StallKind.SUGGESTION:
         suggestion = await session.get(Suggestion, stall.subject_id)
-        return Subject(stall, enterprise, team_name, suggestion=suggestion) if suggestion else None
+        if suggestion is None:
+            return None
+        if suggestion.anonymous and not anonymity.team_is_shown(
+                await anonymity.team_size(session, stall.team_id)):
+            team_name = ""  # a small team would name its anonymous sender (k = 5)
+        return Subject(stall, enterprise, team_name, suggestion=suggestion)
     return Subject(stall, enterprise, team_name)

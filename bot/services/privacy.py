@@ -9,6 +9,7 @@ Each reference to a person in the schema has a rule below; a test checks none is
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from typing import Any
 
@@ -25,6 +26,7 @@ from storage.models import (
     KpiValue,
     LessonDelivery,
     Membership,
+    OutboxMessage,
     Person,
     PulseParticipant,
     PulseRound,
@@ -35,6 +37,8 @@ from storage.models import (
 )
 
 DELETE, KEEP = "delete", "keep"
+# What stands in a message for a person who asked to be forgotten.
+FORGOTTEN = "…"
 # (table, column) -> what /forget does with rows that point at the person. Columns that are
 # not listed and may be empty are set to NULL.
 FORGET_RULES: dict[tuple[str, str], str] = {
@@ -68,6 +72,7 @@ async def forget(session: AsyncSession, person: Person, now: datetime) -> None:
     # Named suggestions keep their content and lose their author.
     await session.execute(update(Suggestion).where(Suggestion.author_id == person.id)
                           .values(anonymous=True))
+    await _unname_outbox(session, person.display_name)
     for table, column, nullable in person_references():
         rule = FORGET_RULES.get((table.name, column))
         where = table.c[column] == person.id
@@ -81,6 +86,22 @@ async def forget(session: AsyncSession, person: Person, now: datetime) -> None:
     person.blocked_bot, person.paused, person.forgotten_at = True, True, now
     audit.record(session, "person.forget", actor_label="the person",
                  subject="person", subject_id=person.id)
+
+
+async def _unname_outbox(session: AsyncSession, name: str) -> None:
+    """Messages not yet delivered to other people that name the person ("From: Kwame
+    Mensah", "Thank you, Kwame Mensah!") lose the name. Delivered ones hold no text already
+    (the sender clears it); those queued to the person are deleted with the rules below."""
+    if len(name.strip()) < 2:
+        return
+    pattern = re.compile(rf"(?<!\w){re.escape(name)}(?!\w)")
+    rows = await session.execute(
+        select(OutboxMessage.id, OutboxMessage.text)
+        .where(OutboxMessage.text.contains(name, autoescape=True))
+    )
+    for message_id, text in rows:
+        await session.execute(update(OutboxMessage).where(OutboxMessage.id == message_id)
+                              .values(text=pattern.sub(FORGOTTEN, text)))
 
 
 def _iso(value: Any) -> Any:

@@ -7,7 +7,10 @@ change (see `submitter_of`).
 
 Anonymity: an anonymous suggestion has no `author_id`, its audit entries carry no actor, and
 its log lines name only the suggestion. The submitter is found only through `submitter_of`,
-used to relay messages to them.
+used to relay messages to them. Beside an anonymous suggestion a team is named only when it has
+at least `anonymity.K` people (`origin_of`); figures per person count named ideas only, and
+a small team's figures leave anonymous ideas out (`stats`, `week_summary`). A voice note is
+never sent anonymously: the voice would give the person away (`submit` refuses it).
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
-from bot.services import actions, audit
+from bot.services import actions, anonymity, audit
 from bot.services.actions import local_date
 from bot.services.errors import InvalidValue
 from storage.models import (
@@ -36,6 +39,7 @@ from storage.models import (
     SuggestionMessage,
     SuggestionRelay,
     SuggestionStatus,
+    Team,
 )
 
 TEXT_MAX = 3000
@@ -88,6 +92,17 @@ class Draft:
     def empty(self) -> bool:
         return not self.text and not self.media
 
+    @property
+    def has_voice(self) -> bool:
+        return any(kind == "voice" for kind, _file in self.media)
+
+    @property
+    def has_photo(self) -> bool:
+        return any(kind == "photo" for kind, _file in self.media)
+
+    def drop_voice(self) -> None:
+        self.media = [(kind, file_id) for kind, file_id in self.media if kind != "voice"]
+
     def as_state(self) -> dict:
         return {"text": self.text, "media": [list(m) for m in self.media], "area": self.area,
                 "anonymous": self.anonymous}
@@ -104,6 +119,8 @@ async def submit(
 ) -> Suggestion:
     if draft.empty:
         raise InvalidValue("empty", "a suggestion needs text, a photo or a voice note")
+    if draft.anonymous and draft.has_voice:
+        raise InvalidValue("anonymous_voice", "a voice note would give an anonymous sender away")
     area = SuggestionArea(draft.area) if draft.area else None
     suggestion = Suggestion(
         enterprise_id=membership.enterprise_id,
@@ -145,14 +162,39 @@ async def get(session: AsyncSession, suggestion_id: int) -> Suggestion | None:
     )
 
 
+@dataclass(frozen=True)
+class Origin:
+    """Who sent a suggestion and from where, as a reviewer may read it: no author for an
+    anonymous one, and its team only when the team is big enough to hide in (k = 5),
+    otherwise the enterprise."""
+
+    author_name: str | None
+    place: str | None
+
+
+async def origin_of(session: AsyncSession, suggestion: Suggestion) -> Origin:
+    author = (await session.get(Person, suggestion.author_id)
+              if suggestion.author_id is not None and not suggestion.anonymous else None)
+    team = await session.get(Team, suggestion.team_id) if suggestion.team_id else None
+    if suggestion.anonymous and (
+        team is None or not anonymity.team_is_shown(
+            await anonymity.team_size(session, team.id))
+    ):
+        enterprise = await session.get(Enterprise, suggestion.enterprise_id)
+        return Origin(None, enterprise.name if enterprise else None)
+    return Origin(author.display_name if author else None, team.name if team else None)
+
+
 async def similar_open(
-    session: AsyncSession, suggestion: Suggestion, limit: int = 3
+    session: AsyncSession, suggestion: Suggestion, viewer: Membership | None = None,
+    limit: int = 3,
 ) -> list[tuple[Suggestion, float]]:
-    """Open suggestions of the same enterprise that read alike (text similarity)."""
+    """Open suggestions of the same enterprise that read alike (text similarity), only among
+    those `viewer` may review (a team lead sees their own team's, never another team's)."""
     if not suggestion.text.strip():
         return []
-    candidates = list(
-        await session.scalars(
+    candidates = [
+        candidate for candidate in await session.scalars(
             select(Suggestion).where(
                 Suggestion.enterprise_id == suggestion.enterprise_id,
                 Suggestion.status.in_(OPEN),
@@ -160,7 +202,8 @@ async def similar_open(
                 Suggestion.text != "",
             )
         )
-    )
+        if viewer is None or may_review(viewer, candidate)
+    ]
     choices = {c.id: c.text for c in candidates}
     found = process.extract(suggestion.text, choices, scorer=fuzz.token_set_ratio,
                             score_cutoff=SIMILARITY_THRESHOLD, limit=limit)
@@ -170,8 +213,16 @@ async def similar_open(
 
 async def reviewers_for(session: AsyncSession, suggestion: Suggestion) -> list[Person]:
     """Team leads of the suggestion's team and managers of its enterprise."""
-    rows = await session.scalars(
-        select(Person)
+    return [person for person, _membership in await reviewers_with_memberships(session,
+                                                                              suggestion)]
+
+
+async def reviewers_with_memberships(
+    session: AsyncSession, suggestion: Suggestion
+) -> list[tuple[Person, Membership]]:
+    """The reviewers, each with the membership that makes them one (what they may see)."""
+    rows = await session.execute(
+        select(Person, Membership)
         .join(Membership, Membership.person_id == Person.id)
         .where(
             Membership.enterprise_id == suggestion.enterprise_id,
@@ -181,7 +232,7 @@ async def reviewers_for(session: AsyncSession, suggestion: Suggestion) -> list[P
         )
         .order_by(Person.id)
     )
-    return list(rows.unique())
+    return [(person, membership) for person, membership in rows]
 
 
 def may_review(membership: Membership | None, suggestion: Suggestion) -> bool:
@@ -338,10 +389,15 @@ async def stalled(session: AsyncSession, now: datetime) -> list[Suggestion]:
 
 @dataclass(frozen=True)
 class Stats:
+    """A team's or enterprise's figures. Per-person figures and participation count named
+    ideas only; the rate and the waiting time count anonymous ones too, except in a group
+    under `anonymity.K` people, where one more idea could point at its sender."""
+
     members: int
-    received: int  # in the last 365 days
-    implemented: int
+    received: int  # named ideas in the last 365 days
+    implemented: int  # of those, implemented
     decided: int
+    decided_implemented: int
     submitters: int
     median_days_to_answer: float | None
 
@@ -359,13 +415,14 @@ class Stats:
 
     @property
     def implementation_rate(self) -> float | None:
-        return self.implemented / self.decided if self.decided else None
+        return self.decided_implemented / self.decided if self.decided else None
 
 
 async def stats(
     session: AsyncSession, enterprise_id: int, now: datetime, team_id: int | None = None
 ) -> Stats:
-    """Aggregates only: no figure here can be traced to one anonymous submitter."""
+    """Aggregates only: no figure here can be traced to one anonymous submitter, nor move
+    when one more anonymous idea arrives in a small team."""
     since = now - timedelta(days=365)
     members_q = select(func.count()).select_from(Membership).where(
         Membership.enterprise_id == enterprise_id)
@@ -375,21 +432,20 @@ async def stats(
         scope.append(Suggestion.team_id == team_id)
     members = await session.scalar(members_q) or 0
     rows = list(await session.scalars(select(Suggestion).where(*scope)))
-    submitters = await session.scalar(
-        select(func.count(func.distinct(SuggestionRelay.person_id)))
-        .join(Suggestion, Suggestion.id == SuggestionRelay.suggestion_id)
-        .where(*scope)
-    ) or 0
-    decided = [s for s in rows if s.status not in (SuggestionStatus.NEW,
-                                                   SuggestionStatus.UNDER_REVIEW)]
+    named = [s for s in rows if s.author_id is not None and not s.anonymous]
+    counted = rows if members >= anonymity.K else named
+    decided = [s for s in counted if s.status not in (SuggestionStatus.NEW,
+                                                      SuggestionStatus.UNDER_REVIEW)]
     waits = [(s.first_response_at - s.created_at).total_seconds() / 86400
-             for s in rows if s.first_response_at is not None]
+             for s in counted if s.first_response_at is not None]
     return Stats(
         members=members,
-        received=len(rows),
-        implemented=sum(1 for s in rows if s.status is SuggestionStatus.IMPLEMENTED),
+        received=len(named),
+        implemented=sum(1 for s in named if s.status is SuggestionStatus.IMPLEMENTED),
         decided=len(decided),
-        submitters=submitters,
+        decided_implemented=sum(1 for s in decided
+                                if s.status is SuggestionStatus.IMPLEMENTED),
+        submitters=len({s.author_id for s in named}),
         median_days_to_answer=statistics.median(waits) if waits else None,
     )
 
@@ -398,13 +454,18 @@ async def week_summary(
     session: AsyncSession, team_id: int, now: datetime
 ) -> tuple[int, int, list[str]]:
     """Ideas in and implemented in the past week for a team, and the names of the named
-    contributors to thank (anonymous ones never appear)."""
+    contributors to thank (anonymous ones never appear). In a team under `anonymity.K`
+    people the counts are of named ideas only, so "3 came in, thank you Kwame and Ama" can
+    never tell Kwame and Ama that the third was the only other member's."""
     since = now - timedelta(days=7)
     came_in = list(await session.scalars(
         select(Suggestion).where(Suggestion.team_id == team_id, Suggestion.created_at >= since)))
     done = list(await session.scalars(
         select(Suggestion).where(Suggestion.team_id == team_id,
                                  Suggestion.implemented_at >= since)))
+    if not anonymity.team_is_shown(await anonymity.team_size(session, team_id)):
+        came_in = [s for s in came_in if not s.anonymous]
+        done = [s for s in done if not s.anonymous]
     named_ids = {s.author_id for s in came_in + done if s.author_id is not None}
     names = list(await session.scalars(
         select(Person.display_name).where(Person.id.in_(named_ids)).order_by(
