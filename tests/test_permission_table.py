@@ -3,11 +3,14 @@
 Each role has a member in enterprise A (team roles in team A1). Commands are sent by each;
 buttons are forged by each, naming data of their own team (A1), of another team (A2) and of
 another enterprise (B), and for action items also one they own. A refusal is the polite
-"not allowed" answer; anything else counts as allowed.
+"not allowed" answer. An allowed cell must be really served: an error answer ("something went
+wrong"), a traceback or an ERROR log line while trying it is a failure, not "allowed" (the last
+test breaks a permitted handler on purpose to show it).
 """
 
 from __future__ import annotations
 
+import logging
 import re
 from datetime import date
 from pathlib import Path
@@ -41,6 +44,7 @@ ROLES = {"worker": Role.WORKER, "team lead": Role.TEAM_LEAD, "manager": Role.MAN
          "consultant": Role.CONSULTANT, "admin": Role.ADMIN}
 REFUSALS = ("not valid any more", "does not allow", "not part of an improvement team",
             "answered by managers and the worker representative")
+FAILURES = ("went wrong",)
 OWN, OWN_TEAM, OTHER_TEAM, OTHER_ENTERPRISE = "own", "own team", "other team", "other enterprise"
 ALLOWED = {  # table cell -> the targets it allows
     "yes": {OWN, OWN_TEAM, OTHER_TEAM},
@@ -144,30 +148,72 @@ def _refused(texts: list[str]) -> bool:
     return any(refusal in text for text in texts for refusal in REFUSALS)
 
 
-async def test_every_cell_of_the_permission_table(database_url):
-    async with BotUnderTest(database_url) as tg:
-        users: dict[Role, TgUser] = {role: tg.person(name) for name, role in ROLES.items()}
-        others = {place: tg.person(f"owner {place}").id for place in ("a1", "a2", "b1")}
-        async with tg.app.session_factory() as session, session.begin():
-            buttons = await _world(session, tg.clock.now(),
-                                   {role: user.id for role, user in users.items()}, others)
-        anchors = {role: (await tg.send(user, "/help"))[-1] for role, user in users.items()}
+def _failed(texts: list[str]) -> bool:
+    return any(failure in text for text in texts for failure in FAILURES)
 
-        wrong: list[str] = []
-        for action, cells in permission_table():
-            commands = re.findall(r"`(/\w+)`", action)
-            for role, cell in cells.items():
-                user = users[role]
-                if commands:
-                    for command in commands:
-                        replies = await tg.send(user, command)
-                        if _refused([m.text for m in replies]) != (cell == "—"):
-                            wrong.append(f"{command} by {role.value}: table says {cell}")
-                    continue
-                for target, data in buttons[action](role).items():
-                    await tg.press_data(user, anchors[role], data)
-                    answer = tg.callback_answers()[-1].get("text") or ""
-                    if _refused([answer]) == (target in ALLOWED[cell]):
-                        wrong.append(f"{action} by {role.value} on {target}: table says {cell},"
-                                     f" bot answered {answer!r}")
-        assert wrong == [], "\n".join(wrong)
+
+async def _wrong_cells(tg: BotUnderTest, caplog, only: str = "") -> list[str]:  # type: ignore[no-untyped-def]
+    """Every cell of the table (or of the rows whose action contains `only`) that the bot
+    does not serve as the table says."""
+    users: dict[Role, TgUser] = {role: tg.person(name) for name, role in ROLES.items()}
+    others = {place: tg.person(f"owner {place}").id for place in ("a1", "a2", "b1")}
+    async with tg.app.session_factory() as session, session.begin():
+        buttons = await _world(session, tg.clock.now(),
+                               {role: user.id for role, user in users.items()}, others)
+    anchors = {role: (await tg.send(user, "/help"))[-1] for role, user in users.items()}
+
+    wrong: list[str] = []
+    for action, cells in permission_table():
+        if only not in action:
+            continue
+        commands = re.findall(r"`(/\w+)`", action)
+        for role, cell in cells.items():
+            user = users[role]
+            if commands:
+                for command in commands:
+                    caplog.clear()
+                    texts = [m.text for m in await tg.send(user, command)]
+                    if _failed(texts) or _errors(caplog):
+                        wrong.append(f"{command} by {role.value} failed: {_errors(caplog)}")
+                    elif _refused(texts) != (cell == "—"):
+                        wrong.append(f"{command} by {role.value}: table says {cell}")
+                continue
+            for target, data in buttons[action](role).items():
+                caplog.clear()
+                await tg.press_data(user, anchors[role], data)
+                answer = tg.callback_answers()[-1].get("text") or ""
+                if _failed([answer]) or _errors(caplog):
+                    wrong.append(f"{action} by {role.value} on {target} failed: "
+                                 f"{_errors(caplog)}")
+                elif _refused([answer]) == (target in ALLOWED[cell]):
+                    wrong.append(f"{action} by {role.value} on {target}: table says {cell},"
+                                 f" bot answered {answer!r}")
+    return wrong
+
+
+def _errors(caplog) -> list[str]:  # type: ignore[no-untyped-def]
+    return [record.getMessage().splitlines()[0] for record in caplog.records
+            if record.levelno >= logging.ERROR or record.exc_info]
+
+
+async def test_every_cell_of_the_permission_table(database_url, caplog):
+    caplog.set_level(logging.WARNING)
+    async with BotUnderTest(database_url) as tg:
+        wrong = await _wrong_cells(tg, caplog)
+    assert wrong == [], "\n".join(wrong)
+
+
+async def test_a_permitted_handler_that_fails_is_a_wrong_cell(database_url, caplog, monkeypatch):
+    """The check above cannot mistake a crash for "allowed": with /stats broken on purpose,
+    every role the table allows it to is reported."""
+    from bot.handlers import suggestions as handlers
+
+    async def broken_stats(*args, **kwargs) -> None:  # type: ignore[no-untyped-def]
+        raise RuntimeError("a deliberately broken handler")
+
+    monkeypatch.setattr(handlers, "show_stats", broken_stats)
+    caplog.set_level(logging.WARNING)
+    async with BotUnderTest(database_url) as tg:
+        wrong = await _wrong_cells(tg, caplog, only="/stats")
+    stats_failures = [line for line in wrong if line.startswith("/stats by")]
+    assert len(stats_failures) == len(ROLES), wrong
