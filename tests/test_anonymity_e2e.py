@@ -28,16 +28,6 @@ from tests.fakes.harness import BotUnderTest, TgUser
 MONDAY = datetime(2026, 3, 9, 9, 0, tzinfo=UTC)  # Accra is on UTC
 
 
-async def join(tg: BotUnderTest, enterprise, team, name: str, role: Role = Role.WORKER,  # type: ignore[no-untyped-def]
-               language: str = "en") -> TgUser:
-    token = (await invite(tg.app.session_factory, enterprise,
-                          team if role in (Role.WORKER, Role.TEAM_LEAD) else None,
-                          role, tg.clock)).token
-    person = tg.person(name, language)
-    await tg.send(person, f"/start {token}")
-    return person
-
-
 async def suggest(tg: BotUnderTest, person: TgUser, idea: str, choice: str) -> str:
     """Write an idea by text, skip the area, then choose; returns the anonymity question."""
     await tg.send(person, "/suggest")
@@ -61,8 +51,8 @@ async def test_a_team_under_five_is_never_named_beside_an_anonymous_idea(databas
         factory = tg.app.session_factory
         enterprise, boiler = await enterprise_with_team(factory, "Kumasi Metal Works",
                                                         "Boiler room", clock=tg.clock)
-        abena = await join(tg, enterprise, None, "Abena", Role.MANAGER)
-        kofi = await join(tg, enterprise, boiler, "Kofi")
+        abena = await tg.join("Abena", Role.MANAGER, enterprise=enterprise)
+        kofi = await tg.join("Kofi", team=boiler)
 
         # Kofi is the only one in the boiler room: he is told before he sends it.
         question = await suggest(tg, kofi, "Insulate the steam pipes", "Send anonymously")
@@ -78,7 +68,7 @@ async def test_a_team_under_five_is_never_named_beside_an_anonymous_idea(databas
             from bot.services.enterprises import create_team
             welding = await create_team(session, await session.merge(enterprise), "Welding",
                                         now=tg.clock.now())
-        welders = [await join(tg, enterprise, welding, f"Welder {n}") for n in range(6)]
+        welders = [await tg.join(f"Welder {n}", team=welding) for n in range(6)]
         question = await suggest(tg, welders[0], "Shade over the welding bay",
                                  "Send anonymously")
         assert "fewer than 5" not in question
@@ -89,9 +79,9 @@ async def test_a_team_under_five_is_never_named_beside_an_anonymous_idea(databas
 async def test_in_a_team_of_two_no_figure_moves_when_the_other_sends_anonymously(database_url):
     async with BotUnderTest(database_url, clock=FakeClock(MONDAY - timedelta(days=3))) as tg:
         enterprise, team = await enterprise_with_team(tg.app.session_factory, clock=tg.clock)
-        abena = await join(tg, enterprise, None, "Abena", Role.MANAGER)
-        kwame = await join(tg, enterprise, team, "Kwame")
-        esi = await join(tg, enterprise, team, "Esi")
+        abena = await tg.join("Abena", Role.MANAGER, enterprise=enterprise)
+        kwame = await tg.join("Kwame", team=team)
+        esi = await tg.join("Esi", team=team)
         await suggest(tg, kwame, "Label the shelves", "Send with my name")
         await tg.run_scheduled()
         kwame_before = (await tg.send(kwame, "/stats"))[0].text
@@ -113,8 +103,8 @@ async def test_in_a_team_of_two_no_figure_moves_when_the_other_sends_anonymously
 async def test_an_anonymous_voice_note_is_never_passed_on(database_url):
     async with BotUnderTest(database_url) as tg:
         enterprise, team = await enterprise_with_team(tg.app.session_factory, clock=tg.clock)
-        abena = await join(tg, enterprise, None, "Abena", Role.MANAGER)
-        kofi = await join(tg, enterprise, team, "Kofi")
+        abena = await tg.join("Abena", Role.MANAGER, enterprise=enterprise)
+        kofi = await tg.join("Kofi", team=team)
 
         (is_it,) = await tg.send(kofi, None, **voice("VOICE-OF-KOFI"))
         (areas,) = await tg.press(kofi, is_it, 0)
@@ -162,8 +152,8 @@ async def test_no_log_line_ties_a_person_to_an_anonymous_act(database_url, caplo
     keep_values_out_of_logs()  # as `scorebot run` does, whatever LOG_LEVEL says
     async with BotUnderTest(database_url) as tg:
         enterprise, team = await enterprise_with_team(tg.app.session_factory, clock=tg.clock)
-        abena = await join(tg, enterprise, None, "Abena", Role.MANAGER)
-        esi = await join(tg, enterprise, team, "Esi")
+        abena = await tg.join("Abena", Role.MANAGER, enterprise=enterprise)
+        esi = await tg.join("Esi", team=team)
         async with tg.app.session_factory() as session:
             esi_id = await session.scalar(select(Person.id).where(Person.telegram_id == esi.id))
 
@@ -210,8 +200,8 @@ async def test_a_database_error_in_a_private_flow_logs_no_person_and_no_values(
 
     async with BotUnderTest(database_url, clock=FakeClock(BEFORE_APRIL)) as tg:
         enterprise, team = await enterprise_with_team(tg.app.session_factory, clock=tg.clock)
-        await join(tg, enterprise, None, "Abena", Role.MANAGER)
-        kojo = await join(tg, enterprise, team, "Kojo")
+        await tg.join("Abena", Role.MANAGER, enterprise=enterprise)
+        kojo = await tg.join("Kojo", team=team)
         tg.clock.set(APRIL_PULSE)
         (first,) = pulse_messages(await tg.run_scheduled(), kojo)
         caplog.set_level(logging.INFO)
@@ -255,8 +245,8 @@ async def test_after_a_round_closes_no_row_version_ties_a_count_to_a_participant
     )
 
     async with BotUnderTest(database_url, clock=FakeClock(BEFORE_APRIL)) as tg:
-        enterprise, team = await enterprise_with_team(tg.app.session_factory, clock=tg.clock)
-        workers = [await join(tg, enterprise, team, f"Worker {n}") for n in range(5)]
+        _enterprise, team = await enterprise_with_team(tg.app.session_factory, clock=tg.clock)
+        workers = [await tg.join(f"Worker {n}", team=team) for n in range(5)]
         tg.clock.set(APRIL_PULSE)
         sent = await tg.run_scheduled()
         for n, worker in enumerate(workers):
@@ -280,7 +270,7 @@ async def test_after_a_round_closes_no_row_version_ties_a_count_to_a_participant
 async def test_forget_leaves_no_name_or_telegram_id_in_any_text(database_url):
     async with BotUnderTest(database_url, clock=FakeClock(MONDAY - timedelta(days=3))) as tg:
         enterprise, team = await enterprise_with_team(tg.app.session_factory, clock=tg.clock)
-        abena = await join(tg, enterprise, None, "Abena", Role.MANAGER)
+        abena = await tg.join("Abena", Role.MANAGER, enterprise=enterprise)
         kwame = tg.person("Kwame Mensah")
         token = (await invite(tg.app.session_factory, enterprise, team, Role.WORKER,
                               tg.clock)).token
@@ -331,10 +321,10 @@ async def test_a_team_lead_sees_no_suggestion_of_another_team(database_url):
             from bot.services.enterprises import create_team
             team_b = await create_team(session, await session.merge(enterprise), "Paint shop",
                                        now=tg.clock.now())
-        lead_a = await join(tg, enterprise, team_a, "Lead A", Role.TEAM_LEAD)
-        worker_a = await join(tg, enterprise, team_a, "Worker A")
-        worker_b = await join(tg, enterprise, team_b, "Worker B")
-        abena = await join(tg, enterprise, None, "Abena", Role.MANAGER)
+        lead_a = await tg.join("Lead A", Role.TEAM_LEAD, team_a)
+        worker_a = await tg.join("Worker A", team=team_a)
+        worker_b = await tg.join("Worker B", team=team_b)
+        abena = await tg.join("Abena", Role.MANAGER, enterprise=enterprise)
 
         await suggest(tg, worker_b, "Paint booth filters need changing weekly", "Send anonymously")
         await tg.run_scheduled()

@@ -14,7 +14,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from aiogram import Bot
@@ -26,6 +26,7 @@ from bot.offline.telegram import FakeTelegram, SentMessage
 from bot.scheduling.due_work import run_due_work
 from bot.scheduling.outbox_sender import OutboxSender
 from bot.scheduling.rate_limit import virtual_limiter
+from storage.models import Enterprise, Role, Team
 from tests.fakes.bot_api_server import FakeBotApiServer
 
 TOKEN = "123456:TEST-token"
@@ -158,3 +159,36 @@ class BotUnderTest:
 
     def callback_answers(self) -> list[dict[str, Any]]:
         return [c.params for c in self.telegram.calls_of("answerCallbackQuery")]
+
+    # The test vocabulary: what a test says a person does -----------------------------------
+
+    async def join(
+        self, name: str, role: Role = Role.WORKER, team: Team | None = None,
+        language: str | None = "en", *, enterprise: Enterprise | None = None,
+    ) -> TgUser:
+        """A new person who opens an invite link for `role` (in `team`; enterprise-wide roles
+        need only `enterprise`) and so joins; returns them."""
+        from tests.factories import invite
+
+        place = enterprise
+        if place is None:
+            assert team is not None, "a person joins a team or an enterprise"
+            async with self.app.session_factory() as session:
+                place = await session.get(Enterprise, team.enterprise_id)
+        assert place is not None
+        token = (await invite(self.app.session_factory, place,
+                              team if role in (Role.WORKER, Role.TEAM_LEAD) else None,
+                              role, self.clock)).token
+        person = self.person(name, language)
+        await self.send(person, f"/start {token}")
+        return person
+
+    def messages_for(self, user: TgUser) -> list[SentMessage]:
+        """Everything the bot has sent to the person so far, oldest first."""
+        return self.telegram.messages_to(user.id)
+
+    async def advance(self, **delta: float) -> list[SentMessage]:
+        """Let time pass (days=, hours=, minutes=) and the scheduler run once: returns what
+        reached Telegram meanwhile."""
+        self.clock.advance(timedelta(**delta))
+        return await self.run_scheduled()
