@@ -202,13 +202,15 @@ async def _enterprise_set(settings: Settings, args: argparse.Namespace) -> None:
 
     async def work(session, app):  # type: ignore[no-untyped-def]
         enterprise = await update_enterprise(
-            session, await find_enterprise(session, args.enterprise), sector=args.sector,
+            session, await find_enterprise(session, args.enterprise), name=args.name,
+            timezone=args.timezone, default_locale=args.locale, sector=args.sector,
             country=args.country, pulse_workday=args.pulse_day, pulse_hour=args.pulse_hour,
             pulse_every_months=args.pulse_every)
         change_rules(session, enterprise, {rule: getattr(args, rule) for rule in RULES
                                            if getattr(args, rule) is not None})
-        print(f"{enterprise.name}: sector {enterprise.sector!r}, country {enterprise.country}, "
-              f"pulse survey on working day {enterprise.pulse_workday} at "
+        print(f"{enterprise.name}: timezone {enterprise.timezone}, language "
+              f"{enterprise.default_locale}, sector {enterprise.sector!r}, country "
+              f"{enterprise.country}, pulse survey on working day {enterprise.pulse_workday} at "
               f"{enterprise.pulse_hour}:00 every {enterprise.pulse_every_months} month(s)")
         for rule in RULES:
             print(f"{rule.replace('_', '-')}: {getattr(enterprise, rule)}")
@@ -465,12 +467,15 @@ def build_parser() -> argparse.ArgumentParser:
     create.add_argument("--timezone", required=True, help="IANA name, e.g. Africa/Accra")
     create.add_argument("--locale", default="en", choices=SUPPORTED_LOCALES,
                         help="default language")
-    create.add_argument("--sector", default="")
+    create.add_argument("--sector", help="e.g. Garments (may be set later; not empty)")
     enterprise_commands.add_parser("list", help="list enterprises and their teams")
     update = enterprise_commands.add_parser(
-        "set", help="change sector, country, pulse survey timing, reminder, stall and "
-        "check-in rules")
+        "set", help="change name, timezone, language, sector, country, pulse survey timing, "
+        "reminder, stall and check-in rules")
     update.add_argument("--enterprise", required=True, help="id or name")
+    update.add_argument("--name", help="a new name")
+    update.add_argument("--timezone", help="IANA name, e.g. Africa/Accra")
+    update.add_argument("--locale", help=f"default language: {', '.join(SUPPORTED_LOCALES)}")
     update.add_argument("--sector")
     update.add_argument("--country", help="ISO 3166 code")
     update.add_argument("--pulse-day", type=int,

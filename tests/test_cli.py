@@ -206,3 +206,40 @@ def test_admin_changes_an_enterprise_rules_and_exports_a_workbook(tmp_path, monk
     assert sorted(p.name for p in (tmp_path / "csv").iterdir()) == [
         f"enterprise-1-{name}.csv" for name in
         ("actions", "escalations", "kpis", "lessons", "suggestions")]
+
+
+def test_admin_is_refused_unknown_countries_and_empty_sectors_and_renames_an_enterprise(
+    tmp_path, monkeypatch, capsys
+):
+    db = f"sqlite+aiosqlite:///{tmp_path / 'set.db'}"
+    run = InProcess(monkeypatch, capsys, tmp_path, DATABASE_URL=db)
+    create = ("admin", "enterprise", "create", "--name", "Accra Foods", "--timezone",
+              "Africa/Accra")
+    # ZZ is Babel's "Unknown Region", not an ISO 3166 country; a sector may not be blank.
+    assert_one_line_failure(run(*create, "--country", "ZZ"), "unknown country 'ZZ'")
+    assert_one_line_failure(run(*create, "--country", "GH", "--sector", "  "),
+                            "sector must have 1 to 80 characters")
+    assert "no enterprises yet" in run("admin", "enterprise", "list").stdout
+    assert run(*create, "--country", "GH", "--sector", "Food").returncode == 0
+    assert run("admin", "enterprise", "create", "--name", "Hanoi Garments", "--country",
+               "VN", "--timezone", "Asia/Ho_Chi_Minh").returncode == 0
+
+    result = run("admin", "enterprise", "set", "--enterprise", "Accra Foods", "--name",
+                 "Lomé Foods", "--timezone", "Africa/Lome", "--locale", "fr",
+                 "--country", "TG")
+    assert result.returncode == 0, result.stderr
+    assert ("Lomé Foods: timezone Africa/Lome, language fr, sector 'Food', country TG"
+            in result.stdout)
+    # Each bad value is one clear line, and changes nothing.
+    for option, value, words in (
+        ("--timezone", "Africa/Atlantis", "unknown timezone"),
+        ("--locale", "de", "unsupported language 'de'"),
+        ("--name", "hanoi garments", "exists already"),
+        ("--name", " ", "1 to 120 characters"),
+        ("--country", "ZZ", "unknown country"),
+        ("--sector", "", "sector must have"),
+    ):
+        assert_one_line_failure(run("admin", "enterprise", "set", "--enterprise", "1",
+                                    "--sector", "Bakery", option, value), *words)
+    listing = run("admin", "enterprise", "list").stdout
+    assert "Lomé Foods\tTG\tAfrica/Lome\tfr\tFood" in listing
