@@ -148,15 +148,15 @@ def _grid(count: int, panel_height: float, heading: str, locale: str,
     # parse_math=False: a name with "$" in it is a name, not a formula.
     title = figure.suptitle(heading, fontsize=HEADING_PT, fontweight="bold", family=fonts,
                             parse_math=False)
-    _fit(title, figure, 0.94, MIN_HEADING_PT)
+    fit_text(title, figure, 0.94, MIN_HEADING_PT)
     for index in range(count):
         axes = figure.add_subplot(count, 1, index + 1)
         draw(index, axes)
-        _fit(axes.title, figure, 0.9, TICK_PT)
+        fit_text(axes.title, figure, 0.9, TICK_PT)
     return figure
 
 
-def _fit(text: Any, figure: Figure, share: float, smallest: float) -> None:
+def fit_text(text: Any, figure: Figure, share: float, smallest: float) -> None:
     """Make `text` fit `share` of the figure's width: smaller, down to `smallest` points,
     then on several lines (between words, or between characters in Chinese)."""
     renderer = figure.canvas.get_renderer()

@@ -243,3 +243,77 @@ def test_admin_is_refused_unknown_countries_and_empty_sectors_and_renames_an_ent
                                     "--sector", "Bakery", option, value), *words)
     listing = run("admin", "enterprise", "list").stdout
     assert "Lomé Foods\tTG\tAfrica/Lome\tfr\tFood" in listing
+
+
+def _invites(tmp_path: Path, name: str) -> int:
+    import sqlite3
+
+    with sqlite3.connect(tmp_path / name) as db:
+        return db.execute("SELECT count(*) FROM invites").fetchone()[0]
+
+
+def test_invite_posters_with_and_without_the_bots_name_and_bad_paths(
+    tmp_path, monkeypatch, capsys
+):
+    from PIL import Image
+
+    import bot.poster
+
+    drawn: list[dict[str, object]] = []
+    real_poster = bot.poster.invite_poster
+
+    def spy(**parts: object) -> bytes:
+        drawn.append(parts)
+        return real_poster(**parts)
+
+    monkeypatch.setattr(bot.poster, "invite_poster", spy)
+    db = f"sqlite+aiosqlite:///{tmp_path / 'poster.db'}"
+    run = InProcess(monkeypatch, capsys, tmp_path, DATABASE_URL=db)
+    assert run("admin", "enterprise", "create", "--name", "Lyon Textiles", "--country", "FR",
+               "--timezone", "Europe/Paris", "--locale", "fr").returncode == 0
+    assert run("admin", "team", "create", "--enterprise", "1", "--name",
+               "Atelier coupe").returncode == 0
+    invite = ("admin", "invite", "--enterprise", "1", "--team", "Atelier coupe", "--role",
+              "worker", "--uses", "20", "--qr")
+
+    # Without the bot's name: a poster all the same (the message to send, no QR code), and a
+    # line saying what to set.
+    result = run(*invite, "sans-nom.png")
+    assert result.returncode == 0, result.stderr
+    assert "the bot's name is unknown" in result.stdout and "BOT_USERNAME" in result.stdout
+    assert "poster: sans-nom.png (no QR code" in result.stdout
+    with Image.open(tmp_path / "sans-nom.png") as page:
+        assert page.size in ((1240, 1753), (1240, 1754))  # A4 at 150 dpi
+    assert drawn[-1]["link"] is None and str(drawn[-1]["command"]).startswith("/start ")
+    assert str(drawn[-1]["instruction"]).startswith("Pour nous rejoindre")
+
+    # With it: the QR code of the link, the names, one line in French.
+    monkeypatch.setenv("BOT_USERNAME", "score_coach_bot")
+    result = run(*invite, "affiche.png")
+    assert result.returncode == 0, result.stderr
+    assert "poster: affiche.png\n" in result.stdout
+    link = drawn[-1]["link"]
+    assert str(link).startswith("https://t.me/score_coach_bot?start=") and link in result.stdout
+    assert drawn[-1]["enterprise"] == "Lyon Textiles" and drawn[-1]["team"] == "Atelier coupe"
+    assert str(drawn[-1]["instruction"]).startswith("Scannez ce code")
+    with Image.open(tmp_path / "affiche.png") as page:
+        poster = page.convert("L")
+    assert poster.size in ((1240, 1753), (1240, 1754))
+    assert poster.getpixel((620, 1060)) in (0, 255)  # the middle of the QR code: modules
+    assert _invites(tmp_path, "poster.db") == 2
+
+    # A path that cannot be written: one line, exit 2, and no invite made.
+    (tmp_path / "dossier.png").mkdir()
+    for bad, words in (("nulle-part/affiche.png", "there is no folder nulle-part"),
+                       ("dossier.png", "it is a folder"),
+                       ("affiche.pdf", "must end in .png")):
+        assert_one_line_failure(run(*invite, bad), "cannot write the poster", words)
+    assert _invites(tmp_path, "poster.db") == 2
+
+    # A disk that fills up while writing: the invite is not kept either.
+    def full(self: Path, data: bytes) -> int:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(Path, "write_bytes", full)
+    assert_one_line_failure(run(*invite, "pleine.png"), "No space left on device")
+    assert _invites(tmp_path, "poster.db") == 2
