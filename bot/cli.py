@@ -6,7 +6,7 @@
   scorebot console            chat with the bot in the terminal, offline
   scorebot db upgrade|current|revision
   scorebot content check|preview
-  scorebot export --enterprise ... [--format xlsx|csv]
+  scorebot export --enterprise ... [--format xlsx|csv] [--lang fr]
   scorebot report [--output DIR]  programme figures by sector and country
   scorebot admin enterprise create|list|set, admin team create, admin invite
 
@@ -368,19 +368,22 @@ async def _invite(settings: Settings, args: argparse.Namespace) -> None:
 
 
 async def _export(settings: Settings, args: argparse.Namespace) -> None:
+    from bot.presenters import export as ui
     from bot.services.enterprises import find_enterprise
     from bot.services.export import all_tables, to_csv, to_xlsx
 
     async def work(session, app):  # type: ignore[no-untyped-def]
         enterprise = await find_enterprise(session, args.enterprise)
-        return enterprise, await all_tables(session, enterprise.id)
+        with app.i18n.speaking(args.lang):
+            words = ui.words(args.lang)
+            return enterprise, words, await all_tables(session, enterprise.id, words)
 
-    enterprise, tables = await _with_session(settings, work)
+    enterprise, words, tables = await _with_session(settings, work)
     output = Path(args.output)
     await asyncio.to_thread(output.mkdir, parents=True, exist_ok=True)
     if args.format == "xlsx":
         path = output / f"enterprise-{enterprise.id}.xlsx"
-        await asyncio.to_thread(path.write_bytes, to_xlsx(tables))
+        await asyncio.to_thread(path.write_bytes, to_xlsx(tables, words))
         print(f"wrote {path}: " + ", ".join(f"{t.name} {len(t.rows)}" for t in tables))
         return
     for table in tables:
@@ -496,6 +499,8 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--enterprise", required=True, help="id or name")
     export.add_argument("--format", choices=["csv", "xlsx"], default="xlsx")
     export.add_argument("--output", default=".", help="folder to write to")
+    export.add_argument("--lang", default="en", choices=SUPPORTED_LOCALES,
+                        help="language of the workbook's headings, sheet and KPI names")
 
     report = commands.add_parser("report", help="programme figures across enterprises, by "
                                  "sector and country: a table, CSV, XLSX and a chart")

@@ -200,12 +200,17 @@ def test_admin_changes_an_enterprise_rules_and_exports_a_workbook(tmp_path, monk
     result = run("export", "--enterprise", "1", "--output", "out")
     assert result.returncode == 0, result.stderr
     workbook = load_workbook(tmp_path / "out" / "enterprise-1.xlsx")
-    assert workbook.sheetnames == ["kpis", "suggestions", "actions", "lessons", "escalations"]
+    assert workbook.sheetnames == ["KPIs", "Effectiveness per week", "Suggestions", "Actions",
+                                   "Lessons", "Escalations"]
+    assert [c.value for c in workbook["Suggestions"][1]][:3] == ["Reference", "Team", "Author"]
+    result = run("export", "--enterprise", "1", "--output", "es", "--lang", "es")
+    assert result.returncode == 0, result.stderr
+    assert load_workbook(tmp_path / "es" / "enterprise-1.xlsx").sheetnames[2] == "Sugerencias"
     assert run("export", "--enterprise", "1", "--format", "csv", "--output",
                "csv").returncode == 0
     assert sorted(p.name for p in (tmp_path / "csv").iterdir()) == [
         f"enterprise-1-{name}.csv" for name in
-        ("actions", "escalations", "kpis", "lessons", "suggestions")]
+        ("actions", "effectiveness", "escalations", "kpis", "lessons", "suggestions")]
 
 
 def test_admin_is_refused_unknown_countries_and_empty_sectors_and_renames_an_enterprise(

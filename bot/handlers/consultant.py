@@ -20,6 +20,7 @@ from bot.keyboards.builders import enterprise_keyboard
 from bot.keyboards.callbacks import EnterpriseCallback, EscalationCallback
 from bot.notify import notify
 from bot.presenters import escalation as ui
+from bot.presenters import export as export_ui
 from bot.presenters import health as health_ui
 from bot.services import actions, escalation, export, groups
 from bot.services.errors import InvalidValue
@@ -106,9 +107,10 @@ async def export_pick(query: CallbackQuery, callback_data: EnterpriseCallback, b
 
 async def _send_export(bot: Bot, chat_id: int, session: AsyncSession, membership: Membership,
                        clock: Clock, locale: str) -> None:
-    tables = await export.all_tables(session, membership.enterprise_id)
+    words = export_ui.words(locale)
+    tables = await export.all_tables(session, membership.enterprise_id, words)
     now = clock.now()
-    content = export.to_xlsx(tables)
+    content = export.to_xlsx(tables, words)
     name = f"scorebot-{membership.enterprise_id}-{now:%Y%m%d}.xlsx"
     caption = _("{enterprise}: KPIs, suggestions, actions, lesson progress and escalations, "
                 "as of {date}. Anonymous suggestions stay anonymous.").format(
