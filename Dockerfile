@@ -6,9 +6,10 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PIP_NO_CACHE_DIR=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1
 
-# Fonts for the Chinese and Hindi labels of KPI charts.
+# Fonts for the Chinese and Hindi labels of KPI charts and invite posters (the same packages
+# as the Makefile's `fonts`; 1.7 MB instead of the 69 MB of fonts-noto-cjk and fonts-noto-core).
 RUN apt-get update \
-    && apt-get install -y --no-install-recommends fonts-noto-cjk fonts-noto-core \
+    && apt-get install -y --no-install-recommends fontconfig fonts-wqy-microhei fonts-lohit-deva \
     && rm -rf /var/lib/apt/lists/*
 
 WORKDIR /app

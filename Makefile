@@ -5,7 +5,9 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: start test bench bench-quick lint i18n clean
+FONT_PACKAGES := fonts-wqy-microhei fonts-lohit-deva
+
+.PHONY: start test fonts bench bench-quick lint i18n clean
 
 $(STAMP): pyproject.toml
 	python3 -m venv $(VENV)
@@ -13,10 +15,23 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install --quiet -e ".[test]"
 	touch $(STAMP)
 
-start: $(STAMP)
+# Chinese and Hindi chart labels need fonts with those scripts (see README "Setup"):
+# installed with apt-get when missing and we may (root on Debian/Ubuntu), else one line says what.
+fonts:
+	@if command -v fc-list >/dev/null && fc-list :lang=zh-cn family | grep -q . \
+		&& fc-list :lang=hi family | grep -q .; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		echo "installing fonts for Chinese and Hindi charts: $(FONT_PACKAGES)"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+			--no-install-recommends $(FONT_PACKAGES) >/dev/null; \
+	else \
+		echo "Chinese and Hindi charts need fonts: sudo apt-get install $(FONT_PACKAGES) (or any CJK and Devanagari font, see README)"; \
+	fi
+
+start: $(STAMP) fonts
 	$(VENV)/bin/scorebot start
 
-test: $(STAMP)
+test: $(STAMP) fonts
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/pytest
 

@@ -17,6 +17,8 @@ from aiogram.client.telegram import TelegramAPIServer
 from aiogram.enums import ParseMode
 from aiogram.fsm.storage.base import BaseStorage
 from aiogram.fsm.storage.memory import MemoryStorage
+from aiogram.types import Update
+from aiogram.webhook.aiohttp_server import SimpleRequestHandler
 from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
@@ -203,10 +205,27 @@ async def run_polling(app: Application, bot: Bot) -> None:
     await app.dispatcher.start_polling(bot, allowed_updates=ALLOWED_UPDATES)
 
 
+class WebhookHandler(SimpleRequestHandler):
+    """aiogram's handler, but a body that is no update (broken JSON, a list, an object
+    without update_id) gets 400 instead of a 500 with a traceback. Its content is never
+    logged: it may hold what someone wrote."""
+
+    async def _handle_request(self, bot: Bot, request: web.Request) -> web.Response:
+        try:
+            body = await request.json(loads=bot.session.json_loads)
+            update = Update.model_validate(body, context={"bot": bot})
+        except ValueError as error:  # JSONDecodeError, UnicodeDecodeError, ValidationError
+            log.warning("webhook: refused a body that is not a Telegram update (%s, %s bytes)",
+                        type(error).__name__, request.content_length)
+            return web.Response(status=400, text="Bad Request")
+        result = await self.dispatcher.feed_webhook_update(bot, update, **self.data)
+        return web.Response(body=self._build_response_writer(bot=bot, result=result))
+
+
 def build_webhook_app(app: Application, bot: Bot) -> web.Application:
     """An aiohttp application that receives updates from Telegram at the webhook path and
     refuses requests that lack the secret token."""
-    from aiogram.webhook.aiohttp_server import SimpleRequestHandler, setup_application
+    from aiogram.webhook.aiohttp_server import setup_application
 
     settings = app.settings
     secret = settings.webhook_secret.get_secret_value() if settings.webhook_secret else None
@@ -221,7 +240,7 @@ def build_webhook_app(app: Application, bot: Bot) -> web.Application:
     web_app = web.Application(client_max_size=1024 * 1024)
     # Answer Telegram only once the update is handled and committed: if the process dies
     # half-way, Telegram delivers the update again instead of it being lost.
-    SimpleRequestHandler(
+    WebhookHandler(
         dispatcher=app.dispatcher, bot=bot, secret_token=secret, handle_in_background=False
     ).register(web_app, path=settings.webhook_path)
     setup_application(web_app, app.dispatcher, bot=bot)

@@ -6,7 +6,7 @@
   scorebot console            chat with the bot in the terminal, offline
   scorebot db upgrade|current|revision
   scorebot content check|preview
-  scorebot export --enterprise ... [--format xlsx|csv]
+  scorebot export --enterprise ... [--format xlsx|csv] [--lang fr]
   scorebot report [--output DIR]  programme figures by sector and country
   scorebot admin enterprise create|list|set, admin team create, admin invite
 
@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import os
 import sys
 from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
@@ -202,13 +203,15 @@ async def _enterprise_set(settings: Settings, args: argparse.Namespace) -> None:
 
     async def work(session, app):  # type: ignore[no-untyped-def]
         enterprise = await update_enterprise(
-            session, await find_enterprise(session, args.enterprise), sector=args.sector,
+            session, await find_enterprise(session, args.enterprise), name=args.name,
+            timezone=args.timezone, default_locale=args.locale, sector=args.sector,
             country=args.country, pulse_workday=args.pulse_day, pulse_hour=args.pulse_hour,
             pulse_every_months=args.pulse_every)
         change_rules(session, enterprise, {rule: getattr(args, rule) for rule in RULES
                                            if getattr(args, rule) is not None})
-        print(f"{enterprise.name}: sector {enterprise.sector!r}, country {enterprise.country}, "
-              f"pulse survey on working day {enterprise.pulse_workday} at "
+        print(f"{enterprise.name}: timezone {enterprise.timezone}, language "
+              f"{enterprise.default_locale}, sector {enterprise.sector!r}, country "
+              f"{enterprise.country}, pulse survey on working day {enterprise.pulse_workday} at "
               f"{enterprise.pulse_hour}:00 every {enterprise.pulse_every_months} month(s)")
         for rule in RULES:
             print(f"{rule.replace('_', '-')}: {getattr(enterprise, rule)}")
@@ -291,48 +294,96 @@ async def _bot_username(settings: Settings) -> str | None:
         await bot.session.close()
 
 
+def _poster_path(value: str | None) -> Path:
+    """Where the poster will go, checked before anything is created: a .png file in an
+    existing folder that we may write to."""
+    path = Path(value or ".")
+    if value is None:  # the default name holds the invite's id: check the folder only
+        if not os.access(path, os.W_OK):
+            fail("cannot write the poster here: this folder is not writable; use --qr PATH")
+        return path
+    if path.suffix.lower() != ".png":
+        fail(f"cannot write the poster to {path}: the file name must end in .png")
+    if path.is_dir():
+        fail(f"cannot write the poster to {path}: it is a folder")
+    if not path.parent.is_dir():
+        fail(f"cannot write the poster to {path}: there is no folder {path.parent}")
+    existed = path.exists()
+    try:
+        with path.open("ab"):
+            pass
+    except OSError as error:
+        fail(f"cannot write the poster to {path}: {error.strerror or error}")
+    if not existed:
+        path.unlink()
+    return path
+
+
 async def _invite(settings: Settings, args: argparse.Namespace) -> None:
+    from bot.poster import invite_poster
+    from bot.presenters import posters
     from bot.services.enterprises import find_enterprise, find_team
-    from bot.services.invites import create_invite, deep_link, qr_png
+    from bot.services.invites import create_invite, deep_link
+
+    path = _poster_path(args.qr)
+    username = await _bot_username(settings)
 
     async def work(session, app):  # type: ignore[no-untyped-def]
         enterprise = await find_enterprise(session, args.enterprise)
         team = await find_team(session, enterprise, args.team) if args.team else None
-        return await create_invite(
+        invite = await create_invite(
             session, enterprise=enterprise, team=team, role=Role(args.role), clock=app.clock,
             uses=args.uses, days=args.days, actor_label="cli",
         )
+        link = deep_link(username, invite.token) if username else None
+        if link is None and args.qr is None:
+            return invite, link, None
+        with app.i18n.speaking(enterprise.default_locale):
+            instruction = (posters.scan_instruction() if link
+                           else posters.send_instruction())
+        image = await asyncio.to_thread(
+            invite_poster, enterprise=enterprise.name, team=team.name if team else None,
+            instruction=instruction, link=link, command=f"/start {invite.token}",
+            locale=enterprise.default_locale)
+        poster = path if args.qr else path / f"invite-{invite.id}.png"
+        try:  # inside the transaction: a poster that cannot be written leaves no invite
+            await asyncio.to_thread(poster.write_bytes, image)
+        except OSError as error:
+            fail(f"cannot write the poster to {poster}: {error.strerror or error}")
+        return invite, link, poster
 
-    invite = await _with_session(settings, work)
-    username = await _bot_username(settings)
+    invite, link, poster = await _with_session(settings, work)
     print(f"invite token: {invite.token}")
     print(f"role: {invite.role.value}, uses: {invite.remaining_uses}, "
           f"expires: {invite.expires_at:%Y-%m-%d %H:%M} UTC")
-    if username is None:
-        print("set BOT_USERNAME (or BOT_TOKEN) to get the t.me link and QR code; "
-              f"meanwhile people can send: /start {invite.token}")
-        return
-    link = deep_link(username, invite.token)
-    qr_path = Path(args.qr or f"invite-{invite.id}.png")
-    await asyncio.to_thread(qr_path.write_bytes, qr_png(link))
-    print(f"link: {link}")
-    print(f"QR code: {qr_path}")
+    if link is not None:
+        print(f"link: {link}")
+    else:
+        print("the bot's name is unknown, so there is no link and no QR code: set "
+              "BOT_USERNAME (the bot's @name from @BotFather) or BOT_TOKEN and run this again; "
+              f"meanwhile people can send the bot: /start {invite.token}")
+    if poster is not None:
+        print(f"poster: {poster}" + ("" if link else
+                                     " (no QR code: write the bot's @name on it by hand)"))
 
 
 async def _export(settings: Settings, args: argparse.Namespace) -> None:
+    from bot.presenters import export as ui
     from bot.services.enterprises import find_enterprise
     from bot.services.export import all_tables, to_csv, to_xlsx
 
     async def work(session, app):  # type: ignore[no-untyped-def]
         enterprise = await find_enterprise(session, args.enterprise)
-        return enterprise, await all_tables(session, enterprise.id)
+        with app.i18n.speaking(args.lang):
+            words = ui.words(args.lang)
+            return enterprise, words, await all_tables(session, enterprise.id, words)
 
-    enterprise, tables = await _with_session(settings, work)
+    enterprise, words, tables = await _with_session(settings, work)
     output = Path(args.output)
     await asyncio.to_thread(output.mkdir, parents=True, exist_ok=True)
     if args.format == "xlsx":
         path = output / f"enterprise-{enterprise.id}.xlsx"
-        await asyncio.to_thread(path.write_bytes, to_xlsx(tables))
+        await asyncio.to_thread(path.write_bytes, to_xlsx(tables, words))
         print(f"wrote {path}: " + ", ".join(f"{t.name} {len(t.rows)}" for t in tables))
         return
     for table in tables:
@@ -448,6 +499,8 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--enterprise", required=True, help="id or name")
     export.add_argument("--format", choices=["csv", "xlsx"], default="xlsx")
     export.add_argument("--output", default=".", help="folder to write to")
+    export.add_argument("--lang", default="en", choices=SUPPORTED_LOCALES,
+                        help="language of the workbook's headings, sheet and KPI names")
 
     report = commands.add_parser("report", help="programme figures across enterprises, by "
                                  "sector and country: a table, CSV, XLSX and a chart")
@@ -465,12 +518,15 @@ def build_parser() -> argparse.ArgumentParser:
     create.add_argument("--timezone", required=True, help="IANA name, e.g. Africa/Accra")
     create.add_argument("--locale", default="en", choices=SUPPORTED_LOCALES,
                         help="default language")
-    create.add_argument("--sector", default="")
+    create.add_argument("--sector", help="e.g. Garments (may be set later; not empty)")
     enterprise_commands.add_parser("list", help="list enterprises and their teams")
     update = enterprise_commands.add_parser(
-        "set", help="change sector, country, pulse survey timing, reminder, stall and "
-        "check-in rules")
+        "set", help="change name, timezone, language, sector, country, pulse survey timing, "
+        "reminder, stall and check-in rules")
     update.add_argument("--enterprise", required=True, help="id or name")
+    update.add_argument("--name", help="a new name")
+    update.add_argument("--timezone", help="IANA name, e.g. Africa/Accra")
+    update.add_argument("--locale", help=f"default language: {', '.join(SUPPORTED_LOCALES)}")
     update.add_argument("--sector")
     update.add_argument("--country", help="ISO 3166 code")
     update.add_argument("--pulse-day", type=int,
@@ -514,7 +570,10 @@ def build_parser() -> argparse.ArgumentParser:
     invite.add_argument("--role", required=True, choices=[r.value for r in Role])
     invite.add_argument("--uses", type=int, default=1, help="how many people may join with it")
     invite.add_argument("--days", type=int, default=14, help="days until it expires")
-    invite.add_argument("--qr", help="where to write the QR code PNG (default invite-ID.png)")
+    invite.add_argument("--qr", metavar="PATH.png",
+                        help="where to write the invite poster, a PNG to print: enterprise, "
+                        "team, QR code and what to do, in the enterprise's language (default "
+                        "invite-ID.png when the bot's name is known)")
     return parser
 
 

@@ -200,9 +200,140 @@ def test_admin_changes_an_enterprise_rules_and_exports_a_workbook(tmp_path, monk
     result = run("export", "--enterprise", "1", "--output", "out")
     assert result.returncode == 0, result.stderr
     workbook = load_workbook(tmp_path / "out" / "enterprise-1.xlsx")
-    assert workbook.sheetnames == ["kpis", "suggestions", "actions", "lessons", "escalations"]
+    assert workbook.sheetnames == ["KPIs", "Effectiveness per week", "Suggestions", "Actions",
+                                   "Lessons", "Escalations"]
+    assert [c.value for c in workbook["Suggestions"][1]][:3] == ["Reference", "Team", "Author"]
+    result = run("export", "--enterprise", "1", "--output", "es", "--lang", "es")
+    assert result.returncode == 0, result.stderr
+    assert load_workbook(tmp_path / "es" / "enterprise-1.xlsx").sheetnames[2] == "Sugerencias"
     assert run("export", "--enterprise", "1", "--format", "csv", "--output",
                "csv").returncode == 0
     assert sorted(p.name for p in (tmp_path / "csv").iterdir()) == [
         f"enterprise-1-{name}.csv" for name in
-        ("actions", "escalations", "kpis", "lessons", "suggestions")]
+        ("actions", "effectiveness", "escalations", "kpis", "lessons", "suggestions")]
+
+
+def test_admin_is_refused_unknown_countries_and_empty_sectors_and_renames_an_enterprise(
+    tmp_path, monkeypatch, capsys
+):
+    db = f"sqlite+aiosqlite:///{tmp_path / 'set.db'}"
+    run = InProcess(monkeypatch, capsys, tmp_path, DATABASE_URL=db)
+    create = ("admin", "enterprise", "create", "--name", "Accra Foods", "--timezone",
+              "Africa/Accra")
+    # ZZ is Babel's "Unknown Region", not an ISO 3166 country; a sector may not be blank.
+    assert_one_line_failure(run(*create, "--country", "ZZ"), "unknown country 'ZZ'")
+    assert_one_line_failure(run(*create, "--country", "GH", "--sector", "  "),
+                            "sector must have 1 to 80 characters")
+    assert "no enterprises yet" in run("admin", "enterprise", "list").stdout
+    assert run(*create, "--country", "GH", "--sector", "Food").returncode == 0
+    assert run("admin", "enterprise", "create", "--name", "Hanoi Garments", "--country",
+               "VN", "--timezone", "Asia/Ho_Chi_Minh").returncode == 0
+
+    result = run("admin", "enterprise", "set", "--enterprise", "Accra Foods", "--name",
+                 "Lomé Foods", "--timezone", "Africa/Lome", "--locale", "fr",
+                 "--country", "TG")
+    assert result.returncode == 0, result.stderr
+    assert ("Lomé Foods: timezone Africa/Lome, language fr, sector 'Food', country TG"
+            in result.stdout)
+    # Each bad value is one clear line, and changes nothing.
+    for option, value, words in (
+        ("--timezone", "Africa/Atlantis", "unknown timezone"),
+        ("--locale", "de", "unsupported language 'de'"),
+        ("--name", "hanoi garments", "exists already"),
+        ("--name", " ", "1 to 120 characters"),
+        ("--country", "ZZ", "unknown country"),
+        ("--sector", "", "sector must have"),
+    ):
+        assert_one_line_failure(run("admin", "enterprise", "set", "--enterprise", "1",
+                                    "--sector", "Bakery", option, value), *words)
+    listing = run("admin", "enterprise", "list").stdout
+    assert "Lomé Foods\tTG\tAfrica/Lome\tfr\tFood" in listing
+
+
+def _invites(tmp_path: Path, name: str) -> int:
+    import sqlite3
+
+    with sqlite3.connect(tmp_path / name) as db:
+        return db.execute("SELECT count(*) FROM invites").fetchone()[0]
+
+
+def _qr_modules(page) -> list[list[bool]]:  # type: ignore[no-untyped-def]
+    """The dark and light modules of the QR code printed in the middle of a poster page."""
+    width, height = page.size
+    dark = [(x, y) for y in range(height // 5, height * 7 // 10, 2)
+            for x in range(width // 8, width * 7 // 8, 2) if page.getpixel((x, y)) < 128]
+    left, right = min(x for x, _ in dark), max(x for x, _ in dark)
+    top, bottom = min(y for _, y in dark), max(y for _, y in dark)
+    # The finder pattern in the top-left corner is 7 modules wide: that gives the module size.
+    run = next(x for x in range(left, right) if page.getpixel((x, top + 2)) >= 128) - left
+    module = run / 7
+    count = round((right - left) / module)
+    return [[page.getpixel((round(left + (i + 0.5) * module), round(top + (j + 0.5) * module)))
+             < 128 for i in range(count)] for j in range(round((bottom - top) / module))]
+
+
+def test_invite_posters_with_and_without_the_bots_name_and_bad_paths(
+    tmp_path, monkeypatch, capsys
+):
+    from PIL import Image
+
+    import bot.poster
+
+    drawn: list[dict[str, object]] = []
+    real_poster = bot.poster.invite_poster
+
+    def spy(**parts: object) -> bytes:
+        drawn.append(parts)
+        return real_poster(**parts)
+
+    monkeypatch.setattr(bot.poster, "invite_poster", spy)
+    db = f"sqlite+aiosqlite:///{tmp_path / 'poster.db'}"
+    run = InProcess(monkeypatch, capsys, tmp_path, DATABASE_URL=db)
+    assert run("admin", "enterprise", "create", "--name", "Lyon Textiles", "--country", "FR",
+               "--timezone", "Europe/Paris", "--locale", "fr").returncode == 0
+    assert run("admin", "team", "create", "--enterprise", "1", "--name",
+               "Atelier coupe").returncode == 0
+    invite = ("admin", "invite", "--enterprise", "1", "--team", "Atelier coupe", "--role",
+              "worker", "--uses", "20", "--qr")
+
+    # Without the bot's name: a poster all the same (the message to send, no QR code), and a
+    # line saying what to set.
+    result = run(*invite, "sans-nom.png")
+    assert result.returncode == 0, result.stderr
+    assert "the bot's name is unknown" in result.stdout and "BOT_USERNAME" in result.stdout
+    assert "poster: sans-nom.png (no QR code" in result.stdout
+    with Image.open(tmp_path / "sans-nom.png") as page:
+        assert page.size in ((1240, 1753), (1240, 1754))  # A4 at 150 dpi
+    assert drawn[-1]["link"] is None and str(drawn[-1]["command"]).startswith("/start ")
+    assert str(drawn[-1]["instruction"]).startswith("Pour nous rejoindre")
+
+    # With it: the QR code of the link, the names, one line in French.
+    monkeypatch.setenv("BOT_USERNAME", "score_coach_bot")
+    result = run(*invite, "affiche.png")
+    assert result.returncode == 0, result.stderr
+    assert "poster: affiche.png\n" in result.stdout
+    link = drawn[-1]["link"]
+    assert str(link).startswith("https://t.me/score_coach_bot?start=") and link in result.stdout
+    assert drawn[-1]["enterprise"] == "Lyon Textiles" and drawn[-1]["team"] == "Atelier coupe"
+    assert str(drawn[-1]["instruction"]).startswith("Scannez ce code")
+    with Image.open(tmp_path / "affiche.png") as page:
+        poster = page.convert("L")
+    assert poster.size in ((1240, 1753), (1240, 1754))
+    assert _qr_modules(poster) == [row[4:-4] for row in bot.poster.qr_matrix(str(link))[4:-4]]
+    assert _invites(tmp_path, "poster.db") == 2
+
+    # A path that cannot be written: one line, exit 2, and no invite made.
+    (tmp_path / "dossier.png").mkdir()
+    for bad, words in (("nulle-part/affiche.png", "there is no folder nulle-part"),
+                       ("dossier.png", "it is a folder"),
+                       ("affiche.pdf", "must end in .png")):
+        assert_one_line_failure(run(*invite, bad), "cannot write the poster", words)
+    assert _invites(tmp_path, "poster.db") == 2
+
+    # A disk that fills up while writing: the invite is not kept either.
+    def full(self: Path, data: bytes) -> int:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(Path, "write_bytes", full)
+    assert_one_line_failure(run(*invite, "pleine.png"), "No space left on device")
+    assert _invites(tmp_path, "poster.db") == 2

@@ -162,9 +162,9 @@ async def test_a_stalled_action_climbs_the_ladder_once_per_level_across_restarts
         # The export has every table, the escalation history among them.
         (document,) = await tg.send(esi, "/export")
         workbook = load_workbook(io.BytesIO(document.document))
-        assert workbook.sheetnames == ["kpis", "suggestions", "actions", "lessons",
-                                       "escalations"]
-        assert workbook["escalations"].max_row == 1 + len(events)
+        assert workbook.sheetnames == ["KPIs", "Effectiveness per week", "Suggestions",
+                                       "Actions", "Lessons", "Escalations"]
+        assert workbook["Escalations"].max_row == 1 + len(events)
 
         # Removed from the group, the bot stops following there.
         await tg.deliver(tg.telegram._update(my_chat_member={

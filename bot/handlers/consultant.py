@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import logging
 
-from aiogram import Bot, F, Router
+from aiogram import Bot, F, Router, html
 from aiogram.filters import Command
 from aiogram.types import BufferedInputFile, CallbackQuery, Message
 from babel.dates import format_datetime
@@ -20,6 +20,7 @@ from bot.keyboards.builders import enterprise_keyboard
 from bot.keyboards.callbacks import EnterpriseCallback, EscalationCallback
 from bot.notify import notify
 from bot.presenters import escalation as ui
+from bot.presenters import export as export_ui
 from bot.presenters import health as health_ui
 from bot.services import actions, escalation, export, groups
 from bot.services.errors import InvalidValue
@@ -74,7 +75,7 @@ async def link_codes(message: Message, session: AsyncSession, person: Person, cl
                "this there (each code works once, for you, for 24 hours):")]
     for membership in allowed_memberships:
         code = await groups.make_code(session, membership.enterprise, person, now)
-        lines.append(f"• {membership.enterprise.name}: <code>/link {code.code}</code>")
+        lines.append(f"• {html.quote(membership.enterprise.name)}: <code>/link {code.code}</code>")
     lines.append(_("The group then gets a weekly digest, the escalations, and /status."))
     for text in pack_messages(lines):
         await message.answer(text)
@@ -106,13 +107,14 @@ async def export_pick(query: CallbackQuery, callback_data: EnterpriseCallback, b
 
 async def _send_export(bot: Bot, chat_id: int, session: AsyncSession, membership: Membership,
                        clock: Clock, locale: str) -> None:
-    tables = await export.all_tables(session, membership.enterprise_id)
+    words = export_ui.words(locale)
+    tables = await export.all_tables(session, membership.enterprise_id, words)
     now = clock.now()
-    content = export.to_xlsx(tables)
+    content = export.to_xlsx(tables, words)
     name = f"scorebot-{membership.enterprise_id}-{now:%Y%m%d}.xlsx"
     caption = _("{enterprise}: KPIs, suggestions, actions, lesson progress and escalations, "
                 "as of {date}. Anonymous suggestions stay anonymous.").format(
-        enterprise=membership.enterprise.name,
+        enterprise=html.quote(membership.enterprise.name),
         date=format_datetime(now, format="medium", locale=locale))
     await bot.send_document(chat_id, BufferedInputFile(content, filename=name), caption=caption)
 

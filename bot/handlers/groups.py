@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 
-from aiogram import F, Router
+from aiogram import F, Router, html
 from aiogram.filters import (
     IS_MEMBER,
     IS_NOT_MEMBER,
@@ -64,7 +64,7 @@ async def link_group(message: Message, command: CommandObject, session: AsyncSes
         return
     await message.answer(_("This group now follows {enterprise}: a digest every Monday, the "
                            "escalations as they come, and /status any time.").format(
-        enterprise=enterprise.name))
+        enterprise=html.quote(enterprise.name)))
 
 
 async def unlink_group(message: Message, session: AsyncSession, person: Person | None,
@@ -75,7 +75,7 @@ async def unlink_group(message: Message, session: AsyncSession, person: Person |
         await message.answer(_("This group follows no enterprise that you follow."))
         return
     await message.answer(_("This group no longer follows: {names}.").format(
-        names=", ".join(e.name for e in gone)))
+        names=", ".join(html.quote(e.name) for e in gone)))
 
 
 async def group_status(message: Message, session: AsyncSession, clock: Clock,

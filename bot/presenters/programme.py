@@ -72,7 +72,7 @@ def chart(report: ProgrammeReport, locale: str) -> bytes:
                 if row[column] is not None]
         if bars:
             panels.append((title, bars))
-    return bar_panels(panels, heading=_("Programme figures by group (medians)"),
+    return bar_panels(panels, heading=_("Programme figures by group (medians)"), locale=locale,
                       number_label=lambda value: format_decimal(round(value, 1),
                                                                 locale=locale))
 

@@ -14,7 +14,14 @@ from bot.services import audit
 from bot.services.errors import InvalidValue, NotFound
 from storage.models import Enterprise, Team
 
-_COUNTRIES = frozenset(code for code in Locale("en").territories if code.isalpha())
+# Babel's territories are CLDR's: ISO 3166-1 countries, plus codes that are no country
+# (ZZ "Unknown Region", the user-assigned QO and XA-XK, EU, EZ, UN, and the exceptionally
+# reserved AC, CP, CQ, DG, EA, IC, TA).
+_NOT_COUNTRIES = frozenset({"AC", "CP", "CQ", "DG", "EA", "EU", "EZ", "IC", "QO", "TA", "UN",
+                            "XA", "XB", "XK", "ZZ"})
+_COUNTRIES = frozenset(code for code in Locale("en").territories
+                       if code.isalpha() and code not in _NOT_COUNTRIES)
+SECTOR_MAX = 80
 
 
 def validate_timezone(name: str) -> str:
@@ -32,6 +39,14 @@ def validate_country(code: str) -> str:
     if code not in _COUNTRIES:
         raise InvalidValue("country", f"unknown country {code!r}; use ISO 3166 codes such as GH")
     return code
+
+
+def validate_sector(sector: str) -> str:
+    sector = " ".join(sector.split())
+    if not sector or len(sector) > SECTOR_MAX:
+        raise InvalidValue("sector", f"the sector must have 1 to {SECTOR_MAX} characters, "
+                           "e.g. Garments")
+    return sector
 
 
 def validate_locale(locale: str) -> str:
@@ -56,16 +71,16 @@ async def create_enterprise(
     country: str,
     timezone: str,
     default_locale: str = "en",
-    sector: str = "",
+    sector: str | None = None,
     actor_label: str = "cli",
     now: datetime | None = None,
 ) -> Enterprise:
-    name = _clean_name(name, "enterprise")
-    if await session.scalar(select(Enterprise.id).where(Enterprise.name == name)):
-        raise InvalidValue("duplicate", f"an enterprise named {name!r} exists already")
+    """A new enterprise. Without a sector it has none yet (the programme report then cannot
+    group it); a sector given must not be blank."""
+    name = await _free_name(session, _clean_name(name, "enterprise"))
     enterprise = Enterprise(
         name=name,
-        sector=" ".join(sector.split())[:80],
+        sector=validate_sector(sector) if sector is not None else "",
         country=validate_country(country),
         timezone=validate_timezone(timezone),
         default_locale=validate_locale(default_locale),
@@ -83,6 +98,16 @@ async def create_enterprise(
         name=name,
     )
     return enterprise
+
+
+async def _free_name(session: AsyncSession, name: str, *, other_than: int | None = None) -> str:
+    """`name`, if no other enterprise has it (whatever the case)."""
+    query = select(Enterprise.id).where(func.lower(Enterprise.name) == name.lower())
+    if other_than is not None:
+        query = query.where(Enterprise.id != other_than)
+    if await session.scalar(query):
+        raise InvalidValue("duplicate", f"an enterprise named {name!r} exists already")
+    return name
 
 
 # Per-enterprise rules an administrator may change, with the range each must stay in.
@@ -185,6 +210,9 @@ async def update_enterprise(
     session: AsyncSession,
     enterprise: Enterprise,
     *,
+    name: str | None = None,
+    timezone: str | None = None,
+    default_locale: str | None = None,
     sector: str | None = None,
     country: str | None = None,
     pulse_workday: int | None = None,
@@ -192,7 +220,8 @@ async def update_enterprise(
     pulse_every_months: int | None = None,
     actor_label: str = "cli",
 ) -> Enterprise:
-    """Change an enterprise's sector, country or pulse-survey timing; None leaves it as is."""
+    """Change an enterprise's name, timezone, language, sector, country or pulse-survey
+    timing; None leaves it as is. A bad value changes nothing."""
     if pulse_workday is not None and not 1 <= pulse_workday <= 20:
         raise InvalidValue("pulse_day", "the pulse day is the 1st to the 20th working day")
     if pulse_hour is not None and not 7 <= pulse_hour <= 20:
@@ -200,7 +229,12 @@ async def update_enterprise(
     if pulse_every_months is not None and pulse_every_months not in (0, 1, 2, 3, 4, 6, 12):
         raise InvalidValue("pulse_every", "every 1, 2, 3, 4, 6 or 12 months, or 0 for never")
     changes = {
-        "sector": " ".join(sector.split())[:80] if sector is not None else None,
+        "name": await _free_name(session, _clean_name(name, "enterprise"),
+                                 other_than=enterprise.id) if name is not None else None,
+        "timezone": validate_timezone(timezone) if timezone is not None else None,
+        "default_locale": validate_locale(default_locale) if default_locale is not None
+        else None,
+        "sector": validate_sector(sector) if sector is not None else None,
         "country": validate_country(country) if country is not None else None,
         "pulse_workday": pulse_workday,
         "pulse_hour": pulse_hour,

@@ -83,10 +83,11 @@ class FakeBotApiServer:
         return web.json_response({"ok": True, "result": result})
 
     async def post_to_webhook(
-        self, update: dict[str, Any], secret: str | None = "use-registered"
+        self, update: dict[str, Any] | bytes, secret: str | None = "use-registered"
     ) -> int:
         """POST an update to the registered webhook, as Telegram does; returns the status.
-        `secret` defaults to the one the bot registered; pass None to send no header."""
+        `secret` defaults to the one the bot registered; pass None to send no header. Bytes
+        are sent as they are (a broken body)."""
         assert self.telegram.webhook is not None, "the bot registered no webhook"
         if self._client is None:
             self._client = ClientSession()
@@ -94,7 +95,8 @@ class FakeBotApiServer:
         token = self.telegram.webhook["secret_token"] if secret == "use-registered" else secret
         if token is not None:
             headers["X-Telegram-Bot-Api-Secret-Token"] = token
-        body = io.BytesIO(json.dumps(update).encode())  # a stream: bodies may be large
+        raw = update if isinstance(update, bytes) else json.dumps(update).encode()
+        body = io.BytesIO(raw)  # a stream: bodies may be large
         async with self._client.post(
             self.telegram.webhook["url"], data=body, headers=headers
         ) as response:
