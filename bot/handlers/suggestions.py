@@ -12,6 +12,7 @@ Conversation states (aiogram FSM, kept in Redis when REDIS_URL is set):
 from __future__ import annotations
 
 import logging
+from datetime import datetime
 
 from aiogram import Bot, F, Router
 from aiogram.filters import Command, StateFilter
@@ -28,12 +29,14 @@ from bot.handlers.common import private_router, refuse_button, replace_message
 from bot.i18n import _
 from bot.keyboards.callbacks import SuggestCallback, SuggestionCallback, SuggestionPickCallback
 from bot.notify import notify
+from bot.presenters import actions as action_ui
 from bot.presenters import suggestions as ui
 from bot.services import suggestions as service
 from bot.services.errors import InvalidValue
 from bot.services.people import team_members
 from bot.services.permissions import Capability, membership_in, memberships_with
 from storage.models import (
+    ActionItem,
     Enterprise,
     Membership,
     Person,
@@ -248,6 +251,20 @@ async def _tell_submitter(session: AsyncSession, suggestion: Suggestion, clock: 
            render=render or (lambda locale: ui.to_submitter(suggestion, locale)))
 
 
+async def tell_implemented(session: AsyncSession, suggestion: Suggestion, by: Person,
+                           clock: Clock, settings, i18n) -> None:  # type: ignore[no-untyped-def]
+    """The action made from a suggestion is done, so the suggestion is implemented: the
+    submitter hears it through the relay, the reviewers (but whoever finished it) from `by`."""
+    await _tell_submitter(session, suggestion, clock, settings, i18n)
+    enterprise = await session.get(Enterprise, suggestion.enterprise_id)
+    for reviewer in await service.reviewers_for(session, suggestion):
+        if reviewer.id != by.id:
+            notify(session, i18n, reviewer, kind="suggestion_implemented", now=clock.now(),
+                   enterprise=enterprise, default_locale=settings.default_locale,
+                   render=lambda _locale: ui.implemented_by_action(suggestion,
+                                                                   by.display_name))
+
+
 # --- reviewing ------------------------------------------------------------------------------
 
 
@@ -260,8 +277,8 @@ async def review_queue(
     for membership in memberships_with(allowed_memberships, Capability.REVIEW_SUGGESTIONS):
         for suggestion in await service.review_queue(session, membership):
             if suggestion.status is SuggestionStatus.NEW:
-                service.change_status(session, suggestion, SuggestionStatus.UNDER_REVIEW,
-                                      reviewer=person, now=clock.now())
+                await service.change_status(session, suggestion, SuggestionStatus.UNDER_REVIEW,
+                                            reviewer=person, now=clock.now())
                 await _tell_submitter(session, suggestion, clock, settings, i18n)
             author = (await session.get(Person, suggestion.author_id)
                       if suggestion.author_id else None)
@@ -315,8 +332,8 @@ async def review_action(
     now = clock.now()
     try:
         if action == "accept":
-            service.change_status(session, suggestion, SuggestionStatus.ACCEPTED,
-                                  reviewer=person, now=now)
+            await service.change_status(session, suggestion, SuggestionStatus.ACCEPTED,
+                                        reviewer=person, now=now)
         elif action in ("decline", "ask"):
             target = ReviewFlow.decline_reason if action == "decline" else ReviewFlow.question
             if action == "decline" and SuggestionStatus.DECLINED not in service.NEXT[
@@ -338,8 +355,8 @@ async def review_action(
             await _offer_owners(query, session, suggestion, membership, bot)
             return
         elif action == "implemented":
-            service.change_status(session, suggestion, SuggestionStatus.IMPLEMENTED,
-                                  reviewer=person, now=now)
+            await service.change_status(session, suggestion, SuggestionStatus.IMPLEMENTED,
+                                        reviewer=person, now=now)
             await state.set_state(ReviewFlow.after_photo)
             await state.set_data({"suggestion": suggestion.id})
             await _tell_submitter(session, suggestion, clock, settings, i18n)
@@ -447,8 +464,8 @@ async def pick(
     try:
         if callback_data.kind == "dup":
             original = await service.get(session, callback_data.value)
-            service.change_status(session, suggestion, SuggestionStatus.DUPLICATE,
-                                  reviewer=person, now=now, duplicate_of=original)
+            await service.change_status(session, suggestion, SuggestionStatus.DUPLICATE,
+                                        reviewer=person, now=now, duplicate_of=original)
             await _tell_submitter(session, suggestion, clock, settings, i18n)
             await query.answer()
             await replace_message(bot, query, _("Marked as a duplicate of {reference}.").format(
@@ -480,9 +497,11 @@ async def pick(
                 return
             enterprise = membership.enterprise
             due = service.default_due(enterprise, now, callback_data.value)
-            await service.put_in_progress(session, suggestion, reviewer=person, owner=owner,
-                                          due_on=due, enterprise=enterprise, now=now)
+            item = await service.put_in_progress(session, suggestion, reviewer=person,
+                                                 owner=owner, due_on=due,
+                                                 enterprise=enterprise, now=now)
             await state.clear()
+            _tell_owner(session, item, owner, person, enterprise, now, settings, i18n)
             with i18n.speaking(locale):
                 detail = ui.in_progress_detail(owner.display_name,
                                                format_date(due, format="medium", locale=locale))
@@ -495,6 +514,17 @@ async def pick(
             status=ui.status_name(suggestion.status)), show_alert=True)
         return
     await refuse_button(query, f"unknown pick {callback_data.kind}")
+
+
+def _tell_owner(session: AsyncSession, item: ActionItem, owner: Person, by: Person,  # type: ignore[no-untyped-def]
+                enterprise: Enterprise, now: datetime, settings, i18n) -> None:
+    """The owner of the action made from a suggestion hears of it in their language, with
+    the action's answer buttons, as /action tells its owner."""
+    if owner.id != by.id:
+        notify(session, i18n, owner, kind="action_planned", now=now, enterprise=enterprise,
+               default_locale=settings.default_locale,
+               render=lambda loc: (action_ui.assigned(by.display_name, item, loc),
+                                   action_ui.reminder_keyboard(item)))
 
 
 async def _impact_choice(query: CallbackQuery, state: FSMContext, suggestion: Suggestion,
@@ -557,8 +587,8 @@ async def reviewer_text(
         return
     if current == ReviewFlow.decline_reason.state:
         try:
-            service.change_status(session, suggestion, SuggestionStatus.DECLINED,
-                                  reviewer=person, now=now, reason=text)
+            await service.change_status(session, suggestion, SuggestionStatus.DECLINED,
+                                        reviewer=person, now=now, reason=text)
         except InvalidValue:
             await state.clear()
             await message.answer(_("That is no longer possible: the suggestion is {status}."

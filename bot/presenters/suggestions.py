@@ -167,6 +167,13 @@ def in_progress_detail(owner_name: str, due: str) -> str:
                                                                date=due)
 
 
+def implemented_by_action(suggestion: Suggestion, owner_name: str) -> str:
+    """To the reviewers: the action made from the suggestion is done."""
+    return _("{name} finished the action for suggestion {reference}: it is now "
+             "implemented.").format(name=html.quote(owner_name),
+                                    reference=suggestion.reference)
+
+
 def impact_keyboard(suggestion_id: int) -> InlineKeyboardMarkup:
     builder = InlineKeyboardBuilder()
     for label, kind in ((_("Money saved"), "money"), (_("Hours saved"), "hours"),

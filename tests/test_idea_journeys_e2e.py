@@ -1,0 +1,204 @@
+"""Where suggestions and actions meet, as the people in them live it: a suggestion assigned,
+its owner told, the action done, the suggestion implemented and nobody reminded after; the
+same from the other end; /actions as a list each person can act on; typed due dates; action
+titles in each reader's language; forged action buttons refused once."""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import select
+
+from bot.clock import FakeClock
+from storage.models import ActionItem, ActionStatus, Role, Suggestion, SuggestionStatus
+from tests.factories import enterprise_with_team, invite
+from tests.fakes.harness import BotUnderTest
+
+MONDAY_0900_ACCRA = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)  # Accra is on UTC
+NAGGING = ("Coming up", "Due today", "Overdue", "stuck", "Rappel", "Bientôt", "En retard",
+           "bloquée")
+
+
+async def join(tg, enterprise, team, name, language, role):  # type: ignore[no-untyped-def]
+    token = (await invite(tg.app.session_factory, enterprise,
+                          team if role in (Role.WORKER, Role.TEAM_LEAD) else None,
+                          role, tg.clock)).token
+    person = tg.person(name, language)
+    await tg.send(person, f"/start {token}")
+    return person
+
+
+def to(person, messages):  # type: ignore[no-untyped-def]
+    return [m for m in messages if m.chat_id == person.id]
+
+
+async def suggest(tg, person, text, *, anonymous=False):  # type: ignore[no-untyped-def]
+    await tg.send(person, "/suggest")
+    (areas,) = await tg.send(person, text)
+    (anonymity,) = await tg.press(person, areas, "Skip")
+    await tg.press(person, anonymity, "Send anonymously" if anonymous else "Send with my name")
+
+
+async def nagging_after_due(tg, *people, days=40):  # type: ignore[no-untyped-def]
+    """Move the clock day by day (at 09:00) well past the due date, running every job each
+    day; return every reminder or escalation sent meanwhile to `people`."""
+    found = []
+    start = tg.clock.now()
+    for day in range(1, days + 1):
+        tg.clock.set(start.replace(hour=9, minute=0) + timedelta(days=day))
+        sent = await tg.run_scheduled()
+        found += [m for m in sent if m.chat_id in {p.id for p in people}
+                  and any(word in m.text for word in NAGGING)]
+    return found
+
+
+async def test_assigned_suggestion_owner_told_action_done_implements_it(database_url):
+    async with BotUnderTest(database_url, clock=FakeClock(MONDAY_0900_ACCRA)) as tg:
+        enterprise, team = await enterprise_with_team(tg.app.session_factory, clock=tg.clock)
+        abena = await join(tg, enterprise, None, "Abena", "en", Role.MANAGER)
+        kofi = await join(tg, enterprise, team, "Kofi", "en", Role.TEAM_LEAD)
+        kwame = await join(tg, enterprise, team, "Kwame", "en", Role.WORKER)
+        marie = await join(tg, enterprise, team, "Marie", "fr", Role.WORKER)
+
+        # Kwame sends an idea anonymously; Abena assigns it to Marie, due in a week.
+        await suggest(tg, kwame, "Hang the gloves by the press", anonymous=True)
+        (card,) = to(abena, await tg.run_scheduled())
+        (who,) = await tg.press(abena, card, "Assign")
+        (when,) = await tg.press(abena, who, "Marie")
+        (assigned,) = await tg.press(abena, when, 0)
+        assert "Marie will take care of it" in assigned.text
+
+        # Marie is told, in French, with the action's buttons.
+        sent = await tg.run_scheduled()
+        (told,) = to(marie, sent)
+        assert "Abena vous a confié une action" in told.text and "S1" in told.text
+        assert len(told.button_texts()) == 4
+        (under_way,) = to(kwame, sent)
+        assert "S1" in under_way.text
+
+        # She finishes it from that message: the suggestion is implemented, Kwame hears it
+        # through the relay, the reviewers hear who finished it.
+        (well_done,) = await tg.press(marie, told, 0)
+        assert well_done.buttons  # the after-photo prompt, with Skip
+        sent = await tg.run_scheduled()
+        (kwame_told,) = to(kwame, sent)
+        assert "S1" in kwame_told.text and "implemented" in kwame_told.text
+        for reviewer in (abena, kofi):
+            (news,) = to(reviewer, sent)
+            assert "Marie finished the action for suggestion S1" in news.text
+            assert "Kwame" not in news.text
+        async with tg.app.session_factory() as session:
+            suggestion = await session.scalar(select(Suggestion))
+            item = await session.get(ActionItem, suggestion.action_item_id)
+            assert suggestion.status is SuggestionStatus.IMPLEMENTED
+            assert item.status is ActionStatus.DONE
+
+        # Weeks pass: no reminder, no "stuck", to anyone.
+        assert await nagging_after_due(tg, abena, kofi, kwame, marie) == []
+        (nothing,) = await tg.send(marie, "/actions")
+        assert nothing.text.startswith("Aucune action en cours")
+
+
+async def test_suggestion_marked_implemented_closes_its_action(database_url):
+    async with BotUnderTest(database_url, clock=FakeClock(MONDAY_0900_ACCRA)) as tg:
+        enterprise, team = await enterprise_with_team(tg.app.session_factory, clock=tg.clock)
+        abena = await join(tg, enterprise, None, "Abena", "en", Role.MANAGER)
+        kwame = await join(tg, enterprise, team, "Kwame", "en", Role.WORKER)
+        esi = await join(tg, enterprise, team, "Esi", "en", Role.WORKER)
+
+        await suggest(tg, kwame, "A second bin for offcuts")
+        (card,) = to(abena, await tg.run_scheduled())
+        (who,) = await tg.press(abena, card, "Assign")
+        (when,) = await tg.press(abena, who, "Esi")
+        await tg.press(abena, when, 0)
+        (told,) = to(esi, await tg.run_scheduled())
+        (listed,) = await tg.send(esi, "/actions")
+        assert "A second bin for offcuts" in listed.text
+
+        # The manager marks it implemented from the review queue before Esi reports.
+        (card,) = [m for m in await tg.send(abena, "/review") if m.buttons]
+        await tg.press(abena, card, "Implemented")
+        async with tg.app.session_factory() as session:
+            item = await session.scalar(select(ActionItem))
+            assert item.status is ActionStatus.DONE
+        (nothing,) = await tg.send(esi, "/actions")
+        assert nothing.text.startswith("No open actions")
+        assert await nagging_after_due(tg, abena, kwame, esi) == []
+        # Her old buttons now say it is closed, and change nothing.
+        await tg.press(esi, told, "In progress")
+        assert "closed already" in tg.callback_answers()[-1]["text"]
+
+
+async def test_actions_is_a_list_each_person_can_act_on(database_url):
+    async with BotUnderTest(database_url, clock=FakeClock(MONDAY_0900_ACCRA)) as tg:
+        enterprise, welding = await enterprise_with_team(tg.app.session_factory,
+                                                         clock=tg.clock)
+        async with tg.app.session_factory() as session, session.begin():
+            from bot.services.enterprises import create_team
+
+            painting = await create_team(session, await session.merge(enterprise), "Painting",
+                                         now=tg.clock.now())
+        abena = await join(tg, enterprise, None, "Abena", "en", Role.MANAGER)
+        ama = await join(tg, enterprise, welding, "Ama", "en", Role.WORKER)
+        yaw = await join(tg, enterprise, painting, "Yaw", "en", Role.WORKER)
+
+        # The manager plans one action for each team.
+        for team_name, owner, title in (("Welding", "Ama", "Fix the compressor hose"),
+                                        ("Painting", "Yaw", "Label the paint store")):
+            (ask,) = await tg.send(abena, "/action")
+            await tg.press(abena, ask, team_name)
+            (who,) = await tg.send(abena, title)
+            (when,) = await tg.press(abena, who, owner)
+            await tg.press(abena, when, 0)
+
+        # Her /actions shows both teams' actions, each with its buttons.
+        listing = await tg.send(abena, "/actions")
+        assert [m.text.split(" — ")[0] for m in listing] == [
+            "Fix the compressor hose", "Label the paint store"]
+        assert all(m.button_texts() == ["Done", "In progress", "Need help", "New date"]
+                   for m in listing)
+
+        # Ama reports from /actions whenever she wants; the buttons stay for the next time.
+        (mine,) = await tg.send(ama, "/actions")
+        (prompt,) = await tg.press(ama, mine, "In progress")
+        assert "What has been done so far" in prompt.text
+        (noted,) = await tg.send(ama, "Hose ordered")
+        assert "Noted" in noted.text
+        (well_done,) = await tg.press(ama, mine, "Done")
+        assert "after-photo" in well_done.text
+        async with tg.app.session_factory() as session:
+            statuses = {i.title: i.status for i in await session.scalars(select(ActionItem))}
+        assert statuses == {"Fix the compressor hose": ActionStatus.DONE,
+                            "Label the paint store": ActionStatus.OPEN}
+        (left,) = await tg.send(abena, "/actions")
+        assert left.text.startswith("Label the paint store")
+        assert yaw
+
+
+async def test_forged_action_buttons_are_refused_once_without_an_error(database_url, caplog):
+    async with BotUnderTest(database_url, clock=FakeClock(MONDAY_0900_ACCRA)) as tg:
+        enterprise, team = await enterprise_with_team(tg.app.session_factory, clock=tg.clock)
+        kofi = await join(tg, enterprise, team, "Kofi", "en", Role.TEAM_LEAD)
+        (ask,) = await tg.send(kofi, "/action")
+        (who,) = await tg.send(kofi, "Sweep the loading bay")
+        (when,) = await tg.press(kofi, who, "Kofi")
+        await tg.press(kofi, when, 0)
+        (mine,) = await tg.send(kofi, "/actions")
+        async with tg.app.session_factory() as session:
+            action_id = await session.scalar(select(ActionItem.id))
+
+        caplog.set_level(logging.INFO)
+        for data in (f"ac:{action_id}:move:99", f"ac:{action_id}:bogus:0"):
+            before = len(tg.callback_answers())
+            replies = await tg.press_data(kofi, mine, data)
+            answers = tg.callback_answers()[before:]
+            assert len(answers) == 1 and answers[0]["show_alert"] == "true", data
+            assert "not valid any more" in answers[0]["text"]
+            assert replies == []
+        assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
+        assert not tg.telegram.unanswered_queries()
+        async with tg.app.session_factory() as session:
+            item = await session.get(ActionItem, action_id)
+        assert item.due_on.isoformat() == "2026-03-09" and item.status is ActionStatus.OPEN
+        assert ask
