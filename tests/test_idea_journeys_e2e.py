@@ -36,8 +36,8 @@ def to(person, messages):  # type: ignore[no-untyped-def]
 async def suggest(tg, person, text, *, anonymous=False):  # type: ignore[no-untyped-def]
     await tg.send(person, "/suggest")
     (areas,) = await tg.send(person, text)
-    (anonymity,) = await tg.press(person, areas, "Skip")
-    await tg.press(person, anonymity, "Send anonymously" if anonymous else "Send with my name")
+    (anonymity,) = await tg.press(person, areas, -1)  # skip the area
+    await tg.press(person, anonymity, 1 if anonymous else 0)
 
 
 async def nagging_after_due(tg, *people, days=40):  # type: ignore[no-untyped-def]
@@ -202,3 +202,100 @@ async def test_forged_action_buttons_are_refused_once_without_an_error(database_
             item = await session.get(ActionItem, action_id)
         assert item.due_on.isoformat() == "2026-03-09" and item.status is ActionStatus.OPEN
         assert ask
+
+
+async def test_due_dates_can_be_typed_in_the_readers_way(database_url):
+    async with BotUnderTest(database_url, clock=FakeClock(MONDAY_0900_ACCRA)) as tg:
+        enterprise, team = await enterprise_with_team(tg.app.session_factory, clock=tg.clock)
+        kofi = await join(tg, enterprise, team, "Kofi", "en", Role.TEAM_LEAD)
+        marie = await join(tg, enterprise, team, "Marie", "fr", Role.WORKER)
+        abena = await join(tg, enterprise, None, "Abena", "en", Role.MANAGER)
+
+        async def due_dates():  # type: ignore[no-untyped-def]
+            async with tg.app.session_factory() as session:
+                return [i.due_on.isoformat() for i in await session.scalars(
+                    select(ActionItem).order_by(ActionItem.id))]
+
+        # /action: the date typed day-first, after a past date and nonsense were refused.
+        await tg.send(kofi, "/action")
+        (who,) = await tg.send(kofi, "Oil the rollers")
+        (when,) = await tg.press(kofi, who, "Marie")
+        assert "type one (for example 3/12/26)" in when.text
+        (past,) = await tg.send(kofi, "01/01/2026")
+        assert "already passed" in past.text
+        (nonsense,) = await tg.send(kofi, "next-ish week")
+        assert "could not read that date" in nonsense.text and "3/12/26" in nonsense.text
+        assert await due_dates() == []
+        (planned,) = await tg.send(kofi, "25/11/2026")
+        assert "Nov 25, 2026" in planned.text
+        assert await due_dates() == ["2026-11-25"]
+
+        # Marie moves it, typing the date the French way.
+        (told,) = to(marie, await tg.run_scheduled())
+        (choices,) = await tg.press(marie, told, "Nouvelle date")
+        assert len(choices.buttons[0]) == 3 and "12/03/2026" in choices.text
+        (moved,) = await tg.send(marie, "20.04.2026")
+        assert "20 avr. 2026" in moved.text
+        assert await due_dates() == ["2026-04-20"]
+
+        # A manager assigning a suggestion types the date too, ISO style.
+        await suggest(tg, marie, "Un bac pour les chutes")
+        (card,) = to(abena, await tg.run_scheduled())
+        (owners,) = await tg.press(abena, card, "Assign")
+        (when,) = await tg.press(abena, owners, "Marie")
+        (done,) = await tg.send(abena, "2026-05-04")
+        assert "Marie will take care of it by May 4, 2026" in done.text
+        assert await due_dates() == ["2026-04-20", "2026-05-04"]
+        # and the English reader's own short way (month first) is understood.
+        (choices,) = await tg.press(kofi, (await tg.send(kofi, "/actions"))[0], "New date")
+        (moved,) = await tg.send(kofi, "6/1/26")
+        assert "Jun 1, 2026" in moved.text
+
+
+async def test_french_reader_reads_a_lesson_action_in_french(database_url):
+    from bot.content.loader import curriculum
+
+    async with BotUnderTest(database_url, clock=FakeClock(MONDAY_0900_ACCRA)) as tg:
+        enterprise, team = await enterprise_with_team(tg.app.session_factory, clock=tg.clock)
+        kofi = await join(tg, enterprise, team, "Kofi", "en", Role.TEAM_LEAD)
+        marie = await join(tg, enterprise, team, "Marie", "fr", Role.WORKER)
+        first = curriculum().lessons[0]
+        _lesson, quiz = await tg.send(kofi, "/lesson")
+        _feedback, task = await tg.press(kofi, quiz, first.answer)
+        await tg.press(kofi, task, "Make it a team action")
+
+        english = " ".join(first.in_locale("en").task.split())
+        french = " ".join(first.in_locale("fr").task.split())
+        async with tg.app.session_factory() as session:
+            item = await session.scalar(select(ActionItem))
+            assert (item.source, item.source_ref) == ("lesson", first.id)
+        (listing,) = await tg.send(marie, "/actions")
+        assert french[:60] in listing.text and english[:30] not in listing.text
+        (own,) = await tg.send(kofi, "/actions")
+        assert english[:60] in own.text
+
+        # Handed to Marie, her reminders read French too.
+        async with tg.app.session_factory() as session, session.begin():
+            from storage.models import Person
+
+            item = await session.scalar(select(ActionItem))
+            item.owner_id = (await session.scalar(select(Person).where(
+                Person.telegram_id == marie.id))).id
+        tg.clock.set(datetime(2026, 3, 7, 9, 0, tzinfo=UTC))
+        (coming,) = [m for m in to(marie, await tg.run_scheduled()) if french[:40] in m.text]
+        assert english[:30] not in coming.text
+
+
+def test_self_check_action_titles_follow_the_reader():
+    from bot.i18n import build_i18n
+    from bot.presenters.actions import title
+
+    item = ActionItem(title="Emergency preparedness: stored in English", source="selfcheck",
+                      source_ref="2026-01-01:exits_clear")
+    i18n = build_i18n()
+    with i18n.speaking("fr"):
+        french = title(item, "fr")
+    with i18n.speaking("en"):
+        english = title(item, "en")
+    assert english.startswith("Emergency preparedness: Emergency exits are marked")
+    assert french != english and "sorties" in french.lower()

@@ -22,8 +22,13 @@ from babel.dates import format_date
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import Clock
-from bot.dates import parse_day
-from bot.handlers.common import pack_messages, private_router, refuse_button, replace_message
+from bot.handlers.common import (
+    pack_messages,
+    private_router,
+    refuse_button,
+    replace_message,
+    typed_due_date,
+)
 from bot.handlers.suggestions import tell_implemented
 from bot.i18n import _
 from bot.keyboards.callbacks import ActionCallback, PlanCallback
@@ -32,7 +37,6 @@ from bot.presenters import actions as ui
 from bot.presenters.kpis import kpi_name
 from bot.services import actions
 from bot.services.enterprises import teams_of
-from bot.services.errors import InvalidValue
 from bot.services.people import team_leads, team_members
 from bot.services.permissions import Capability, membership_in
 from storage.models import ActionItem, Enterprise, EnterpriseKpi, Membership, Person, Team
@@ -177,7 +181,7 @@ async def plan_button(query: CallbackQuery, callback_data: PlanCallback, state: 
         await state.update_data(owner=callback_data.value)
         await state.set_state(PlanFlow.due)
         today = actions.local_date(clock.now(), membership.enterprise.timezone)
-        await replace_message(bot, query, _date_prompt(today, locale), _plan_keyboard(
+        await replace_message(bot, query, ui.date_prompt(today, locale), _plan_keyboard(
             [(format_date(today + timedelta(days=days), format="medium", locale=locale),
               PlanCallback(step="due", value=days)) for days in actions.PLAN_DAYS]))
         return
@@ -244,29 +248,6 @@ async def show_actions(message: Message, session: AsyncSession, person: Person,
 # --- typed due dates ------------------------------------------------------------------------
 
 
-def _date_prompt(today: date, locale: str) -> str:
-    return _("By when? Tap a date, or type one (for example {example}).").format(
-        example=format_date(today + timedelta(days=10), format="short", locale=locale))
-
-
-async def _typed_day(message: Message, enterprise: Enterprise, clock: Clock,
-                     locale: str) -> date | None:
-    """The due date a person typed, or None after telling them why it will not do."""
-    today = actions.local_date(clock.now(), enterprise.timezone)
-    day = parse_day(message.text or "", locale)
-    if day is None:
-        await message.answer(_("Sorry, I could not read that date. Please type it like "
-                               "{example}, or tap a date.").format(
-            example=format_date(today + timedelta(days=10), format="short", locale=locale)))
-        return None
-    try:
-        return actions.check_due_date(day, enterprise, clock.now())
-    except InvalidValue:
-        await message.answer(_("That date has already passed. Please choose today or a later "
-                               "day."))
-        return None
-
-
 async def plan_due_text(message: Message, state: FSMContext, session: AsyncSession,
                         person: Person, clock: Clock, locale: str, settings, i18n,  # type: ignore[no-untyped-def]
                         allowed_memberships: list[Membership]) -> None:
@@ -281,7 +262,7 @@ async def plan_due_text(message: Message, state: FSMContext, session: AsyncSessi
         await state.clear()
         await message.answer(_("Cancelled. Nothing was saved."))
         return
-    day = await _typed_day(message, membership.enterprise, clock, locale)
+    day = await typed_due_date(message, membership.enterprise, clock, locale)
     if day is None:
         return
     text = await _create_planned(session, state, person, membership.enterprise, team, owner,
@@ -385,7 +366,7 @@ async def action_date(query: CallbackQuery, callback_data: ActionCallback, state
     today = actions.local_date(clock.now(), enterprise.timezone)
     await state.set_state(ActionFlow.new_date)
     await state.set_data({"action": item.id})
-    await bot.send_message(query.from_user.id, _date_prompt(today, locale),
+    await bot.send_message(query.from_user.id, ui.date_prompt(today, locale),
                            reply_markup=ui.new_date_keyboard(item, today, locale))
 
 
@@ -422,7 +403,7 @@ async def new_date_text(message: Message, state: FSMContext, session: AsyncSessi
         return
     enterprise = await session.get(Enterprise, item.enterprise_id)
     assert enterprise is not None
-    day = await _typed_day(message, enterprise, clock, locale)
+    day = await typed_due_date(message, enterprise, clock, locale)
     if day is None:
         return
     actions.set_due_date(session, item, person, day, enterprise, clock.now())

@@ -12,7 +12,7 @@ Conversation states (aiogram FSM, kept in Redis when REDIS_URL is set):
 from __future__ import annotations
 
 import logging
-from datetime import datetime
+from datetime import date, datetime
 
 from aiogram import Bot, F, Router
 from aiogram.filters import Command, StateFilter
@@ -25,13 +25,19 @@ from babel.numbers import NumberFormatError, parse_decimal
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import Clock
-from bot.handlers.common import private_router, refuse_button, replace_message
+from bot.handlers.common import (
+    private_router,
+    refuse_button,
+    replace_message,
+    typed_due_date,
+)
 from bot.i18n import _
 from bot.keyboards.callbacks import SuggestCallback, SuggestionCallback, SuggestionPickCallback
 from bot.notify import notify
 from bot.presenters import actions as action_ui
 from bot.presenters import suggestions as ui
 from bot.services import suggestions as service
+from bot.services.actions import local_date
 from bot.services.errors import InvalidValue
 from bot.services.people import team_members
 from bot.services.permissions import Capability, membership_in, memberships_with
@@ -69,6 +75,7 @@ class ReviewFlow(StatesGroup):
     question = State()
     after_photo = State()
     impact_value = State()
+    due_date = State()  # owner chosen on Assign: a date button, or a typed date
 
 
 class ReplyFlow(StatesGroup):
@@ -478,7 +485,8 @@ async def pick(
             if owner is None or (owner.id not in member_ids and owner.id != person.id):
                 await refuse_button(query, "owner outside the team")
                 return
-            await state.update_data(owner=owner.id)
+            await state.set_state(ReviewFlow.due_date)
+            await state.set_data({"suggestion": suggestion.id, "owner": owner.id})
             builder = InlineKeyboardBuilder()
             enterprise = membership.enterprise
             for days in DUE_CHOICES:
@@ -487,33 +495,43 @@ async def pick(
                                callback_data=SuggestionPickCallback(id=suggestion.id,
                                                                     kind="due", value=days))
             await query.answer()
-            await replace_message(bot, query, _("By when?"), builder.as_markup())
+            await replace_message(bot, query, action_ui.date_prompt(
+                local_date(now, enterprise.timezone), locale), builder.as_markup())
             return
         if callback_data.kind == "due" and callback_data.value in DUE_CHOICES:
-            owner_id = (await state.get_data()).get("owner")
+            data = await state.get_data()
+            owner_id = data.get("owner") if data.get("suggestion") == suggestion.id else None
             owner = await session.get(Person, owner_id) if owner_id else None
             if owner is None:
                 await refuse_button(query, "due date without an owner")
                 return
-            enterprise = membership.enterprise
-            due = service.default_due(enterprise, now, callback_data.value)
-            item = await service.put_in_progress(session, suggestion, reviewer=person,
-                                                 owner=owner, due_on=due,
-                                                 enterprise=enterprise, now=now)
-            await state.clear()
-            _tell_owner(session, item, owner, person, enterprise, now, settings, i18n)
-            with i18n.speaking(locale):
-                detail = ui.in_progress_detail(owner.display_name,
-                                               format_date(due, format="medium", locale=locale))
-            await _tell_submitter(session, suggestion, clock, settings, i18n)
+            due = service.default_due(membership.enterprise, now, callback_data.value)
+            text = await _put_in_progress(session, state, suggestion, person, owner, due,
+                                          membership.enterprise, clock, settings, i18n, locale)
             await query.answer()
-            await replace_message(bot, query, f"{suggestion.reference}: {detail}")
+            await replace_message(bot, query, text)
             return
     except InvalidValue:
         await query.answer(_("That is no longer possible: the suggestion is {status}.").format(
             status=ui.status_name(suggestion.status)), show_alert=True)
         return
     await refuse_button(query, f"unknown pick {callback_data.kind}")
+
+
+async def _put_in_progress(session: AsyncSession, state: FSMContext, suggestion: Suggestion,  # type: ignore[no-untyped-def]
+                           reviewer: Person, owner: Person, due: date, enterprise: Enterprise,
+                           clock: Clock, settings, i18n, locale: str) -> str:
+    """Make the suggestion's action, tell its owner and the submitter; the reviewer's
+    confirmation is returned."""
+    now = clock.now()
+    item = await service.put_in_progress(session, suggestion, reviewer=reviewer, owner=owner,
+                                         due_on=due, enterprise=enterprise, now=now)
+    await state.clear()
+    _tell_owner(session, item, owner, reviewer, enterprise, now, settings, i18n)
+    await _tell_submitter(session, suggestion, clock, settings, i18n)
+    detail = ui.in_progress_detail(owner.display_name,
+                                   format_date(due, format="medium", locale=locale))
+    return f"{suggestion.reference}: {detail}"
 
 
 def _tell_owner(session: AsyncSession, item: ActionItem, owner: Person, by: Person,  # type: ignore[no-untyped-def]
@@ -584,6 +602,23 @@ async def reviewer_text(
     text = (message.text or "").strip()
     if not text or text.startswith("/"):
         await message.answer(_("Please write it as text, or tap Cancel."))
+        return
+    if current == ReviewFlow.due_date.state:
+        owner = await session.get(Person, int(data.get("owner", 0)))
+        assert membership is not None
+        day = await typed_due_date(message, membership.enterprise, clock, locale)
+        if owner is None or day is None:
+            return
+        try:
+            reply = await _put_in_progress(session, state, suggestion, person, owner, day,
+                                           membership.enterprise, clock, settings, i18n,
+                                           locale)
+        except InvalidValue:
+            await state.clear()
+            await message.answer(_("That is no longer possible: the suggestion is {status}."
+                                   ).format(status=ui.status_name(suggestion.status)))
+            return
+        await message.answer(reply)
         return
     if current == ReviewFlow.decline_reason.state:
         try:
@@ -687,7 +722,7 @@ def build_router() -> Router:
     router.message.register(
         reviewer_text,
         StateFilter(ReviewFlow.decline_reason, ReviewFlow.question, ReviewFlow.after_photo,
-                    ReviewFlow.impact_value),
+                    ReviewFlow.impact_value, ReviewFlow.due_date),
         flags=REVIEW,
     )
     router.message.register(submitter_answer, ReplyFlow.answer, flags=WRITE)

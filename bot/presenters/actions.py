@@ -105,3 +105,9 @@ def listed(item: ActionItem, locale: str) -> str:
     return _("{title} — {owner}, due {date}").format(
         title=html.quote(title(item, locale)), owner=html.quote(owner),
         date=_day(item.due_on, locale))
+
+
+def date_prompt(today: date, locale: str) -> str:
+    """Asking for a due date: the buttons below, or one typed in the reader's own way."""
+    return _("By when? Tap a date, or type one (for example {example}).").format(
+        example=format_date(today + timedelta(days=10), format="short", locale=locale))
