@@ -299,3 +299,110 @@ def test_self_check_action_titles_follow_the_reader():
         english = title(item, "en")
     assert english.startswith("Emergency preparedness: Emergency exits are marked")
     assert french != english and "sorties" in french.lower()
+
+
+def photo(file_id: str, album: str | None = None) -> dict:
+    content: dict = {"photo": [{"file_id": file_id, "file_unique_id": file_id + "u",
+                                "width": 640, "height": 480}]}
+    if album:
+        content["media_group_id"] = album
+    return content
+
+
+async def test_an_album_is_one_suggestion_and_reviewers_get_every_photo(database_url):
+    async with BotUnderTest(database_url, clock=FakeClock(MONDAY_0900_ACCRA)) as tg:
+        enterprise, team = await enterprise_with_team(tg.app.session_factory, clock=tg.clock)
+        abena = await join(tg, enterprise, None, "Abena", "en", Role.MANAGER)
+        kwame = await join(tg, enterprise, team, "Kwame", "en", Role.WORKER)
+
+        # Three photos sent together, no /suggest: one question, no "did not understand".
+        (question,) = await tg.send(kwame, None, caption="Oil on the floor by press 3",
+                                    **photo("P1", "album-1"))
+        assert "Is this a suggestion" in question.text
+        assert await tg.send(kwame, None, **photo("P2", "album-1")) == []
+        assert await tg.send(kwame, None, **photo("P3", "album-1")) == []
+        (areas,) = await tg.press(kwame, question, 0)
+        (anonymity,) = await tg.press(kwame, areas, -1)
+        await tg.press(kwame, anonymity, 0)
+        async with tg.app.session_factory() as session:
+            from storage.models import SuggestionMedia
+
+            kept = [m.file_id for m in await session.scalars(
+                select(SuggestionMedia).order_by(SuggestionMedia.id))]
+        assert kept == ["P1", "P2", "P3"]
+
+        # The manager gets the card on the first photo, and the two others.
+        to_abena = to(abena, await tg.run_scheduled())
+        assert [m.photo for m in to_abena] == [b"P1", b"P2", b"P3"]
+        assert "Suggestion S1" in to_abena[0].text and to_abena[0].buttons
+        assert "With 3 photos or voice notes" in to_abena[0].text
+
+        # /review shows them too.
+        shown = await tg.send(abena, "/review")
+        assert [m.photo for m in shown] == [b"P1", b"P2", b"P3"]
+        assert "Oil on the floor" in shown[0].text and shown[0].buttons
+
+
+async def test_one_review_one_message_per_worker(database_url):
+    async with BotUnderTest(database_url, clock=FakeClock(MONDAY_0900_ACCRA)) as tg:
+        enterprise, team = await enterprise_with_team(tg.app.session_factory, clock=tg.clock)
+        abena = await join(tg, enterprise, None, "Abena", "en", Role.MANAGER)
+        kwame = await join(tg, enterprise, team, "Kwame", "en", Role.WORKER)
+        esi = await join(tg, enterprise, team, "Esi", "en", Role.WORKER)
+        for idea, anonymous in (("Label shelves", False), ("Fix the fan", True),
+                                ("Sweep at noon", False)):
+            await suggest(tg, kwame, idea, anonymous=anonymous)
+        await suggest(tg, esi, "A bench at the gate")
+        await tg.run_scheduled()
+
+        cards = await tg.send(abena, "/review")
+        assert len(cards) == 4
+        sent = await tg.run_scheduled()
+        (to_kwame,) = to(kwame, sent)
+        assert to_kwame.text == "Your suggestions S1, S2, and S3 are being reviewed."
+        (to_esi,) = to(esi, sent)
+        assert to_esi.text == "Your suggestion S4 is being reviewed."
+        assert not [m for m in to(abena, sent)]
+        # Accepting from a card updates that card in place.
+        (accepted,) = await tg.press(abena, cards[1], "Accept")
+        assert accepted.edited and accepted.message_id == cards[1].message_id
+        assert "accepted" in accepted.text
+
+
+async def test_long_questions_and_answers_arrive_and_accepting_keeps_the_answer(database_url):
+    async with BotUnderTest(database_url, clock=FakeClock(MONDAY_0900_ACCRA)) as tg:
+        enterprise, team = await enterprise_with_team(tg.app.session_factory, clock=tg.clock)
+        abena = await join(tg, enterprise, None, "Abena", "en", Role.MANAGER)
+        kwame = await join(tg, enterprise, team, "Kwame", "en", Role.WORKER)
+        await suggest(tg, kwame, "Shade over the yard", anonymous=True)
+        (card,) = to(abena, await tg.run_scheduled())
+
+        # A 4,090-character question reaches Kwame, cut to fit with the template.
+        await tg.press(abena, card, "Ask a question")
+        question = "Where exactly & how big? " + "q" * 4065
+        assert len(question) == 4090
+        (sent,) = await tg.send(abena, question)
+        assert "has been sent" in sent.text
+        (relayed,) = to(kwame, await tg.run_scheduled())
+        assert relayed.text.startswith("A question about your suggestion S1:\n\nWhere exactly & "
+                                       "how big? qqq")
+        assert len(relayed.text) <= 4096 and relayed.text.endswith("Tap “Answer” to reply.")
+
+        # His 4,096-character answer reaches Abena the same way.
+        await tg.press(kwame, relayed, "Answer")
+        answer = "a" * 4096
+        (thanks,) = await tg.send(kwame, answer)
+        assert "passed on" in thanks.text
+        (answered,) = to(abena, await tg.run_scheduled())
+        assert answered.text.startswith("Answer about suggestion S1:\n\naaaa")
+        assert len(answered.text) <= 4096 and answered.text.endswith("a…")
+
+        # Accepting from the answer leaves the answer as it was, and brings a fresh card.
+        (new_card,) = await tg.press(abena, answered, "Accept")
+        assert new_card.message_id != answered.message_id and not new_card.edited
+        assert "Suggestion S1" in new_card.text and "accepted" in new_card.text
+        kept = tg.telegram._messages[(abena.id, answered.message_id)]
+        assert kept.text == answered.text and not kept.edited
+        # From the card itself, the card is updated in place.
+        (same,) = await tg.press(abena, new_card, "Implemented")
+        assert "Marked as implemented" in same.text and same.message_id == new_card.message_id

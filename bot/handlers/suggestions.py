@@ -33,6 +33,7 @@ from bot.handlers.common import (
 )
 from bot.i18n import _
 from bot.keyboards.callbacks import SuggestCallback, SuggestionCallback, SuggestionPickCallback
+from bot.limits import CAPTION_MAX, fit_text, plain_text, telegram_length
 from bot.notify import notify
 from bot.presenters import actions as action_ui
 from bot.presenters import suggestions as ui
@@ -127,8 +128,15 @@ async def _append_to_draft(message: Message, state: FSMContext, unusable: str) -
     except InvalidValue as error:
         await message.answer(_too_much(error))
         return False
-    await state.update_data(draft=draft.as_state())
+    await state.update_data(draft=draft.as_state(), album=message.media_group_id or "")
     return True
+
+
+async def _same_album(message: Message, state: FSMContext) -> bool:
+    """Whether the message is one more photo of an album already being added (an album
+    arrives as one message per photo, sharing a media group id)."""
+    album = (await state.get_data()).get("album")
+    return bool(message.media_group_id) and message.media_group_id == album
 
 
 async def receive_content(message: Message, state: FSMContext) -> None:
@@ -147,10 +155,12 @@ def _too_much(error: InvalidValue) -> str:
 
 
 async def add_more(message: Message, state: FSMContext) -> None:
-    """More photos or text while the area or anonymity question is open: added to the draft."""
+    """More photos or text while the area or anonymity question is open: added to the draft
+    (the rest of an album quietly)."""
+    same_album = await _same_album(message, state)
     if await _append_to_draft(
         message, state, _("Please choose with the buttons above, or tap Cancel.")
-    ):
+    ) and not same_album:
         await message.answer(_("Added to your suggestion."))
 
 
@@ -160,9 +170,18 @@ async def media_on_its_own(message: Message, state: FSMContext) -> None:
     draft = service.Draft()
     _add(draft, content)
     await state.set_state(SuggestFlow.media_only)
-    await state.set_data({"draft": draft.as_state()})
+    await state.set_data({"draft": draft.as_state(), "album": message.media_group_id or ""})
     await message.answer(_("Is this a suggestion for improvement?"),
                          reply_markup=ui.is_this_a_suggestion_keyboard())
+
+
+async def more_media_on_its_own(message: Message, state: FSMContext) -> None:
+    """The rest of an album sent without /suggest (or another photo before the question is
+    answered): kept in the same draft, and the question is not asked again."""
+    same_album = await _same_album(message, state)
+    if await _append_to_draft(message, state, _("Please choose with the buttons above, or tap "
+                                                 "Cancel.")) and not same_album:
+        await message.answer(_("Added to your suggestion."))
 
 
 async def suggest_step(
@@ -231,7 +250,7 @@ async def _tell_reviewers(session, suggestion: Suggestion, membership: Membershi
     team = membership.team
     similar = await service.similar_open(session, suggestion)
     await session.refresh(suggestion, ["media"])
-    media = next(((m.kind, m.file_id) for m in suggestion.media), None)
+    media = service.before_media(suggestion)
 
     def render(locale: str) -> tuple[str, InlineKeyboardMarkup]:
         return (ui.card(suggestion, author.display_name if author else None,
@@ -277,26 +296,63 @@ async def tell_implemented(session: AsyncSession, suggestion: Suggestion, by: Pe
 
 async def review_queue(
     message: Message, session: AsyncSession, person: Person,
-    allowed_memberships: list[Membership],
+    allowed_memberships: list[Membership], bot: Bot,
     clock: Clock, settings, i18n, locale: str,  # type: ignore[no-untyped-def]
 ) -> None:
     shown = 0
+    moved: list[Suggestion] = []
     for membership in memberships_with(allowed_memberships, Capability.REVIEW_SUGGESTIONS):
         for suggestion in await service.review_queue(session, membership):
             if suggestion.status is SuggestionStatus.NEW:
                 await service.change_status(session, suggestion, SuggestionStatus.UNDER_REVIEW,
                                             reviewer=person, now=clock.now())
-                await _tell_submitter(session, suggestion, clock, settings, i18n)
+                moved.append(suggestion)
             author = (await session.get(Person, suggestion.author_id)
                       if suggestion.author_id else None)
             team = await session.get(Team, suggestion.team_id) if suggestion.team_id else None
             text = ui.card(suggestion, author.display_name if author else None,
                            team.name if team else None,
                            await service.similar_open(session, suggestion), locale)
-            await message.answer(text, reply_markup=ui.review_keyboard(suggestion))
+            await _send_card(bot, message.chat.id, text, ui.review_keyboard(suggestion),
+                             service.before_media(suggestion))
             shown += 1
+    await _tell_under_review(session, moved, clock, settings, i18n)
     if not shown:
         await message.answer(_("No suggestions are waiting. Well done!"))
+
+
+async def _send_card(bot: Bot, chat_id: int, text: str, markup: InlineKeyboardMarkup,
+                     media: list[tuple[str, str]]) -> None:
+    """A review card with every photo and voice note of the suggestion: the first medium
+    carries the card (when it fits a caption), the others follow, one message each."""
+    first, *more = media or [None]
+    if first is not None and telegram_length(plain_text(text)) <= CAPTION_MAX:
+        send = bot.send_photo if first[0] == "photo" else bot.send_voice
+        await send(chat_id, first[1], caption=text, reply_markup=markup)
+    else:
+        await bot.send_message(chat_id, text, reply_markup=markup)
+        more = media
+    for kind, file_id in more:
+        await (bot.send_photo if kind == "photo" else bot.send_voice)(chat_id, file_id)
+
+
+async def _tell_under_review(session: AsyncSession, moved: list[Suggestion], clock: Clock,  # type: ignore[no-untyped-def]
+                             settings, i18n) -> None:
+    """One message to each submitter, however many of their suggestions one /review moved.
+    Submitters are found through the relay only; nothing here is shown to the reviewer."""
+    by_submitter: dict[int, tuple[Person, list[Suggestion]]] = {}
+    for suggestion in moved:
+        submitter = await service.submitter_of(session, suggestion.id)
+        if submitter is not None and not submitter.blocked_bot:
+            by_submitter.setdefault(submitter.id, (submitter, []))[1].append(suggestion)
+    for submitter, theirs in by_submitter.values():
+        if len(theirs) == 1:
+            await _tell_submitter(session, theirs[0], clock, settings, i18n)
+            continue
+        enterprise = await session.get(Enterprise, theirs[0].enterprise_id)
+        notify(session, i18n, submitter, kind="suggestion_under_review", now=clock.now(),
+               enterprise=enterprise, default_locale=settings.default_locale,
+               render=lambda locale, theirs=theirs: ui.under_review(theirs, locale))
 
 
 async def _reviewable(
@@ -401,11 +457,19 @@ async def review_action(
 
 async def _refresh_card(bot: Bot, query: CallbackQuery, session: AsyncSession,
                         suggestion: Suggestion, locale: str) -> None:
+    """Show the card in its new state: in place when the button was on the card itself; as a
+    new card when it was on another message (an answer, a question), which keeps its text."""
     author = await session.get(Person, suggestion.author_id) if suggestion.author_id else None
     team = await session.get(Team, suggestion.team_id) if suggestion.team_id else None
     text = ui.card(suggestion, author.display_name if author else None,
                    team.name if team else None, [], locale)
-    await replace_message(bot, query, text, ui.review_keyboard(suggestion))
+    pressed = query.message
+    shown = (pressed.text or pressed.caption or "") if isinstance(pressed, Message) else ""
+    if shown.startswith(ui.card_heading(suggestion)):
+        await replace_message(bot, query, text, ui.review_keyboard(suggestion))
+    else:
+        await bot.send_message(query.from_user.id, text,
+                               reply_markup=ui.review_keyboard(suggestion))
 
 
 async def _offer_originals(query: CallbackQuery, session: AsyncSession, suggestion: Suggestion,
@@ -638,8 +702,9 @@ async def reviewer_text(
         await state.clear()
         await _tell_submitter(
             session, suggestion, clock, settings, i18n, kind="suggestion_question",
-            render=lambda _locale: (ui.question_to_submitter(suggestion, text),
-                                    ui.answer_keyboard(suggestion.id)))
+            render=lambda _locale: (
+                fit_text(lambda quoted: ui.question_to_submitter(suggestion, quoted), text),
+                ui.answer_keyboard(suggestion.id)))
         await message.answer(_("Your question has been sent. The answer will come here."))
         return
     if current == ReviewFlow.impact_value.state:
@@ -698,8 +763,9 @@ async def submitter_answer(
     for reviewer in recipients:
         notify(session, i18n, reviewer, kind="suggestion_answer", now=clock.now(),
                enterprise=enterprise, default_locale=settings.default_locale,
-               render=lambda _locale: (ui.answer_to_reviewer(suggestion, text),
-                                       ui.review_keyboard(suggestion)))
+               render=lambda _locale: (
+                   fit_text(lambda quoted: ui.answer_to_reviewer(suggestion, quoted), text),
+                   ui.review_keyboard(suggestion)))
     await message.answer(_("Thank you, your answer has been passed on."))
 
 
@@ -727,6 +793,8 @@ def build_router() -> Router:
     )
     router.message.register(submitter_answer, ReplyFlow.answer, flags=WRITE)
     router.message.register(media_on_its_own, StateFilter(None),
+                            F.photo | F.voice, flags=WRITE)
+    router.message.register(more_media_on_its_own, StateFilter(SuggestFlow.media_only),
                             F.photo | F.voice, flags=WRITE)
     router.callback_query.register(suggest_step, SuggestCallback.filter(), flags=WRITE)
     router.callback_query.register(review_action, SuggestionCallback.filter(), flags=WRITE)

@@ -7,6 +7,7 @@ from aiogram import html
 from aiogram.types import InlineKeyboardMarkup
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 from babel.dates import format_date
+from babel.lists import format_list
 from babel.numbers import format_decimal, format_percent
 
 from bot.i18n import _
@@ -83,6 +84,20 @@ def received(suggestion: Suggestion) -> str:
                        "and questions will reach you here."))
     lines.append(_("You will hear from me at every step."))
     return "\n\n".join(lines)
+
+
+def card_heading(suggestion: Suggestion) -> str:
+    """How a card begins, as plain text: tells a card from other messages about it."""
+    heading = _("<b>Suggestion {reference}</b> · {status}").format(
+        reference=suggestion.reference, status="")
+    return heading.replace("<b>", "").replace("</b>", "").split("·")[0].rstrip()
+
+
+def under_review(suggestions: list[Suggestion], locale: str) -> str:
+    """To a submitter whose several suggestions one review moved on."""
+    references = format_list([s.reference for s in suggestions], locale=locale)
+    return _("Your suggestions {references} are being reviewed.").format(
+        references=references)
 
 
 def card(suggestion: Suggestion, author_name: str | None, team_name: str | None,
@@ -186,9 +201,10 @@ def impact_keyboard(suggestion_id: int) -> InlineKeyboardMarkup:
 
 
 def question_to_submitter(suggestion: Suggestion, question: str) -> str:
+    """`question` comes HTML-escaped (see bot.limits.fit_text)."""
     return _("A question about your suggestion {reference}:\n\n{question}\n\n"
              "Tap “Answer” to reply.").format(reference=suggestion.reference,
-                                              question=html.quote(question))
+                                              question=question)
 
 
 def answer_keyboard(suggestion_id: int) -> InlineKeyboardMarkup:
@@ -199,8 +215,9 @@ def answer_keyboard(suggestion_id: int) -> InlineKeyboardMarkup:
 
 
 def answer_to_reviewer(suggestion: Suggestion, answer: str) -> str:
+    """`answer` comes HTML-escaped (see bot.limits.fit_text)."""
     return _("Answer about suggestion {reference}:\n\n{answer}").format(
-        reference=suggestion.reference, answer=html.quote(answer))
+        reference=suggestion.reference, answer=answer)
 
 
 def stats_text(stats: Stats, locale: str) -> str:

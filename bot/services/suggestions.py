@@ -21,6 +21,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
+from bot.limits import MESSAGE_TEXT_MAX
 from bot.services import actions, audit
 from bot.services.actions import local_date
 from bot.services.errors import InvalidValue
@@ -184,6 +185,12 @@ async def reviewers_for(session: AsyncSession, suggestion: Suggestion) -> list[P
     return list(rows.unique())
 
 
+def before_media(suggestion: Suggestion) -> list[tuple[str, str]]:
+    """The photos and voice notes sent with the suggestion, as (kind, file id), in order."""
+    return [(m.kind, m.file_id) for m in sorted(suggestion.media, key=lambda m: m.id or 0)
+            if m.stage == "before"]
+
+
 def may_review(membership: Membership | None, suggestion: Suggestion) -> bool:
     if membership is None or membership.enterprise_id != suggestion.enterprise_id:
         return False
@@ -294,7 +301,7 @@ def record_impact(
 
 def ask(session: AsyncSession, suggestion: Suggestion, reviewer: Person, text: str,
         now: datetime) -> SuggestionMessage:
-    text = text.strip()[:TEXT_MAX]
+    text = text.strip()[:MESSAGE_TEXT_MAX]
     if not text:
         raise InvalidValue("empty", "a question needs text")
     _touch(suggestion, now)
@@ -306,7 +313,7 @@ def ask(session: AsyncSession, suggestion: Suggestion, reviewer: Person, text: s
 
 def answer(session: AsyncSession, suggestion: Suggestion, text: str,
            now: datetime) -> SuggestionMessage:
-    text = text.strip()[:TEXT_MAX]
+    text = text.strip()[:MESSAGE_TEXT_MAX]
     if not text:
         raise InvalidValue("empty", "an answer needs text")
     suggestion.updated_at = now
