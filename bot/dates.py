@@ -8,6 +8,7 @@ from datetime import date
 
 from babel.dates import ParseError, get_date_format, parse_date
 
+YEARS = (2000, 2100)  # anything else is a typing slip, not a due date
 _ISO = re.compile(r"^\d{4}-\d{1,2}-\d{1,2}$")
 _DAY_FIRST = re.compile(r"^(\d{1,2})[/.\-](\d{1,2})[/.\-](\d{4})$")
 
@@ -39,9 +40,10 @@ def parse_day(text: str, locale: str) -> date | None:
     if _ISO.match(text):
         year, month, day_ = (int(part) for part in text.split("-"))
         try:
-            return date(year, month, day_)
+            found = date(year, month, day_)
         except ValueError:
             return None
+        return found if YEARS[0] <= found.year <= YEARS[1] else None
     try:
         month_first = get_date_format("short", locale=locale).pattern.lstrip().startswith("M")
     except (ValueError, LookupError):
@@ -50,6 +52,6 @@ def parse_day(text: str, locale: str) -> date | None:
         else (lambda: _day_first(text), lambda: _in_locale(text, locale))
     for read in readers:
         day = read()
-        if day is not None and 2000 <= day.year <= 2100:
+        if day is not None and YEARS[0] <= day.year <= YEARS[1]:
             return day
     return None

@@ -406,3 +406,20 @@ async def test_long_questions_and_answers_arrive_and_accepting_keeps_the_answer(
         # From the card itself, the card is updated in place.
         (same,) = await tg.press(abena, new_card, "Implemented")
         assert "Marked as implemented" in same.text and same.message_id == new_card.message_id
+
+
+def test_typed_dates_read_in_each_locale():
+    from datetime import date
+
+    from bot.dates import parse_day
+
+    day = date(2026, 11, 25)
+    for locale in ("en", "es", "fr", "hi", "id", "vi", "zh_Hans", "zu"):
+        for text in ("25/11/2026", "25.11.2026", "2026-11-25", " 25/11/2026 "):
+            assert parse_day(text, locale) == day, (locale, text)
+        for text in ("", "soon", "31/02/2026", "2026-13-01", "9999-01-01", "25/11", "1" * 30):
+            assert parse_day(text, locale) is None, (locale, text)
+    assert parse_day("11/25/26", "en") == day  # English writes the month first
+    assert parse_day("03/04/2026", "en") == date(2026, 3, 4)
+    assert parse_day("03/04/2026", "fr") == date(2026, 4, 3)
+    assert parse_day("2026/11/25", "zh_Hans") == day
