@@ -26,7 +26,8 @@ from babel.messages.pofile import read_po
 LOCALES_DIR = Path(__file__).parent / "locales"
 DOMAIN = "messages"
 
-__all__ = ["LOCALES_DIR", "CatalogI18n", "_", "__", "format_date", "format_number"]
+__all__ = ["LOCALES_DIR", "CatalogI18n", "_", "__", "current_locale", "format_date",
+           "format_number"]
 
 
 class CatalogI18n(I18n):
@@ -60,6 +61,12 @@ class CatalogI18n(I18n):
         """Translate in `locale` outside an update (scheduler jobs, the command line)."""
         with self.context(), self.use_locale(locale):
             yield
+
+
+def current_locale() -> str:
+    """The locale `_()` translates into right now ("en" outside any update or job)."""
+    i18n = I18n.get_current(no_error=True)
+    return i18n.current_locale if i18n is not None else "en"
 
 
 def build_i18n(default_locale: str = "en") -> CatalogI18n:

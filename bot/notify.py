@@ -5,7 +5,7 @@ answered goes through here."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime
 
 from aiogram.types import InlineKeyboardMarkup
@@ -23,11 +23,12 @@ Rendered = str | tuple[str, InlineKeyboardMarkup | None]
 def _queue(
     session: AsyncSession, i18n: CatalogI18n, locale: str, *, chat_id: int,
     person_id: int | None, kind: str, now: datetime, render: Callable[[str], Rendered],
-    media: tuple[str, str] | None = None,
+    media: Sequence[tuple[str, str]] = (),
 ) -> None:
     with i18n.speaking(locale):
         rendered = render(locale)
     text, markup = rendered if isinstance(rendered, tuple) else (rendered, None)
+    first, *more = media or [None]
     enqueue(
         session,
         chat_id=chat_id,
@@ -36,8 +37,11 @@ def _queue(
         text=text,
         reply_markup=markup.model_dump(mode="json", exclude_none=True) if markup else None,
         now=now,
-        media=media,
+        media=first,
     )
+    for medium in more:  # the rest of an album: one message each, after the captioned one
+        enqueue(session, chat_id=chat_id, person_id=person_id, kind=kind, text="", now=now,
+                media=medium)
 
 
 def notify(
@@ -50,9 +54,11 @@ def notify(
     enterprise: Enterprise | None,
     default_locale: str,
     render: Callable[[str], Rendered],
-    media: tuple[str, str] | None = None,
+    media: Sequence[tuple[str, str]] = (),
 ) -> None:
-    """Queue `render(locale)` for `person`, in the locale they would be answered in."""
+    """Queue `render(locale)` for `person`, in the locale they would be answered in. With
+    `media` ((kind, file id) pairs: "photo" or "voice"), the text is the first medium's
+    caption (or follows it when too long for one) and every other medium follows."""
     locale = locale_outside_update(
         person, enterprise.default_locale if enterprise else None, default_locale
     )

@@ -152,8 +152,8 @@ async def test_a_decline_needs_a_reason(database_url):
                                updated_at=tg.clock.now())
             reviewer = await session.scalar(select(Person))
             with pytest.raises(InvalidValue, match="reason"):
-                service.change_status(session, other, SuggestionStatus.DECLINED,
-                                      reviewer=reviewer, now=tg.clock.now(), reason="  ")
+                await service.change_status(session, other, SuggestionStatus.DECLINED,
+                                            reviewer=reviewer, now=tg.clock.now(), reason="  ")
 
 
 async def test_workers_cannot_review_or_answer_for_others(database_url):

@@ -1,13 +1,16 @@
 """Action items by hand and one-tap answers to their reminders.
 
-    /action -> team (if several) -> what needs doing -> owner -> due date -> planned
-    reminder buttons: done (with an after-photo if wished), in progress (with a note),
-    need help (the team lead is told), new date
+    /action -> team (if several) -> what needs doing -> owner -> due date (a button or a
+    typed date) -> planned, and the owner is told
+    /actions -> each open action one may update, with its buttons; the rest as a list
+    action buttons (on reminders and on /actions, usable at any time): done (with an
+    after-photo if wished; an action made from a suggestion implements it), in progress
+    (with a note), need help (the team lead is told), new date (a button or a typed date)
 """
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 
 from aiogram import Bot, F, Router, html
 from aiogram.filters import Command, StateFilter
@@ -19,7 +22,14 @@ from babel.dates import format_date
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import Clock
-from bot.handlers.common import private_router, refuse_button, replace_message
+from bot.handlers.common import (
+    pack_messages,
+    private_router,
+    refuse_button,
+    replace_message,
+    typed_due_date,
+)
+from bot.handlers.suggestions import tell_implemented
 from bot.i18n import _
 from bot.keyboards.callbacks import ActionCallback, PlanCallback
 from bot.notify import notify
@@ -27,7 +37,6 @@ from bot.presenters import actions as ui
 from bot.presenters.kpis import kpi_name
 from bot.services import actions
 from bot.services.enterprises import teams_of
-from bot.services.errors import InvalidValue
 from bot.services.people import team_leads, team_members
 from bot.services.permissions import Capability, membership_in
 from storage.models import ActionItem, Enterprise, EnterpriseKpi, Membership, Person, Team
@@ -38,11 +47,13 @@ LEARN = {"capability": Capability.LEARN}
 class ActionFlow(StatesGroup):
     note = State()
     after_photo = State()
+    new_date = State()  # "New date" tapped: a date button, or a typed date
 
 
 class PlanFlow(StatesGroup):
     title = State()  # waiting for what needs doing
-    owner = State()  # title given; waiting for the owner and the date buttons
+    owner = State()  # title given; waiting for the owner button
+    due = State()  # owner chosen; waiting for a date button or a typed date
 
 
 PLAN = {"capability": Capability.PLAN_ACTIONS}
@@ -160,15 +171,17 @@ async def plan_button(query: CallbackQuery, callback_data: PlanCallback, state: 
     if team is None or membership is None or not actions.may_plan_for(membership, team):
         await refuse_button(query, "planning for a team outside the person's reach")
         return
-    await query.answer()
     if step == "team":
+        await query.answer()
         await replace_message(bot, query, *await _after_team(state, session, team))
         return
     members = {m.person_id: m.person for m in await team_members(session, team.id)}
     if step == "owner" and callback_data.value in members and data.get("title"):
+        await query.answer()
         await state.update_data(owner=callback_data.value)
+        await state.set_state(PlanFlow.due)
         today = actions.local_date(clock.now(), membership.enterprise.timezone)
-        await replace_message(bot, query, _("By when?"), _plan_keyboard(
+        await replace_message(bot, query, ui.date_prompt(today, locale), _plan_keyboard(
             [(format_date(today + timedelta(days=days), format="medium", locale=locale),
               PlanCallback(step="due", value=days)) for days in actions.PLAN_DAYS]))
         return
@@ -176,12 +189,24 @@ async def plan_button(query: CallbackQuery, callback_data: PlanCallback, state: 
     if step != "due" or callback_data.value not in actions.PLAN_DAYS or owner is None:
         await refuse_button(query, f"plan step {step} out of order")
         return
-    now = clock.now()
+    await query.answer()
     enterprise = membership.enterprise
+    due_on = actions.local_date(clock.now(), enterprise.timezone) + timedelta(
+        days=callback_data.value)
+    text = await _create_planned(session, state, person, enterprise, team, owner, due_on, data,
+                                 clock, locale, settings, i18n)
+    await replace_message(bot, query, text)
+
+
+async def _create_planned(session: AsyncSession, state: FSMContext, person: Person,  # type: ignore[no-untyped-def]
+                          enterprise: Enterprise, team: Team, owner: Person, due_on: date,
+                          data: dict, clock: Clock, locale: str, settings, i18n) -> str:
+    """Create the planned action, tell its owner (when it is someone else), and return the
+    confirmation for the planner."""
+    now = clock.now()
     item = await actions.create(
         session, enterprise_id=enterprise.id, team_id=team.id, title=str(data["title"]),
-        owner=owner, created_by=person,
-        due_on=actions.local_date(now, enterprise.timezone) + timedelta(days=callback_data.value),
+        owner=owner, created_by=person, due_on=due_on,
         source=str(data.get("source", "manual")), source_ref=str(data.get("ref", "")), now=now)
     await state.clear()
     if owner.id != person.id:
@@ -189,66 +214,202 @@ async def plan_button(query: CallbackQuery, callback_data: PlanCallback, state: 
                default_locale=settings.default_locale,
                render=lambda loc: (ui.assigned(person.display_name, item, loc),
                                    ui.reminder_keyboard(item)))
-    await replace_message(bot, query, ui.planned(item, owner.display_name, locale))
+    return ui.planned(item, owner.display_name, locale)
 
 
-async def action_button(
-    query: CallbackQuery, callback_data: ActionCallback, state: FSMContext,
-    session: AsyncSession, person: Person, memberships: list[Membership], clock: Clock,
-    bot: Bot, locale: str, settings, i18n,  # type: ignore[no-untyped-def]
-) -> None:
+# --- /actions: what each person can act on --------------------------------------------------
+
+SHOWN_WITH_BUTTONS = 10
+
+
+async def show_actions(message: Message, session: AsyncSession, person: Person,
+                       memberships: list[Membership], locale: str) -> None:
+    """Each open action the person may update as its own message with its answer buttons
+    (usable at any time, as often as needed); the others of their team or enterprise as a
+    list."""
+    items = await actions.open_actions(session, person.id, memberships)
+    if not items:
+        await message.answer(_("No open actions. Team leads can turn a lesson's task into a "
+                               "team action with one tap."))
+        return
+    mine = [item for item in items if actions.may_update(
+        membership_in(memberships, item.enterprise_id), item, person.id)]
+    with_buttons = mine[:SHOWN_WITH_BUTTONS]
+    for item in with_buttons:
+        await message.answer(ui.listed(item, locale), reply_markup=ui.reminder_keyboard(item))
+    rest = [item for item in items if item not in with_buttons]
+    if rest:
+        lines = [_("<b>Other open actions</b>")] + ["• " + ui.listed(item, locale)
+                                                   for item in rest]
+        for text in pack_messages(lines):
+            await message.answer(text)
+
+
+# --- typed due dates ------------------------------------------------------------------------
+
+
+async def plan_due_text(message: Message, state: FSMContext, session: AsyncSession,
+                        person: Person, clock: Clock, locale: str, settings, i18n,  # type: ignore[no-untyped-def]
+                        allowed_memberships: list[Membership]) -> None:
+    """A due date typed instead of tapped, once the owner is chosen."""
+    data = await state.get_data()
+    team = await session.get(Team, int(data.get("team", 0)))
+    membership = membership_in(allowed_memberships, team.enterprise_id) if team else None
+    members = {m.person_id: m.person for m in await team_members(session, team.id)} \
+        if team else {}
+    owner = members.get(int(data.get("owner", 0)))
+    if team is None or membership is None or owner is None or not data.get("title"):
+        await state.clear()
+        await message.answer(_("Cancelled. Nothing was saved."))
+        return
+    day = await typed_due_date(message, membership.enterprise, clock, locale)
+    if day is None:
+        return
+    text = await _create_planned(session, state, person, membership.enterprise, team, owner,
+                                 day, data, clock, locale, settings, i18n)
+    await message.answer(text)
+
+
+# --- answers to an action: done, in progress, need help, new date ---------------------------
+
+
+async def _updatable(query: CallbackQuery, callback_data: ActionCallback,
+                     session: AsyncSession, person: Person, memberships: list[Membership], *,
+                     open_only: bool = True) -> tuple[ActionItem, Enterprise] | None:
+    """The action the button names, if this person may update it; otherwise the button is
+    answered (refused, or "closed already") and None returned."""
     item = await session.get(ActionItem, callback_data.id)
     membership = membership_in(memberships, item.enterprise_id) if item else None
     if item is None or not actions.may_update(membership, item, person.id):
         await refuse_button(query, "action outside what the person may update")
+        return None
+    if open_only and item.status not in actions.OPEN_STATUSES:
+        await query.answer(_("This action is closed already."), show_alert=True)
+        return None
+    enterprise = await session.get(Enterprise, item.enterprise_id)
+    assert enterprise is not None
+    return item, enterprise
+
+
+async def action_done(query: CallbackQuery, callback_data: ActionCallback, state: FSMContext,
+                      session: AsyncSession, person: Person, memberships: list[Membership],
+                      clock: Clock, bot: Bot, settings, i18n) -> None:  # type: ignore[no-untyped-def]
+    found = await _updatable(query, callback_data, session, person, memberships)
+    if found is None:
+        return
+    item, _enterprise = found
+    await query.answer()
+    suggestion = await actions.mark_done(session, item, person, clock.now())
+    if suggestion is not None:
+        await tell_implemented(session, suggestion, person, clock, settings, i18n)
+    await state.set_state(ActionFlow.after_photo)
+    await state.set_data({"action": item.id})
+    # A new message: the one with the buttons stays as it was (a second tap is told the
+    # action is closed).
+    await bot.send_message(query.from_user.id, _("Well done! Send an after-photo to show the "
+                                                 "change, or tap Skip."),
+                           reply_markup=ui.skip_keyboard(item))
+
+
+async def action_skip(query: CallbackQuery, callback_data: ActionCallback, state: FSMContext,
+                      session: AsyncSession, person: Person, memberships: list[Membership],
+                      bot: Bot) -> None:
+    if await _updatable(query, callback_data, session, person, memberships,
+                        open_only=False) is None:
+        return
+    await state.clear()
+    await query.answer()
+    await replace_message(bot, query, _("Thank you. The action is closed."))
+
+
+async def action_progress(query: CallbackQuery, callback_data: ActionCallback,
+                          state: FSMContext, session: AsyncSession, person: Person,
+                          memberships: list[Membership], bot: Bot) -> None:
+    found = await _updatable(query, callback_data, session, person, memberships)
+    if found is None:
+        return
+    await query.answer()
+    await state.set_state(ActionFlow.note)
+    await state.set_data({"action": found[0].id})
+    await bot.send_message(query.from_user.id, _("What has been done so far? A few words, or "
+                                                 "a photo of how it looks now."))
+
+
+async def action_help(query: CallbackQuery, callback_data: ActionCallback,
+                      session: AsyncSession, person: Person, memberships: list[Membership],
+                      clock: Clock, bot: Bot, settings, i18n) -> None:  # type: ignore[no-untyped-def]
+    found = await _updatable(query, callback_data, session, person, memberships)
+    if found is None:
+        return
+    item, enterprise = found
+    await query.answer()
+    now = clock.now()
+    leads = [lead for lead in await team_leads(session, item.team_id) if lead.id != person.id]
+    for lead in leads:
+        notify(session, i18n, lead, kind="action_help", now=now, enterprise=enterprise,
+               default_locale=settings.default_locale,
+               render=lambda locale: ui.help_request(person.display_name, item, locale))
+    actions.add_note(session, item, person, now, text="(asked for help)")
+    await bot.send_message(query.from_user.id,
+                           _("Your team lead has been told you need help.") if leads else
+                           _("There is no team lead to tell; please talk to your manager."))
+
+
+async def action_date(query: CallbackQuery, callback_data: ActionCallback, state: FSMContext,
+                      session: AsyncSession, person: Person, memberships: list[Membership],
+                      clock: Clock, bot: Bot, locale: str) -> None:
+    found = await _updatable(query, callback_data, session, person, memberships)
+    if found is None:
+        return
+    item, enterprise = found
+    await query.answer()
+    today = actions.local_date(clock.now(), enterprise.timezone)
+    await state.set_state(ActionFlow.new_date)
+    await state.set_data({"action": item.id})
+    await bot.send_message(query.from_user.id, ui.date_prompt(today, locale),
+                           reply_markup=ui.new_date_keyboard(item, today, locale))
+
+
+async def action_move(query: CallbackQuery, callback_data: ActionCallback, state: FSMContext,
+                      session: AsyncSession, person: Person, memberships: list[Membership],
+                      clock: Clock, bot: Bot, locale: str) -> None:
+    if callback_data.value not in actions.NEW_DATE_CHOICES:
+        await refuse_button(query, "new date out of the choices")
+        return
+    found = await _updatable(query, callback_data, session, person, memberships)
+    if found is None:
+        return
+    item, enterprise = found
+    await query.answer()
+    actions.move_due_date(session, item, person, callback_data.value, enterprise, clock.now())
+    await state.clear()
+    await replace_message(bot, query, _("New date: {date}.").format(
+        date=format_date(item.due_on, format="medium", locale=locale)))
+
+
+async def action_unknown(query: CallbackQuery) -> None:
+    await refuse_button(query, "unknown action button")
+
+
+async def new_date_text(message: Message, state: FSMContext, session: AsyncSession,
+                        person: Person, memberships: list[Membership], clock: Clock,
+                        locale: str) -> None:
+    item = await session.get(ActionItem, int((await state.get_data()).get("action", 0)))
+    membership = membership_in(memberships, item.enterprise_id) if item else None
+    if item is None or not actions.may_update(membership, item, person.id) or (
+            item.status not in actions.OPEN_STATUSES):
+        await state.clear()
+        await message.answer(_("Sorry, this action is not yours to update."))
         return
     enterprise = await session.get(Enterprise, item.enterprise_id)
     assert enterprise is not None
-    now = clock.now()
-    action = callback_data.action
-    if item.status not in actions.OPEN_STATUSES and action != "skip":
-        await query.answer(_("This action is closed already."), show_alert=True)
+    day = await typed_due_date(message, enterprise, clock, locale)
+    if day is None:
         return
-    await query.answer()
-    if action == "done":
-        actions.mark_done(session, item, person, now)
-        await state.set_state(ActionFlow.after_photo)
-        await state.set_data({"action": item.id})
-        await replace_message(bot, query, _("Well done! Send an after-photo to show the "
-                                            "change, or tap Skip."), ui.skip_keyboard(item))
-    elif action == "skip":
-        await state.clear()
-        await replace_message(bot, query, _("Thank you. The action is closed."))
-    elif action == "progress":
-        await state.set_state(ActionFlow.note)
-        await state.set_data({"action": item.id})
-        await replace_message(bot, query, _("What has been done so far? A few words, or "
-                                            "a photo of how it looks now."))
-    elif action == "help":
-        leads = [lead for lead in await team_leads(session, item.team_id)
-                 if lead.id != person.id]
-        for lead in leads:
-            notify(session, i18n, lead, kind="action_help", now=now, enterprise=enterprise,
-                   default_locale=settings.default_locale,
-                   render=lambda locale: ui.help_request(person.display_name, item, locale))
-        actions.add_note(session, item, person, now, text="(asked for help)")
-        await replace_message(bot, query, _("Your team lead has been told you need help.")
-                              if leads else _("There is no team lead to tell; please talk "
-                                              "to your manager."))
-    elif action == "date":
-        today = actions.local_date(now, enterprise.timezone)
-        await replace_message(bot, query, _("By when can it be done?"),
-                              ui.new_date_keyboard(item, today, locale))
-    elif action == "move":
-        try:
-            actions.move_due_date(session, item, person, callback_data.value, enterprise, now)
-        except InvalidValue:
-            await refuse_button(query, f"new date of {callback_data.value} days")
-            return
-        await replace_message(bot, query, _("New date: {date}.").format(
-            date=format_date(item.due_on, format="medium", locale=locale)))
-    else:
-        await refuse_button(query, f"unknown action button {action}")
+    actions.set_due_date(session, item, person, day, enterprise, clock.now())
+    await state.clear()
+    await message.answer(_("New date: {date}.").format(
+        date=format_date(item.due_on, format="medium", locale=locale)))
 
 
 async def action_text(message: Message, state: FSMContext, session: AsyncSession,
@@ -287,11 +448,20 @@ async def action_text(message: Message, state: FSMContext, session: AsyncSession
 def build_router() -> Router:
     router = private_router("actions")
     router.message.register(plan_start, Command("action"), flags=PLAN)
+    router.message.register(show_actions, Command("actions"), flags=LEARN)
     router.message.register(plan_title, StateFilter(PlanFlow.title), flags=PLAN)
     router.callback_query.register(plan_from_kpi, PlanCallback.filter(F.step == "kpi"),
                                    flags=PLAN)
     router.callback_query.register(plan_button, PlanCallback.filter(), flags=PLAN)
-    router.callback_query.register(action_button, ActionCallback.filter(), flags=LEARN)
+    router.message.register(plan_due_text, StateFilter(PlanFlow.due), F.text, flags=PLAN)
+    for action, handler in (("done", action_done), ("skip", action_skip),
+                            ("progress", action_progress), ("help", action_help),
+                            ("date", action_date), ("move", action_move)):
+        router.callback_query.register(handler, ActionCallback.filter(F.action == action),
+                                       flags=LEARN)
+    router.callback_query.register(action_unknown, ActionCallback.filter(), flags=LEARN)
+    router.message.register(new_date_text, StateFilter(ActionFlow.new_date), F.text,
+                            flags=LEARN)
     router.message.register(action_text, StateFilter(ActionFlow.note, ActionFlow.after_photo),
                             flags=LEARN)
     return router

@@ -3,14 +3,21 @@
 from __future__ import annotations
 
 import logging
+from datetime import date, timedelta
 
 from aiogram import Bot, F, Router
 from aiogram.exceptions import TelegramBadRequest
-from aiogram.types import CallbackQuery, InlineKeyboardMarkup
+from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
+from babel.dates import format_date
 
+from bot.clock import Clock
+from bot.dates import parse_day
 from bot.i18n import _
 from bot.limits import MESSAGE_TEXT_MAX
 from bot.logs import in_private_flow
+from bot.services.actions import check_due_date, local_date
+from bot.services.errors import InvalidValue
+from storage.models import Enterprise
 
 log = logging.getLogger(__name__)
 
@@ -70,3 +77,22 @@ async def refuse_button(query: CallbackQuery, reason: str) -> None:
         _("Sorry, this button is not valid any more. Send /help to start again."),
         show_alert=True,
     )
+
+
+async def typed_due_date(message: Message, enterprise: Enterprise, clock: Clock,
+                         locale: str) -> date | None:
+    """The due date a person typed ("25/11/2026", "2026-11-25", their locale's way), or None
+    after telling them kindly why it will not do (unreadable, or already past)."""
+    today = local_date(clock.now(), enterprise.timezone)
+    day = parse_day(message.text or "", locale)
+    if day is None:
+        await message.answer(_("Sorry, I could not read that date. Please type it like "
+                               "{example}, or tap a date.").format(
+            example=format_date(today + timedelta(days=10), format="short", locale=locale)))
+        return None
+    try:
+        return check_due_date(day, enterprise, clock.now())
+    except InvalidValue:
+        await message.answer(_("That date has already passed. Please choose today or a later "
+                               "day."))
+        return None

@@ -183,26 +183,6 @@ async def make_team_action(
         team=html.quote(lead.team.name), date=due))
 
 
-async def show_actions(
-    message: Message, session: AsyncSession, person: Person, memberships: list[Membership],
-    locale: str,
-) -> None:
-    team_ids = [m.team_id for m in memberships if m.team_id is not None]
-    items = await actions.open_actions(session, person.id, team_ids)
-    if not items:
-        await message.answer(_("No open actions. Team leads can turn a lesson's task into a "
-                               "team action with one tap."))
-        return
-    lines = [_("<b>Open actions</b>")]
-    for item in items:
-        owner = item.owner.display_name if item.owner else "–"
-        lines.append("• " + _("{title} — {owner}, due {date}").format(
-            title=html.quote(item.title), owner=html.quote(owner),
-            date=format_date(item.due_on, format="medium", locale=locale)))
-    for text in pack_messages(lines):
-        await message.answer(text)
-
-
 async def answer_review(
     query: CallbackQuery,
     callback_data: ReviewCallback,
@@ -321,6 +301,4 @@ def build_router() -> Router:
     router.callback_query.register(answer_review, ReviewCallback.filter(), flags=LEARN)
     router.callback_query.register(make_team_action, LessonActionCallback.filter(),
                                    flags={"capability": Capability.LEAD_LEARNING})
-    router.message.register(show_actions, Command("actions"),
-                            flags=LEARN)
     return router

@@ -34,10 +34,6 @@ MEMBER = {"capability": Capability.SEE_TEAM}
 MANAGING = (Role.MANAGER, Role.ADMIN)
 
 
-def action_title(item: str) -> str:
-    return f"{ui.group_name(selfcheck.GROUP_OF[item])}: {ui.item_text(item)}"
-
-
 async def show_selfcheck(message: Message, session: AsyncSession, person: Person,
                          memberships: list[Membership], clock: Clock) -> None:
     shown = False
@@ -174,7 +170,7 @@ async def _complete(session: AsyncSession, check: SelfCheckRound, enterprise: En
     """Once both sides are done: propose the actions, written in the enterprise's language,
     and tell its managers."""
     with i18n.speaking(enterprise.default_locale):
-        titles = {item: action_title(item) for item in selfcheck.ITEMS}
+        titles = {item: ui.action_title(item) for item in selfcheck.ITEMS}
     proposed = await selfcheck.complete_if_done(session, check, enterprise, clock.now(),
                                                 titles.__getitem__)
     if proposed is None:

@@ -12,6 +12,7 @@ Conversation states (aiogram FSM, kept in Redis when REDIS_URL is set):
 from __future__ import annotations
 
 import logging
+from datetime import date, datetime
 
 from aiogram import Bot, F, Router
 from aiogram.filters import Command, StateFilter
@@ -24,17 +25,26 @@ from babel.numbers import NumberFormatError, parse_decimal
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import Clock
-from bot.handlers.common import private_router, refuse_button, replace_message
+from bot.handlers.common import (
+    private_router,
+    refuse_button,
+    replace_message,
+    typed_due_date,
+)
 from bot.i18n import _
 from bot.keyboards.callbacks import SuggestCallback, SuggestionCallback, SuggestionPickCallback
+from bot.limits import CAPTION_MAX, fit_text, plain_text, telegram_length
 from bot.notify import notify
+from bot.presenters import actions as action_ui
 from bot.presenters import suggestions as ui
 from bot.services import anonymity
 from bot.services import suggestions as service
+from bot.services.actions import local_date
 from bot.services.errors import InvalidValue
 from bot.services.people import team_members
 from bot.services.permissions import Capability, membership_in, memberships_with
 from storage.models import (
+    ActionItem,
     Enterprise,
     Membership,
     Person,
@@ -66,6 +76,7 @@ class ReviewFlow(StatesGroup):
     question = State()
     after_photo = State()
     impact_value = State()
+    due_date = State()  # owner chosen on Assign: a date button, or a typed date
 
 
 class ReplyFlow(StatesGroup):
@@ -117,8 +128,15 @@ async def _append_to_draft(message: Message, state: FSMContext, unusable: str) -
     except InvalidValue as error:
         await message.answer(_too_much(error))
         return False
-    await state.update_data(draft=draft.as_state())
+    await state.update_data(draft=draft.as_state(), album=message.media_group_id or "")
     return True
+
+
+async def _same_album(message: Message, state: FSMContext) -> bool:
+    """Whether the message is one more photo of an album already being added (an album
+    arrives as one message per photo, sharing a media group id)."""
+    album = (await state.get_data()).get("album")
+    return bool(message.media_group_id) and message.media_group_id == album
 
 
 async def receive_content(message: Message, state: FSMContext) -> None:
@@ -137,10 +155,12 @@ def _too_much(error: InvalidValue) -> str:
 
 
 async def add_more(message: Message, state: FSMContext) -> None:
-    """More photos or text while the area or anonymity question is open: added to the draft."""
+    """More photos or text while the area or anonymity question is open: added to the draft
+    (the rest of an album quietly)."""
+    same_album = await _same_album(message, state)
     if await _append_to_draft(
         message, state, _("Please choose with the buttons above, or tap Cancel.")
-    ):
+    ) and not same_album:
         await message.answer(_("Added to your suggestion."))
 
 
@@ -150,9 +170,18 @@ async def media_on_its_own(message: Message, state: FSMContext) -> None:
     draft = service.Draft()
     _add(draft, content)
     await state.set_state(SuggestFlow.media_only)
-    await state.set_data({"draft": draft.as_state()})
+    await state.set_data({"draft": draft.as_state(), "album": message.media_group_id or ""})
     await message.answer(_("Is this a suggestion for improvement?"),
                          reply_markup=ui.is_this_a_suggestion_keyboard())
+
+
+async def more_media_on_its_own(message: Message, state: FSMContext) -> None:
+    """The rest of an album sent without /suggest (or another photo before the question is
+    answered): kept in the same draft, and the question is not asked again."""
+    same_album = await _same_album(message, state)
+    if await _append_to_draft(message, state, _("Please choose with the buttons above, or tap "
+                                                 "Cancel.")) and not same_album:
+        await message.answer(_("Added to your suggestion."))
 
 
 async def suggest_step(
@@ -232,7 +261,7 @@ async def _tell_reviewers(session, suggestion: Suggestion, membership: Membershi
     enterprise = membership.enterprise
     origin = await service.origin_of(session, suggestion)
     await session.refresh(suggestion, ["media"])
-    media = next(((m.kind, m.file_id) for m in suggestion.media), None)
+    media = service.before_media(suggestion)
 
     for reviewer, seen_as in await service.reviewers_with_memberships(session, suggestion):
         similar = await service.similar_open(session, suggestion, viewer=seen_as)
@@ -260,29 +289,80 @@ async def _tell_submitter(session: AsyncSession, suggestion: Suggestion, clock: 
            render=render or (lambda locale: ui.to_submitter(suggestion, locale)))
 
 
+async def tell_implemented(session: AsyncSession, suggestion: Suggestion, by: Person,
+                           clock: Clock, settings, i18n) -> None:  # type: ignore[no-untyped-def]
+    """The action made from a suggestion is done, so the suggestion is implemented: the
+    submitter hears it through the relay, the reviewers (but whoever finished it) from `by`."""
+    await _tell_submitter(session, suggestion, clock, settings, i18n)
+    enterprise = await session.get(Enterprise, suggestion.enterprise_id)
+    for reviewer in await service.reviewers_for(session, suggestion):
+        if reviewer.id != by.id:
+            notify(session, i18n, reviewer, kind="suggestion_implemented", now=clock.now(),
+                   enterprise=enterprise, default_locale=settings.default_locale,
+                   render=lambda _locale: ui.implemented_by_action(suggestion,
+                                                                   by.display_name))
+
+
 # --- reviewing ------------------------------------------------------------------------------
 
 
 async def review_queue(
     message: Message, session: AsyncSession, person: Person,
-    allowed_memberships: list[Membership],
+    allowed_memberships: list[Membership], bot: Bot,
     clock: Clock, settings, i18n, locale: str,  # type: ignore[no-untyped-def]
 ) -> None:
     shown = 0
+    moved: list[Suggestion] = []
     for membership in memberships_with(allowed_memberships, Capability.REVIEW_SUGGESTIONS):
         for suggestion in await service.review_queue(session, membership):
             if suggestion.status is SuggestionStatus.NEW:
-                service.change_status(session, suggestion, SuggestionStatus.UNDER_REVIEW,
-                                      reviewer=person, now=clock.now())
-                await _tell_submitter(session, suggestion, clock, settings, i18n)
+                await service.change_status(session, suggestion, SuggestionStatus.UNDER_REVIEW,
+                                            reviewer=person, now=clock.now())
+                moved.append(suggestion)
             origin = await service.origin_of(session, suggestion)
             text = ui.card(suggestion, origin.author_name, origin.place,
                            await service.similar_open(session, suggestion, viewer=membership),
                            locale)
-            await message.answer(text, reply_markup=ui.review_keyboard(suggestion))
+            await _send_card(bot, message.chat.id, text, ui.review_keyboard(suggestion),
+                             service.before_media(suggestion))
             shown += 1
+    await _tell_under_review(session, moved, clock, settings, i18n)
     if not shown:
         await message.answer(_("No suggestions are waiting. Well done!"))
+
+
+async def _send_card(bot: Bot, chat_id: int, text: str, markup: InlineKeyboardMarkup,
+                     media: list[tuple[str, str]]) -> None:
+    """A review card with every photo and voice note of the suggestion: the first medium
+    carries the card (when it fits a caption), the others follow, one message each."""
+    first, *more = media or [None]
+    if first is not None and telegram_length(plain_text(text)) <= CAPTION_MAX:
+        send = bot.send_photo if first[0] == "photo" else bot.send_voice
+        await send(chat_id, first[1], caption=text, reply_markup=markup)
+    else:
+        await bot.send_message(chat_id, text, reply_markup=markup)
+        more = media
+    for kind, file_id in more:
+        await (bot.send_photo if kind == "photo" else bot.send_voice)(chat_id, file_id)
+
+
+async def _tell_under_review(session: AsyncSession, moved: list[Suggestion], clock: Clock,  # type: ignore[no-untyped-def]
+                             settings, i18n) -> None:
+    """One message to each submitter, however many of their suggestions one /review moved.
+    Submitters are found through the relay only; nothing here is shown to the reviewer."""
+    by_submitter: dict[int, tuple[Person, list[Suggestion]]] = {}
+    for suggestion in moved:
+        submitter = await service.submitter_of(session, suggestion.id)
+        if submitter is not None and not submitter.blocked_bot:
+            by_submitter.setdefault(submitter.id, (submitter, []))[1].append(suggestion)
+    for submitter, theirs in by_submitter.values():
+        if len(theirs) == 1:
+            await _tell_submitter(session, theirs[0], clock, settings, i18n)
+            continue
+        enterprise = await session.get(Enterprise, theirs[0].enterprise_id)
+        notify(session, i18n, submitter, kind="suggestion_under_review", now=clock.now(),
+               enterprise=enterprise, default_locale=settings.default_locale,
+               render=lambda locale, theirs=theirs: ui.under_review(theirs, locale))
 
 
 async def _reviewable(
@@ -325,8 +405,8 @@ async def review_action(
     now = clock.now()
     try:
         if action == "accept":
-            service.change_status(session, suggestion, SuggestionStatus.ACCEPTED,
-                                  reviewer=person, now=now)
+            await service.change_status(session, suggestion, SuggestionStatus.ACCEPTED,
+                                        reviewer=person, now=now)
         elif action in ("decline", "ask"):
             target = ReviewFlow.decline_reason if action == "decline" else ReviewFlow.question
             if action == "decline" and SuggestionStatus.DECLINED not in service.NEXT[
@@ -348,8 +428,8 @@ async def review_action(
             await _offer_owners(query, session, suggestion, membership, bot)
             return
         elif action == "implemented":
-            service.change_status(session, suggestion, SuggestionStatus.IMPLEMENTED,
-                                  reviewer=person, now=now)
+            await service.change_status(session, suggestion, SuggestionStatus.IMPLEMENTED,
+                                        reviewer=person, now=now)
             await state.set_state(ReviewFlow.after_photo)
             await state.set_data({"suggestion": suggestion.id})
             await _tell_submitter(session, suggestion, clock, settings, i18n)
@@ -387,9 +467,17 @@ async def review_action(
 
 async def _refresh_card(bot: Bot, query: CallbackQuery, session: AsyncSession,
                         suggestion: Suggestion, locale: str) -> None:
+    """Show the card in its new state: in place when the button was on the card itself; as a
+    new card when it was on another message (an answer, a question), which keeps its text."""
     origin = await service.origin_of(session, suggestion)
     text = ui.card(suggestion, origin.author_name, origin.place, [], locale)
-    await replace_message(bot, query, text, ui.review_keyboard(suggestion))
+    pressed = query.message
+    shown = (pressed.text or pressed.caption or "") if isinstance(pressed, Message) else ""
+    if shown.startswith(ui.card_heading(suggestion)):
+        await replace_message(bot, query, text, ui.review_keyboard(suggestion))
+    else:
+        await bot.send_message(query.from_user.id, text,
+                               reply_markup=ui.review_keyboard(suggestion))
 
 
 async def _offer_originals(query: CallbackQuery, session: AsyncSession, suggestion: Suggestion,
@@ -456,8 +544,8 @@ async def pick(
     try:
         if callback_data.kind == "dup":
             original = await service.get(session, callback_data.value)
-            service.change_status(session, suggestion, SuggestionStatus.DUPLICATE,
-                                  reviewer=person, now=now, duplicate_of=original)
+            await service.change_status(session, suggestion, SuggestionStatus.DUPLICATE,
+                                        reviewer=person, now=now, duplicate_of=original)
             await _tell_submitter(session, suggestion, clock, settings, i18n)
             await query.answer()
             await replace_message(bot, query, _("Marked as a duplicate of {reference}.").format(
@@ -470,7 +558,8 @@ async def pick(
             if owner is None or (owner.id not in member_ids and owner.id != person.id):
                 await refuse_button(query, "owner outside the team")
                 return
-            await state.update_data(owner=owner.id)
+            await state.set_state(ReviewFlow.due_date)
+            await state.set_data({"suggestion": suggestion.id, "owner": owner.id})
             builder = InlineKeyboardBuilder()
             enterprise = membership.enterprise
             for days in DUE_CHOICES:
@@ -479,31 +568,54 @@ async def pick(
                                callback_data=SuggestionPickCallback(id=suggestion.id,
                                                                     kind="due", value=days))
             await query.answer()
-            await replace_message(bot, query, _("By when?"), builder.as_markup())
+            await replace_message(bot, query, action_ui.date_prompt(
+                local_date(now, enterprise.timezone), locale), builder.as_markup())
             return
         if callback_data.kind == "due" and callback_data.value in DUE_CHOICES:
-            owner_id = (await state.get_data()).get("owner")
+            data = await state.get_data()
+            owner_id = data.get("owner") if data.get("suggestion") == suggestion.id else None
             owner = await session.get(Person, owner_id) if owner_id else None
             if owner is None:
                 await refuse_button(query, "due date without an owner")
                 return
-            enterprise = membership.enterprise
-            due = service.default_due(enterprise, now, callback_data.value)
-            await service.put_in_progress(session, suggestion, reviewer=person, owner=owner,
-                                          due_on=due, enterprise=enterprise, now=now)
-            await state.clear()
-            with i18n.speaking(locale):
-                detail = ui.in_progress_detail(owner.display_name,
-                                               format_date(due, format="medium", locale=locale))
-            await _tell_submitter(session, suggestion, clock, settings, i18n)
+            due = service.default_due(membership.enterprise, now, callback_data.value)
+            text = await _put_in_progress(session, state, suggestion, person, owner, due,
+                                          membership.enterprise, clock, settings, i18n, locale)
             await query.answer()
-            await replace_message(bot, query, f"{suggestion.reference}: {detail}")
+            await replace_message(bot, query, text)
             return
     except InvalidValue:
         await query.answer(_("That is no longer possible: the suggestion is {status}.").format(
             status=ui.status_name(suggestion.status)), show_alert=True)
         return
     await refuse_button(query, f"unknown pick {callback_data.kind}")
+
+
+async def _put_in_progress(session: AsyncSession, state: FSMContext, suggestion: Suggestion,  # type: ignore[no-untyped-def]
+                           reviewer: Person, owner: Person, due: date, enterprise: Enterprise,
+                           clock: Clock, settings, i18n, locale: str) -> str:
+    """Make the suggestion's action, tell its owner and the submitter; the reviewer's
+    confirmation is returned."""
+    now = clock.now()
+    item = await service.put_in_progress(session, suggestion, reviewer=reviewer, owner=owner,
+                                         due_on=due, enterprise=enterprise, now=now)
+    await state.clear()
+    _tell_owner(session, item, owner, reviewer, enterprise, now, settings, i18n)
+    await _tell_submitter(session, suggestion, clock, settings, i18n)
+    detail = ui.in_progress_detail(owner.display_name,
+                                   format_date(due, format="medium", locale=locale))
+    return f"{suggestion.reference}: {detail}"
+
+
+def _tell_owner(session: AsyncSession, item: ActionItem, owner: Person, by: Person,  # type: ignore[no-untyped-def]
+                enterprise: Enterprise, now: datetime, settings, i18n) -> None:
+    """The owner of the action made from a suggestion hears of it in their language, with
+    the action's answer buttons, as /action tells its owner."""
+    if owner.id != by.id:
+        notify(session, i18n, owner, kind="action_planned", now=now, enterprise=enterprise,
+               default_locale=settings.default_locale,
+               render=lambda loc: (action_ui.assigned(by.display_name, item, loc),
+                                   action_ui.reminder_keyboard(item)))
 
 
 async def _impact_choice(query: CallbackQuery, state: FSMContext, suggestion: Suggestion,
@@ -564,10 +676,27 @@ async def reviewer_text(
     if not text or text.startswith("/"):
         await message.answer(_("Please write it as text, or tap Cancel."))
         return
+    if current == ReviewFlow.due_date.state:
+        owner = await session.get(Person, int(data.get("owner", 0)))
+        assert membership is not None
+        day = await typed_due_date(message, membership.enterprise, clock, locale)
+        if owner is None or day is None:
+            return
+        try:
+            reply = await _put_in_progress(session, state, suggestion, person, owner, day,
+                                           membership.enterprise, clock, settings, i18n,
+                                           locale)
+        except InvalidValue:
+            await state.clear()
+            await message.answer(_("That is no longer possible: the suggestion is {status}."
+                                   ).format(status=ui.status_name(suggestion.status)))
+            return
+        await message.answer(reply)
+        return
     if current == ReviewFlow.decline_reason.state:
         try:
-            service.change_status(session, suggestion, SuggestionStatus.DECLINED,
-                                  reviewer=person, now=now, reason=text)
+            await service.change_status(session, suggestion, SuggestionStatus.DECLINED,
+                                        reviewer=person, now=now, reason=text)
         except InvalidValue:
             await state.clear()
             await message.answer(_("That is no longer possible: the suggestion is {status}."
@@ -582,8 +711,9 @@ async def reviewer_text(
         await state.clear()
         await _tell_submitter(
             session, suggestion, clock, settings, i18n, kind="suggestion_question",
-            render=lambda _locale: (ui.question_to_submitter(suggestion, text),
-                                    ui.answer_keyboard(suggestion.id)))
+            render=lambda _locale: (
+                fit_text(lambda quoted: ui.question_to_submitter(suggestion, quoted), text),
+                ui.answer_keyboard(suggestion.id)))
         await message.answer(_("Your question has been sent. The answer will come here."))
         return
     if current == ReviewFlow.impact_value.state:
@@ -642,8 +772,9 @@ async def submitter_answer(
     for reviewer in recipients:
         notify(session, i18n, reviewer, kind="suggestion_answer", now=clock.now(),
                enterprise=enterprise, default_locale=settings.default_locale,
-               render=lambda _locale: (ui.answer_to_reviewer(suggestion, text),
-                                       ui.review_keyboard(suggestion)))
+               render=lambda _locale: (
+                   fit_text(lambda quoted: ui.answer_to_reviewer(suggestion, quoted), text),
+                   ui.review_keyboard(suggestion)))
     await message.answer(_("Thank you, your answer has been passed on."))
 
 
@@ -666,11 +797,13 @@ def build_router() -> Router:
     router.message.register(
         reviewer_text,
         StateFilter(ReviewFlow.decline_reason, ReviewFlow.question, ReviewFlow.after_photo,
-                    ReviewFlow.impact_value),
+                    ReviewFlow.impact_value, ReviewFlow.due_date),
         flags=REVIEW,
     )
     router.message.register(submitter_answer, ReplyFlow.answer, flags=WRITE)
     router.message.register(media_on_its_own, StateFilter(None),
+                            F.photo | F.voice, flags=WRITE)
+    router.message.register(more_media_on_its_own, StateFilter(SuggestFlow.media_only),
                             F.photo | F.voice, flags=WRITE)
     router.callback_query.register(suggest_step, SuggestCallback.filter(), flags=WRITE)
     router.callback_query.register(review_action, SuggestionCallback.filter(), flags=WRITE)

@@ -11,9 +11,12 @@ from aiogram.types import InlineKeyboardMarkup
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 from babel.dates import format_date
 
+from bot.content.loader import curriculum
 from bot.i18n import _
 from bot.keyboards.callbacks import ActionCallback
-from bot.services.actions import NEW_DATE_CHOICES
+from bot.presenters.selfcheck import action_title
+from bot.services.actions import NEW_DATE_CHOICES, TITLE_MAX
+from bot.services.selfcheck import GROUP_OF
 from storage.models import ActionItem
 
 
@@ -21,14 +24,30 @@ def _day(day: date, locale: str) -> str:
     return format_date(day, format="medium", locale=locale)
 
 
+def title(item: ActionItem, locale: str) -> str:
+    """The action's title in the reader's language (not HTML-escaped). An action made from a
+    lesson task or a self-check item is rendered from what it came from; one typed by a
+    person, as they typed it."""
+    if item.source == "lesson":
+        lesson = curriculum().get(item.source_ref)
+        if lesson is not None:
+            return " ".join(lesson.in_locale(locale).task.split())[:TITLE_MAX]
+    elif item.source == "selfcheck":
+        key = item.source_ref.rpartition(":")[2]
+        if key in GROUP_OF:
+            return action_title(key)
+    return item.title
+
+
 def reminder(item: ActionItem, stage: int, locale: str) -> str:
-    title, due = html.quote(item.title), _day(item.due_on, locale)
+    title_, due = html.quote(title(item, locale)), _day(item.due_on, locale)
     if stage == 1:
         return _("Coming up: “{title}” is due on {date}. How is it going?").format(
-            title=title, date=due)
+            title=title_, date=due)
     if stage == 2:
-        return _("Due today: “{title}”. Is it done?").format(title=title)
-    return _("Overdue since {date}: “{title}”. What is the news?").format(title=title, date=due)
+        return _("Due today: “{title}”. Is it done?").format(title=title_)
+    return _("Overdue since {date}: “{title}”. What is the news?").format(title=title_,
+                                                                          date=due)
 
 
 def reminder_keyboard(item: ActionItem) -> InlineKeyboardMarkup:
@@ -64,17 +83,31 @@ def skip_keyboard(item: ActionItem) -> InlineKeyboardMarkup:
 def help_request(name: str, item: ActionItem, locale: str) -> str:
     return _("{name} asks for help with the action “{title}” (due {date}). A quick word or "
              "a hand would keep it moving.").format(name=html.quote(name),
-                                                    title=html.quote(item.title),
+                                                    title=html.quote(title(item, locale)),
                                                     date=_day(item.due_on, locale))
 
 
 def planned(item: ActionItem, owner_name: str, locale: str) -> str:
     return _("Planned: “{title}”. Owner: {owner}, due {date}. Reminders will follow.").format(
-        title=html.quote(item.title), owner=html.quote(owner_name),
+        title=html.quote(title(item, locale)), owner=html.quote(owner_name),
         date=_day(item.due_on, locale))
 
 
 def assigned(by: str, item: ActionItem, locale: str) -> str:
     return _("{name} gave you an action: “{title}”, due {date}. Tap an answer when there is "
-             "news.").format(name=html.quote(by), title=html.quote(item.title),
+             "news.").format(name=html.quote(by), title=html.quote(title(item, locale)),
                              date=_day(item.due_on, locale))
+
+
+def listed(item: ActionItem, locale: str) -> str:
+    """One action in a list: its title, owner and due date."""
+    owner = item.owner.display_name if item.owner else "–"
+    return _("{title} — {owner}, due {date}").format(
+        title=html.quote(title(item, locale)), owner=html.quote(owner),
+        date=_day(item.due_on, locale))
+
+
+def date_prompt(today: date, locale: str) -> str:
+    """Asking for a due date: the buttons below, or one typed in the reader's own way."""
+    return _("By when? Tap a date, or type one (for example {example}).").format(
+        example=format_date(today + timedelta(days=10), format="short", locale=locale))

@@ -10,7 +10,7 @@ from aiogram.types import InlineKeyboardMarkup
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 from babel.dates import format_date
 
-from bot.i18n import _
+from bot.i18n import _, current_locale
 from bot.keyboards.callbacks import EscalationCallback
 from bot.notify import Rendered
 from bot.presenters import actions as action_ui
@@ -38,7 +38,8 @@ def _reason(subject: escalation.Subject, now: datetime) -> str:
 def topic(subject: escalation.Subject) -> str:
     """A few words naming the subject."""
     if subject.item is not None:
-        return _("the action “{title}”").format(title=html.quote(subject.item.title))
+        return _("the action “{title}”").format(
+            title=html.quote(action_ui.title(subject.item, current_locale())))
     if subject.suggestion is not None:
         return _("suggestion {reference}").format(reference=subject.suggestion.reference)
     return _("the weekly KPI check-in")
@@ -53,11 +54,12 @@ def to_enterprise(subject: escalation.Subject, level: int, now: datetime,
     if item is not None:
         if level == escalation.OWNER:
             head = _("The action “{title}” is stuck (due {date}).").format(
-                title=html.quote(item.title), date=_day(item.due_on, locale))
+                title=html.quote(action_ui.title(item, locale)), date=_day(item.due_on, locale))
         else:
             head = _("A stuck action in {team}: “{title}”, owner {owner}, due {date}.").format(
                 team=html.quote(subject.team_name or subject.enterprise.name),
-                title=html.quote(item.title), owner=html.quote(subject.owner_name or "—"),
+                title=html.quote(action_ui.title(item, locale)),
+                owner=html.quote(subject.owner_name or "—"),
                 date=_day(item.due_on, locale))
         text = "\n".join((head, _reason(subject, now), next_up))
         return text, action_ui.reminder_keyboard(item)
@@ -79,7 +81,8 @@ def to_consultant(subject: escalation.Subject, now: datetime, locale: str, *,
     lines = [("⏰ " + _("Still stalled after your snooze.")) if again else "⚠️ " + _("Stalled"),
              f"<b>{where}</b>"]
     if subject.item is not None:
-        lines.append(_("Action: “{title}”").format(title=html.quote(subject.item.title)))
+        lines.append(_("Action: “{title}”").format(
+            title=html.quote(action_ui.title(subject.item, locale))))
         lines.append(_("Owner: {owner} · due {date}").format(
             owner=html.quote(subject.owner_name or "—"),
             date=_day(subject.item.due_on, locale)))
@@ -144,12 +147,13 @@ def will_call(name: str, subject: escalation.Subject) -> str:
 def taken_over(name: str, subject: escalation.Subject, locale: str) -> Rendered:
     assert subject.item is not None
     return _("{name} asked you to take over the action “{title}”, due {date}.").format(
-        name=html.quote(name), title=html.quote(subject.item.title),
+        name=html.quote(name), title=html.quote(action_ui.title(subject.item, locale)),
         date=_day(subject.item.due_on, locale)), action_ui.reminder_keyboard(subject.item)
 
 
 def date_moved(name: str, subject: escalation.Subject, locale: str) -> str:
     assert subject.item is not None
     return _("New date for the action “{title}”: {date} (set by {name}).").format(
-        title=html.quote(subject.item.title), date=_day(subject.item.due_on, locale),
+        title=html.quote(action_ui.title(subject.item, locale)),
+        date=_day(subject.item.due_on, locale),
         name=html.quote(name))

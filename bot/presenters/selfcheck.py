@@ -33,6 +33,11 @@ def group_name(key: str) -> str:
     return names.get(key, key)
 
 
+def action_title(item: str) -> str:
+    """The action a self-check item proposes, in the current language."""
+    return f"{group_name(GROUP_OF[item])}: {item_text(item)}"
+
+
 def item_text(key: str) -> str:
     texts = {
         "minimum_wage": _("Everyone is paid at least the legal minimum wage."),
@@ -173,7 +178,9 @@ def proposed_notice(enterprise: str, items: list[ActionItem]) -> tuple[str, Inli
         enterprise=html.quote(enterprise))]
     builder = InlineKeyboardBuilder()
     for number, item in enumerate(items, start=1):
-        lines.append(f"{number}. {html.quote(item.title)}")
+        key = item.source_ref.rpartition(":")[2]
+        title = action_title(key) if key in GROUP_OF else item.title
+        lines.append(f"{number}. {html.quote(title)}")
         builder.button(text=_("Take on {number}").format(number=number),
                        callback_data=SelfCheckCallback(action="take", id=item.id))
         builder.button(text=_("Not needed {number}").format(number=number),

@@ -7,6 +7,7 @@ from aiogram import html
 from aiogram.types import InlineKeyboardMarkup
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 from babel.dates import format_date
+from babel.lists import format_list
 from babel.numbers import format_decimal, format_percent
 
 from bot.i18n import _
@@ -115,6 +116,20 @@ def received(suggestion: Suggestion) -> str:
     return "\n\n".join(lines)
 
 
+def card_heading(suggestion: Suggestion) -> str:
+    """How a card begins, as plain text: tells a card from other messages about it."""
+    heading = _("<b>Suggestion {reference}</b> · {status}").format(
+        reference=suggestion.reference, status="")
+    return heading.replace("<b>", "").replace("</b>", "").split("·")[0].rstrip()
+
+
+def under_review(suggestions: list[Suggestion], locale: str) -> str:
+    """To a submitter whose several suggestions one review moved on."""
+    references = format_list([s.reference for s in suggestions], locale=locale)
+    return _("Your suggestions {references} are being reviewed.").format(
+        references=references)
+
+
 def card(suggestion: Suggestion, author_name: str | None, team_name: str | None,
          similar: list[tuple[Suggestion, float]], locale: str) -> str:
     """The suggestion as a reviewer sees it."""
@@ -197,6 +212,13 @@ def in_progress_detail(owner_name: str, due: str) -> str:
                                                                date=due)
 
 
+def implemented_by_action(suggestion: Suggestion, owner_name: str) -> str:
+    """To the reviewers: the action made from the suggestion is done."""
+    return _("{name} finished the action for suggestion {reference}: it is now "
+             "implemented.").format(name=html.quote(owner_name),
+                                    reference=suggestion.reference)
+
+
 def impact_keyboard(suggestion_id: int) -> InlineKeyboardMarkup:
     builder = InlineKeyboardBuilder()
     for label, kind in ((_("Money saved"), "money"), (_("Hours saved"), "hours"),
@@ -209,9 +231,10 @@ def impact_keyboard(suggestion_id: int) -> InlineKeyboardMarkup:
 
 
 def question_to_submitter(suggestion: Suggestion, question: str) -> str:
+    """`question` comes HTML-escaped (see bot.limits.fit_text)."""
     return _("A question about your suggestion {reference}:\n\n{question}\n\n"
              "Tap “Answer” to reply.").format(reference=suggestion.reference,
-                                              question=html.quote(question))
+                                              question=question)
 
 
 def answer_keyboard(suggestion_id: int) -> InlineKeyboardMarkup:
@@ -222,8 +245,9 @@ def answer_keyboard(suggestion_id: int) -> InlineKeyboardMarkup:
 
 
 def answer_to_reviewer(suggestion: Suggestion, answer: str) -> str:
+    """`answer` comes HTML-escaped (see bot.limits.fit_text)."""
     return _("Answer about suggestion {reference}:\n\n{answer}").format(
-        reference=suggestion.reference, answer=html.quote(answer))
+        reference=suggestion.reference, answer=answer)
 
 
 def stats_text(stats: Stats, locale: str) -> str:

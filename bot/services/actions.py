@@ -20,6 +20,7 @@ from storage.models import (
     Membership,
     Person,
     Role,
+    Suggestion,
     Team,
 )
 
@@ -93,16 +94,25 @@ def may_plan_for(membership: Membership, team: Team) -> bool:
     return membership.role != Role.TEAM_LEAD or membership.team_id == team.id
 
 
+ENTERPRISE_WIDE = (Role.MANAGER, Role.CONSULTANT, Role.ADMIN)
+
+
 async def open_actions(
-    session: AsyncSession, person_id: int, team_ids: list[int]
+    session: AsyncSession, person_id: int, memberships: list[Membership]
 ) -> list[ActionItem]:
-    """Open actions the person owns, or that belong to one of their teams, soonest due first."""
+    """Open actions the person owns, those of their team, and (for managers, consultants and
+    admins, whose membership has no team) those of every team of their enterprise; soonest
+    due first."""
+    enterprise_ids = [m.enterprise_id for m in memberships if m.role in ENTERPRISE_WIDE]
+    team_ids = [m.team_id for m in memberships
+                if m.team_id is not None and m.role not in ENTERPRISE_WIDE]
     return list(
         await session.scalars(
             select(ActionItem)
             .where(
                 ActionItem.status.in_(OPEN_STATUSES),
-                or_(ActionItem.owner_id == person_id, ActionItem.team_id.in_(team_ids)),
+                or_(ActionItem.owner_id == person_id, ActionItem.team_id.in_(team_ids),
+                    ActionItem.enterprise_id.in_(enterprise_ids)),
             )
             .options(selectinload(ActionItem.owner), selectinload(ActionItem.team))
             .order_by(ActionItem.due_on, ActionItem.id)
@@ -153,10 +163,23 @@ def may_update(membership: Membership | None, item: ActionItem, person_id: int) 
     return membership.role == Role.TEAM_LEAD and membership.team_id == item.team_id
 
 
-def mark_done(session: AsyncSession, item: ActionItem, person: Person, now: datetime) -> None:
+def close(session: AsyncSession, item: ActionItem, person: Person, now: datetime) -> None:
+    """Mark the action done, and nothing else (no reminder or escalation follows a done
+    action: both look only at open ones)."""
     item.status, item.done_at, item.updated_at = ActionStatus.DONE, now, now
     audit.record(session, "action.done", actor_id=person.id, enterprise_id=item.enterprise_id,
                  subject="action", subject_id=item.id)
+
+
+async def mark_done(session: AsyncSession, item: ActionItem, person: Person,
+                    now: datetime) -> Suggestion | None:
+    """Mark the action done. An action made from a suggestion puts that suggestion into
+    practice: it becomes implemented too, and is returned so the caller can tell the
+    submitter and the reviewers."""
+    close(session, item, person, now)
+    from bot.services import suggestions  # suggestions builds on actions
+
+    return await suggestions.implemented_by_action(session, item, person, now)
 
 
 def add_note(session: AsyncSession, item: ActionItem, person: Person, now: datetime, *,
@@ -175,7 +198,21 @@ def move_due_date(session: AsyncSession, item: ActionItem, person: Person, days:
                   enterprise: Enterprise, now: datetime) -> None:
     if days not in NEW_DATE_CHOICES:
         raise InvalidValue("days", f"choose one of {NEW_DATE_CHOICES}")
-    item.due_on = local_date(now, enterprise.timezone) + timedelta(days=days)
+    set_due_date(session, item, person, local_date(now, enterprise.timezone) + timedelta(
+        days=days), enterprise, now)
+
+
+def check_due_date(day: date, enterprise: Enterprise, now: datetime) -> date:
+    """A due date someone chose: today or later in the enterprise's timezone."""
+    if day < local_date(now, enterprise.timezone):
+        raise InvalidValue("past", "a due date cannot be in the past")
+    return day
+
+
+def set_due_date(session: AsyncSession, item: ActionItem, person: Person, day: date,
+                 enterprise: Enterprise, now: datetime) -> None:
+    """A new due date (today or later): the reminders start again from the first."""
+    item.due_on = check_due_date(day, enterprise, now)
     item.reminder_stage = 0
     item.updated_at = now
     audit.record(session, "action.new_date", actor_id=person.id,

@@ -24,6 +24,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
+from bot.limits import MESSAGE_TEXT_MAX
 from bot.services import actions, anonymity, audit
 from bot.services.actions import local_date
 from bot.services.errors import InvalidValue
@@ -235,6 +236,12 @@ async def reviewers_with_memberships(
     return [(person, membership) for person, membership in rows]
 
 
+def before_media(suggestion: Suggestion) -> list[tuple[str, str]]:
+    """The photos and voice notes sent with the suggestion, as (kind, file id), in order."""
+    return [(m.kind, m.file_id) for m in sorted(suggestion.media, key=lambda m: m.id or 0)
+            if m.stage == "before"]
+
+
 def may_review(membership: Membership | None, suggestion: Suggestion) -> bool:
     if membership is None or membership.enterprise_id != suggestion.enterprise_id:
         return False
@@ -251,7 +258,7 @@ def _touch(suggestion: Suggestion, now: datetime) -> None:
         suggestion.first_response_at = now
 
 
-def change_status(
+async def change_status(
     session: AsyncSession,
     suggestion: Suggestion,
     status: SuggestionStatus,
@@ -261,6 +268,8 @@ def change_status(
     reason: str = "",
     duplicate_of: Suggestion | None = None,
 ) -> None:
+    """Move the suggestion on. Implemented also closes its action item, so nobody is
+    reminded of work that is finished."""
     if status not in NEXT[suggestion.status]:
         raise InvalidValue("transition", f"{suggestion.status} cannot become {status}")
     if status is SuggestionStatus.DECLINED:
@@ -276,6 +285,10 @@ def change_status(
         suggestion.duplicate_of_id = duplicate_of.id
     if status is SuggestionStatus.IMPLEMENTED:
         suggestion.implemented_at = now
+        item = (await session.get(ActionItem, suggestion.action_item_id)
+                if suggestion.action_item_id else None)
+        if item is not None and item.status in actions.OPEN_STATUSES:
+            actions.close(session, item, reviewer, now)
     suggestion.status = status
     _touch(suggestion, now)
     audit.record(session, f"suggestion.{status.value}", actor_id=reviewer.id,
@@ -295,15 +308,31 @@ async def put_in_progress(
 ) -> ActionItem:
     """Accept (if need be) and turn into an action item with an owner and a due date."""
     if suggestion.status in (SuggestionStatus.NEW, SuggestionStatus.UNDER_REVIEW):
-        change_status(session, suggestion, SuggestionStatus.ACCEPTED, reviewer=reviewer, now=now)
+        await change_status(session, suggestion, SuggestionStatus.ACCEPTED, reviewer=reviewer,
+                            now=now)
     title = suggestion.text.split("\n", 1)[0][:380] or suggestion.reference
     item = await actions.create(
         session, enterprise_id=suggestion.enterprise_id, team_id=suggestion.team_id,
         title=f"{suggestion.reference}: {title}", owner=owner, created_by=reviewer,
         due_on=due_on, source="suggestion", source_ref=str(suggestion.id), now=now)
     suggestion.action_item_id = item.id
-    change_status(session, suggestion, SuggestionStatus.IN_PROGRESS, reviewer=reviewer, now=now)
+    await change_status(session, suggestion, SuggestionStatus.IN_PROGRESS, reviewer=reviewer,
+                        now=now)
     return item
+
+
+async def implemented_by_action(session: AsyncSession, item: ActionItem, person: Person,
+                                now: datetime) -> Suggestion | None:
+    """The suggestion an action was made from, moved to implemented now that the action is
+    done; None when there is none or it cannot move (declined, implemented already)."""
+    suggestion = await session.scalar(
+        select(Suggestion).where(Suggestion.action_item_id == item.id)
+        .options(selectinload(Suggestion.media)))
+    if suggestion is None or SuggestionStatus.IMPLEMENTED not in NEXT[suggestion.status]:
+        return None
+    await change_status(session, suggestion, SuggestionStatus.IMPLEMENTED, reviewer=person,
+                        now=now)
+    return suggestion
 
 
 def record_impact(
@@ -323,7 +352,7 @@ def record_impact(
 
 def ask(session: AsyncSession, suggestion: Suggestion, reviewer: Person, text: str,
         now: datetime) -> SuggestionMessage:
-    text = text.strip()[:TEXT_MAX]
+    text = text.strip()[:MESSAGE_TEXT_MAX]
     if not text:
         raise InvalidValue("empty", "a question needs text")
     _touch(suggestion, now)
@@ -335,7 +364,7 @@ def ask(session: AsyncSession, suggestion: Suggestion, reviewer: Person, text: s
 
 def answer(session: AsyncSession, suggestion: Suggestion, text: str,
            now: datetime) -> SuggestionMessage:
-    text = text.strip()[:TEXT_MAX]
+    text = text.strip()[:MESSAGE_TEXT_MAX]
     if not text:
         raise InvalidValue("empty", "an answer needs text")
     suggestion.updated_at = now
