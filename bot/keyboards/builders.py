@@ -27,8 +27,12 @@ def enterprise_keyboard(
 ) -> InlineKeyboardMarkup:
     """One button per enterprise, carrying `button(membership)` (an invite step by default)."""
     builder = InlineKeyboardBuilder()
+    seen = set()
     for membership in memberships:
-        builder.button(text=membership.enterprise.name, callback_data=button(membership))
+        if membership.enterprise_id in seen:
+            continue
+        seen.add(membership.enterprise_id)
+        builder.button(text=membership.enterprise.name[:60], callback_data=button(membership))
     builder.adjust(1)
     return builder.as_markup()
 

@@ -83,10 +83,13 @@ class SuggestionPickCallback(CallbackData, prefix="sp"):
 
 
 class CheckinCallback(CallbackData, prefix="ck"):
-    """The weekly KPI check-in: start, correct last week, skip a KPI, save, restart, cancel."""
+    """The weekly KPI check-in: start, correct this week ("redo") or last week ("correct"),
+    leave the figures as they are ("keep"), skip a KPI, save, restart, cancel. The enterprise
+    is named when the person reports for several (0: the only one, or the one under way)."""
 
     action: str
     kpi_id: DbId = 0
+    enterprise_id: DbId = 0
 
 
 class KpiCallback(CallbackData, prefix="kp"):

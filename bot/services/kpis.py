@@ -247,14 +247,29 @@ async def values_for_week(session: AsyncSession, enterprise_id: int, week: date)
     return {row.enterprise_kpi_id: row for row in rows}
 
 
+def entry_of(row: KpiValue) -> float | str:
+    """What a week's row holds: the figure, or the reason it was skipped."""
+    return row.value if row.value is not None else row.skipped_reason
+
+
+async def entries_for_week(session: AsyncSession, enterprise_id: int, week: date) -> dict[
+    int, float | str
+]:
+    """The week's figures (a float) or skip reasons (a str), per KPI id."""
+    return {kpi_id: entry_of(row)
+            for kpi_id, row in (await values_for_week(session, enterprise_id, week)).items()}
+
+
 async def save_checkin(
     session: AsyncSession, enterprise: Enterprise, week: date,
     entries: dict[int, float | str], *, person_id: int, now: datetime,
-) -> None:
+) -> dict[int, float | str]:
     """Store a week's figures (a float) or skip reasons (a str) per KPI id, replacing what
-    was there (a correction), and close the week's check-in round."""
+    was there (a correction), and close the week's check-in round. Returns what was there
+    before, per KPI id: empty for a first check-in, the corrected entries otherwise."""
     kpis = {k.id: k for k in await active_kpis(session, enterprise.id)}
     existing = await values_for_week(session, enterprise.id, week)
+    before = {kpi_id: entry_of(row) for kpi_id, row in existing.items() if kpi_id in entries}
     for kpi_id, entry in entries.items():
         kpi = kpis.get(kpi_id)
         if kpi is None:
@@ -275,7 +290,9 @@ async def save_checkin(
         session.add(round_)
     round_.completed_at, round_.completed_by_id = now, person_id
     audit.record(session, "kpi.checkin", actor_id=person_id, enterprise_id=enterprise.id,
-                 subject="week", week=week.isoformat(), kpis=len(entries))
+                 subject="week", week=week.isoformat(), kpis=len(entries),
+                 corrected=bool(before))
+    return before
 
 
 @dataclass(frozen=True)
@@ -284,6 +301,7 @@ class Change:
     value: float | None
     last_week: float | None
     baseline: float | None
+    skipped: str | None = None  # the reason, when the KPI was skipped that week
 
     def direction(self, other: float | None) -> int:
         """+1 better, -1 worse, 0 same or unknown, compared with `other`."""
@@ -310,7 +328,9 @@ async def changes(session: AsyncSession, enterprise_id: int, week: date) -> list
     last = await values_for_week(session, enterprise_id, week - timedelta(weeks=1))
     return [
         Change(kpi, this[kpi.id].value if kpi.id in this else None,
-               last[kpi.id].value if kpi.id in last else None, kpi.baseline)
+               last[kpi.id].value if kpi.id in last else None, kpi.baseline,
+               skipped=(this[kpi.id].skipped_reason or "")
+               if kpi.id in this and this[kpi.id].value is None else None)
         for kpi in await active_kpis(session, enterprise_id)
     ]
 
