@@ -425,8 +425,9 @@ async def kpi_button(
         await bot.send_message(query.from_user.id, _(
             "Effectiveness points for {name} now: {points}\n\nType the new points as "
             "value:effectiveness pairs from -100 to 100, the expected level at 0, for example "
-            "8:-60, 4:0, 1:80").format(name=html.quote(ui.kpi_name(kpi, locale)),
-                                      points=_points_text(kpi.contingency)))
+            "{example}").format(name=html.quote(ui.kpi_name(kpi, locale)),
+                                points=_points_text(kpi.contingency, locale),
+                                example=_points_text([[8, -60], [4.5, 0], [1, 80]], locale)))
         return
     await state.set_state(BaselineFlow.value)
     await bot.send_message(query.from_user.id, _(
@@ -464,8 +465,13 @@ async def _kpi_being_set(message: Message, state: FSMContext, session: AsyncSess
     return kpi
 
 
-def _points_text(points: list[list[float]] | None) -> str:
-    return ", ".join(f"{value:g}:{effect:g}" for value, effect in points or []) or "–"
+def _points_text(points: list[list[float]] | None, locale: str) -> str:
+    """Points as "8:-60; 4,5:0" in the reader's number format (";" parts the pairs, since
+    some locales write decimals with a comma)."""
+    def number(x: float) -> str:
+        return format_decimal(round(x, 4), locale=locale, group_separator=False)
+
+    return "; ".join(f"{number(value)}:{number(effect)}" for value, effect in points or []) or "–"
 
 
 async def choose_contingency(message: Message, session: AsyncSession, bot: Bot,
@@ -482,16 +488,17 @@ async def new_contingency(message: Message, state: FSMContext, session: AsyncSes
     if kpi is None:
         return
     try:
-        points = kpis.parse_points(message.text or "")
+        points = kpis.parse_points(message.text or "", locale)
         await kpis.set_contingency(session, kpi, points, actor_id=person.id)
     except InvalidValue:
         await message.answer(_("I could not use those points. Type at least two "
                                "value:effectiveness pairs, effectiveness from -100 to 100, "
-                               "for example 8:-60, 4:0, 1:80"))
+                               "for example {example}").format(
+            example=_points_text([[8, -60], [4.5, 0], [1, 80]], locale)))
         return
     await state.clear()
     await message.answer(_("Effectiveness points for {name} saved: {points}").format(
-        name=html.quote(ui.kpi_name(kpi, locale)), points=_points_text(points)))
+        name=html.quote(ui.kpi_name(kpi, locale)), points=_points_text(points, locale)))
 
 
 async def choose_baseline(message: Message, session: AsyncSession, bot: Bot,
@@ -514,7 +521,11 @@ async def new_baseline(message: Message, state: FSMContext, session: AsyncSessio
         await message.answer(ui.out_of_range(kpi, locale) if error.code == "range"
                              else ui.not_a_number(kpi, format_decimal(12.5, locale=locale)))
         return
-    await kpis.correct_baseline(session, kpi, value, now=clock.now(), actor_id=person.id)
+    try:
+        await kpis.correct_baseline(session, kpi, value, now=clock.now(), actor_id=person.id)
+    except InvalidValue:
+        await message.answer(ui.baseline_against_target(kpi, locale))
+        return
     await state.clear()
     await message.answer(_("Baseline of {name} set to {value}.").format(
         name=html.quote(ui.kpi_name(kpi, locale)), value=ui.figure(value, kpi, locale)))

@@ -116,6 +116,16 @@ def out_of_range(kpi: EnterpriseKpi, locale: str) -> str:
                                  high=figure(kpi.high, kpi, locale))
 
 
+def baseline_against_target(kpi: EnterpriseKpi, locale: str) -> str:
+    """A baseline that would leave nothing to improve, or reward getting worse."""
+    text = (_("{name}: higher is better, so the baseline must be below the target ({target}). "
+              "Please type another figure.") if kpi.higher_is_better
+            else _("{name}: lower is better, so the baseline must be above the target "
+                   "({target}). Please type another figure."))
+    return text.format(name=html.quote(kpi_name(kpi, locale)),
+                       target=figure(kpi.target, kpi, locale))
+
+
 def summary(rows: list[tuple[EnterpriseKpi, float | str]], week: date, locale: str,
             recorded: dict[int, float | str] | None = None) -> str:
     """The entries before saving; in a correction, each changed one as "old → new"."""
