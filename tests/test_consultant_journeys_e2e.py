@@ -86,3 +86,57 @@ async def test_a_forged_enterprise_button_is_refused(database_url):
                                       EnterpriseCallback(action="kpi", id=other.id).pack())
         assert replies == []
         assert tg.callback_answers()[-1]["show_alert"] == "true"
+
+
+GROUP = -1007654321
+TUESDAY = datetime(2026, 3, 10, 9, 0, tzinfo=UTC)
+
+
+async def stalled_action_at_the_consultant(tg: BotUnderTest, name: str = "Kumasi Metal Works"):  # type: ignore[no-untyped-def]
+    """An enterprise whose consultant Esi follows it from a linked group, and an action that
+    has climbed to the team lead and is due at the consultant's level."""
+    from datetime import date, timedelta
+
+    from storage.models import ActionItem, Person, Stall, StallKind
+
+    enterprise, team = await enterprise_with_team(tg.app.session_factory, name, "Cutting",
+                                                  clock=tg.clock)
+    ama, esi = tg.person("Ama"), tg.person("Esi")
+    for user, role, in_team in ((ama, Role.WORKER, team), (esi, Role.CONSULTANT, None)):
+        token = (await invite(tg.app.session_factory, enterprise, in_team, role, tg.clock)).token
+        await tg.send(user, f"/start {token}")
+    tg.telegram.add_group(GROUP, "SCORE Ghana coaching")
+    import re
+
+    (codes,) = await tg.send(esi, "/link")
+    code = re.search(r"/link ([A-Z0-9]{8})", codes.text).group(1)
+    linked = await tg.send_in_group(esi, GROUP, f"/link {code}")
+    async with tg.app.session_factory() as session, session.begin():
+        owner = await session.scalar(select(Person).where(Person.telegram_id == ama.id))
+        item = ActionItem(enterprise_id=enterprise.id, team_id=team.id,
+                          title="Mark the walkways", owner_id=owner.id,
+                          due_on=date(2026, 2, 20), created_at=tg.clock.now() - timedelta(
+                              days=30), updated_at=tg.clock.now() - timedelta(days=20))
+        session.add(item)
+        await session.flush()
+        session.add(Stall(enterprise_id=enterprise.id, team_id=team.id, kind=StallKind.ACTION,
+                          subject_id=item.id, reason="overdue", open_key=f"action:{item.id}",
+                          detected_at=tg.clock.now() - timedelta(days=10), level=2,
+                          escalated_at=tg.clock.now() - timedelta(days=5)))
+    return enterprise, ama, esi, linked
+
+
+async def test_i_will_call_answers_the_groups_copy_too(database_url):
+    async with BotUnderTest(database_url, clock=FakeClock(TUESDAY)) as tg:
+        _enterprise, _ama, esi, _linked = await stalled_action_at_the_consultant(tg)
+        sent = await tg.run_scheduled()
+        direct = next(m for m in sent if m.chat_id == esi.id and "Stalled" in m.text)
+        in_group = next(m for m in sent if m.chat_id == GROUP and "Stalled" in m.text)
+        assert "I will call" in in_group.button_texts()
+
+        (edited,) = await tg.press(esi, direct, "I will call")
+        assert "Esi will call." in edited.text and edited.buttons == []
+        group_now = tg.telegram.messages_to(GROUP)[-1]
+        assert group_now.message_id == in_group.message_id and group_now.edited
+        assert "Mark the walkways" in group_now.text and "Esi will call." in group_now.text
+        assert group_now.buttons == []

@@ -7,6 +7,7 @@ from __future__ import annotations
 import logging
 
 from aiogram import Bot, F, Router
+from aiogram.exceptions import TelegramBadRequest
 from aiogram.filters import Command
 from aiogram.types import BufferedInputFile, CallbackQuery, Message
 from babel.dates import format_datetime
@@ -24,7 +25,7 @@ from bot.presenters import health as health_ui
 from bot.services import actions, escalation, export, groups
 from bot.services.errors import InvalidValue
 from bot.services.health import health_of
-from bot.services.people import team_members
+from bot.services.people import locale_outside_update, team_members
 from bot.services.permissions import Capability, membership_in
 from storage.models import Membership, Person, Role, Stall, StallStatus
 
@@ -201,6 +202,36 @@ async def escalation_button(
     await query.answer(_("Done."))
     await replace_message(bot, query, card + "\n\n"
                           + ui.outcome(action, person.display_name, locale, subject))
+    await _answer_everywhere(bot, query, session, stall, action, person, subject, settings,
+                             i18n)
+
+
+async def _answer_everywhere(bot: Bot, query: CallbackQuery, session: AsyncSession,
+                             stall: Stall, action: str, person: Person,
+                             subject: escalation.Subject, settings: Settings,
+                             i18n: CatalogI18n) -> None:
+    """The other copies of the alert (the group's, the direct chats') say what was done, in
+    their own language, and lose their buttons: nobody answers a stall twice."""
+    pressed = (query.message.chat.id, query.message.message_id) if query.message else None
+    for copy in await escalation.alert_copies(session, stall):
+        if (copy.chat_id, copy.message_id) == pressed:
+            continue
+        if copy.group is not None:
+            other_locale = (copy.group.locale or subject.enterprise.default_locale
+                            or settings.default_locale)
+        elif copy.person is not None:
+            other_locale = locale_outside_update(copy.person, subject.enterprise.default_locale,
+                                                 settings.default_locale)
+        else:
+            other_locale = subject.enterprise.default_locale or settings.default_locale
+        with i18n.speaking(other_locale):
+            line = ui.outcome(action, person.display_name, other_locale, subject)
+        try:
+            await bot.edit_message_text(text=copy.text + "\n\n" + line, chat_id=copy.chat_id,
+                                        message_id=copy.message_id, reply_markup=None)
+        except TelegramBadRequest as error:  # deleted, too old, or already the same
+            log.info("alert copy %s/%s not edited: %s", copy.chat_id, copy.message_id,
+                     error.message)
 
 
 def build_router() -> Router:
