@@ -140,3 +140,37 @@ async def test_i_will_call_answers_the_groups_copy_too(database_url):
         assert group_now.message_id == in_group.message_id and group_now.edited
         assert "Mark the walkways" in group_now.text and "Esi will call." in group_now.text
         assert group_now.buttons == []
+
+
+async def test_a_linked_group_has_one_language_chosen_at_link(database_url):
+    from bot.keyboards.callbacks import GroupLanguageCallback
+
+    async with BotUnderTest(database_url, clock=FakeClock(TUESDAY)) as tg:
+        enterprise, ama, esi, linked = await stalled_action_at_the_consultant(
+            tg, "R&D <Tools> Ltd")
+        (reply,) = linked
+        assert "R&amp;D &lt;Tools&gt; Ltd" in reply.html
+        assert reply.button_texts()[:3] == ["✓ English", "Español", "Français"]
+        (chosen,) = await tg.press(esi, reply, "Español")
+        assert "Español" in chosen.text and chosen.buttons == []
+
+        # Whoever writes there, the group is answered in Spanish: a French-speaking worker
+        # too, and the consultant's alert comes in Spanish.
+        pierre = tg.person("Pierre", "fr")
+        await tg.send(pierre, "/start " + (await invite(tg.app.session_factory, enterprise,
+                                                        None, Role.MANAGER, tg.clock)).token)
+        (status,) = await tg.send_in_group(pierre, GROUP, "/status")
+        assert "Personas: 3" in status.text
+        alert = next(m for m in await tg.run_scheduled() if m.chat_id == GROUP)
+        assert "Sin avance" in alert.text
+
+        # Only those who follow the group's enterprises may change it, even by a forged button.
+        (refused,) = await tg.send_in_group(ama, GROUP, "/language")
+        assert "consultant" in refused.text or "consultor" in refused.text
+        assert await tg.press_data(ama, reply, GroupLanguageCallback(code="fr").pack()) == []
+        assert tg.callback_answers()[-1]["show_alert"] == "true"
+        (menu,) = await tg.send_in_group(esi, GROUP, "/language")
+        assert "✓ Español" in menu.button_texts()
+        await tg.press(esi, menu, "Français")
+        (status,) = await tg.send_in_group(pierre, GROUP, "/status")
+        assert "Personnes\xa0: 3" in status.text

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import logging
 
-from aiogram import Bot, F, Router
+from aiogram import Bot, F, Router, html
 from aiogram.exceptions import TelegramBadRequest
 from aiogram.filters import Command
 from aiogram.types import BufferedInputFile, CallbackQuery, Message
@@ -75,7 +75,8 @@ async def link_codes(message: Message, session: AsyncSession, person: Person, cl
                "this there (each code works once, for you, for 24 hours):")]
     for membership in allowed_memberships:
         code = await groups.make_code(session, membership.enterprise, person, now)
-        lines.append(f"• {membership.enterprise.name}: <code>/link {code.code}</code>")
+        lines.append(f"• {html.quote(membership.enterprise.name)}: "
+                     f"<code>/link {code.code}</code>")
     lines.append(_("The group then gets a weekly digest, the escalations, and /status."))
     for text in pack_messages(lines):
         await message.answer(text)
@@ -113,7 +114,7 @@ async def _send_export(bot: Bot, chat_id: int, session: AsyncSession, membership
     name = f"scorebot-{membership.enterprise_id}-{now:%Y%m%d}.xlsx"
     caption = _("{enterprise}: KPIs, suggestions, actions, lesson progress and escalations, "
                 "as of {date}. Anonymous suggestions stay anonymous.").format(
-        enterprise=membership.enterprise.name,
+        enterprise=html.quote(membership.enterprise.name),
         date=format_datetime(now, format="medium", locale=locale))
     await bot.send_document(chat_id, BufferedInputFile(content, filename=name), caption=caption)
 

@@ -11,11 +11,15 @@ from bot.languages import LANGUAGES
 from storage.models import Membership, Role, Team
 
 
-def language_keyboard(current: str) -> InlineKeyboardMarkup:
+def language_keyboard(
+    current: str,
+    button: Callable[[str], CallbackData] = lambda code: LanguageCallback(code=code),
+) -> InlineKeyboardMarkup:
+    """A button per shipped language, carrying `button(code)` (a person's own by default)."""
     builder = InlineKeyboardBuilder()
     for code, name in LANGUAGES.items():
         mark = "✓ " if code == current else ""
-        builder.button(text=f"{mark}{name}", callback_data=LanguageCallback(code=code))
+        builder.button(text=f"{mark}{name}", callback_data=button(code))
     builder.adjust(2)
     return builder.as_markup()
 

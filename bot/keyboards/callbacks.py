@@ -22,6 +22,12 @@ class LanguageCallback(CallbackData, prefix="lang"):
     code: str
 
 
+class GroupLanguageCallback(CallbackData, prefix="gl"):
+    """The language of a linked group chat, chosen by a consultant or admin who follows it."""
+
+    code: str
+
+
 class InviteCallback(CallbackData, prefix="inv"):
     """Steps of /invite: pick the enterprise, then the role, then the team (team roles)."""
 
@@ -161,6 +167,7 @@ class PrivacyCallback(CallbackData, prefix="pv"):
 
 ALL_FACTORIES: tuple[type[CallbackData], ...] = (
     LanguageCallback,
+    GroupLanguageCallback,
     InviteCallback,
     LessonCallback,
     QuizCallback,
