@@ -174,3 +174,46 @@ async def test_a_linked_group_has_one_language_chosen_at_link(database_url):
         await tg.press(esi, menu, "Français")
         (status,) = await tg.send_in_group(pierre, GROUP, "/status")
         assert "Personnes\xa0: 3" in status.text
+
+
+async def test_the_health_card_lists_what_is_stuck_with_a_way_to_each(database_url):
+    from datetime import date, timedelta
+
+    from storage.models import ActionItem, Person
+
+    async with BotUnderTest(database_url, clock=FakeClock(TUESDAY)) as tg:
+        enterprise, ama, esi, _linked = await stalled_action_at_the_consultant(tg)
+        async with tg.app.session_factory() as session, session.begin():
+            owner = await session.scalar(select(Person).where(Person.telegram_id == ama.id))
+            session.add(ActionItem(enterprise_id=enterprise.id, title="Fix the <fan>",
+                                   owner_id=owner.id, due_on=date(2026, 3, 8),
+                                   created_at=tg.clock.now() - timedelta(days=5),
+                                   updated_at=tg.clock.now()))
+        await tg.run_scheduled()  # the stall reaches the consultant
+        fresh, _team = await enterprise_with_team(tg.app.session_factory, "Fresh Start Co",
+                                                  clock=tg.clock)
+        await tg.send(esi, "/start " + (await invite(tg.app.session_factory, fresh, None,
+                                                     Role.CONSULTANT, tg.clock)).token)
+
+        # An enterprise that never entered a figure is "not started", not green.
+        (overview,) = await tg.send(esi, "/teams")
+        assert "⚪ Fresh Start Co · not started" in overview.text
+        assert "🟢" not in overview.text
+        (card,) = await tg.press(esi, overview, "🔴 Kumasi Metal Works")
+        assert "Overdue:" in card.text
+        assert "“Mark the walkways”, Ama: due 2/20/26, 18 days late" in card.text
+        assert "“Fix the <fan>”, Ama: due 3/8/26, 2 days late" in card.text
+        assert card.button_texts() == ["⚠️ Mark the walkways", "⏰ Fix the <fan>",
+                                       "« All enterprises"]
+
+        # The stalled action opens with the consultant's answers; the overdue one with its facts.
+        (alert,) = await tg.press(esi, card, "⚠️ Mark the walkways")
+        assert "I will call" in alert.button_texts()
+        (action,) = await tg.press(esi, card, "⏰ Fix the <fan>")
+        assert "Fix the &lt;fan&gt;" in action.html and "2 days late" in action.text
+        (back,) = await tg.press(esi, card, "« All enterprises")
+        assert "Fresh Start Co" in back.text
+
+        (fresh_card,) = await tg.press(esi, back, "⚪ Fresh Start Co")
+        assert "not started" in fresh_card.text
+        assert "no KPI figures yet" in fresh_card.text

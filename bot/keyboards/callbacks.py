@@ -134,6 +134,13 @@ class EnterpriseCallback(CallbackData, prefix="en"):
 
     action: str
     id: DbId
+class HealthItemCallback(CallbackData, prefix="hi"):
+    """From an enterprise's health card to one item on it: a stall or an overdue action."""
+
+    kind: str  # "stall" or "action"
+    id: DbId
+
+
 # A pulse survey's answers so far: one digit 1-5 per statement answered, in order.
 PulseAnswers = Annotated[str, Field(pattern=r"^[1-5]{0,8}$")]
 Score = Annotated[int, Field(ge=1, le=5)]
@@ -183,6 +190,7 @@ ALL_FACTORIES: tuple[type[CallbackData], ...] = (
     PlanCallback,
     EscalationCallback,
     EnterpriseCallback,
+    HealthItemCallback,
     PulseCallback,
     SelfCheckCallback,
     PrivacyCallback,
