@@ -217,3 +217,21 @@ async def test_the_health_card_lists_what_is_stuck_with_a_way_to_each(database_u
         (fresh_card,) = await tg.press(esi, back, "⚪ Fresh Start Co")
         assert "not started" in fresh_card.text
         assert "no KPI figures yet" in fresh_card.text
+
+
+async def test_a_programme_admins_help_says_what_they_can_really_do(database_url):
+    async with BotUnderTest(database_url, clock=FakeClock(FRIDAY), admin_ids=[4242]) as tg:
+        admin = tg.person("Programme", user_id=4242)
+        enterprises = await three_enterprises(tg, tg.person("Nadia"))
+        # A consultant role in one enterprise only: /teams lists that one.
+        await tg.send(admin, "/start " + (await invite(tg.app.session_factory, enterprises[0],
+                                                       None, Role.CONSULTANT, tg.clock)).token)
+        (help_text,) = await tg.send(admin, "/help")
+        assert "act in every enterprise" not in help_text.text
+        assert "invite people into any enterprise (/invite)" in help_text.text
+        assert "To follow an enterprise" in help_text.text
+        assert "Your role at Accra Garments: SCORE consultant." in help_text.text
+        (teams,) = await tg.send(admin, "/teams")
+        assert "Accra Garments" in teams.text and "Tema Foods" not in teams.text
+        (invite_menu,) = await tg.send(admin, "/invite")
+        assert invite_menu.button_texts() == list(NAMES)
