@@ -143,7 +143,6 @@ async def test_i_will_call_answers_the_groups_copy_too(database_url):
 
 
 async def test_a_linked_group_has_one_language_chosen_at_link(database_url):
-    from bot.keyboards.callbacks import GroupLanguageCallback
 
     async with BotUnderTest(database_url, clock=FakeClock(TUESDAY)) as tg:
         enterprise, ama, esi, linked = await stalled_action_at_the_consultant(
@@ -167,7 +166,7 @@ async def test_a_linked_group_has_one_language_chosen_at_link(database_url):
         # Only those who follow the group's enterprises may change it, even by a forged button.
         (refused,) = await tg.send_in_group(ama, GROUP, "/language")
         assert "consultant" in refused.text or "consultor" in refused.text
-        assert await tg.press_data(ama, reply, GroupLanguageCallback(code="fr").pack()) == []
+        assert await tg.press_data(ama, reply, "gl:fr") == []
         assert tg.callback_answers()[-1]["show_alert"] == "true"
         (menu,) = await tg.send_in_group(esi, GROUP, "/language")
         assert "✓ Español" in menu.button_texts()
@@ -235,3 +234,31 @@ async def test_a_programme_admins_help_says_what_they_can_really_do(database_url
         assert "Accra Garments" in teams.text and "Tema Foods" not in teams.text
         (invite_menu,) = await tg.send(admin, "/invite")
         assert invite_menu.button_texts() == list(NAMES)
+
+
+async def test_a_worker_in_two_enterprises_says_which_one_a_suggestion_is_for(database_url):
+    from storage.models import Suggestion
+
+    async with BotUnderTest(database_url, clock=FakeClock(FRIDAY)) as tg:
+        kofi = tg.person("Kofi")
+        companies = []
+        for name in NAMES[:2]:
+            enterprise, team = await enterprise_with_team(tg.app.session_factory, name,
+                                                          "Line 1", clock=tg.clock)
+            await tg.send(kofi, "/start " + (await invite(tg.app.session_factory, enterprise,
+                                                          team, Role.WORKER, tg.clock)).token)
+            companies.append(enterprise)
+        await tg.send(kofi, "/suggest")
+        (areas,) = await tg.send(kofi, "A second fire extinguisher near the kiln")
+        (anonymity,) = await tg.press(kofi, areas, "Skip")
+        (which,) = await tg.press(kofi, anonymity, "Send with my name")
+        assert which.text == "Which enterprise?" and which.button_texts() == list(NAMES[:2])
+        await tg.press(kofi, which, "R&D <Tools> Ltd")
+        async with tg.app.session_factory() as session:
+            (stored,) = list(await session.scalars(select(Suggestion)))
+        assert stored.enterprise_id == companies[1].id
+
+        (which,) = await tg.send(kofi, "/stats")
+        assert which.button_texts() == list(NAMES[:2])
+        (stats,) = await tg.press(kofi, which, "R&D <Tools> Ltd")
+        assert "Ideas per person: 1\n" in stats.text  # the first enterprise has none

@@ -24,15 +24,32 @@ from babel.numbers import NumberFormatError, parse_decimal
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import Clock
-from bot.handlers.common import private_router, refuse_button, replace_message
+from bot.handlers.common import (
+    ask_enterprise,
+    picked_enterprise,
+    private_router,
+    refuse_button,
+    replace_message,
+)
 from bot.i18n import _
-from bot.keyboards.callbacks import SuggestCallback, SuggestionCallback, SuggestionPickCallback
+from bot.keyboards.builders import enterprise_keyboard
+from bot.keyboards.callbacks import (
+    EnterpriseCallback,
+    SuggestCallback,
+    SuggestionCallback,
+    SuggestionPickCallback,
+)
 from bot.notify import notify
 from bot.presenters import suggestions as ui
 from bot.services import suggestions as service
 from bot.services.errors import InvalidValue
 from bot.services.people import team_members
-from bot.services.permissions import Capability, membership_in, memberships_with
+from bot.services.permissions import (
+    Capability,
+    membership_in,
+    memberships_with,
+    single_enterprise,
+)
 from storage.models import (
     Enterprise,
     Membership,
@@ -59,6 +76,7 @@ class SuggestFlow(StatesGroup):
     media_only = State()  # a photo or voice arrived on its own: is it a suggestion?
     area = State()
     anonymity = State()
+    enterprise = State()  # a person in several enterprises: which one it is for
 
 
 class ReviewFlow(StatesGroup):
@@ -202,16 +220,47 @@ async def suggest_step(
         callback_data.value in ("yes", "no")
     ):
         draft.anonymous = callback_data.value == "yes"
-        membership = allowed_memberships[0]
-        suggestion = await service.submit(session, person=person, membership=membership,
-                                          draft=draft, now=clock.now())
-        await state.clear()
-        await query.answer()
-        await replace_message(bot, query, ui.received(suggestion))
-        await _tell_reviewers(session, suggestion, membership, clock, settings, i18n)
-        log.info("suggestion %s submitted", suggestion.id)  # never who, for anonymity
+        membership = single_enterprise(allowed_memberships)
+        if membership is None:
+            await state.update_data(draft=draft.as_state())
+            await state.set_state(SuggestFlow.enterprise)
+            await query.answer()
+            await replace_message(bot, query, _("Which enterprise?"), enterprise_keyboard(
+                allowed_memberships,
+                lambda m: EnterpriseCallback(action="suggest", id=m.enterprise_id)))
+            return
+        await _submit(query, state, session, person, membership, draft, clock, bot, settings,
+                      i18n)
         return
     await refuse_button(query, f"suggestion step {step} in state {current}")
+
+
+async def suggest_enterprise(
+    query: CallbackQuery, callback_data: EnterpriseCallback, state: FSMContext,
+    session: AsyncSession, person: Person, allowed_memberships: list[Membership], clock: Clock,
+    bot: Bot, settings, i18n,  # type: ignore[no-untyped-def]
+) -> None:
+    """The enterprise a suggestion is for, chosen by someone who belongs to several."""
+    data = await state.get_data()
+    if await state.get_state() != SuggestFlow.enterprise.state or "draft" not in data:
+        await refuse_button(query, "suggestion enterprise with no draft")
+        return
+    membership = await picked_enterprise(query, callback_data, allowed_memberships)
+    if membership is not None:
+        await _submit(query, state, session, person, membership,
+                      service.Draft.from_state(data["draft"]), clock, bot, settings, i18n)
+
+
+async def _submit(query: CallbackQuery, state: FSMContext, session: AsyncSession,
+                  person: Person, membership: Membership, draft: service.Draft, clock: Clock,
+                  bot: Bot, settings, i18n) -> None:  # type: ignore[no-untyped-def]
+    suggestion = await service.submit(session, person=person, membership=membership,
+                                      draft=draft, now=clock.now())
+    await state.clear()
+    await query.answer()
+    await replace_message(bot, query, ui.received(suggestion))
+    await _tell_reviewers(session, suggestion, membership, clock, settings, i18n)
+    log.info("suggestion %s submitted", suggestion.id)  # never who, for anonymity
 
 
 async def _tell_reviewers(session, suggestion: Suggestion, membership: Membership,  # type: ignore[no-untyped-def]
@@ -638,12 +687,27 @@ async def submitter_answer(
     await message.answer(_("Thank you, your answer has been passed on."))
 
 
-async def show_stats(message: Message, session: AsyncSession,
+async def show_stats(message: Message, session: AsyncSession, bot: Bot,
                      allowed_memberships: list[Membership], clock: Clock, locale: str) -> None:
-    membership = allowed_memberships[0]
+    membership = await ask_enterprise(bot, message.chat.id, allowed_memberships, "stats")
+    if membership is not None:
+        await _send_stats(bot, message.chat.id, session, membership, clock, locale)
+
+
+async def stats_picked(query: CallbackQuery, callback_data: EnterpriseCallback, bot: Bot,
+                       session: AsyncSession, allowed_memberships: list[Membership],
+                       clock: Clock, locale: str) -> None:
+    membership = await picked_enterprise(query, callback_data, allowed_memberships)
+    if membership is not None:
+        await query.answer()
+        await _send_stats(bot, query.from_user.id, session, membership, clock, locale)
+
+
+async def _send_stats(bot: Bot, chat_id: int, session: AsyncSession, membership: Membership,
+                      clock: Clock, locale: str) -> None:
     team_id = membership.team_id if membership.role in (Role.WORKER, Role.TEAM_LEAD) else None
     figures = await service.stats(session, membership.enterprise_id, clock.now(), team_id)
-    await message.answer(ui.stats_text(figures, locale))
+    await bot.send_message(chat_id, ui.stats_text(figures, locale))
 
 
 def build_router() -> Router:
@@ -664,6 +728,10 @@ def build_router() -> Router:
     router.message.register(media_on_its_own, StateFilter(None),
                             F.photo | F.voice, flags=WRITE)
     router.callback_query.register(suggest_step, SuggestCallback.filter(), flags=WRITE)
+    router.callback_query.register(suggest_enterprise,
+                                   EnterpriseCallback.filter(F.action == "suggest"), flags=WRITE)
+    router.callback_query.register(stats_picked, EnterpriseCallback.filter(F.action == "stats"),
+                                   flags=SUGGEST)
     router.callback_query.register(review_action, SuggestionCallback.filter(), flags=WRITE)
     router.callback_query.register(pick, SuggestionPickCallback.filter(), flags=REVIEW)
     return router
