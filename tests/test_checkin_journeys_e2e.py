@@ -101,12 +101,25 @@ async def test_a_skipped_kpi_is_left_out_of_the_score_and_named(database_url):
 async def test_correcting_last_week_asks_about_last_week_and_shows_the_figure(database_url):
     async with BotUnderTest(database_url, clock=FakeClock(FRIDAY)) as tg:
         _enterprise, ama, _kofi = await setup(tg, "R&D <Tools> Ltd")
+        async with tg.app.session_factory() as session, session.begin():
+            from bot.languages import SUPPORTED_LOCALES
+
+            custom = await kpis.add_custom_kpi(
+                session, await session.get(Enterprise, _enterprise.id),
+                names={loc: "Scrap <bins>" for loc in SUPPORTED_LOCALES}, unit="<kg>",
+                higher_is_better=False, low=0, high=1000, baseline=None, target=None,
+                now=tg.clock.now())
         (invitation,) = await tg.send(ama, "/checkin")
         assert "R&amp;D &lt;Tools&gt; Ltd" in invitation.html
         await tg.press(ama, invitation, "Start the check-in")
         await tg.send(ama, "12.5")
-        (summary,) = await tg.send(ama, "96")
-        await tg.press(ama, summary, "Save")
+        (third,) = await tg.send(ama, "96")
+        assert "<b>Scrap &lt;bins&gt;</b> this week (&lt;kg&gt;)?" in third.html
+        (summary,) = await tg.send(ama, "40")
+        report, _chart = await tg.press(ama, summary, "Save")
+        assert "Scrap &lt;bins&gt;: 40" in report.html
+        (kpi_report, _chart) = await tg.send(ama, "/kpi")
+        assert "Scrap &lt;bins&gt;" in kpi_report.html
 
         tg.clock.set(FRIDAY + timedelta(days=7))
         (invitation,) = await tg.send(ama, "/checkin")
@@ -115,11 +128,12 @@ async def test_correcting_last_week_asks_about_last_week_and_shows_the_figure(da
         assert "this week" not in question.text
         assert "Recorded now: 12.5 %" in question.text
         await tg.send(ama, "11")
-        (summary,) = await tg.send(ama, "96")
+        await tg.send(ama, "96")
+        (summary,) = await tg.send(ama, "40")
         assert "12.5 % → 11 %" in summary.text
         await tg.press(ama, summary, "Save")
         async with tg.app.session_factory() as session:
             stored = dict((await session.execute(
                 select(EnterpriseKpi.key, KpiValue.value).join(
                     KpiValue, KpiValue.enterprise_kpi_id == EnterpriseKpi.id))).all())
-        assert stored == {"defect_rate": 11.0, "on_time_delivery": 96.0}
+        assert stored == {"defect_rate": 11.0, "on_time_delivery": 96.0, custom.key: 40.0}
