@@ -178,6 +178,41 @@ def test_admin_chooses_kpis_their_contingency_and_an_own_kpi(tmp_path, monkeypat
     assert result.returncode == 0 and "custom-1" in result.stdout
 
 
+def test_admin_kpi_targets_must_improve_on_the_baseline_and_keep_custom_points(
+    tmp_path, monkeypatch, capsys
+):
+    db = f"sqlite+aiosqlite:///{tmp_path / 'levels.db'}"
+    run = InProcess(monkeypatch, capsys, tmp_path, DATABASE_URL=db)
+    assert run("admin", "enterprise", "create", "--name", "Lima Foods", "--country", "PE",
+               "--timezone", "America/Lima").returncode == 0
+    kpi = ("admin", "kpi", "--enterprise", "Lima Foods", "--kpi", "defect_rate")
+    # More defects must never score higher: a target above the baseline is refused.
+    assert_one_line_failure(run(*kpi, "--baseline", "2", "--target", "6"),
+                            "lower is better", "below the baseline")
+    assert_one_line_failure(run(*kpi, "--baseline", "2", "--target", "2"),
+                            "equals the baseline")
+    result = run(*kpi, "--baseline", "4", "--target", "1", "--points", "8:-60, 4:0, 1:80")
+    assert result.returncode == 0, result.stderr
+    # A new target alone keeps the team's own points.
+    result = run(*kpi, "--target", "2")
+    assert result.returncode == 0, result.stderr
+    assert "target 2.0, contingency [[1.0, 80.0], [4.0, 0.0], [8.0, -60.0]]" in result.stdout
+    assert_one_line_failure(run(*kpi, "--target", "5"), "below the baseline (4)")
+
+
+def test_the_check_in_hour_must_be_daytime(tmp_path, monkeypatch, capsys):
+    db = f"sqlite+aiosqlite:///{tmp_path / 'hour.db'}"
+    run = InProcess(monkeypatch, capsys, tmp_path, DATABASE_URL=db)
+    assert run("admin", "enterprise", "create", "--name", "Lima Foods", "--country", "PE",
+               "--timezone", "America/Lima").returncode == 0
+    for night in ("3", "0", "22"):
+        assert_one_line_failure(run("admin", "enterprise", "set", "--enterprise", "1",
+                                    "--checkin-hour", night),
+                                "checkin_hour must be between 6 and 20", "daytime")
+    result = run("admin", "enterprise", "set", "--enterprise", "1", "--checkin-hour", "7")
+    assert result.returncode == 0 and "checkin-hour: 7" in result.stdout
+
+
 def test_admin_changes_an_enterprise_rules_and_exports_a_workbook(tmp_path, monkeypatch, capsys):
     from openpyxl import load_workbook
 
@@ -193,7 +228,7 @@ def test_admin_changes_an_enterprise_rules_and_exports_a_workbook(tmp_path, monk
     # One value out of range changes nothing at all.
     assert_one_line_failure(run("admin", "enterprise", "set", "--enterprise", "1",
                                 "--escalation-step-days", "4", "--checkin-hour", "24"),
-                            "checkin_hour must be between 0 and 23")
+                            "checkin_hour must be between 6 and 20")
     assert "escalation-step-days: 3" in run("admin", "enterprise", "set", "--enterprise",
                                             "1").stdout
 

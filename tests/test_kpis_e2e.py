@@ -152,6 +152,9 @@ async def test_the_consultant_corrects_a_baseline_and_others_cannot(database_url
         assert "8 %" in prompt.text
         (bad,) = await tg.send(lucia, "ocho")
         assert "12,5" in bad.text
+        # Below the target (2 %) a lower-is-better baseline would reward more defects.
+        (wrong_side,) = await tg.send(lucia, "1,5")
+        assert "2 %" in wrong_side.text and wrong_side.text != bad.text
         (done,) = await tg.send(lucia, "7,5")
         assert "7,5 %" in done.text
         async with tg.app.session_factory() as session:
@@ -181,11 +184,13 @@ async def test_the_consultant_adjusts_the_effectiveness_points(database_url):
         await tg.send(lucia, f"/start {token}")
         (menu,) = await tg.send(lucia, "/points")
         (prompt,) = await tg.press(lucia, menu, "Tasa de defectos")
-        assert "14:-100, 8:0, 2:100" in prompt.text
+        assert "14:-100; 8:0; 2:100" in prompt.text
+        assert "8:-60; 4,5:0; 1:80" in prompt.text  # the example, written the Spanish way
         (refused,) = await tg.send(lucia, "8:-60")
         assert refused.text.startswith("No pude usar")
-        (saved,) = await tg.send(lucia, "8:-60, 4:0, 1:80")
-        assert "1:80, 4:0, 8:-60" in saved.text
+        # Decimals the Spanish way; the points are echoed back the same way.
+        (saved,) = await tg.send(lucia, "8:-60, 4,5:0, 1:80")
+        assert "1:80; 4,5:0; 8:-60" in saved.text
         async with tg.app.session_factory() as session:
             kpi = await session.scalar(select(EnterpriseKpi).where(
                 EnterpriseKpi.key == "defect_rate"))
@@ -193,4 +198,5 @@ async def test_the_consultant_adjusts_the_effectiveness_points(database_url):
             from bot.services.kpis import indicators
 
             (indicator,) = [i for i in indicators([kpi])]
-        assert round(indicator.contingency.effectiveness(3.0), 1) == 26.7
+        assert kpi.contingency == [[1.0, 80.0], [4.5, 0.0], [8.0, -60.0]]
+        assert round(indicator.contingency.effectiveness(3.0), 1) == 34.3

@@ -13,11 +13,14 @@ from babel.dates import format_date
 from bot.clock import Clock
 from bot.dates import parse_day
 from bot.i18n import _
+from bot.keyboards.builders import enterprise_keyboard
+from bot.keyboards.callbacks import EnterpriseCallback
 from bot.limits import MESSAGE_TEXT_MAX
 from bot.logs import in_private_flow
 from bot.services.actions import check_due_date, local_date
 from bot.services.errors import InvalidValue
-from storage.models import Enterprise
+from bot.services.permissions import membership_in, single_enterprise
+from storage.models import Enterprise, Membership
 
 log = logging.getLogger(__name__)
 
@@ -96,3 +99,29 @@ async def typed_due_date(message: Message, enterprise: Enterprise, clock: Clock,
         await message.answer(_("That date has already passed. Please choose today or a later "
                                "day."))
         return None
+
+
+# --- "Which enterprise?": one step for every command that acts on one enterprise ----------
+
+
+async def ask_enterprise(bot: Bot, chat_id: int, allowed: list[Membership],
+                         action: str) -> Membership | None:
+    """The membership to act in when the person has only one enterprise for this command;
+    otherwise None, after asking which with a button per enterprise. The button comes back
+    as `EnterpriseCallback(action=action, id=...)`, read with `picked_enterprise`."""
+    only = single_enterprise(allowed)
+    if only is not None or not allowed:
+        return only
+    await bot.send_message(chat_id, _("Which enterprise?"), reply_markup=enterprise_keyboard(
+        allowed, lambda m: EnterpriseCallback(action=action, id=m.enterprise_id)))
+    return None
+
+
+async def picked_enterprise(query: CallbackQuery, callback_data: EnterpriseCallback,
+                            allowed: list[Membership]) -> Membership | None:
+    """The membership of the enterprise a button names, or None (refused) when the person
+    may not do this there."""
+    membership = membership_in(allowed, callback_data.id)
+    if membership is None:
+        await refuse_button(query, f"{callback_data.action} of an enterprise not allowed")
+    return membership

@@ -7,51 +7,65 @@ from __future__ import annotations
 import logging
 
 from aiogram import Bot, F, Router, html
+from aiogram.exceptions import TelegramBadRequest
 from aiogram.filters import Command
-from aiogram.types import BufferedInputFile, CallbackQuery, Message
+from aiogram.types import BufferedInputFile, CallbackQuery, InlineKeyboardMarkup, Message
 from babel.dates import format_datetime
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import Clock
 from bot.config import Settings
-from bot.handlers.common import pack_messages, private_router, refuse_button, replace_message
+from bot.handlers.common import (
+    ask_enterprise,
+    pack_messages,
+    picked_enterprise,
+    private_router,
+    refuse_button,
+    replace_message,
+)
 from bot.i18n import CatalogI18n, _
-from bot.keyboards.builders import enterprise_keyboard
-from bot.keyboards.callbacks import EnterpriseCallback, EscalationCallback
+from bot.keyboards.callbacks import EnterpriseCallback, EscalationCallback, HealthItemCallback
 from bot.notify import notify
 from bot.presenters import escalation as ui
 from bot.presenters import export as export_ui
 from bot.presenters import health as health_ui
 from bot.services import actions, escalation, export, groups
 from bot.services.errors import InvalidValue
-from bot.services.health import health_of
-from bot.services.people import team_members
+from bot.services.health import Overdue, health_of
+from bot.services.people import locale_outside_update, team_members
 from bot.services.permissions import Capability, membership_in
-from storage.models import Membership, Person, Role, Stall, StallStatus
+from storage.models import ActionItem, Membership, Person, Role, Stall, StallStatus, Team
 
 log = logging.getLogger(__name__)
 FOLLOW = {"capability": Capability.FOLLOW}
 
 
-async def _picked(query: CallbackQuery, callback_data: EnterpriseCallback,
-                  allowed: list[Membership]) -> Membership | None:
-    """The membership of the enterprise a button names, or None (refused) when the person
-    does not follow it."""
-    membership = membership_in(allowed, callback_data.id)
-    if membership is None:
-        await refuse_button(query, f"{callback_data.action} of an enterprise not followed")
-    return membership
+_picked = picked_enterprise
 
 
 # --- /teams ------------------------------------------------------------------------------
 
 
+async def _overview(session: AsyncSession, clock: Clock,
+                    allowed_memberships: list[Membership]) -> tuple[str, InlineKeyboardMarkup]:
+    now = clock.now()
+    return health_ui.overview(
+        [await health_of(session, m.enterprise, now) for m in allowed_memberships])
+
+
 async def show_teams(message: Message, session: AsyncSession, clock: Clock,
                      allowed_memberships: list[Membership]) -> None:
-    now = clock.now()
-    healths = [await health_of(session, m.enterprise, now) for m in allowed_memberships]
-    text, markup = health_ui.overview(healths)
+    text, markup = await _overview(session, clock, allowed_memberships)
     await message.answer(text, reply_markup=markup)
+
+
+async def back_to_teams(query: CallbackQuery, callback_data: EnterpriseCallback, bot: Bot,
+                        session: AsyncSession, clock: Clock,
+                        allowed_memberships: list[Membership]) -> None:
+    if await _picked(query, callback_data, allowed_memberships) is None:
+        return
+    await query.answer()
+    await replace_message(bot, query, *await _overview(session, clock, allowed_memberships))
 
 
 async def show_health(query: CallbackQuery, callback_data: EnterpriseCallback, bot: Bot,
@@ -62,7 +76,43 @@ async def show_health(query: CallbackQuery, callback_data: EnterpriseCallback, b
         return
     await query.answer()
     health = await health_of(session, membership.enterprise, clock.now())
-    await replace_message(bot, query, "\n".join(health_ui.card(health, locale)))
+    text = "\n".join(health_ui.card(health, locale))
+    await replace_message(bot, query, pack_messages([text])[0], health_ui.card_keyboard(health))
+
+
+async def show_health_item(query: CallbackQuery, callback_data: HealthItemCallback, bot: Bot,
+                           session: AsyncSession, clock: Clock, locale: str,
+                           allowed_memberships: list[Membership]) -> None:
+    """A stalled or overdue item opened from the health card: a stall comes with the
+    consultant's answers, an overdue action with what it is and what happens next."""
+    now = clock.now()
+    if callback_data.kind == "stall":
+        stall = await session.get(Stall, callback_data.id)
+        membership = membership_in(allowed_memberships, stall.enterprise_id) if stall else None
+        subject = await escalation.subject_of(session, stall) if stall else None
+        if stall is None or subject is None or not escalation.may_handle(membership, stall):
+            await refuse_button(query, "health item outside what the person follows")
+            return
+        if stall.status is StallStatus.RESOLVED:
+            await query.answer(_("This is resolved already: nothing to do."), show_alert=True)
+            return
+        await query.answer()
+        text, keyboard = ui.to_consultant(subject, now, locale)
+        await bot.send_message(query.from_user.id, text, reply_markup=keyboard)
+        return
+    item = await session.get(ActionItem, callback_data.id) if callback_data.kind == "action" \
+        else None
+    membership = membership_in(allowed_memberships, item.enterprise_id) if item else None
+    if item is None or membership is None:
+        await refuse_button(query, "health item outside what the person follows")
+        return
+    await query.answer()
+    today = actions.local_date(now, membership.enterprise.timezone)
+    owner = await session.get(Person, item.owner_id) if item.owner_id else None
+    team = await session.get(Team, item.team_id) if item.team_id else None
+    overdue = Overdue(item, owner.display_name if owner else "", (today - item.due_on).days)
+    await bot.send_message(query.from_user.id,
+                           health_ui.overdue_action(overdue, team.name if team else "", locale))
 
 
 # --- /link in a direct chat: codes for groups ----------------------------------------------
@@ -75,7 +125,8 @@ async def link_codes(message: Message, session: AsyncSession, person: Person, cl
                "this there (each code works once, for you, for 24 hours):")]
     for membership in allowed_memberships:
         code = await groups.make_code(session, membership.enterprise, person, now)
-        lines.append(f"• {html.quote(membership.enterprise.name)}: <code>/link {code.code}</code>")
+        lines.append(f"• {html.quote(membership.enterprise.name)}: "
+                     f"<code>/link {code.code}</code>")
     lines.append(_("The group then gets a weekly digest, the escalations, and /status."))
     for text in pack_messages(lines):
         await message.answer(text)
@@ -86,13 +137,9 @@ async def link_codes(message: Message, session: AsyncSession, person: Person, cl
 
 async def export_start(message: Message, allowed_memberships: list[Membership], bot: Bot,
                        session: AsyncSession, clock: Clock, locale: str) -> None:
-    if len(allowed_memberships) == 1:
-        await _send_export(bot, message.chat.id, session, allowed_memberships[0], clock, locale)
-        return
-    await message.answer(_("Which enterprise?"),
-                         reply_markup=enterprise_keyboard(
-                             allowed_memberships,
-                             lambda m: EnterpriseCallback(action="export", id=m.enterprise_id)))
+    membership = await ask_enterprise(bot, message.chat.id, allowed_memberships, "export")
+    if membership is not None:
+        await _send_export(bot, message.chat.id, session, membership, clock, locale)
 
 
 async def export_pick(query: CallbackQuery, callback_data: EnterpriseCallback, bot: Bot,
@@ -203,6 +250,36 @@ async def escalation_button(
     await query.answer(_("Done."))
     await replace_message(bot, query, card + "\n\n"
                           + ui.outcome(action, person.display_name, locale, subject))
+    await _answer_everywhere(bot, query, session, stall, action, person, subject, settings,
+                             i18n)
+
+
+async def _answer_everywhere(bot: Bot, query: CallbackQuery, session: AsyncSession,
+                             stall: Stall, action: str, person: Person,
+                             subject: escalation.Subject, settings: Settings,
+                             i18n: CatalogI18n) -> None:
+    """The other copies of the alert (the group's, the direct chats') say what was done, in
+    their own language, and lose their buttons: nobody answers a stall twice."""
+    pressed = (query.message.chat.id, query.message.message_id) if query.message else None
+    for copy in await escalation.alert_copies(session, stall):
+        if (copy.chat_id, copy.message_id) == pressed:
+            continue
+        if copy.group is not None:
+            other_locale = (copy.group.locale or subject.enterprise.default_locale
+                            or settings.default_locale)
+        elif copy.person is not None:
+            other_locale = locale_outside_update(copy.person, subject.enterprise.default_locale,
+                                                 settings.default_locale)
+        else:
+            other_locale = subject.enterprise.default_locale or settings.default_locale
+        with i18n.speaking(other_locale):
+            line = ui.outcome(action, person.display_name, other_locale, subject)
+        try:
+            await bot.edit_message_text(text=copy.text + "\n\n" + line, chat_id=copy.chat_id,
+                                        message_id=copy.message_id, reply_markup=None)
+        except TelegramBadRequest as error:  # deleted, too old, or already the same
+            log.info("alert copy %s/%s not edited: %s", copy.chat_id, copy.message_id,
+                     error.message)
 
 
 def build_router() -> Router:
@@ -212,6 +289,9 @@ def build_router() -> Router:
     private.message.register(export_start, Command("export"), flags=FOLLOW)
     private.callback_query.register(show_health, EnterpriseCallback.filter(F.action == "health"),
                                     flags=FOLLOW)
+    private.callback_query.register(back_to_teams, EnterpriseCallback.filter(F.action == "teams"),
+                                    flags=FOLLOW)
+    private.callback_query.register(show_health_item, HealthItemCallback.filter(), flags=FOLLOW)
     private.callback_query.register(export_pick, EnterpriseCallback.filter(F.action == "export"),
                                     flags=FOLLOW)
     # Escalations are answered from direct chats and from groups alike.

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 
-from aiogram import F, Router, html
+from aiogram import Bot, F, Router, html
 from aiogram.filters import (
     IS_MEMBER,
     IS_NOT_MEMBER,
@@ -20,12 +20,15 @@ from aiogram.filters import (
     CommandObject,
     CommandStart,
 )
-from aiogram.types import ChatMemberUpdated, Message
+from aiogram.types import CallbackQuery, ChatMemberUpdated, InlineKeyboardMarkup, Message
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import Clock
-from bot.handlers.common import pack_messages
-from bot.i18n import _
+from bot.handlers.common import pack_messages, refuse_button, replace_message
+from bot.i18n import CatalogI18n, _
+from bot.keyboards.builders import language_keyboard
+from bot.keyboards.callbacks import GroupLanguageCallback
+from bot.languages import LANGUAGES
 from bot.presenters import health as health_ui
 from bot.services import groups
 from bot.services.errors import InvalidValue
@@ -43,8 +46,13 @@ async def group_hello(message: Message) -> None:
     )
 
 
+def _group_languages(current: str) -> InlineKeyboardMarkup:
+    return language_keyboard(current, lambda code: GroupLanguageCallback(code=code))
+
+
 async def link_group(message: Message, command: CommandObject, session: AsyncSession,
-                     person: Person | None, clock: Clock, locale: str) -> None:
+                     person: Person | None, clock: Clock, locale: str,
+                     i18n: CatalogI18n) -> None:
     if not command.args:
         await message.answer(_("Send /link in a private chat with me to get a code, then "
                                "send /link and the code here."))
@@ -62,9 +70,44 @@ async def link_group(message: Message, command: CommandObject, session: AsyncSes
                                    "than a day old, or someone else's. Send /link in a "
                                    "private chat with me for a new one."))
         return
-    await message.answer(_("This group now follows {enterprise}: a digest every Monday, the "
-                           "escalations as they come, and /status any time.").format(
-        enterprise=html.quote(enterprise.name)))
+    # From now on the group speaks its own language (the enterprise's until one is chosen).
+    group_locale = await groups.group_locale(session, message.chat.id) or locale
+    with i18n.use_locale(group_locale):
+        await message.answer(
+            _("This group now follows {enterprise}: a digest every Monday, the escalations as "
+              "they come, and /status any time.").format(enterprise=html.quote(enterprise.name))
+            + "\n\n" + _("Which language should I use in this group? Anyone who follows its "
+                          "enterprises can change it later with /language."),
+            reply_markup=_group_languages(group_locale))
+
+
+async def group_language(message: Message, session: AsyncSession,
+                         memberships: list[Membership], locale: str) -> None:
+    """/language in a group: its followers choose the group's one language."""
+    followed = {m.enterprise_id for m in memberships_with(memberships, Capability.FOLLOW)}
+    if not await groups.may_manage_group(session, message.chat.id, followed):
+        await message.answer(_("Only a consultant or administrator who follows this group's "
+                               "enterprises can change its language."))
+        return
+    await message.answer(_("Which language should I use in this group?"),
+                         reply_markup=_group_languages(locale))
+
+
+async def set_group_language(query: CallbackQuery, callback_data: GroupLanguageCallback,
+                             session: AsyncSession, person: Person | None,
+                             memberships: list[Membership], bot: Bot,
+                             i18n: CatalogI18n) -> None:
+    chat_id = query.message.chat.id if query.message else 0
+    followed = {m.enterprise_id for m in memberships_with(memberships, Capability.FOLLOW)}
+    if person is None or not await groups.may_manage_group(session, chat_id, followed):
+        await refuse_button(query, "group language by someone who does not follow it")
+        return
+    await groups.set_group_locale(session, chat_id, callback_data.code, actor_id=person.id)
+    with i18n.use_locale(callback_data.code):
+        await query.answer()
+        await replace_message(bot, query, _("Done. From now on I will write in this group in "
+                                            "{language}.").format(
+            language=LANGUAGES[callback_data.code]))
 
 
 async def unlink_group(message: Message, session: AsyncSession, person: Person | None,
@@ -111,6 +154,10 @@ def build_router() -> Router:
     router.message.register(link_group, Command("link"))
     router.message.register(unlink_group, Command("unlink"))
     router.message.register(group_status, Command("status"))
+    router.message.register(group_language, Command("language"))
+    router.callback_query.filter(F.message.chat.type.in_({"group", "supergroup"}))
+    router.callback_query.register(set_group_language,
+                                   GroupLanguageCallback.filter(F.code.in_(LANGUAGES)))
     router.my_chat_member.register(bot_left_group,
                                    ChatMemberUpdatedFilter(IS_MEMBER >> IS_NOT_MEMBER))
     return router

@@ -14,6 +14,14 @@ from bot.texts import role_name
 from storage.models import Membership
 
 
+def programme_admin_text() -> str:
+    """What a programme administrator may really do without a role in an enterprise."""
+    return _("You are a programme administrator: you can invite people into any enterprise "
+             "(/invite) and see the programme's figures (/report). To follow an enterprise "
+             "(/teams, its KPIs, escalations and digests) you need a role in it, as its "
+             "consultant or administrator.")
+
+
 def help_text(memberships: list[Membership], programme_admin: bool = False) -> str:
     lines = [_("Here is what I can do for you:"), ""]
     lines += [
@@ -23,7 +31,7 @@ def help_text(memberships: list[Membership], programme_admin: bool = False) -> s
     if memberships or programme_admin:
         lines.append("")
     if programme_admin:
-        lines.append(_("You are a programme administrator: you can act in every enterprise."))
+        lines.append(programme_admin_text())
     if memberships:
         for membership in memberships:
             lines.append(

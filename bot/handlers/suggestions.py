@@ -26,13 +26,21 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import Clock
 from bot.handlers.common import (
+    ask_enterprise,
+    picked_enterprise,
     private_router,
     refuse_button,
     replace_message,
     typed_due_date,
 )
 from bot.i18n import _
-from bot.keyboards.callbacks import SuggestCallback, SuggestionCallback, SuggestionPickCallback
+from bot.keyboards.builders import enterprise_keyboard
+from bot.keyboards.callbacks import (
+    EnterpriseCallback,
+    SuggestCallback,
+    SuggestionCallback,
+    SuggestionPickCallback,
+)
 from bot.limits import CAPTION_MAX, fit_text, plain_text, telegram_length
 from bot.notify import notify
 from bot.presenters import actions as action_ui
@@ -42,7 +50,12 @@ from bot.services import suggestions as service
 from bot.services.actions import local_date
 from bot.services.errors import InvalidValue
 from bot.services.people import team_members
-from bot.services.permissions import Capability, membership_in, memberships_with
+from bot.services.permissions import (
+    Capability,
+    membership_in,
+    memberships_with,
+    single_enterprise,
+)
 from storage.models import (
     ActionItem,
     Enterprise,
@@ -69,6 +82,7 @@ class SuggestFlow(StatesGroup):
     media_only = State()  # a photo or voice arrived on its own: is it a suggestion?
     area = State()
     anonymity = State()
+    enterprise = State()  # a person in several enterprises: which one it is for
 
 
 class ReviewFlow(StatesGroup):
@@ -220,8 +234,9 @@ async def suggest_step(
         await state.update_data(draft=draft.as_state())
         await state.set_state(SuggestFlow.anonymity)
         await query.answer()
-        small_team = not anonymity.team_is_shown(
-            await anonymity.team_size(session, allowed_memberships[0].team_id))
+        # Someone in several teams is warned when any of them is small: when in doubt, warn.
+        small_team = not all([anonymity.team_is_shown(await anonymity.team_size(
+            session, m.team_id)) for m in allowed_memberships])
         await replace_message(
             bot, query, ui.anonymity_question(small_team, draft.has_photo, draft.has_voice),
             ui.anonymity_keyboard(),
@@ -244,16 +259,47 @@ async def suggest_step(
             await replace_message(bot, query, ui.voice_not_anonymous(),
                                   ui.voice_not_anonymous_keyboard())
             return
-        membership = allowed_memberships[0]
-        suggestion = await service.submit(session, person=person, membership=membership,
-                                          draft=draft, now=clock.now())
-        await state.clear()
-        await query.answer()
-        await replace_message(bot, query, ui.received(suggestion))
-        await _tell_reviewers(session, suggestion, membership, clock, settings, i18n)
-        log.info("suggestion %s submitted", suggestion.id)  # never who, for anonymity
+        membership = single_enterprise(allowed_memberships)
+        if membership is None:
+            await state.update_data(draft=draft.as_state())
+            await state.set_state(SuggestFlow.enterprise)
+            await query.answer()
+            await replace_message(bot, query, _("Which enterprise?"), enterprise_keyboard(
+                allowed_memberships,
+                lambda m: EnterpriseCallback(action="suggest", id=m.enterprise_id)))
+            return
+        await _submit(query, state, session, person, membership, draft, clock, bot, settings,
+                      i18n)
         return
     await refuse_button(query, f"suggestion step {step} in state {current}")
+
+
+async def suggest_enterprise(
+    query: CallbackQuery, callback_data: EnterpriseCallback, state: FSMContext,
+    session: AsyncSession, person: Person, allowed_memberships: list[Membership], clock: Clock,
+    bot: Bot, settings, i18n,  # type: ignore[no-untyped-def]
+) -> None:
+    """The enterprise a suggestion is for, chosen by someone who belongs to several."""
+    data = await state.get_data()
+    if await state.get_state() != SuggestFlow.enterprise.state or "draft" not in data:
+        await refuse_button(query, "suggestion enterprise with no draft")
+        return
+    membership = await picked_enterprise(query, callback_data, allowed_memberships)
+    if membership is not None:
+        await _submit(query, state, session, person, membership,
+                      service.Draft.from_state(data["draft"]), clock, bot, settings, i18n)
+
+
+async def _submit(query: CallbackQuery, state: FSMContext, session: AsyncSession,
+                  person: Person, membership: Membership, draft: service.Draft, clock: Clock,
+                  bot: Bot, settings, i18n) -> None:  # type: ignore[no-untyped-def]
+    suggestion = await service.submit(session, person=person, membership=membership,
+                                      draft=draft, now=clock.now())
+    await state.clear()
+    await query.answer()
+    await replace_message(bot, query, ui.received(suggestion))
+    await _tell_reviewers(session, suggestion, membership, clock, settings, i18n)
+    log.info("suggestion %s submitted", suggestion.id)  # never who, for anonymity
 
 
 async def _tell_reviewers(session, suggestion: Suggestion, membership: Membership,  # type: ignore[no-untyped-def]
@@ -778,12 +824,27 @@ async def submitter_answer(
     await message.answer(_("Thank you, your answer has been passed on."))
 
 
-async def show_stats(message: Message, session: AsyncSession,
+async def show_stats(message: Message, session: AsyncSession, bot: Bot,
                      allowed_memberships: list[Membership], clock: Clock, locale: str) -> None:
-    membership = allowed_memberships[0]
+    membership = await ask_enterprise(bot, message.chat.id, allowed_memberships, "stats")
+    if membership is not None:
+        await _send_stats(bot, message.chat.id, session, membership, clock, locale)
+
+
+async def stats_picked(query: CallbackQuery, callback_data: EnterpriseCallback, bot: Bot,
+                       session: AsyncSession, allowed_memberships: list[Membership],
+                       clock: Clock, locale: str) -> None:
+    membership = await picked_enterprise(query, callback_data, allowed_memberships)
+    if membership is not None:
+        await query.answer()
+        await _send_stats(bot, query.from_user.id, session, membership, clock, locale)
+
+
+async def _send_stats(bot: Bot, chat_id: int, session: AsyncSession, membership: Membership,
+                      clock: Clock, locale: str) -> None:
     team_id = membership.team_id if membership.role in (Role.WORKER, Role.TEAM_LEAD) else None
     figures = await service.stats(session, membership.enterprise_id, clock.now(), team_id)
-    await message.answer(ui.stats_text(figures, locale))
+    await bot.send_message(chat_id, ui.stats_text(figures, locale))
 
 
 def build_router() -> Router:
@@ -806,6 +867,10 @@ def build_router() -> Router:
     router.message.register(more_media_on_its_own, StateFilter(SuggestFlow.media_only),
                             F.photo | F.voice, flags=WRITE)
     router.callback_query.register(suggest_step, SuggestCallback.filter(), flags=WRITE)
+    router.callback_query.register(suggest_enterprise,
+                                   EnterpriseCallback.filter(F.action == "suggest"), flags=WRITE)
+    router.callback_query.register(stats_picked, EnterpriseCallback.filter(F.action == "stats"),
+                                   flags=SUGGEST)
     router.callback_query.register(review_action, SuggestionCallback.filter(), flags=WRITE)
     router.callback_query.register(pick, SuggestionPickCallback.filter(), flags=REVIEW)
     return router

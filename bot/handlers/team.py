@@ -8,6 +8,7 @@ from aiogram.types import Message
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.handlers.common import pack_messages, private_router
+from bot.handlers.help import programme_admin_text
 from bot.i18n import _
 from bot.services.enterprises import teams_of
 from bot.services.people import member_counts, team_members
@@ -61,7 +62,7 @@ async def show_team(
 ) -> None:
     if not allowed_memberships:  # a programme administrator who is in no enterprise
         await message.answer(
-            _("You are a programme administrator: you can act in every enterprise.")
+            programme_admin_text()
             + "\n"
             + _("Send /invite to invite the first manager of an enterprise.")
         )

@@ -11,11 +11,15 @@ from bot.languages import LANGUAGES
 from storage.models import Membership, Role, Team
 
 
-def language_keyboard(current: str) -> InlineKeyboardMarkup:
+def language_keyboard(
+    current: str,
+    button: Callable[[str], CallbackData] = lambda code: LanguageCallback(code=code),
+) -> InlineKeyboardMarkup:
+    """A button per shipped language, carrying `button(code)` (a person's own by default)."""
     builder = InlineKeyboardBuilder()
     for code, name in LANGUAGES.items():
         mark = "✓ " if code == current else ""
-        builder.button(text=f"{mark}{name}", callback_data=LanguageCallback(code=code))
+        builder.button(text=f"{mark}{name}", callback_data=button(code))
     builder.adjust(2)
     return builder.as_markup()
 
@@ -27,8 +31,12 @@ def enterprise_keyboard(
 ) -> InlineKeyboardMarkup:
     """One button per enterprise, carrying `button(membership)` (an invite step by default)."""
     builder = InlineKeyboardBuilder()
+    seen = set()
     for membership in memberships:
-        builder.button(text=membership.enterprise.name, callback_data=button(membership))
+        if membership.enterprise_id in seen:
+            continue
+        seen.add(membership.enterprise_id)
+        builder.button(text=membership.enterprise.name[:60], callback_data=button(membership))
     builder.adjust(1)
     return builder.as_markup()
 

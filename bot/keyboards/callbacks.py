@@ -22,6 +22,12 @@ class LanguageCallback(CallbackData, prefix="lang"):
     code: str
 
 
+class GroupLanguageCallback(CallbackData, prefix="gl"):
+    """The language of a linked group chat, chosen by a consultant or admin who follows it."""
+
+    code: str
+
+
 class InviteCallback(CallbackData, prefix="inv"):
     """Steps of /invite: pick the enterprise, then the role, then the team (team roles)."""
 
@@ -83,10 +89,13 @@ class SuggestionPickCallback(CallbackData, prefix="sp"):
 
 
 class CheckinCallback(CallbackData, prefix="ck"):
-    """The weekly KPI check-in: start, correct last week, skip a KPI, save, restart, cancel."""
+    """The weekly KPI check-in: start, correct this week ("redo") or last week ("correct"),
+    leave the figures as they are ("keep"), skip a KPI, save, restart, cancel. The enterprise
+    is named when the person reports for several (0: the only one, or the one under way)."""
 
     action: str
     kpi_id: DbId = 0
+    enterprise_id: DbId = 0
 
 
 class KpiCallback(CallbackData, prefix="kp"):
@@ -125,6 +134,13 @@ class EnterpriseCallback(CallbackData, prefix="en"):
 
     action: str
     id: DbId
+class HealthItemCallback(CallbackData, prefix="hi"):
+    """From an enterprise's health card to one item on it: a stall or an overdue action."""
+
+    kind: str  # "stall" or "action"
+    id: DbId
+
+
 # A pulse survey's answers so far: one digit 1-5 per statement answered, in order.
 PulseAnswers = Annotated[str, Field(pattern=r"^[1-5]{0,8}$")]
 Score = Annotated[int, Field(ge=1, le=5)]
@@ -158,6 +174,7 @@ class PrivacyCallback(CallbackData, prefix="pv"):
 
 ALL_FACTORIES: tuple[type[CallbackData], ...] = (
     LanguageCallback,
+    GroupLanguageCallback,
     InviteCallback,
     LessonCallback,
     QuizCallback,
@@ -173,6 +190,7 @@ ALL_FACTORIES: tuple[type[CallbackData], ...] = (
     PlanCallback,
     EscalationCallback,
     EnterpriseCallback,
+    HealthItemCallback,
     PulseCallback,
     SelfCheckCallback,
     PrivacyCallback,

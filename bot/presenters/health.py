@@ -10,16 +10,18 @@ from babel.dates import format_date
 from babel.numbers import format_decimal, format_percent
 
 from bot.i18n import _
-from bot.keyboards.callbacks import EnterpriseCallback
+from bot.keyboards.callbacks import EnterpriseCallback, HealthItemCallback
 from bot.presenters.escalation import topic
 from bot.services.escalation import Subject
-from bot.services.health import AMBER, GREEN, Health
+from bot.services.health import AMBER, GREEN, NOT_STARTED, Health, Overdue
+from storage.models import StallKind
 
 STALLS_SHOWN = 5
 
 
 def colour_name(colour: str) -> str:
-    return {GREEN: _("green"), AMBER: _("amber")}.get(colour) or _("red")
+    return ({GREEN: _("green"), AMBER: _("amber"), NOT_STARTED: _("not started")}.get(colour)
+            or _("red"))
 
 
 def _reason(code: str) -> str:
@@ -32,6 +34,7 @@ def _reason(code: str) -> str:
         "checkin_missed": _("last check-in missing"),
         "slipping": _("a KPI is slipping"),
         "effectiveness_dipped": _("effectiveness dipped"),
+        "not_started": _("no KPI figures yet: the weekly check-in has not started"),
     }[code]
 
 
@@ -40,6 +43,15 @@ def _stall_line(subject: Subject, locale: str) -> str:
     return "• " + _("{what}: since {date}, level {level} of 3").format(
         what=topic(subject), date=format_date(stall.detected_at, format="short", locale=locale),
         level=stall.level)
+
+
+def _overdue_line(overdue: Overdue, locale: str) -> str:
+    return "• " + _("“{title}”, {owner}: due {date}, {days} day late",
+                    "“{title}”, {owner}: due {date}, {days} days late",
+                    overdue.days_late).format(
+        title=html.quote(overdue.item.title), owner=html.quote(overdue.owner_name or "—"),
+        date=format_date(overdue.item.due_on, format="short", locale=locale),
+        days=overdue.days_late)
 
 
 def card(health: Health, locale: str) -> list[str]:
@@ -77,17 +89,65 @@ def card(health: Health, locale: str) -> list[str]:
     if health.stalls:
         lines.append(_("Stalled:"))
         lines += [_stall_line(stall, locale) for stall in health.stalls[:STALLS_SHOWN]]
+    if health.overdue:
+        lines.append(_("Overdue:"))
+        lines += [_overdue_line(overdue, locale) for overdue in health.overdue]
     return lines
+
+
+def _button_label(subject: Subject) -> str:
+    if subject.item is not None:
+        return "⚠️ " + subject.item.title
+    if subject.suggestion is not None:
+        return "⚠️ " + _("Suggestion {reference}").format(reference=subject.suggestion.reference)
+    return "⚠️ " + _("Check-in missed")
+
+
+def card_keyboard(health: Health) -> InlineKeyboardMarkup:
+    """Under the details of one enterprise: a button to each stalled or overdue item, to the
+    KPI figures when check-ins are missing, and back to the list."""
+    builder = InlineKeyboardBuilder()
+    stalled_actions = set()
+    for subject in health.stalls[:STALLS_SHOWN]:
+        if subject.item is not None:
+            stalled_actions.add(subject.item.id)
+        builder.button(text=_button_label(subject)[:60],
+                       callback_data=HealthItemCallback(kind="stall", id=subject.stall.id))
+    for overdue in health.overdue:
+        if overdue.item.id not in stalled_actions:
+            builder.button(text=("⏰ " + overdue.item.title)[:60],
+                           callback_data=HealthItemCallback(kind="action", id=overdue.item.id))
+    if health.missed_checkins and not any(s.stall.kind is StallKind.CHECKIN
+                                          for s in health.stalls):
+        builder.button(text="📊 " + _("KPI figures"),
+                       callback_data=EnterpriseCallback(action="kpi", id=health.enterprise.id))
+    builder.button(text=_("« All enterprises"),
+                   callback_data=EnterpriseCallback(action="teams", id=health.enterprise.id))
+    builder.adjust(1)
+    return builder.as_markup()
+
+
+def overdue_action(overdue: Overdue, team_name: str, locale: str) -> str:
+    """One overdue action, opened from the health card."""
+    lines = [_("Action: “{title}”").format(title=html.quote(overdue.item.title))]
+    if team_name:
+        lines.append(html.quote(team_name))
+    lines.append(_overdue_line(overdue, locale).removeprefix("• "))
+    lines.append(_("It is not stalled yet: its owner is reminded, then the team lead."))
+    return "\n".join(lines)
 
 
 def overview(healths: list[Health]) -> tuple[str, InlineKeyboardMarkup]:
     """/teams: one line per enterprise, most troubled first, each a button to its details."""
-    order = {"red": 0, "amber": 1, "green": 2}
+    order = {"red": 0, "amber": 1, "not_started": 2, "green": 3}
     ranked = sorted(healths, key=lambda h: (order[h.colour], h.enterprise.name.lower()))
     lines = [_("<b>Your enterprises</b>")]
     builder = InlineKeyboardBuilder()
     for health in ranked:
-        lines.append(f"{health.dot} {html.quote(health.enterprise.name)}")
+        line = f"{health.dot} {html.quote(health.enterprise.name)}"
+        if health.colour == NOT_STARTED:
+            line += " · " + colour_name(health.colour)
+        lines.append(line)
         builder.button(text=f"{health.dot} {health.enterprise.name}"[:60],
                        callback_data=EnterpriseCallback(action="health",
                                                         id=health.enterprise.id))

@@ -67,15 +67,32 @@ def trend(change: Change) -> str:
     return moved + (" ✅" if change.direction(change.last_week) > 0 else " ⚠️")
 
 
-def question(kpi: EnterpriseKpi, position: int, total: int, last_week: float | None,
-             locale: str) -> str:
+def entry_text(entry: float | str | None, kpi: EnterpriseKpi, locale: str) -> str:
+    """A week's entry as read back: the figure, or "skipped" with the reason."""
+    if isinstance(entry, str):
+        return (_("skipped: {reason}").format(reason=html.quote(entry)) if entry
+                else _("skipped"))
+    return figure(entry, kpi, locale)
+
+
+def question(kpi: EnterpriseKpi, position: int, total: int, week_before: float | None,
+             locale: str, *, last_week: bool = False,
+             recorded: float | str | None = None) -> str:
+    """One KPI's question. `last_week` when correcting last week's figures; `recorded` is
+    what is stored for that week now (a correction shows it), `week_before` the figure of the
+    week before the one being entered."""
+    name, unit = html.quote(kpi_name(kpi, locale)), html.quote(unit_label(kpi))
     lines = [
         _("Question {number} of {total}").format(number=position, total=total),
-        _("<b>{name}</b> this week ({unit})?").format(
-            name=html.quote(kpi_name(kpi, locale)), unit=unit_label(kpi)),
+        _("<b>{name}</b> last week ({unit})?").format(name=name, unit=unit) if last_week
+        else _("<b>{name}</b> this week ({unit})?").format(name=name, unit=unit),
     ]
-    if last_week is not None:
-        lines.append(_("Last week: {value}").format(value=figure(last_week, kpi, locale)))
+    if recorded is not None:
+        lines.append(_("Recorded now: {value}").format(
+            value=entry_text(recorded, kpi, locale)))
+    if week_before is not None:
+        lines.append((_("The week before: {value}") if last_week else _("Last week: {value}"))
+                     .format(value=figure(week_before, kpi, locale)))
     lines.append(_("Type the number, or tap Skip."))
     return "\n".join(lines)
 
@@ -99,15 +116,69 @@ def out_of_range(kpi: EnterpriseKpi, locale: str) -> str:
                                  high=figure(kpi.high, kpi, locale))
 
 
-def summary(rows: list[tuple[EnterpriseKpi, float | str]], week: date, locale: str) -> str:
-    lines = [_("<b>Check-in for the week of {date}</b>").format(
-        date=format_date(week, format="medium", locale=locale))]
+def baseline_against_target(kpi: EnterpriseKpi, locale: str) -> str:
+    """A baseline that would leave nothing to improve, or reward getting worse."""
+    text = (_("{name}: higher is better, so the baseline must be below the target ({target}). "
+              "Please type another figure.") if kpi.higher_is_better
+            else _("{name}: lower is better, so the baseline must be above the target "
+                   "({target}). Please type another figure."))
+    return text.format(name=html.quote(kpi_name(kpi, locale)),
+                       target=figure(kpi.target, kpi, locale))
+
+
+def summary(rows: list[tuple[EnterpriseKpi, float | str]], week: date, locale: str,
+            recorded: dict[int, float | str] | None = None) -> str:
+    """The entries before saving; in a correction, each changed one as "old → new"."""
+    recorded = recorded or {}
+    title = (_("<b>Correction of the week of {date}</b>") if recorded
+             else _("<b>Check-in for the week of {date}</b>"))
+    lines = [title.format(date=format_date(week, format="medium", locale=locale))]
     for kpi, entry in rows:
-        shown = (figure(entry, kpi, locale) if isinstance(entry, float)
-                 else _("skipped: {reason}").format(reason=html.quote(entry)))
+        shown = entry_text(entry, kpi, locale)
+        if kpi.id in recorded and recorded[kpi.id] != entry:
+            shown = f"{entry_text(recorded[kpi.id], kpi, locale)} → {shown}"
         lines.append(f"• {html.quote(kpi_name(kpi, locale))}: {shown}")
     lines.append("")
     lines.append(_("Is this right?"))
+    return "\n".join(lines)
+
+
+def already_in(rows: list[tuple[EnterpriseKpi, float | str]], week: date,
+               locale: str) -> str:
+    """A second /checkin in the same week: the figures that are in, and the question."""
+    lines = [_("The figures for the week of {date} are in already:").format(
+        date=format_date(week, format="medium", locale=locale))]
+    lines += [f"• {html.quote(kpi_name(kpi, locale))}: {entry_text(entry, kpi, locale)}"
+              for kpi, entry in rows]
+    lines += ["", _("Do you want to correct them?")]
+    return "\n".join(lines)
+
+
+def already_in_keyboard(enterprise_id: int) -> InlineKeyboardMarkup:
+    builder = InlineKeyboardBuilder()
+    builder.button(text=_("Correct them"),
+                   callback_data=CheckinCallback(action="redo", enterprise_id=enterprise_id))
+    builder.button(text=_("Correct last week"),
+                   callback_data=CheckinCallback(action="correct", enterprise_id=enterprise_id))
+    builder.button(text=_("Leave them as they are"),
+                   callback_data=CheckinCallback(action="keep", enterprise_id=enterprise_id))
+    builder.adjust(1)
+    return builder.as_markup()
+
+
+def corrected_notice(name: str, week: date,
+                     changed: list[tuple[EnterpriseKpi, float | str | None, float | str]],
+                     effectiveness: Score, locale: str) -> str:
+    """To the rest of the enterprise when someone corrects a week's figures: only what
+    changed, and the effectiveness it now makes."""
+    lines = ["✏️ " + _("{name} corrected the figures for the week of {date}:").format(
+        name=html.quote(name), date=format_date(week, format="medium", locale=locale))]
+    for kpi, old, new in changed:
+        lines.append(f"• {html.quote(kpi_name(kpi, locale))}: "
+                     f"{entry_text(old, kpi, locale)} → {entry_text(new, kpi, locale)}")
+    line = _effectiveness_line(effectiveness, locale)
+    if line:
+        lines += ["", line]
     return "\n".join(lines)
 
 
@@ -129,12 +200,15 @@ def kpi_keyboard(kpis: list[EnterpriseKpi], action: str, locale: str) -> InlineK
     return builder.as_markup()
 
 
-def start_keyboard(correct_last_week: bool = False) -> InlineKeyboardMarkup:
+def start_keyboard(correct_last_week: bool = False,
+                   enterprise_id: int = 0) -> InlineKeyboardMarkup:
     builder = InlineKeyboardBuilder()
-    builder.button(text=_("Start the check-in"), callback_data=CheckinCallback(action="start"))
+    builder.button(text=_("Start the check-in"),
+                   callback_data=CheckinCallback(action="start", enterprise_id=enterprise_id))
     if correct_last_week:
         builder.button(text=_("Correct last week"),
-                       callback_data=CheckinCallback(action="correct"))
+                       callback_data=CheckinCallback(action="correct",
+                                                     enterprise_id=enterprise_id))
     builder.adjust(1)
     return builder.as_markup()
 
@@ -156,16 +230,33 @@ def manager_nudge(enterprise_name: str) -> str:
         enterprise=html.quote(enterprise_name))
 
 
+def _effectiveness_line(effectiveness: Score, locale: str) -> str:
+    percent = effectiveness.percent_of_maximum
+    if percent is None:
+        return ""
+    return _("Effectiveness: {score} points, {percent} of the maximum").format(
+        score=format_decimal(round(effectiveness.overall, 1), locale=locale),
+        percent=format_percent(percent / 100, locale=locale))
+
+
 def week_report(changes: list[Change], effectiveness: Score, locale: str,
                 slipping: list[tuple[EnterpriseKpi, str]], priority: EnterpriseKpi | None,
-                open_actions: list[str], suggestions: tuple[int, int] | None = None) -> str:
+                open_actions: list[str], suggestions: tuple[int, int] | None = None,
+                corrected: date | None = None) -> str:
     """The SIMAPRO feedback message: each KPI against last week and baseline, the
-    effectiveness score, the top priority, slipping KPIs with a lesson, and open actions."""
-    lines = [_("<b>This week's figures</b>")]
+    effectiveness score (skipped KPIs left out, and named), the top priority, slipping KPIs
+    with a lesson, and open actions. `corrected`: the week whose figures were corrected."""
+    if corrected is not None:
+        lines = [_("<b>Corrected figures for the week of {date}</b>").format(
+            date=format_date(corrected, format="medium", locale=locale))]
+    else:
+        lines = [_("<b>This week's figures</b>")]
     for change in changes:
         name = html.quote(kpi_name(change.kpi, locale))
         if change.value is None:
-            lines.append(f"• {name}: –")
+            shown = entry_text(change.skipped, change.kpi, locale) if (
+                change.skipped is not None) else "–"
+            lines.append(f"• {name}: {shown}")
             continue
         lines.append(
             "• " + _("{name}: {value} {arrow} (last week {last}, baseline {baseline})").format(
@@ -173,11 +264,13 @@ def week_report(changes: list[Change], effectiveness: Score, locale: str,
                 arrow=trend(change),
                 last=figure(change.last_week, change.kpi, locale),
                 baseline=figure(change.baseline, change.kpi, locale)))
-    percent = effectiveness.percent_of_maximum
-    if percent is not None:
-        lines += ["", _("Effectiveness: {score} points, {percent} of the maximum").format(
-            score=format_decimal(round(effectiveness.overall, 1), locale=locale),
-            percent=format_percent(percent / 100, locale=locale))]
+    line = _effectiveness_line(effectiveness, locale)
+    if line:
+        lines += ["", line]
+    skipped = [html.quote(kpi_name(c.kpi, locale)) for c in changes if c.skipped is not None]
+    if skipped:
+        lines.append(_("Skipped this week, so left out of the score: {names}").format(
+            names=", ".join(skipped)))
     if priority is not None:
         lines.append(_("Top priority: {name}: the next step there gains the most.").format(
             name=html.quote(kpi_name(priority, locale))))

@@ -118,8 +118,10 @@ RULES: dict[str, tuple[int, int]] = {
     "action_silent_stall_days": (1, 180),
     "escalation_step_days": (1, 30),
     "checkin_weekday": (1, 7),
-    "checkin_hour": (0, 23),
+    # Daytime only, in the enterprise's timezone: nobody is asked for figures at night.
+    "checkin_hour": (6, 20),
 }
+RULE_NOTES = {"checkin_hour": " (a daytime hour in the enterprise's timezone)"}
 
 
 def change_rules(session: AsyncSession, enterprise: Enterprise, values: dict[str, int], *,
@@ -129,7 +131,8 @@ def change_rules(session: AsyncSession, enterprise: Enterprise, values: dict[str
     for rule, value in values.items():
         low, high = RULES[rule]
         if not low <= value <= high:
-            raise InvalidValue(rule, f"{rule} must be between {low} and {high}")
+            raise InvalidValue(rule, f"{rule} must be between {low} and {high}"
+                                     f"{RULE_NOTES.get(rule, '')}")
     for rule, value in values.items():
         setattr(enterprise, rule, value)
     audit.record(session, "enterprise.rules", actor_label=actor_label,

@@ -27,7 +27,10 @@ from storage.models import (
     CheckinRound,
     Enterprise,
     EscalationEvent,
+    GroupChat,
     Membership,
+    OutboxMessage,
+    OutboxStatus,
     Person,
     Role,
     Stall,
@@ -316,3 +319,38 @@ async def subject_of(session: AsyncSession, stall: Stall) -> Subject | None:
             team_name = ""  # a small team would name its anonymous sender (k = 5)
         return Subject(stall, enterprise, team_name, suggestion=suggestion)
     return Subject(stall, enterprise, team_name)
+
+
+@dataclass(frozen=True)
+class AlertCopy:
+    """One delivered copy of a consultant's alert: in a group chat or a direct chat."""
+
+    chat_id: int
+    message_id: int
+    text: str
+    group: GroupChat | None
+    person: Person | None
+
+
+async def alert_copies(session: AsyncSession, stall: Stall) -> list[AlertCopy]:
+    """Every delivered copy of the stall's alert that still carries its buttons, so that one
+    consultant's answer can be shown (and the buttons removed) everywhere."""
+    prefix = f"es:{stall.id}:"
+    rows = await session.scalars(
+        select(OutboxMessage).where(OutboxMessage.kind == "escalation",
+                                    OutboxMessage.status == OutboxStatus.SENT,
+                                    OutboxMessage.telegram_message_id.is_not(None),
+                                    OutboxMessage.created_at >= stall.detected_at)
+        .order_by(OutboxMessage.id))
+    copies = []
+    for row in rows:
+        buttons = [button for line in (row.reply_markup or {}).get("inline_keyboard", [])
+                   for button in line]
+        if not any(str(b.get("callback_data", "")).startswith(prefix) for b in buttons):
+            continue
+        group = await session.scalar(select(GroupChat).where(
+            GroupChat.telegram_chat_id == row.chat_id)) if row.person_id is None else None
+        person = await session.get(Person, row.person_id) if row.person_id else None
+        copies.append(AlertCopy(row.chat_id, row.telegram_message_id or 0, row.text, group,
+                                person))
+    return copies

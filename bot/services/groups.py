@@ -53,16 +53,17 @@ async def link(session: AsyncSession, *, code_text: str, person: Person | None, 
     if (code is None or person is None or code.created_by_id != person.id
             or code.used_at is not None or code.expires_at <= now):
         raise InvalidValue("code", "unknown, used, expired or someone else's link code")
+    enterprise = await session.get(Enterprise, code.enterprise_id)
+    assert enterprise is not None
     group = await session.scalar(select(GroupChat).where(GroupChat.telegram_chat_id == chat_id))
     if group is None:
-        group = GroupChat(telegram_chat_id=chat_id, title=title[:255], locale=locale,
-                          created_at=now)
+        # The group's one language: the enterprise's until someone chooses (at /link).
+        group = GroupChat(telegram_chat_id=chat_id, title=title[:255],
+                          locale=enterprise.default_locale or locale, created_at=now)
         session.add(group)
         await session.flush()
     already = await session.scalar(select(GroupChatLink).where(
         GroupChatLink.group_chat_id == group.id, GroupChatLink.enterprise_id == code.enterprise_id))
-    enterprise = await session.get(Enterprise, code.enterprise_id)
-    assert enterprise is not None
     if already is not None:
         raise InvalidValue("linked", "the group already follows this enterprise")
     code.used_at = now
@@ -104,9 +105,28 @@ async def forget_group(session: AsyncSession, chat_id: int) -> None:
     await session.execute(delete(GroupChat).where(GroupChat.telegram_chat_id == chat_id))
 
 
-async def set_group_locale(session: AsyncSession, chat_id: int, locale: str) -> None:
+async def set_group_locale(session: AsyncSession, chat_id: int, locale: str, *,
+                           actor_id: int | None = None) -> None:
+    """The language the bot speaks in a group, for everyone there (replies and digests)."""
+    from bot.languages import validate_locale_id
+
     await session.execute(update(GroupChat).where(GroupChat.telegram_chat_id == chat_id)
-                          .values(locale=locale))
+                          .values(locale=validate_locale_id(locale)))
+    audit.record(session, "group.language", actor_id=actor_id, subject="group_chat",
+                 subject_id=chat_id, locale=locale)
+
+
+async def group_locale(session: AsyncSession, chat_id: int) -> str | None:
+    """The language chosen for a linked group, or None for a group the bot does not know."""
+    return await session.scalar(select(GroupChat.locale).where(
+        GroupChat.telegram_chat_id == chat_id))
+
+
+async def may_manage_group(session: AsyncSession, chat_id: int,
+                           followed: set[int]) -> bool:
+    """Whether someone who follows `followed` enterprises may change this group's settings:
+    the group must follow one of them."""
+    return any(e.id in followed for e in await linked_enterprises(session, chat_id))
 
 
 def digest_week_due(enterprise: Enterprise, now: datetime) -> date | None:

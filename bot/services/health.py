@@ -2,8 +2,9 @@
 
 Red: a stall has reached the consultant, check-ins were missed two weeks running, or the
 effectiveness index fell by 10 points or more in a week. Amber: something is stalled or
-overdue, last week's check-in is missing, a KPI is slipping, or effectiveness fell. Green:
-none of these.
+overdue, last week's check-in is missing, a KPI is slipping, or effectiveness fell. Not
+started: none of these, and no KPI figure was ever entered (nothing to judge yet). Green:
+none of these, with figures.
 """
 
 from __future__ import annotations
@@ -24,14 +25,25 @@ from storage.models import (
     KpiValue,
     LessonDelivery,
     Membership,
+    Person,
     StallKind,
     Suggestion,
     SuggestionStatus,
     Team,
 )
 
-GREEN, AMBER, RED = "green", "amber", "red"
-COLOUR_DOT = {GREEN: "🟢", AMBER: "🟡", RED: "🔴"}
+GREEN, AMBER, RED, NOT_STARTED = "green", "amber", "red", "not_started"
+COLOUR_DOT = {GREEN: "🟢", AMBER: "🟡", RED: "🔴", NOT_STARTED: "⚪"}
+OVERDUE_LISTED = 10
+
+
+@dataclass(frozen=True)
+class Overdue:
+    """An open action past its due date, as the consultant's list shows it."""
+
+    item: ActionItem
+    owner_name: str
+    days_late: int
 BIG_DROP = 10.0  # effectiveness points in one week
 WINDOW = timedelta(days=7)
 
@@ -56,6 +68,7 @@ class Health:
     overdue_actions: int = 0
     actions_done: int = 0
     stalls: list[escalation.Subject] = field(default_factory=list)
+    overdue: list[Overdue] = field(default_factory=list)  # the latest OVERDUE_LISTED
 
     @property
     def dot(self) -> str:
@@ -115,6 +128,14 @@ async def _work(session: AsyncSession, health: Health, now: datetime, since: dat
                                             ActionItem.status.in_(actions.OPEN_STATUSES))
     health.open_actions = await _count(session, open_items)
     health.overdue_actions = await _count(session, open_items.where(ActionItem.due_on < today))
+    rows = await session.execute(
+        select(ActionItem, Person.display_name)
+        .outerjoin(Person, Person.id == ActionItem.owner_id)
+        .where(ActionItem.enterprise_id == enterprise_id,
+               ActionItem.status.in_(actions.OPEN_STATUSES), ActionItem.due_on < today)
+        .order_by(ActionItem.due_on, ActionItem.id).limit(OVERDUE_LISTED))
+    health.overdue = [Overdue(item, name or "", (today - item.due_on).days)
+                      for item, name in rows]
     health.actions_done = await _count(session, select(func.count()).where(
         ActionItem.enterprise_id == enterprise_id, ActionItem.status == ActionStatus.DONE,
         ActionItem.done_at >= since))
@@ -144,6 +165,9 @@ def _judge(health: Health) -> None:
         amber.append("effectiveness_dipped")
     health.reasons = red + amber
     health.colour = RED if red else AMBER if amber else GREEN
+    if health.colour == GREEN and health.last_checkin_week is None:
+        health.reasons = ["not_started"]
+        health.colour = NOT_STARTED
 
 
 async def health_of(session: AsyncSession, enterprise: Enterprise, now: datetime) -> Health:

@@ -7,12 +7,13 @@ Suggestions received and implemented are computed from suggestion records, never
 from __future__ import annotations
 
 import itertools
+import re
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
-from babel.numbers import NumberFormatError, parse_decimal
+from babel.numbers import NumberFormatError, get_decimal_symbol, parse_decimal
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -83,6 +84,23 @@ def propose_contingency(kpi: EnterpriseKpi) -> list[list[float]] | None:
     return [[worst, -100.0], [kpi.baseline, 0.0], [kpi.target, 100.0]]
 
 
+def check_levels(key: str, higher_is_better: bool, baseline: float | None,
+                 target: float | None) -> None:
+    """A target must improve on the baseline in the KPI's own direction; otherwise the
+    proposed contingency would reward getting worse (or there would be none)."""
+    if baseline is None or target is None:
+        return
+    better = "higher" if higher_is_better else "lower"
+    side = "above" if higher_is_better else "below"
+    if baseline == target:
+        raise InvalidValue("target", f"{key}: the target equals the baseline ({baseline:g}), "
+                                     f"so there is nothing to improve; choose a target {side} "
+                                     "it")
+    if (target > baseline) != higher_is_better:
+        raise InvalidValue("direction", f"{key}: {better} is better, so the target ({target:g}) "
+                                        f"must be {side} the baseline ({baseline:g})")
+
+
 async def enable_kpi(
     session: AsyncSession, enterprise: Enterprise, key: str, *, baseline: float | None = None,
     target: float | None = None, now: datetime, actor_id: int | None = None,
@@ -104,13 +122,18 @@ async def enable_kpi(
                             higher_is_better=definition.higher_is_better, low=definition.low,
                             high=definition.high, position=position, names={})
         session.add(kpi)
+    check_levels(key, kpi.higher_is_better, kpi.baseline if baseline is None else baseline,
+                 kpi.target if target is None else target)
+    # The team's own points stay; only a proposed contingency follows baseline and target.
+    proposed_before = kpi.contingency is None or kpi.contingency == propose_contingency(kpi)
     kpi.active = True
     if baseline is not None:
         kpi.baseline = baseline
         kpi.baseline_set_at = now
     if target is not None:
         kpi.target = target
-    kpi.contingency = propose_contingency(kpi)
+    if proposed_before:
+        kpi.contingency = propose_contingency(kpi)
     await session.flush()
     audit.record(session, "kpi.set", actor_id=actor_id, actor_label=actor_label,
                  enterprise_id=enterprise.id, subject="kpi", subject_id=kpi.id, key=key,
@@ -118,16 +141,26 @@ async def enable_kpi(
     return kpi
 
 
-def parse_points(text: str) -> list[list[float]]:
-    """Contingency points typed as "8:-60, 4:0, 1:80" (value:effectiveness, any order)."""
+POINT_SEPARATORS = {True: re.compile(r"[;\s]+|,\s+"), False: re.compile(r"[;,\s]+")}
+
+
+def parse_points(text: str, locale: str = "en") -> list[list[float]]:
+    """Contingency points typed as "8:-60; 4:0; 1:80" (value:effectiveness, any order), the
+    numbers written the locale's way ("4,5:0" in es). Pairs are parted by ";" or a new line;
+    also by "," where the locale does not write decimals with one ("8:-60, 4:0" in en) and
+    by ", " where it does."""
+    text = re.sub(r"\s*:\s*", ":", text.strip())
+    comma = get_decimal_symbol(locale) == ","
     points = []
-    for part in text.replace(";", ",").split(","):
-        if not part.strip():
+    for part in POINT_SEPARATORS[comma].split(text):
+        if not part:
             continue
         try:
-            value, effect = (float(x) for x in part.split(":"))
-        except ValueError:
-            raise InvalidValue("points", f"{part.strip()!r} is not value:effectiveness") from None
+            value, effect = (float(parse_decimal(x.removeprefix("+"), locale=locale,
+                                                 strict=True))
+                             for x in part.split(":"))
+        except (ValueError, NumberFormatError):
+            raise InvalidValue("points", f"{part!r} is not value:effectiveness") from None
         points.append([value, effect])
     try:
         Contingency(tuple((v, e) for v, e in points))
@@ -161,6 +194,7 @@ async def add_custom_kpi(
         raise InvalidValue("names", f"a custom KPI needs a name in {', '.join(missing)}")
     if not low < high:
         raise InvalidValue("range", "the lowest valid value must be below the highest")
+    check_levels("this KPI", higher_is_better, baseline, target)
     for label, value in (("baseline", baseline), ("target", target)):
         if value is not None and not low <= value <= high:
             raise InvalidValue(label, f"{label} {value} is outside {low}-{high}")
@@ -185,6 +219,7 @@ async def add_custom_kpi(
 async def correct_baseline(session: AsyncSession, kpi: EnterpriseKpi, value: float, *,
                            now: datetime, actor_id: int) -> None:
     """A new baseline. The contingency follows it unless the team has set its own points."""
+    check_levels(kpi.key, kpi.higher_is_better, value, kpi.target)
     proposed_before = kpi.contingency == propose_contingency(kpi)
     kpi.baseline, kpi.baseline_set_at = value, now
     if proposed_before:
@@ -247,14 +282,29 @@ async def values_for_week(session: AsyncSession, enterprise_id: int, week: date)
     return {row.enterprise_kpi_id: row for row in rows}
 
 
+def entry_of(row: KpiValue) -> float | str:
+    """What a week's row holds: the figure, or the reason it was skipped."""
+    return row.value if row.value is not None else row.skipped_reason
+
+
+async def entries_for_week(session: AsyncSession, enterprise_id: int, week: date) -> dict[
+    int, float | str
+]:
+    """The week's figures (a float) or skip reasons (a str), per KPI id."""
+    return {kpi_id: entry_of(row)
+            for kpi_id, row in (await values_for_week(session, enterprise_id, week)).items()}
+
+
 async def save_checkin(
     session: AsyncSession, enterprise: Enterprise, week: date,
     entries: dict[int, float | str], *, person_id: int, now: datetime,
-) -> None:
+) -> dict[int, float | str]:
     """Store a week's figures (a float) or skip reasons (a str) per KPI id, replacing what
-    was there (a correction), and close the week's check-in round."""
+    was there (a correction), and close the week's check-in round. Returns what was there
+    before, per KPI id: empty for a first check-in, the corrected entries otherwise."""
     kpis = {k.id: k for k in await active_kpis(session, enterprise.id)}
     existing = await values_for_week(session, enterprise.id, week)
+    before = {kpi_id: entry_of(row) for kpi_id, row in existing.items() if kpi_id in entries}
     for kpi_id, entry in entries.items():
         kpi = kpis.get(kpi_id)
         if kpi is None:
@@ -275,7 +325,9 @@ async def save_checkin(
         session.add(round_)
     round_.completed_at, round_.completed_by_id = now, person_id
     audit.record(session, "kpi.checkin", actor_id=person_id, enterprise_id=enterprise.id,
-                 subject="week", week=week.isoformat(), kpis=len(entries))
+                 subject="week", week=week.isoformat(), kpis=len(entries),
+                 corrected=bool(before))
+    return before
 
 
 @dataclass(frozen=True)
@@ -284,6 +336,7 @@ class Change:
     value: float | None
     last_week: float | None
     baseline: float | None
+    skipped: str | None = None  # the reason, when the KPI was skipped that week
 
     def direction(self, other: float | None) -> int:
         """+1 better, -1 worse, 0 same or unknown, compared with `other`."""
@@ -310,7 +363,9 @@ async def changes(session: AsyncSession, enterprise_id: int, week: date) -> list
     last = await values_for_week(session, enterprise_id, week - timedelta(weeks=1))
     return [
         Change(kpi, this[kpi.id].value if kpi.id in this else None,
-               last[kpi.id].value if kpi.id in last else None, kpi.baseline)
+               last[kpi.id].value if kpi.id in last else None, kpi.baseline,
+               skipped=(this[kpi.id].skipped_reason or "")
+               if kpi.id in this and this[kpi.id].value is None else None)
         for kpi in await active_kpis(session, enterprise_id)
     ]
 

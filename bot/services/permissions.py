@@ -84,6 +84,15 @@ def membership_in(memberships: Iterable[Membership], enterprise_id: int) -> Memb
     return next((m for m in memberships if m.enterprise_id == enterprise_id), None)
 
 
+def single_enterprise(memberships: Iterable[Membership]) -> Membership | None:
+    """The membership when they are all in one enterprise; None when there are several
+    enterprises (the person must choose) or none."""
+    found = list(memberships)
+    if found and all(m.enterprise_id == found[0].enterprise_id for m in found):
+        return found[0]
+    return None
+
+
 def may_invite(membership: Membership, role: Role, team_id: int | None) -> bool:
     """May this member create an invite for `role` into `team_id` of their enterprise?
     The caller has already checked that the team belongs to the membership's enterprise."""
