@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy import func, select
 
 from bot.keyboards.callbacks import InviteCallback, LanguageCallback
+from bot.logs import ContextFilter
 from storage.models import AuditEvent, Invite, Membership, Person, Role
 from tests.factories import enterprise_with_team, invite
 from tests.fakes.harness import BotUnderTest
@@ -50,12 +51,14 @@ async def test_invite_join_help_and_forged_button_refused(database_url, caplog):
         role_message = replies[0]
         assert role_message.button_texts() == ["worker", "team lead", "manager"]
         caplog.set_level(logging.WARNING)
+        caplog.handler.addFilter(ContextFilter())  # each line gets the update's fields
         replies = await tg.press(kwame, role_message, "manager")
         answers = tg.callback_answers()
         assert answers[-1]["show_alert"] == "true"
         assert "your role does not allow that" in answers[-1]["text"]
-        assert any("refused" in r.getMessage() and str(kwame.id) in r.getMessage()
-                   for r in caplog.records)
+        # Who was refused is in the line's fields (the person id), never a Telegram id.
+        assert any("refused" in r.getMessage() and r.context.get("person_id")
+                   and str(kwame.id) not in r.getMessage() for r in caplog.records)
 
         # The manager forges a button naming another enterprise's team: refused and logged.
         forged = InviteCallback(enterprise_id=kumasi.id, role="worker", team_id=other_team.id)

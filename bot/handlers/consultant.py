@@ -5,6 +5,7 @@ work both in a direct chat and in a group."""
 from __future__ import annotations
 
 import logging
+from datetime import datetime
 
 from aiogram import Bot, F, Router, html
 from aiogram.exceptions import TelegramBadRequest
@@ -250,16 +251,18 @@ async def escalation_button(
     await query.answer(_("Done."))
     await replace_message(bot, query, card + "\n\n"
                           + ui.outcome(action, person.display_name, locale, subject))
-    await _answer_everywhere(bot, query, session, stall, action, person, subject, settings,
-                             i18n)
+    await _answer_everywhere(bot, query, session, stall, action, person, subject, now,
+                             settings, i18n)
 
 
 async def _answer_everywhere(bot: Bot, query: CallbackQuery, session: AsyncSession,
                              stall: Stall, action: str, person: Person,
-                             subject: escalation.Subject, settings: Settings,
+                             subject: escalation.Subject, now: datetime, settings: Settings,
                              i18n: CatalogI18n) -> None:
     """The other copies of the alert (the group's, the direct chats') say what was done, in
-    their own language, and lose their buttons: nobody answers a stall twice."""
+    their own language, and lose their buttons: nobody answers a stall twice. The alert is
+    drawn again in each copy's language: delivered messages keep no text (README "Security
+    and privacy")."""
     pressed = (query.message.chat.id, query.message.message_id) if query.message else None
     for copy in await escalation.alert_copies(session, stall):
         if (copy.chat_id, copy.message_id) == pressed:
@@ -273,9 +276,10 @@ async def _answer_everywhere(bot: Bot, query: CallbackQuery, session: AsyncSessi
         else:
             other_locale = subject.enterprise.default_locale or settings.default_locale
         with i18n.speaking(other_locale):
+            alert, _keyboard = ui.to_consultant(subject, now, other_locale)
             line = ui.outcome(action, person.display_name, other_locale, subject)
         try:
-            await bot.edit_message_text(text=copy.text + "\n\n" + line, chat_id=copy.chat_id,
+            await bot.edit_message_text(text=alert + "\n\n" + line, chat_id=copy.chat_id,
                                         message_id=copy.message_id, reply_markup=None)
         except TelegramBadRequest as error:  # deleted, too old, or already the same
             log.info("alert copy %s/%s not edited: %s", copy.chat_id, copy.message_id,

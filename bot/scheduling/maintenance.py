@@ -14,6 +14,9 @@ from storage.models import OutboxMessage, OutboxStatus, ProcessedUpdate
 
 KEEP_UPDATE_IDS = timedelta(days=3)
 KEEP_FINISHED_OUTBOX = timedelta(days=2)
+# Consultants' alerts keep no text either, only their buttons, so that an answer given weeks
+# later still takes the buttons off every copy.
+KEEP_FINISHED_ALERTS = timedelta(days=60)
 FINISHED = (OutboxStatus.SENT, OutboxStatus.FAILED, OutboxStatus.DROPPED)
 
 
@@ -26,6 +29,9 @@ async def prune_processed_updates(ctx: JobContext) -> None:
 async def prune_finished_outbox(ctx: JobContext) -> None:
     async with ctx.session_factory() as session, session.begin():
         # (status, send_after) is indexed: this reads only the rows it deletes.
+        now = ctx.clock.now()
         await session.execute(delete(OutboxMessage).where(
             OutboxMessage.status.in_(FINISHED),
-            OutboxMessage.send_after < ctx.clock.now() - KEEP_FINISHED_OUTBOX))
+            OutboxMessage.send_after < now - KEEP_FINISHED_OUTBOX,
+            (OutboxMessage.kind != "escalation")
+            | (OutboxMessage.send_after < now - KEEP_FINISHED_ALERTS)))

@@ -39,8 +39,11 @@ from storage.models import OutboxMessage, OutboxStatus, Person
 
 log = logging.getLogger(__name__)
 
-# What a delivered row keeps of its message: nothing a person could be read from.
+# What a delivered row keeps of its message: nothing a person could be read from. An alert to
+# consultants keeps its buttons (their data names the stall, their labels are fixed words), so
+# an answer given in one chat can take the buttons off the other copies.
 DELIVERED_CLEARED: dict[str, object] = {"text": "", "reply_markup": None, "media_file_id": None}
+KEEPS_BUTTONS = frozenset({"escalation"})
 
 MAX_ATTEMPTS = 5
 BATCH = 50
@@ -175,6 +178,8 @@ class OutboxSender:
             # delivered message in the database names anybody (README "Security and privacy").
             values = {"status": OutboxStatus.SENT, "sent_at": self.clock.now(),
                       "telegram_message_id": result.message_id, **DELIVERED_CLEARED}
+            if message.kind in KEEPS_BUTTONS:
+                values.pop("reply_markup")
         except TelegramRetryAfter as error:
             self.hold_until = self.clock.now() + timedelta(seconds=error.retry_after)
             await self.limiter.pause(error.retry_after)  # every process slows down

@@ -327,7 +327,6 @@ class AlertCopy:
 
     chat_id: int
     message_id: int
-    text: str
     group: GroupChat | None
     person: Person | None
 
@@ -351,6 +350,5 @@ async def alert_copies(session: AsyncSession, stall: Stall) -> list[AlertCopy]:
         group = await session.scalar(select(GroupChat).where(
             GroupChat.telegram_chat_id == row.chat_id)) if row.person_id is None else None
         person = await session.get(Person, row.person_id) if row.person_id else None
-        copies.append(AlertCopy(row.chat_id, row.telegram_message_id or 0, row.text, group,
-                                person))
+        copies.append(AlertCopy(row.chat_id, row.telegram_message_id or 0, group, person))
     return copies
