@@ -101,11 +101,24 @@ async def bot_left_group(event: ChatMemberUpdated, session: AsyncSession) -> Non
     await groups.forget_group(session, event.chat.id)
 
 
+async def group_migrated(message: Message, session: AsyncSession) -> None:
+    """The group became a supergroup: Telegram says so in both chats. The links and the
+    messages waiting for the group follow it to its new id."""
+    if message.migrate_to_chat_id is not None:
+        old, new = message.chat.id, message.migrate_to_chat_id
+    else:
+        assert message.migrate_from_chat_id is not None
+        old, new = message.migrate_from_chat_id, message.chat.id
+    log.info("group %s became supergroup %s", old, new)
+    await groups.follow_migration(session, old, new)
+
+
 def build_router() -> Router:
     router = Router(name="groups")
     in_group = F.chat.type.in_({"group", "supergroup"})
     router.message.filter(in_group)
     router.my_chat_member.filter(in_group)
+    router.message.register(group_migrated, F.migrate_to_chat_id | F.migrate_from_chat_id)
     router.message.register(group_hello, CommandStart())
     router.message.register(group_hello, Command("help"))
     router.message.register(link_group, Command("link"))
