@@ -25,6 +25,7 @@ from bot.keyboards.callbacks import (
     ReviewCallback,
 )
 from bot.presenters import lessons as ui
+from bot.replies import UpdateTransaction
 from bot.services import actions, lessons
 from bot.services.enterprises import teams_of
 from bot.services.permissions import Capability, memberships_with
@@ -132,6 +133,7 @@ async def answer_quiz(
     clock: Clock,
     bot: Bot,
     locale: str,
+    tx: UpdateTransaction,
 ) -> None:
     found = await _delivered(query, callback_data.key, session, person, curriculum, "quiz")
     if found is None:
@@ -145,8 +147,8 @@ async def answer_quiz(
     if not result.first_time:
         await query.answer(_("You have answered this one already; your first answer counts."))
         return
-    await query.answer()
-    await replace_message(bot, query, ui.answered(lesson, locale, option, result.correct))
+    await tx.commit()
+    await tx.tell(ui.answered(lesson, locale, option, result.correct), query=query)
     text, markup = ui.task(lesson, locale, can_make_action=_led_team(memberships) is not None)
     await bot.send_message(query.from_user.id, text, reply_markup=markup)
 

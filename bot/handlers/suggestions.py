@@ -29,6 +29,7 @@ from bot.i18n import _
 from bot.keyboards.callbacks import SuggestCallback, SuggestionCallback, SuggestionPickCallback
 from bot.notify import notify
 from bot.presenters import suggestions as ui
+from bot.replies import UpdateTransaction
 from bot.services import suggestions as service
 from bot.services.errors import InvalidValue
 from bot.services.people import team_members
@@ -166,6 +167,7 @@ async def suggest_step(
     bot: Bot,
     settings,  # type: ignore[no-untyped-def]
     i18n,  # type: ignore[no-untyped-def]
+    tx: UpdateTransaction,
 ) -> None:
     current = await state.get_state()
     data = await state.get_data()
@@ -205,11 +207,11 @@ async def suggest_step(
         membership = allowed_memberships[0]
         suggestion = await service.submit(session, person=person, membership=membership,
                                           draft=draft, now=clock.now())
-        await state.clear()
-        await query.answer()
-        await replace_message(bot, query, ui.received(suggestion))
         await _tell_reviewers(session, suggestion, membership, clock, settings, i18n)
+        await tx.commit()  # the draft stays, and the person is told, if this fails
+        await state.clear()
         log.info("suggestion %s submitted", suggestion.id)  # never who, for anonymity
+        await tx.tell(ui.received(suggestion), query=query)
         return
     await refuse_button(query, f"suggestion step {step} in state {current}")
 

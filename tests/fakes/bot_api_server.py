@@ -42,7 +42,9 @@ class Fault:
     - "drop": the connection is closed with no answer (the call never carried out);
     - "take_and_drop": Telegram carries the call out, then the connection breaks before the
       answer: the bot cannot know the message went;
-    - "429": flood control, `retry_after` seconds.
+    - "429": flood control, `retry_after` seconds;
+    - "403": Forbidden (as if the person had blocked the bot);
+    - "old_query": 400, the button's query is too old to be answered.
     It hits `times` calls (None: no limit) while `active()` says so (None: always)."""
 
     kind: str
@@ -88,6 +90,14 @@ class FakeBotApiServer:
                                       "description": "Bad Gateway"}, status=502)
         if fault.kind == "html_502":
             return web.Response(text=HTML_502, status=502, content_type="text/html")
+        if fault.kind == "old_query":
+            return web.json_response(
+                {"ok": False, "error_code": 400, "description": "Bad Request: query is too old "
+                 "and response timeout expired or query ID is invalid"}, status=400)
+        if fault.kind == "403":
+            return web.json_response({"ok": False, "error_code": 403,
+                                      "description": "Forbidden: bot was blocked by the user"},
+                                     status=403)
         if fault.kind == "429":
             return web.json_response(
                 {"ok": False, "error_code": 429,
