@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import logging
 from dataclasses import dataclass
 from datetime import timedelta
@@ -35,7 +36,7 @@ from bot.middlewares import (
     PersonMiddleware,
 )
 from bot.scheduling.context import JobContext
-from bot.scheduling.leader import Leadership
+from bot.scheduling.leader import Leadership, fenced_session_factory
 from bot.scheduling.outbox_sender import OutboxSender
 from bot.scheduling.rate_limit import Limiter, build_limiter
 from bot.scheduling.scheduler import add_due_work, build_scheduler, remove_due_work
@@ -169,9 +170,12 @@ def run_scheduler_with(app: Application, bot: Bot) -> None:
     if app.engine.dialect.name == "postgresql":
         leadership = Leadership(
             app.engine,
-            on_gain=lambda: add_due_work(scheduler, app.jobs),
+            on_gain=lambda: add_due_work(scheduler, fenced_jobs),
             on_loss=lambda: remove_due_work(scheduler),
         )
+        # The scan's writes count only while this process holds the scheduler lock.
+        fenced_jobs = dataclasses.replace(
+            app.jobs, session_factory=fenced_session_factory(app.engine, leadership))
     tasks: list[asyncio.Task[None]] = []
 
     async def start() -> None:

@@ -219,6 +219,9 @@ async def due_reminders(session: AsyncSession, now: datetime) -> list[
             Person.paused.is_(False),
             Person.blocked_bot.is_(False),
         )
+        # Claimed: a second scan running at the same time skips these rows, and sees them
+        # reminded once this one commits (PostgreSQL; SQLite has one process).
+        .with_for_update(of=LessonDelivery, skip_locked=True)
     )
     # Sorted here, not in SQL: with ORDER BY id, SQLite reads every delivery in id order
     # instead of the few unopened ones through ix_lesson_deliveries_due_reminder.
