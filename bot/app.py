@@ -180,7 +180,8 @@ def run_scheduler_with(app: Application, bot: Bot) -> None:
 
     async def start() -> None:
         if leadership is None:
-            # The only process: claims in the outbox were left by its own crash.
+            # The only process (`scorebot run` holds the SQLite lock file, see
+            # storage.single_process): claims in the outbox were left by its own crash.
             await sender.release_claims()
             scheduler.start()
             add_due_work(scheduler, app.jobs)
