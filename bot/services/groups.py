@@ -16,6 +16,7 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.services import audit
+from bot.services.daytime import may_go_now
 from bot.services.errors import InvalidValue
 from bot.services.kpis import week_of
 from storage.models import Enterprise, GroupChat, GroupChatLink, GroupLinkCode, Person
@@ -115,7 +116,10 @@ def digest_week_due(enterprise: Enterprise, now: datetime) -> date | None:
     local = now.astimezone(ZoneInfo(enterprise.timezone))
     monday = week_of(local.date())
     starts = datetime.combine(monday, DIGEST_AT, ZoneInfo(enterprise.timezone))
-    return monday if now >= starts else None
+    if now < starts:
+        return None
+    # Late (the bot was down), it waits for working daytime.
+    return monday if may_go_now(starts, now, enterprise.timezone) else None
 
 
 async def due_digests(session: AsyncSession, now: datetime) -> list[
