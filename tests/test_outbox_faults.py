@@ -243,3 +243,35 @@ async def test_the_migration_service_message_moves_the_group(database_url):
         await tg.run_scheduled()
         assert [m.text for m in tg.telegram.messages_to(new_id)] == ["digest"]
         assert not tg.telegram.calls_of("sendMessage")[:-1]  # the old id was never tried
+
+
+async def test_rows_claimed_when_the_database_went_away_are_given_back_when_it_returns(
+    database_url
+):
+    """The database fails in the middle of a batch, and again when the sender gives the batch
+    back: the next run (2 s later, not OUTBOX_CLAIM_SECONDS later) gives it back and sends."""
+    async with Line(database_url) as line:
+        await line.queue_wave()
+        sender = line.sender
+        real_send, real_release = sender._send_one, sender._release_now
+        calls = {"send": 0, "release": 0}
+
+        async def send_until_the_database_goes(message):  # type: ignore[no-untyped-def]
+            calls["send"] += 1
+            if calls["send"] == 10:
+                raise ConnectionRefusedError("the database went away")
+            return await real_send(message)
+
+        async def release_fails_once(ids, lease):  # type: ignore[no-untyped-def]
+            calls["release"] += 1
+            if calls["release"] == 1:
+                raise ConnectionRefusedError("the database is still away")
+            await real_release(ids, lease)
+
+        sender._send_one = send_until_the_database_goes  # type: ignore[method-assign]
+        sender._release_now = release_fails_once  # type: ignore[method-assign]
+        with pytest.raises(ExceptionGroup):
+            await line.step()
+        assert len(line.arrivals()) == 9
+        await line.run_until_delivered(most_steps=1)
+        every_one_once(line)
