@@ -27,6 +27,7 @@ from bot.clock import Clock
 from bot.handlers.common import pack_messages
 from bot.i18n import _
 from bot.presenters import health as health_ui
+from bot.replies import UpdateTransaction
 from bot.services import groups
 from bot.services.errors import InvalidValue
 from bot.services.health import health_of
@@ -44,7 +45,8 @@ async def group_hello(message: Message) -> None:
 
 
 async def link_group(message: Message, command: CommandObject, session: AsyncSession,
-                     person: Person | None, clock: Clock, locale: str) -> None:
+                     person: Person | None, clock: Clock, locale: str,
+                     tx: UpdateTransaction) -> None:
     if not command.args:
         await message.answer(_("Send /link in a private chat with me to get a code, then "
                                "send /link and the code here."))
@@ -62,9 +64,10 @@ async def link_group(message: Message, command: CommandObject, session: AsyncSes
                                    "than a day old, or someone else's. Send /link in a "
                                    "private chat with me for a new one."))
         return
-    await message.answer(_("This group now follows {enterprise}: a digest every Monday, the "
-                           "escalations as they come, and /status any time.").format(
-        enterprise=enterprise.name))
+    await tx.commit()
+    await tx.tell(_("This group now follows {enterprise}: a digest every Monday, the "
+                    "escalations as they come, and /status any time.").format(
+        enterprise=enterprise.name), chat_id=message.chat.id)
 
 
 async def unlink_group(message: Message, session: AsyncSession, person: Person | None,

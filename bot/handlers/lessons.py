@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.clock import Clock
 from bot.content.loader import Curriculum
 from bot.content.schema import Lesson
-from bot.handlers.common import pack_messages, private_router, refuse_button, replace_message
+from bot.handlers.common import pack_messages, private_router, refuse_button
 from bot.i18n import _
 from bot.keyboards.callbacks import (
     LessonActionCallback,
@@ -163,6 +163,7 @@ async def make_team_action(
     clock: Clock,
     bot: Bot,
     locale: str,
+    tx: UpdateTransaction,
 ) -> None:
     lead = _led_team(memberships)
     lesson = curriculum.by_key(callback_data.key)
@@ -179,10 +180,10 @@ async def make_team_action(
         note = _("Added to the actions of “{team}”, due {date}. Send /actions to see them.")
     else:
         note = _("This task is already on the list of “{team}”, due {date}.")
-    await query.answer()
     task_text, _markup = ui.task(lesson, locale)
-    await replace_message(bot, query, task_text + "\n\n✅ " + note.format(
-        team=html.quote(lead.team.name), date=due))
+    text = task_text + "\n\n✅ " + note.format(team=html.quote(lead.team.name), date=due)
+    await tx.commit()
+    await tx.tell(text, query=query)
 
 
 async def show_actions(
@@ -214,6 +215,7 @@ async def answer_review(
     clock: Clock,
     bot: Bot,
     locale: str,
+    tx: UpdateTransaction,
 ) -> None:
     found = await _delivered(query, callback_data.key, session, person, curriculum, "review")
     if found is None:
@@ -230,11 +232,10 @@ async def answer_review(
     if not result.first_time:
         await query.answer(_("You have answered this one already; your first answer counts."))
         return
-    await query.answer()
     closing = ui.review_closing(result.correct, comes_back=delivery.review_due_at is not None)
-    await replace_message(
-        bot, query, ui.answered(lesson, locale, option, result.correct) + "\n\n" + closing
-    )
+    await tx.commit()
+    await tx.tell(ui.answered(lesson, locale, option, result.correct) + "\n\n" + closing,
+                  query=query)
 
 
 async def show_progress(
