@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import logging
 from dataclasses import dataclass
 from datetime import timedelta
@@ -38,9 +39,9 @@ from bot.middlewares import (
     PrivateFlowMiddleware,
 )
 from bot.scheduling.context import JobContext
-from bot.scheduling.leader import Leadership
+from bot.scheduling.leader import Leadership, fenced_session_factory
 from bot.scheduling.outbox_sender import OutboxSender
-from bot.scheduling.rate_limit import build_limiter
+from bot.scheduling.rate_limit import Limiter, build_limiter
 from bot.scheduling.scheduler import add_due_work, build_scheduler, remove_due_work
 from storage.db import create_engine, create_session_factory
 from storage.migrate import upgrade
@@ -55,7 +56,8 @@ def build_bot(settings: Settings, session: BaseSession | None = None) -> Bot:
     if settings.bot_token is None:
         raise ValueError("BOT_TOKEN is not set")
     if session is None:
-        session = AiohttpSession()
+        # A short timeout on every call (long polls add their own wait to it).
+        session = AiohttpSession(timeout=settings.telegram_request_timeout)
         if settings.telegram_api_base is not None:
             session.api = TelegramAPIServer.from_base(
                 str(settings.telegram_api_base).rstrip("/")
@@ -147,6 +149,18 @@ async def build_application(
     return Application(settings, engine, session_factory, i18n, dispatcher, clock, lessons)
 
 
+def build_sender(app: Application, bot: Bot, limiter: Limiter | None = None) -> OutboxSender:
+    settings = app.settings
+    return OutboxSender(
+        app.session_factory, bot, app.clock, limiter,
+        claim_lease=timedelta(seconds=settings.outbox_claim_seconds),
+        max_age=timedelta(hours=settings.outbox_max_age_hours),
+        request_timeout=settings.telegram_request_timeout,
+        concurrency=settings.outbox_concurrency,
+        breaker_max=settings.outbox_pause_max_seconds,
+    )
+
+
 def run_scheduler_with(app: Application, bot: Bot) -> None:
     """Start the scheduled jobs when the dispatcher starts, and stop them when it stops.
 
@@ -154,21 +168,24 @@ def run_scheduler_with(app: Application, bot: Bot) -> None:
     set. On PostgreSQL the due-work scan runs only in the process holding the scheduler lock
     (several processes may serve one bot); on SQLite there is one process, which runs it."""
     limiter = build_limiter(app.settings.redis_url, bot.id)
-    sender = OutboxSender(app.session_factory, bot, app.clock, limiter,
-                          claim_lease=timedelta(seconds=app.settings.outbox_claim_seconds))
+    sender = build_sender(app, bot, limiter)
     scheduler = build_scheduler(app.jobs, bot, due_work=False, sender=sender)
     leadership: Leadership | None = None
     if app.engine.dialect.name == "postgresql":
         leadership = Leadership(
             app.engine,
-            on_gain=lambda: add_due_work(scheduler, app.jobs),
+            on_gain=lambda: add_due_work(scheduler, fenced_jobs),
             on_loss=lambda: remove_due_work(scheduler),
         )
+        # The scan's writes count only while this process holds the scheduler lock.
+        fenced_jobs = dataclasses.replace(
+            app.jobs, session_factory=fenced_session_factory(app.engine, leadership))
     tasks: list[asyncio.Task[None]] = []
 
     async def start() -> None:
         if leadership is None:
-            # The only process: claims in the outbox were left by its own crash.
+            # The only process (`scorebot run` holds the SQLite lock file, see
+            # storage.single_process): claims in the outbox were left by its own crash.
             await sender.release_claims()
             scheduler.start()
             add_due_work(scheduler, app.jobs)

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import logging
 import os
 import sys
@@ -116,6 +117,7 @@ async def _run(settings: Settings, webhook: bool) -> None:
     from aiogram.exceptions import TelegramUnauthorizedError
 
     from bot.app import build_bot, run_polling, run_webhook
+    from storage.single_process import AlreadyServed, serving_alone
 
     if settings.bot_token is None:
         fail("BOT_TOKEN is not set: get one from @BotFather, or run `scorebot demo` to try "
@@ -124,15 +126,21 @@ async def _run(settings: Settings, webhook: bool) -> None:
         fail("WEBHOOK_BASE_URL is not set: the public https address Telegram should call")
     if webhook and settings.webhook_secret is None:
         fail("WEBHOOK_SECRET is not set: choose a random string of A-Z, a-z, 0-9, _ and -")
-    app = await _open_application(settings)
-    bot = build_bot(settings)
-    try:
-        await (run_webhook if webhook else run_polling)(app, bot)
-    except TelegramUnauthorizedError:
-        fail("BOT_TOKEN was refused by Telegram: check it with @BotFather")
-    finally:
-        await bot.session.close()
-        await app.close()
+    with contextlib.ExitStack() as stack:
+        try:
+            stack.enter_context(serving_alone(settings.database_url))
+        except AlreadyServed as error:
+            fail(f"another scorebot process already serves this SQLite database (lock file "
+                 f"{error}); stop it first, or use PostgreSQL to run several processes")
+        app = await _open_application(settings)
+        bot = build_bot(settings)
+        try:
+            await (run_webhook if webhook else run_polling)(app, bot)
+        except TelegramUnauthorizedError:
+            fail("BOT_TOKEN was refused by Telegram: check it with @BotFather")
+        finally:
+            await bot.session.close()
+            await app.close()
 
 
 async def _console(settings: Settings, seed: bool) -> None:

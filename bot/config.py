@@ -70,6 +70,18 @@ class Settings(BaseSettings):
     # How long an outbox sender holds the batch it claimed; after a sender crashes on
     # PostgreSQL, its claimed messages wait this long before another sender takes them.
     outbox_claim_seconds: int = Field(default=120, ge=10, le=3600)
+    # A message the bot queued and could not deliver within this many hours is given up
+    # (marked failed and logged); an outage shorter than this loses nothing.
+    outbox_max_age_hours: int = Field(default=24, ge=1, le=24 * 14)
+    # Every call to Telegram gives up after this many seconds (then it is retried): a call
+    # that hangs holds up one chat for that long, never all sending.
+    telegram_request_timeout: float = Field(default=10.0, ge=0.1, le=120)
+    # How many chats the outbox sender serves at once. Above 1, a hanging call holds up only
+    # its chat, but a crash may re-send one message per chat in flight instead of one.
+    outbox_concurrency: int = Field(default=1, ge=1, le=32)
+    # While Telegram cannot be reached (5xx, error pages, network errors, timeouts), the
+    # sender pauses, twice as long each time, up to this many seconds between two tries.
+    outbox_pause_max_seconds: float = Field(default=60.0, ge=1, le=3600)
 
     @field_validator("database_url")
     @classmethod

@@ -1,7 +1,8 @@
 """Two real bot processes (`python -m bot run --webhook`) serve one bot on PostgreSQL and
 Redis, against the fake Bot API in this process: both answer updates, both send from one
 outbox and no message reaches Telegram twice; when the process running the scheduled jobs
-is killed, the other takes over and sends the lesson wave that falls due."""
+is killed, the other takes over and sends the lesson wave that falls due. On SQLite, a
+second process is refused."""
 
 from __future__ import annotations
 
@@ -30,7 +31,7 @@ TOKEN = "654321:TWO-processes"
 SECRET = "two-processes-secret"
 LEADER_LINE = "this process now runs the scheduled jobs"
 
-pytestmark = pytest.mark.skipif(
+needs_postgresql_and_redis = pytest.mark.skipif(
     not (POSTGRES_URL and REDIS_URL), reason="needs TEST_DATABASE_URL and TEST_REDIS_URL"
 )
 
@@ -41,6 +42,7 @@ def sent_texts(telegram: FakeTelegram) -> Counter[str]:
                    if c.error is None and int(c.params["chat_id"]) >= 10_000)
 
 
+@needs_postgresql_and_redis
 async def test_two_processes_share_the_work_and_one_takes_over(tmp_path):
     database_url = normalize_database_url(POSTGRES_URL or "")
     await _reset_postgres(database_url)
@@ -133,3 +135,34 @@ async def _team_with_a_lesson_due(
             session.add(Membership(person=person, enterprise=enterprise, team=team,
                                    role=Role.WORKER))
     return ids
+
+
+async def test_a_second_process_on_the_same_sqlite_file_is_refused(tmp_path):
+    """SQLite serves one process: a second `scorebot run` on the same file ends at once with
+    one line and status 2; the first one goes on serving."""
+    telegram = FakeTelegram(token=TOKEN, username="scorebot_test_bot")
+    server = FakeBotApiServer(telegram)
+    base_url = await server.start()
+    env = {
+        "PATH": os.environ.get("PATH", ""), "HOME": str(tmp_path), "BOT_TOKEN": TOKEN,
+        "DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'scorebot.db'}",
+        "TELEGRAM_API_BASE": base_url, "WEBHOOK_SECRET": SECRET, "WEBHOOK_HOST": "127.0.0.1",
+        "LOG_LEVEL": "INFO", "PYTHONUNBUFFERED": "1",
+    }
+    first, second = BotProcess("first", env, free_port()), BotProcess("second", env,
+                                                                       free_port())
+    try:
+        await first.start()
+        await until(lambda: first.said("webhook server listening"), "the first one serves",
+                    [first])
+        await second.start()
+        assert second.process is not None
+        assert await asyncio.wait_for(second.process.wait(), 30) == 2
+        await second.stop()
+        (line,) = second.lines
+        assert line.startswith("scorebot: another scorebot process already serves")
+        assert first.process is not None and first.process.returncode is None
+    finally:
+        await second.stop()
+        await first.stop()
+        await server.stop()

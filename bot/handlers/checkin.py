@@ -6,10 +6,12 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 from datetime import date, timedelta
 
 from aiogram import Bot, F, Router, html
+from aiogram.exceptions import TelegramAPIError
 from aiogram.filters import Command, StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
@@ -33,6 +35,7 @@ from bot.i18n import _
 from bot.keyboards.callbacks import CheckinCallback, EnterpriseCallback, KpiCallback
 from bot.notify import notify
 from bot.presenters import kpis as ui
+from bot.replies import UpdateTransaction
 from bot.services import kpis
 from bot.services.actions import OPEN_STATUSES
 from bot.services.errors import InvalidValue
@@ -137,6 +140,7 @@ async def checkin_button(
     query: CallbackQuery, callback_data: CheckinCallback, state: FSMContext,
     session: AsyncSession, person: Person, memberships: list[Membership], clock: Clock,
     bot: Bot, locale: str, settings, i18n, curriculum: Curriculum,  # type: ignore[no-untyped-def]
+    tx: UpdateTransaction,
 ) -> None:
     action = callback_data.action
     data = await state.get_data()
@@ -205,7 +209,7 @@ async def checkin_button(
         return
     if action == "save" and current == CheckinFlow.confirming.state:
         await _save(query, state, session, person, enterprise, clock, bot, locale, settings,
-                    i18n, curriculum)
+                    i18n, curriculum, tx)
         return
     await refuse_button(query, f"check-in {action} in state {current}")
 
@@ -247,7 +251,7 @@ async def answer(message: Message, state: FSMContext, session: AsyncSession,
 
 async def _save(query: CallbackQuery, state: FSMContext, session: AsyncSession, person: Person,
                 enterprise: Enterprise, clock: Clock, bot: Bot, locale: str, settings, i18n,  # type: ignore[no-untyped-def]
-                curriculum: Curriculum) -> None:
+                curriculum: Curriculum, tx: UpdateTransaction) -> None:
     data = await state.get_data()
     week = date.fromisoformat(data["week"])
     entries = {int(k): v for k, v in data["entries"].items()}
@@ -258,9 +262,7 @@ async def _save(query: CallbackQuery, state: FSMContext, session: AsyncSession, 
         await state.clear()
         await refuse_button(query, "check-in entries no longer valid")
         return
-    await state.clear()
     corrected = week if before else None
-    await query.answer(_("Corrected. Thank you!") if corrected else _("Saved. Thank you!"))
     report = await week_report(session, enterprise, week, curriculum, corrected=corrected)
     # Those who plan actions get a button under each slipping KPI to plan one.
     slipping = await kpis.slipping(session, enterprise.id, week)
@@ -270,9 +272,6 @@ async def _save(query: CallbackQuery, state: FSMContext, session: AsyncSession, 
         markup = ui.plan_keyboard(slipping, other_locale) if planner and slipping else None
         return report(other_locale), markup
 
-    await replace_message(bot, query, *render(locale, person.id in planners))
-    await bot.send_photo(query.from_user.id, BufferedInputFile(
-        await chart(session, enterprise, week, locale), filename="kpis.png"))
     others = [other for other in await kpis.reporters(session, enterprise.id, tuple(Role))
               if other.id != person.id]
     if corrected:
@@ -281,20 +280,26 @@ async def _save(query: CallbackQuery, state: FSMContext, session: AsyncSession, 
         changed = [(active[kpi_id], before.get(kpi_id), entry)
                    for kpi_id, entry in entries.items()
                    if kpi_id in active and before.get(kpi_id) != entry]
-        if not changed:
-            return
         score = await kpis.effectiveness(session, enterprise.id, week)
-        for other in others:
+        for other in others if changed else []:
             notify(session, i18n, other, kind="kpi_correction", now=clock.now(),
                    enterprise=enterprise, default_locale=settings.default_locale,
                    render=lambda loc: ui.corrected_notice(person.display_name, week, changed,
                                                           score, loc))
-        return
-    # The whole enterprise gets the report: SIMAPRO feeds results back to everyone.
-    for other in others:
-        notify(session, i18n, other, kind="kpi_report", now=clock.now(), enterprise=enterprise,
-               default_locale=settings.default_locale,
-               render=lambda loc, planner=other.id in planners: render(loc, planner))
+    else:
+        # The whole enterprise gets the report: SIMAPRO feeds results back to everyone.
+        for other in others:
+            notify(session, i18n, other, kind="kpi_report", now=clock.now(),
+                   enterprise=enterprise, default_locale=settings.default_locale,
+                   render=lambda loc, planner=other.id in planners: render(loc, planner))
+    png = await chart(session, enterprise, week, locale)
+    await tx.commit()  # the answers stay in the conversation, and the person is told, if not
+    await state.clear()
+    text, markup = render(locale, person.id in planners)
+    await tx.tell(text, query=query, markup=markup,
+                  toast=_("Corrected. Thank you!") if corrected else _("Saved. Thank you!"))
+    with contextlib.suppress(TelegramAPIError):  # the report above says it all
+        await bot.send_photo(query.from_user.id, BufferedInputFile(png, filename="kpis.png"))
 
 
 async def week_report(session: AsyncSession, enterprise: Enterprise, week: date,

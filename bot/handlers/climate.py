@@ -18,6 +18,7 @@ from bot.handlers.common import pack_messages, private_router, replace_message
 from bot.i18n import _
 from bot.keyboards.callbacks import PulseCallback
 from bot.presenters import climate as ui
+from bot.replies import UpdateTransaction
 from bot.services import climate
 from bot.services.enterprises import teams_of
 from bot.services.permissions import ENTERPRISE_WIDE_ROLES, Capability
@@ -38,7 +39,7 @@ async def _refuse(query: CallbackQuery, reason: str) -> None:
 
 async def pulse_button(
     query: CallbackQuery, callback_data: PulseCallback, session: AsyncSession, person: Person,
-    memberships: list[Membership], bot: Bot, locale: str,
+    memberships: list[Membership], bot: Bot, locale: str, tx: UpdateTransaction,
 ) -> None:
     pulse = await session.get(PulseRound, callback_data.round_id)
     if pulse is None or not any(m.team_id == pulse.team_id for m in memberships):
@@ -56,13 +57,14 @@ async def pulse_button(
     if len(given) > len(pulse.statements):
         await _refuse(query, "more answers than statements")
         return
-    await query.answer()
     if len(given) < len(pulse.statements):
+        await query.answer()
         text, markup = ui.question(pulse, given, locale)
         await replace_message(bot, query, text, markup)
         return
     await climate.record_answers(session, pulse, person, [int(digit) for digit in given])
-    await replace_message(bot, query, ui.thanks())
+    await tx.commit()
+    await tx.tell(ui.thanks(), query=query)
 
 
 def _visible_teams(memberships: list[Membership]) -> list[tuple[int, int | None]]:

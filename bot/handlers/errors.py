@@ -28,7 +28,8 @@ def _where(error: BaseException) -> str:
 
 
 async def on_error(event: ErrorEvent, bot: Bot, i18n: CatalogI18n,
-                   state: FSMContext | None = None, private_flow: bool = False) -> None:
+                   state: FSMContext | None = None, private_flow: bool = False,
+                   locale: str | None = None) -> None:
     update = event.update
     user = None
     chat_id = None
@@ -51,14 +52,20 @@ async def on_error(event: ErrorEvent, bot: Bot, i18n: CatalogI18n,
             event.exception,
             exc_info=event.exception,
         )
-    locale = match_locale(user.language_code if user else None) or i18n.default_locale
+    # The person's own language when the middlewares found it, else Telegram's.
+    locale = locale or match_locale(user.language_code if user else None) \
+        or i18n.default_locale
     with i18n.speaking(locale):
         text = _("Sorry, something went wrong on our side and nothing was saved. "
                  "Please try again in a moment.")
-    try:
-        if query_id is not None:
+    if query_id is not None:
+        try:
             await bot.answer_callback_query(query_id, text=text, show_alert=True)
-        elif chat_id is not None:
+            return
+        except TelegramAPIError:  # already answered, or too old: a new message instead
+            pass
+    try:
+        if chat_id is not None:
             await bot.send_message(chat_id, text)
     except TelegramAPIError:
         log.warning("could not tell user about the failure of update %s", update.update_id)

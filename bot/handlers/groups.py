@@ -30,6 +30,7 @@ from bot.keyboards.builders import language_keyboard
 from bot.keyboards.callbacks import GroupLanguageCallback
 from bot.languages import LANGUAGES
 from bot.presenters import health as health_ui
+from bot.replies import UpdateTransaction
 from bot.services import groups
 from bot.services.errors import InvalidValue
 from bot.services.health import health_of
@@ -52,7 +53,7 @@ def _group_languages(current: str) -> InlineKeyboardMarkup:
 
 async def link_group(message: Message, command: CommandObject, session: AsyncSession,
                      person: Person | None, clock: Clock, locale: str,
-                     i18n: CatalogI18n) -> None:
+                     i18n: CatalogI18n, tx: UpdateTransaction) -> None:
     if not command.args:
         await message.answer(_("Send /link in a private chat with me to get a code, then "
                                "send /link and the code here."))
@@ -72,13 +73,14 @@ async def link_group(message: Message, command: CommandObject, session: AsyncSes
         return
     # From now on the group speaks its own language (the enterprise's until one is chosen).
     group_locale = await groups.group_locale(session, message.chat.id) or locale
+    await tx.commit()
     with i18n.use_locale(group_locale):
-        await message.answer(
+        await tx.tell(
             _("This group now follows {enterprise}: a digest every Monday, the escalations as "
               "they come, and /status any time.").format(enterprise=html.quote(enterprise.name))
             + "\n\n" + _("Which language should I use in this group? Anyone who follows its "
                           "enterprises can change it later with /language."),
-            reply_markup=_group_languages(group_locale))
+            chat_id=message.chat.id, markup=_group_languages(group_locale))
 
 
 async def group_language(message: Message, session: AsyncSession,
@@ -144,11 +146,24 @@ async def bot_left_group(event: ChatMemberUpdated, session: AsyncSession) -> Non
     await groups.forget_group(session, event.chat.id)
 
 
+async def group_migrated(message: Message, session: AsyncSession) -> None:
+    """The group became a supergroup: Telegram says so in both chats. The links and the
+    messages waiting for the group follow it to its new id."""
+    if message.migrate_to_chat_id is not None:
+        old, new = message.chat.id, message.migrate_to_chat_id
+    else:
+        assert message.migrate_from_chat_id is not None
+        old, new = message.migrate_from_chat_id, message.chat.id
+    log.info("group %s became supergroup %s", old, new)
+    await groups.follow_migration(session, old, new)
+
+
 def build_router() -> Router:
     router = Router(name="groups")
     in_group = F.chat.type.in_({"group", "supergroup"})
     router.message.filter(in_group)
     router.my_chat_member.filter(in_group)
+    router.message.register(group_migrated, F.migrate_to_chat_id | F.migrate_from_chat_id)
     router.message.register(group_hello, CommandStart())
     router.message.register(group_hello, Command("help"))
     router.message.register(link_group, Command("link"))

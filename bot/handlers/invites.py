@@ -6,9 +6,11 @@ roles). Every step re-checks what the button names, because button data can be f
 
 from __future__ import annotations
 
+import contextlib
 import logging
 
 from aiogram import Bot, Router, html
+from aiogram.exceptions import TelegramAPIError
 from aiogram.filters import Command
 from aiogram.types import BufferedInputFile, CallbackQuery, Message
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -18,6 +20,7 @@ from bot.handlers.common import private_router, refuse_button, replace_message
 from bot.i18n import _, format_date
 from bot.keyboards.builders import enterprise_keyboard, role_keyboard, team_keyboard
 from bot.keyboards.callbacks import InviteCallback
+from bot.replies import UpdateTransaction
 from bot.services.enterprises import list_enterprises, teams_of
 from bot.services.invites import create_invite, deep_link, qr_png
 from bot.services.people import Identity, ensure_person
@@ -90,6 +93,7 @@ async def invite_step(
     clock: Clock,
     bot: Bot,
     locale: str,
+    tx: UpdateTransaction,
 ) -> None:
     membership = membership_in(allowed_memberships, callback_data.enterprise_id)
     if membership is None and programme_admin:
@@ -173,13 +177,14 @@ async def invite_step(
             _("Send the link, or print the QR code below for the notice board."),
         ]
     )
-    await query.answer()
-    await replace_message(bot, query, text)
-    await bot.send_photo(
-        query.from_user.id,
-        BufferedInputFile(qr_png(link), filename="invite.png"),
-        caption=_("Scan to join {enterprise}").format(enterprise=enterprise_name),
-    )
+    await tx.commit()  # the link is shown only once it works
+    await tx.tell(text, query=query)
+    with contextlib.suppress(TelegramAPIError):  # the link above is enough
+        await bot.send_photo(
+            query.from_user.id,
+            BufferedInputFile(qr_png(link), filename="invite.png"),
+            caption=_("Scan to join {enterprise}").format(enterprise=enterprise_name),
+        )
     log.info("person %s created invite %s (%s)", person.id, invite.id, role)
 
 

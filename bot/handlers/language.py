@@ -10,11 +10,12 @@ from aiogram.types import CallbackQuery, Message
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.commands import set_member_menu
-from bot.handlers.common import private_router, replace_message
+from bot.handlers.common import private_router
 from bot.i18n import CatalogI18n, _
 from bot.keyboards.builders import language_keyboard
 from bot.keyboards.callbacks import LanguageCallback
 from bot.languages import LANGUAGES
+from bot.replies import UpdateTransaction
 from bot.services.people import Identity, choose_locale, ensure_person
 
 log = logging.getLogger(__name__)
@@ -31,6 +32,7 @@ async def set_language(
     identity: Identity,
     i18n: CatalogI18n,
     bot: Bot,
+    tx: UpdateTransaction,
 ) -> None:
     person = await ensure_person(session, identity)
     choose_locale(session, person, callback_data.code)
@@ -38,8 +40,8 @@ async def set_language(
         text = _("Done. From now on I will write to you in {language}.").format(
             language=LANGUAGES[callback_data.code]
         )
-        await query.answer()
-        await replace_message(bot, query, text)
+        await tx.commit()
+        await tx.tell(text, query=query)
     if person.memberships:
         await set_member_menu(bot, i18n, identity.telegram_id, person.memberships,
                               callback_data.code)

@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.clock import Clock
 from bot.content.loader import Curriculum
 from bot.content.schema import Lesson
-from bot.handlers.common import pack_messages, private_router, refuse_button, replace_message
+from bot.handlers.common import pack_messages, private_router, refuse_button
 from bot.i18n import _
 from bot.keyboards.callbacks import (
     LessonActionCallback,
@@ -25,6 +25,7 @@ from bot.keyboards.callbacks import (
     ReviewCallback,
 )
 from bot.presenters import lessons as ui
+from bot.replies import UpdateTransaction
 from bot.services import actions, lessons
 from bot.services.enterprises import teams_of
 from bot.services.permissions import Capability, memberships_with
@@ -132,6 +133,7 @@ async def answer_quiz(
     clock: Clock,
     bot: Bot,
     locale: str,
+    tx: UpdateTransaction,
 ) -> None:
     found = await _delivered(query, callback_data.key, session, person, curriculum, "quiz")
     if found is None:
@@ -145,8 +147,8 @@ async def answer_quiz(
     if not result.first_time:
         await query.answer(_("You have answered this one already; your first answer counts."))
         return
-    await query.answer()
-    await replace_message(bot, query, ui.answered(lesson, locale, option, result.correct))
+    await tx.commit()
+    await tx.tell(ui.answered(lesson, locale, option, result.correct), query=query)
     text, markup = ui.task(lesson, locale, can_make_action=_led_team(memberships) is not None)
     await bot.send_message(query.from_user.id, text, reply_markup=markup)
 
@@ -161,6 +163,7 @@ async def make_team_action(
     clock: Clock,
     bot: Bot,
     locale: str,
+    tx: UpdateTransaction,
 ) -> None:
     lead = _led_team(memberships)
     lesson = curriculum.by_key(callback_data.key)
@@ -177,10 +180,10 @@ async def make_team_action(
         note = _("Added to the actions of “{team}”, due {date}. Send /actions to see them.")
     else:
         note = _("This task is already on the list of “{team}”, due {date}.")
-    await query.answer()
     task_text, _markup = ui.task(lesson, locale)
-    await replace_message(bot, query, task_text + "\n\n✅ " + note.format(
-        team=html.quote(lead.team.name), date=due))
+    text = task_text + "\n\n✅ " + note.format(team=html.quote(lead.team.name), date=due)
+    await tx.commit()
+    await tx.tell(text, query=query)
 
 
 async def answer_review(
@@ -192,6 +195,7 @@ async def answer_review(
     clock: Clock,
     bot: Bot,
     locale: str,
+    tx: UpdateTransaction,
 ) -> None:
     found = await _delivered(query, callback_data.key, session, person, curriculum, "review")
     if found is None:
@@ -208,11 +212,10 @@ async def answer_review(
     if not result.first_time:
         await query.answer(_("You have answered this one already; your first answer counts."))
         return
-    await query.answer()
     closing = ui.review_closing(result.correct, comes_back=delivery.review_due_at is not None)
-    await replace_message(
-        bot, query, ui.answered(lesson, locale, option, result.correct) + "\n\n" + closing
-    )
+    await tx.commit()
+    await tx.tell(ui.answered(lesson, locale, option, result.correct) + "\n\n" + closing,
+                  query=query)
 
 
 async def show_progress(

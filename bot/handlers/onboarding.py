@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 
 from aiogram import Bot, Router, html
+from aiogram.exceptions import TelegramAPIError
 from aiogram.filters import CommandObject, CommandStart
 from aiogram.types import Message
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -13,6 +14,7 @@ from bot.clock import Clock
 from bot.commands import set_member_menu
 from bot.handlers.common import private_router
 from bot.i18n import CatalogI18n, _, format_date
+from bot.replies import UpdateTransaction
 from bot.services.invites import Outcome, redeem
 from bot.services.people import Identity, resolve_locale
 from bot.texts import role_name
@@ -58,14 +60,20 @@ async def start_with_token(
     clock: Clock,
     bot: Bot,
     i18n: CatalogI18n,
+    tx: UpdateTransaction,
 ) -> None:
     result = await redeem(session, command.args or "", identity, clock=clock)
     if result.outcome is Outcome.JOINED:
         assert result.person is not None and result.membership is not None
         locale = resolve_locale(result.person, identity.language_code, i18n.default_locale)
         with i18n.use_locale(locale):
-            await message.answer(joined_text(result.membership, result.person.display_name))
-        await set_member_menu(bot, i18n, message.chat.id, result.person.memberships, locale)
+            welcome = joined_text(result.membership, result.person.display_name)
+        await tx.commit()  # welcomed only once the membership is stored
+        await tx.tell(welcome, chat_id=message.chat.id)
+        try:
+            await set_member_menu(bot, i18n, message.chat.id, result.person.memberships, locale)
+        except TelegramAPIError as error:  # the welcome lists the commands too
+            log.warning("could not set the command menu: %s", error)
         log.info("person %s joined enterprise %s as %s", result.person.id,
                  result.membership.enterprise_id, result.membership.role)
         return

@@ -17,6 +17,7 @@ from bot.clock import Clock
 from bot.handlers.common import private_router, replace_message
 from bot.i18n import _
 from bot.keyboards.callbacks import PrivacyCallback
+from bot.replies import UpdateTransaction
 from bot.services import privacy
 from storage.models import Person
 
@@ -57,17 +58,19 @@ async def ask_to_forget(message: Message, person: Person | None) -> None:
 
 async def forget_button(query: CallbackQuery, callback_data: PrivacyCallback, bot: Bot,
                         session: AsyncSession, person: Person | None, state: FSMContext,
-                        clock: Clock) -> None:
-    await query.answer()
+                        clock: Clock, tx: UpdateTransaction) -> None:
     if callback_data.action != "forget" or person is None:
+        await query.answer()
         await replace_message(bot, query, _("Nothing was changed.") if person else
                               _nothing_held())
         return
     await privacy.forget(session, person, clock.now())
+    await tx.commit()  # "done" only once it is done
     await state.clear()
     log.info("a person asked to be forgotten; done")
-    await replace_message(bot, query, _("Done: I have forgotten you. If you come back one "
-                                        "day, you will need a new invite."))
+    # Never kept in the outbox: nothing of a forgotten person stays behind.
+    await tx.tell(_("Done: I have forgotten you. If you come back one day, you will need a "
+                    "new invite."), query=query, queue_if_undelivered=False)
 
 
 def build_router() -> Router:

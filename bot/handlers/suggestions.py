@@ -45,6 +45,7 @@ from bot.limits import CAPTION_MAX, fit_text, plain_text, telegram_length
 from bot.notify import notify
 from bot.presenters import actions as action_ui
 from bot.presenters import suggestions as ui
+from bot.replies import UpdateTransaction
 from bot.services import anonymity
 from bot.services import suggestions as service
 from bot.services.actions import local_date
@@ -209,6 +210,7 @@ async def suggest_step(
     bot: Bot,
     settings,  # type: ignore[no-untyped-def]
     i18n,  # type: ignore[no-untyped-def]
+    tx: UpdateTransaction,
 ) -> None:
     current = await state.get_state()
     data = await state.get_data()
@@ -268,8 +270,8 @@ async def suggest_step(
                 allowed_memberships,
                 lambda m: EnterpriseCallback(action="suggest", id=m.enterprise_id)))
             return
-        await _submit(query, state, session, person, membership, draft, clock, bot, settings,
-                      i18n)
+        await _submit(query, state, session, person, membership, draft, clock, settings, i18n,
+                      tx)
         return
     await refuse_button(query, f"suggestion step {step} in state {current}")
 
@@ -277,7 +279,8 @@ async def suggest_step(
 async def suggest_enterprise(
     query: CallbackQuery, callback_data: EnterpriseCallback, state: FSMContext,
     session: AsyncSession, person: Person, allowed_memberships: list[Membership], clock: Clock,
-    bot: Bot, settings, i18n,  # type: ignore[no-untyped-def]
+    settings, i18n,  # type: ignore[no-untyped-def]
+    tx: UpdateTransaction,
 ) -> None:
     """The enterprise a suggestion is for, chosen by someone who belongs to several."""
     data = await state.get_data()
@@ -287,19 +290,21 @@ async def suggest_enterprise(
     membership = await picked_enterprise(query, callback_data, allowed_memberships)
     if membership is not None:
         await _submit(query, state, session, person, membership,
-                      service.Draft.from_state(data["draft"]), clock, bot, settings, i18n)
+                      service.Draft.from_state(data["draft"]), clock, settings, i18n, tx)
 
 
 async def _submit(query: CallbackQuery, state: FSMContext, session: AsyncSession,
                   person: Person, membership: Membership, draft: service.Draft, clock: Clock,
-                  bot: Bot, settings, i18n) -> None:  # type: ignore[no-untyped-def]
+                  settings, i18n, tx: UpdateTransaction) -> None:  # type: ignore[no-untyped-def]
+    """Store the suggestion and tell its reviewers, commit, and only then clear the draft and
+    say it was received (if the commit fails, the draft stays and the person is told)."""
     suggestion = await service.submit(session, person=person, membership=membership,
                                       draft=draft, now=clock.now())
-    await state.clear()
-    await query.answer()
-    await replace_message(bot, query, ui.received(suggestion))
     await _tell_reviewers(session, suggestion, membership, clock, settings, i18n)
+    await tx.commit()
+    await state.clear()
     log.info("suggestion %s submitted", suggestion.id)  # never who, for anonymity
+    await tx.tell(ui.received(suggestion), query=query)
 
 
 async def _tell_reviewers(session, suggestion: Suggestion, membership: Membership,  # type: ignore[no-untyped-def]

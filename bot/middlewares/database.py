@@ -9,6 +9,7 @@ from aiogram.types import TelegramObject, Update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.replies import UpdateTransaction
 from storage.models import ProcessedUpdate
 
 log = logging.getLogger(__name__)
@@ -21,7 +22,11 @@ class DbSessionMiddleware(BaseMiddleware):
     The update's id is written first, in the same transaction: an update Telegram delivers
     twice (a webhook retry, or a restart before long polling confirmed it) finds its id taken
     and is skipped, so its effects happen once. If the first handling failed and rolled back,
-    the id is free again and the retry is handled."""
+    the id is free again and the retry is handled.
+
+    The handler also gets the transaction as `tx` (`bot.replies.UpdateTransaction`): it
+    commits with `tx.commit()` before it tells the person anything was stored, and confirms
+    with `tx.tell()`; whatever it does afterwards is committed here as before."""
 
     def __init__(self, session_factory: async_sessionmaker[AsyncSession]) -> None:
         self.session_factory = session_factory
@@ -36,6 +41,8 @@ class DbSessionMiddleware(BaseMiddleware):
             if isinstance(event, Update) and not await _first_delivery(session, event, data):
                 return None
             data["session"] = session
+            data["tx"] = UpdateTransaction(session, self.session_factory, data.get("bot"),
+                                           data.get("clock"))
             try:
                 result = await handler(event, data)
             except BaseException:

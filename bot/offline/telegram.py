@@ -206,6 +206,7 @@ class FakeTelegram:
         self.users: dict[int, dict[str, Any]] = {}
         self.chats: dict[int, dict[str, Any]] = {}
         self.blocked: set[int] = set()
+        self.migrated: dict[int, int] = {}  # a group that became a supergroup: old -> new id
         self.commands: dict[tuple[str, str], list[dict[str, Any]]] = {}
         self.webhook: dict[str, Any] | None = None
         self.failures: dict[str, list[BotApiError]] = {}
@@ -238,6 +239,14 @@ class FakeTelegram:
         chat = {"id": chat_id, "type": "supergroup", "title": title}
         self.chats[chat_id] = chat
         return chat
+
+    def migrate_group(self, old_chat_id: int, new_chat_id: int) -> None:
+        """The group becomes a supergroup with a new id: sending to the old id is refused
+        with `migrate_to_chat_id`, as Telegram does."""
+        chat = self.chats[old_chat_id]
+        self.chats[old_chat_id] = {**chat, "type": "group"}
+        self.chats[new_chat_id] = {**chat, "id": new_chat_id, "type": "supergroup"}
+        self.migrated[old_chat_id] = new_chat_id
 
     def message_update(
         self, user_id: int, text: str | None = None, *, chat_id: int | None = None,
@@ -351,6 +360,9 @@ class FakeTelegram:
         assert chat_id is not None
         if chat_id in self.blocked:
             raise BotApiError(403, "Forbidden: bot was blocked by the user")
+        if chat_id in self.migrated:
+            raise BotApiError(400, "Bad Request: group chat was upgraded to a supergroup chat",
+                              {"migrate_to_chat_id": self.migrated[chat_id]})
         chat = self.chats.get(chat_id)
         if chat is None:
             raise _bad("chat not found")

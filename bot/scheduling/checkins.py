@@ -38,6 +38,8 @@ async def run_checkins(ctx: JobContext) -> int:
                 continue
             round_ = rounds.get((enterprise.id, week))
             if round_ is None:
+                if not kpis.invitation_may_go(enterprise, week, now):
+                    continue  # late: waits for the morning
                 session.add(CheckinRound(enterprise_id=enterprise.id, week=week, opened_at=now))
                 told.append((enterprise, "invite", count))
             elif kpis.reminder_due(enterprise, round_, now):

@@ -1,33 +1,58 @@
-"""Delivers outbox messages to Telegram.
+"""Delivers outbox messages to Telegram, whatever Telegram or a proxy in front of it answers.
 
-- A 429 answer: the message waits `retry_after` seconds, and the batch stops (Telegram asks
-  the whole bot to slow down).
-- A 403 answer: the person blocked the bot; they are marked, and nothing more is sent to them.
-- Telegram refusing the message itself (400): marked failed and logged; it would never pass.
-- Network and server errors: retried with growing pauses, then marked failed.
-Each row is updated in its own transaction right after its call, so a crash re-sends at most
-the one message that was in flight.
+Every answer is one of three things:
+
+- **the message is done**: sent; refused for good (400: it would never pass, marked failed
+  and logged); or the person blocked the bot (403: they are marked, and every message still
+  waiting for them is dropped);
+- **the message goes elsewhere**: the group became a supergroup (400 with
+  `migrate_to_chat_id`): the group and every message waiting for it move to the new chat id,
+  and the message is sent again there at once;
+- **the whole sender pauses** (a circuit breaker): a 429 for `retry_after` seconds; a 5xx, an
+  HTML error page from a proxy, a network error or a request that timed out for a pause that
+  doubles while the fault lasts (from `BREAKER_FIRST` up to `OUTBOX_PAUSE_MAX_SECONDS`) and
+  ends at the first message that goes through. During an outage the sender tries one message
+  per pause, not every message five times, so nothing is given up because Telegram was away.
+
+Anything else (a bug, an unexpected exception) is retried later for that one message. A
+message expires only by age: one still not delivered `OUTBOX_MAX_AGE_HOURS` after it was
+queued is marked failed and logged.
+
+Each row is updated in its own transaction right after its call. What was claimed and not
+sent is given back in a `finally`, at once, whatever happened; if even that fails (the
+database is away) it is given back at the next run. A request that breaks after Telegram took
+the message (the connection drops, or our timeout fires) cannot be told from one Telegram
+never saw: that one message is sent again. This is the only duplicate the outbox allows.
+
+Every request has a short timeout (`TELEGRAM_REQUEST_TIMEOUT`), so a request that hangs holds
+up sending for those few seconds only. With `OUTBOX_CONCURRENCY` above 1, several chats are
+served at once (each chat's messages still in order) and a hanging request holds up only its
+own chat; the price is that a crash may then re-send one message per chat in flight, not one.
 
 Several processes may send at once (PostgreSQL): a sender first claims a batch of rows
 (`SELECT ... FOR UPDATE SKIP LOCKED`, then `claimed_until` set in the same transaction), so
 two senders never take the same row. A sender that dies leaves its claimed rows to the
 others once `claimed_until` has passed; a live sender stops working through its batch well
-before then and gives back what is left. With one process (SQLite), claims left by a crash
-are released when the process starts again (`release_claims`).
+before then and gives back what is left. With one process (SQLite, which refuses a second
+process: `storage.single_process`), claims left by its own crash are released when it starts
+again (`release_claims`).
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
+from collections.abc import Iterable
 from datetime import datetime, timedelta
 
 from aiogram import Bot
 from aiogram.exceptions import (
     TelegramBadRequest,
+    TelegramEntityTooLarge,
     TelegramForbiddenError,
-    TelegramNetworkError,
+    TelegramMigrateToChat,
+    TelegramNotFound,
     TelegramRetryAfter,
-    TelegramServerError,
 )
 from aiogram.types import InlineKeyboardMarkup
 from sqlalchemy import or_, select, update
@@ -35,6 +60,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.clock import Clock
 from bot.scheduling.rate_limit import Limiter, RateLimiter
+from bot.services.groups import follow_migration
 from storage.models import OutboxMessage, OutboxStatus, Person
 
 log = logging.getLogger(__name__)
@@ -44,21 +70,36 @@ log = logging.getLogger(__name__)
 # an answer given in one chat can take the buttons off the other copies.
 DELIVERED_CLEARED: dict[str, object] = {"text": "", "reply_markup": None, "media_file_id": None}
 KEEPS_BUTTONS = frozenset({"escalation"})
-
-MAX_ATTEMPTS = 5
 BATCH = 50
 # After CLAIM_LEASE a claimed row is free again (OUTBOX_CLAIM_SECONDS); a live sender sends
 # nothing from its claim in the second half of the lease, and gives the rest back.
 CLAIM_LEASE = timedelta(minutes=2)
+MAX_AGE = timedelta(hours=24)  # OUTBOX_MAX_AGE_HOURS
+REQUEST_TIMEOUT = 10.0  # seconds, TELEGRAM_REQUEST_TIMEOUT
+CONCURRENCY = 1  # chats served at once, OUTBOX_CONCURRENCY
+BREAKER_FIRST = 1.0  # seconds of the first pause after a 5xx or a network error
+BREAKER_MAX = 60.0  # OUTBOX_PAUSE_MAX_SECONDS
 
 
 def backoff(attempts: int) -> timedelta:
-    return timedelta(seconds=min(5 * 2 ** (attempts - 1), 600))
+    """How long one message waits after its own failed try (an outage pauses everything
+    besides, see `OutboxSender`)."""
+    return timedelta(seconds=min(5 * 2 ** (attempts - 1), 300))
+
+
+class _Batch:
+    """What one run through a claimed batch did."""
+
+    def __init__(self) -> None:
+        self.sent = 0
+        self.finished: set[int] = set()  # rows written (sent, failed, retried, moved)
+        self.stopped = False  # a pause or the end of the lease: nobody starts a new send
+        self.moved = False
 
 
 class OutboxSender:
-    """Sends due outbox rows. When Telegram answers 429, every send waits `retry_after`:
-    flood control applies to the whole bot, not to one message."""
+    """Sends due outbox rows, several chats at once, pausing everything while Telegram (or
+    the way to it) is down or asks the bot to slow down."""
 
     def __init__(
         self,
@@ -67,49 +108,94 @@ class OutboxSender:
         clock: Clock,
         limiter: Limiter | None = None,
         claim_lease: timedelta = CLAIM_LEASE,
+        *,
+        max_age: timedelta = MAX_AGE,
+        request_timeout: float = REQUEST_TIMEOUT,
+        concurrency: int = CONCURRENCY,
+        breaker_first: float = BREAKER_FIRST,
+        breaker_max: float = BREAKER_MAX,
     ) -> None:
         self.session_factory = session_factory
         self.claim_lease = claim_lease
         self.bot = bot
         self.clock = clock
         self.limiter = limiter or RateLimiter()
+        self.max_age = max_age
+        self.request_timeout = request_timeout
+        self.concurrency = max(1, concurrency)
+        self.breaker_first = breaker_first
+        self.breaker_max = breaker_max
         self.hold_until: datetime | None = None
+        self.faults_in_a_row = 0
+        self._outage_rows: set[int] = set()  # rows that met the fault while the way was down
+        self._not_given_back: list[tuple[list[int], datetime]] = []
 
     async def send_pending(self) -> int:
         """Send what is due, batch after batch while batches come back full (so a big wave
         goes out at the full rate, not one batch per run); returns how many went out."""
-        sent = 0
+        await self._give_back_leftovers()
+        await self._expire(self.clock.now())
+        sent, moves = 0, 0
         while True:
             now = self.clock.now()
             if self.hold_until is not None and now < self.hold_until:
                 return sent
             lease = now + self.claim_lease
             due = await self._claim(now, lease)
-            count, finished = await self._send_batch(due, lease)
-            sent += count
-            if not finished or len(due) < BATCH:
+            batch = await self._send_batch(due, lease)
+            sent += batch.sent
+            moves += batch.moved
+            if batch.stopped or (len(due) < BATCH and not (batch.moved and moves <= 3)):
                 return sent
 
-    async def _send_batch(self, due: list[OutboxMessage], lease: datetime) -> tuple[int, bool]:
-        """Send claimed rows; returns how many went out and whether the batch was finished
-        (not cut short by a 429 or by the end of the lease)."""
-        sent = 0
-        blocked: set[int] = set()
-        for position, message in enumerate(due):
-            if message.chat_id in blocked:
-                continue  # already dropped with the rest of that chat's messages
+    async def _send_batch(self, due: list[OutboxMessage], lease: datetime) -> _Batch:
+        batch = _Batch()
+        if not due:
+            return batch
+        by_chat: dict[int, list[OutboxMessage]] = {}
+        for message in due:
+            by_chat.setdefault(message.chat_id, []).append(message)
+        chats = list(by_chat.values())
+        chats.reverse()  # popped from the end: the oldest first
+
+        async def serve() -> None:
+            while chats and not batch.stopped:
+                await self._serve_chat(chats.pop(), lease, batch)
+
+        # After a fault, one message tests the way first (it may still be down).
+        workers = 1 if self.faults_in_a_row else self.concurrency
+        try:
+            async with asyncio.TaskGroup() as group:
+                for _ in range(min(workers, len(chats))):
+                    group.create_task(serve())
+        finally:
+            await self._release([m.id for m in due if m.id not in batch.finished], lease)
+        return batch
+
+    async def _serve_chat(self, messages: list[OutboxMessage], lease: datetime,
+                          batch: _Batch) -> None:
+        """One chat's messages, in order; the rest of them wait when one does not go."""
+        for message in messages:
+            if batch.stopped:
+                return
             await self.limiter.wait(message.chat_id)
+            if batch.stopped:
+                return
             if self.clock.now() >= lease - self.claim_lease / 2:
-                await self._release(due[position:], lease)  # too slow: let others have them
-                return sent, False
+                batch.stopped = True  # too slow: let other senders have the rest
+                return
             outcome = await self._send_one(message)
-            if outcome == "slow down":
-                await self._release(due[position + 1:], lease)
-                return sent, False
+            batch.finished.add(message.id)
+            if outcome == "sent":
+                batch.sent += 1
+                continue
             if outcome == "blocked":
-                blocked.add(message.chat_id)
-            sent += outcome == "sent"
-        return sent, True
+                batch.finished.update(m.id for m in messages)  # dropped with the chat
+            elif outcome == "pause":
+                batch.stopped = True
+            elif outcome == "moved":
+                batch.moved = True  # the chat's messages go out from the new id next round
+            return  # failed or retried: later messages to this chat wait for the next run
 
     async def _claim(self, now: datetime, lease: datetime) -> list[OutboxMessage]:
         """Take up to BATCH due rows that no other sender holds, until `lease`."""
@@ -134,8 +220,27 @@ class OutboxSender:
                 )
         return due
 
+    async def _expire(self, now: datetime) -> None:
+        """Messages queued more than `max_age` ago and still not delivered are given up."""
+        hours = self.max_age.total_seconds() / 3600
+        async with self.session_factory() as session, session.begin():
+            result = await session.execute(
+                update(OutboxMessage)
+                .where(OutboxMessage.status == OutboxStatus.PENDING,
+                       OutboxMessage.created_at <= now - self.max_age,
+                       or_(OutboxMessage.claimed_until.is_(None),
+                           OutboxMessage.claimed_until <= now))
+                .values(status=OutboxStatus.FAILED, claimed_until=None,
+                        last_error=f"expired: not delivered within {hours:g} h")
+                .execution_options(synchronize_session=False)
+            )
+        expired = getattr(result, "rowcount", 0) or 0
+        if expired:
+            log.error("%s outbox messages expired undelivered after %g h", expired, hours)
+
     async def release_claims(self) -> None:
-        """Free every claim: only for a process that knows it is the only sender."""
+        """Free every claim: only for a process that knows it is the only sender (SQLite,
+        once it holds the database's lock file)."""
         async with self.session_factory() as session, session.begin():
             await session.execute(
                 update(OutboxMessage)
@@ -143,26 +248,57 @@ class OutboxSender:
                        OutboxMessage.claimed_until.is_not(None))
                 .values(claimed_until=None))
 
-    async def _release(self, messages: list[OutboxMessage], lease: datetime) -> None:
-        if not messages:
+    async def _release(self, ids: list[int], lease: datetime) -> None:
+        """Give back rows claimed until `lease` and not sent; kept for the next run when the
+        database cannot be reached now."""
+        if not ids:
             return
+        try:
+            await self._release_now(ids, lease)
+        except Exception as error:
+            log.warning("could not give back %s outbox messages (%s); will retry", len(ids),
+                        error)
+            self._not_given_back.append((ids, lease))
+
+    async def _release_now(self, ids: Iterable[int], lease: datetime) -> None:
         async with self.session_factory() as session, session.begin():
             await session.execute(
                 update(OutboxMessage)
-                .where(OutboxMessage.id.in_([m.id for m in messages]),
+                .where(OutboxMessage.id.in_(list(ids)),
                        OutboxMessage.claimed_until == lease)
                 .values(claimed_until=None)
             )
 
+    async def _give_back_leftovers(self) -> None:
+        while self._not_given_back:
+            ids, lease = self._not_given_back[0]
+            await self._release_now(ids, lease)  # the database still away: the run stops
+            self._not_given_back.pop(0)
+
     async def _deliver(self, message: OutboxMessage, markup: InlineKeyboardMarkup | None):  # type: ignore[no-untyped-def]
         caption = message.text or None
+        timeout = self.request_timeout
         if message.media_kind == "photo":
             return await self.bot.send_photo(message.chat_id, message.media_file_id or "",
-                                             caption=caption, reply_markup=markup)
+                                             caption=caption, reply_markup=markup,
+                                             request_timeout=timeout)  # type: ignore[arg-type]
         if message.media_kind == "voice":
             return await self.bot.send_voice(message.chat_id, message.media_file_id or "",
-                                             caption=caption, reply_markup=markup)
-        return await self.bot.send_message(message.chat_id, message.text, reply_markup=markup)
+                                             caption=caption, reply_markup=markup,
+                                             request_timeout=timeout)  # type: ignore[arg-type]
+        return await self.bot.send_message(message.chat_id, message.text, reply_markup=markup,
+                                           request_timeout=timeout)  # type: ignore[arg-type]
+
+    async def _pause(self, seconds: float) -> datetime:
+        """Nothing is sent by this process for `seconds`, nor by the others sharing the
+        limiter."""
+        until = self.clock.now() + timedelta(seconds=seconds)
+        self.hold_until = max(until, self.hold_until or until)
+        try:
+            await self.limiter.pause(seconds)
+        except Exception as error:  # the limits' store is away; this process still pauses
+            log.warning("could not share the pause: %s", error)
+        return self.hold_until
 
     async def _send_one(self, message: OutboxMessage) -> str:
         markup = (
@@ -180,35 +316,82 @@ class OutboxSender:
                       "telegram_message_id": result.message_id, **DELIVERED_CLEARED}
             if message.kind in KEEPS_BUTTONS:
                 values.pop("reply_markup")
+            await self._way_is_back()
         except TelegramRetryAfter as error:
-            self.hold_until = self.clock.now() + timedelta(seconds=error.retry_after)
-            await self.limiter.pause(error.retry_after)  # every process slows down
-            values = {"send_after": self.hold_until}
-            outcome = "slow down"
+            values = {"send_after": await self._pause(error.retry_after)}
+            outcome = "pause"
             log.warning("Telegram asks to wait %ss (outbox %s)", error.retry_after, message.id)
+        except TelegramMigrateToChat as error:
+            log.info("chat %s became %s; its messages follow it", message.chat_id,
+                     error.migrate_to_chat_id)
+            async with self.session_factory() as session, session.begin():
+                await follow_migration(session, message.chat_id, error.migrate_to_chat_id)
+                await session.execute(
+                    update(OutboxMessage).where(OutboxMessage.id == message.id)
+                    .values(chat_id=error.migrate_to_chat_id, claimed_until=None,
+                            send_after=self.clock.now()))
+            return "moved"
         except TelegramForbiddenError:
             await _person_blocked_us(self.session_factory, message)
             return "blocked"
-        except TelegramBadRequest as error:
+        except (TelegramBadRequest, TelegramNotFound, TelegramEntityTooLarge) as error:
             values = {"status": OutboxStatus.FAILED, "last_error": error.message[:300]}
             outcome = "failed"
             log.error("outbox %s (%s) refused by Telegram: %s", message.id, message.kind,
                       error.message)
-        except (TelegramNetworkError, TelegramServerError) as error:
+        except Exception as error:  # every other answer is retried
+            # 5xx, an HTML page from a proxy (ClientDecodeError), a broken connection, a
+            # timeout, 401/409 while the token is sorted out: the way to Telegram is down,
+            # so the whole sender pauses. Anything else is a fault of ours: logged in full.
             attempts = message.attempts + 1
-            outcome = "retry"
-            values = {"attempts": attempts, "last_error": str(error)[:300]}
-            if attempts >= MAX_ATTEMPTS:
-                values["status"] = OutboxStatus.FAILED
-                log.error("outbox %s failed after %s attempts: %s", message.id, attempts, error)
+            values = {"attempts": attempts,
+                      "last_error": f"{type(error).__name__}: {_first_line(error)}"[:300],
+                      "send_after": self.clock.now() + backoff(attempts)}
+            if _is_way_down(error):
+                self.faults_in_a_row += 1
+                self._outage_rows.add(message.id)
+                pause = min(self.breaker_first * 2 ** (self.faults_in_a_row - 1),
+                            self.breaker_max)
+                await self._pause(pause)
+                outcome = "pause"
+                log.warning("Telegram unreachable (%s: %s); sending paused %.1fs",
+                            type(error).__name__, _first_line(error), pause)
             else:
-                values["send_after"] = self.clock.now() + backoff(attempts)
+                outcome = "retry"
+                log.exception("outbox %s could not be sent; retried later", message.id)
         values["claimed_until"] = None
         async with self.session_factory() as session, session.begin():
             await session.execute(
                 update(OutboxMessage).where(OutboxMessage.id == message.id).values(**values)
             )
         return outcome
+
+
+    async def _way_is_back(self) -> None:
+        """A message went through after faults. After an outage (two faults in a row or
+        more), the messages that met it go again at once instead of waiting out their own
+        backoff; after a single fault (perhaps that message's own) they keep their backoff."""
+        rows, self._outage_rows = self._outage_rows, set()
+        outage, self.faults_in_a_row = self.faults_in_a_row >= 2, 0
+        if outage and rows:
+            log.info("Telegram reachable again; %s messages that met the outage go now",
+                     len(rows))
+            async with self.session_factory() as session, session.begin():
+                await session.execute(
+                    update(OutboxMessage)
+                    .where(OutboxMessage.id.in_(rows),
+                           OutboxMessage.status == OutboxStatus.PENDING)
+                    .values(send_after=self.clock.now()))
+
+
+def _first_line(error: Exception) -> str:
+    return (str(error).splitlines() or [""])[0][:200]
+
+
+def _is_way_down(error: Exception) -> bool:
+    from aiogram.exceptions import ClientDecodeError, TelegramAPIError
+
+    return isinstance(error, TelegramAPIError | ClientDecodeError | OSError | TimeoutError)
 
 
 async def _person_blocked_us(session_factory, message: OutboxMessage) -> None:  # type: ignore[no-untyped-def]

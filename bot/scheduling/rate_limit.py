@@ -4,8 +4,9 @@ before each message, so bursts (a lesson wave to a whole enterprise) are spread 
 of being refused with 429.
 
 With REDIS_URL set, the limits are kept in Redis (`RedisRateLimiter`) and shared by every
-process that sends; otherwise in this process (`RateLimiter`). Both have the same interface:
-`wait(chat_id)` before each message, `pause(seconds)` when Telegram answers 429.
+process that sends; otherwise in this process (`RateLimiter`). While Redis cannot be reached,
+each process falls back to its own limits (`FallbackLimiter`) and goes on sending. All have
+the same interface: `wait(chat_id)` before each message, `pause(seconds)` when Telegram answers 429.
 Time and sleeping are injectable, so the rules are tested without waiting.
 """
 
@@ -13,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import logging
 import time
 import uuid
 from collections import defaultdict, deque
@@ -21,6 +23,8 @@ from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
     from redis.asyncio import Redis
+
+log = logging.getLogger(__name__)
 
 OVERALL_PER_SECOND = 30
 # The overall limit is kept over a window a little longer than a second: Telegram counts
@@ -191,7 +195,9 @@ class RedisRateLimiter:
     def from_url(cls, url: str, **options: object) -> RedisRateLimiter:
         from redis.asyncio import Redis
 
-        return cls(Redis.from_url(url), **options)  # type: ignore[arg-type]
+        # Short socket timeouts: a Redis that hangs must not hold up sending for long.
+        redis = Redis.from_url(url, socket_timeout=2, socket_connect_timeout=2)
+        return cls(redis, **options)  # type: ignore[arg-type]
 
     def _now(self) -> str:
         return "" if self._monotonic is None else repr(self._monotonic() * 1000)
@@ -221,7 +227,8 @@ def build_limiter(redis_url: str | None, bot_id: int | None = None) -> Limiter:
     """Shared through Redis when there is one (Telegram counts per bot, so does the key),
     else kept in this process."""
     if redis_url:
-        return RedisRateLimiter.from_url(redis_url, prefix=f"scorebot:limits:{bot_id}")
+        return FallbackLimiter(
+            RedisRateLimiter.from_url(redis_url, prefix=f"scorebot:limits:{bot_id}"))
     return RateLimiter()
 
 
@@ -244,3 +251,47 @@ class VirtualTime:
 def virtual_limiter() -> tuple[RateLimiter, VirtualTime]:
     virtual = VirtualTime()
     return RateLimiter(monotonic=virtual.monotonic, sleep=virtual.sleep), virtual
+
+
+class FallbackLimiter:
+    """The shared limits while Redis answers; this process's own limits while it does not,
+    so sending goes on (within Telegram's limits for one process) during a Redis outage.
+    Redis is asked again after `retry_seconds`."""
+
+    def __init__(self, shared: Limiter, local: Limiter | None = None, *,
+                 retry_seconds: float = 10.0,
+                 monotonic: Callable[[], float] = time.monotonic) -> None:
+        self.shared = shared
+        self.local = local or RateLimiter()
+        self.retry_seconds = retry_seconds
+        self._monotonic = monotonic
+        self._shared_down_until = 0.0
+
+    def _use_shared(self) -> bool:
+        return self._monotonic() >= self._shared_down_until
+
+    def _shared_failed(self, error: Exception) -> None:
+        if self._use_shared():
+            log.warning("the shared rate limits are unreachable (%s); this process keeps its "
+                        "own for %ss", error, self.retry_seconds)
+        self._shared_down_until = self._monotonic() + self.retry_seconds
+
+    async def wait(self, chat_id: int) -> None:
+        if self._use_shared():
+            try:
+                await self.shared.wait(chat_id)
+                return
+            except Exception as error:  # Redis down, timing out, restarting
+                self._shared_failed(error)
+        await self.local.wait(chat_id)
+
+    async def pause(self, seconds: float) -> None:
+        await self.local.pause(seconds)
+        if self._use_shared():
+            try:
+                await self.shared.pause(seconds)
+            except Exception as error:
+                self._shared_failed(error)
+
+    async def close(self) -> None:
+        await self.shared.close()

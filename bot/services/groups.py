@@ -16,6 +16,7 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.services import audit
+from bot.services.daytime import may_go_now
 from bot.services.errors import InvalidValue
 from bot.services.kpis import week_of
 from storage.models import Enterprise, GroupChat, GroupChatLink, GroupLinkCode, Person
@@ -135,7 +136,10 @@ def digest_week_due(enterprise: Enterprise, now: datetime) -> date | None:
     local = now.astimezone(ZoneInfo(enterprise.timezone))
     monday = week_of(local.date())
     starts = datetime.combine(monday, DIGEST_AT, ZoneInfo(enterprise.timezone))
-    return monday if now >= starts else None
+    if now < starts:
+        return None
+    # Late (the bot was down), it waits for working daytime.
+    return monday if may_go_now(starts, now, enterprise.timezone) else None
 
 
 async def due_digests(session: AsyncSession, now: datetime) -> list[
@@ -153,3 +157,28 @@ async def due_digests(session: AsyncSession, now: datetime) -> list[
                                  or link_row.last_digest_week < week):
             due.append((link_row, group, enterprise, week))
     return due
+
+
+async def follow_migration(session: AsyncSession, old_chat_id: int, new_chat_id: int) -> None:
+    """The group became a supergroup with a new chat id: it keeps its links, and whatever
+    is still waiting in the outbox for it goes to the new chat."""
+    from bot.services.outbox import move_chat  # the outbox knows nothing of groups
+
+    existing = await session.scalar(
+        select(GroupChat).where(GroupChat.telegram_chat_id == new_chat_id))
+    if existing is None:
+        await session.execute(update(GroupChat).where(GroupChat.telegram_chat_id == old_chat_id)
+                              .values(telegram_chat_id=new_chat_id))
+    else:  # both ids known (the service message and a refused send raced): keep the new one
+        old = await session.scalar(
+            select(GroupChat).where(GroupChat.telegram_chat_id == old_chat_id))
+        if old is not None:
+            kept = set(await session.scalars(select(GroupChatLink.enterprise_id).where(
+                GroupChatLink.group_chat_id == existing.id)))
+            await session.execute(
+                update(GroupChatLink)
+                .where(GroupChatLink.group_chat_id == old.id,
+                       GroupChatLink.enterprise_id.not_in(kept))
+                .values(group_chat_id=existing.id))
+            await session.execute(delete(GroupChat).where(GroupChat.id == old.id))
+    await move_chat(session, old_chat_id, new_chat_id)

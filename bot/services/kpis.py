@@ -18,7 +18,9 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.services import audit
+from bot.services.daytime import may_go_now
 from bot.services.errors import InvalidValue
+from bot.services.lessons import is_working_daytime
 from bot.services.people import reachable
 from bot.services.permissions import Capability, can
 from bot.services.promes import Contingency, Indicator, Score, score
@@ -422,6 +424,14 @@ def checkin_due(enterprise: Enterprise, now: datetime) -> date | None:
     return week if now >= opens else None
 
 
+def invitation_may_go(enterprise: Enterprise, week: date, now: datetime) -> bool:
+    """The check-in invitation goes at its hour; later than a few minutes, only in working
+    daytime."""
+    day = week + timedelta(days=enterprise.checkin_weekday - 1)
+    opens = datetime.combine(day, time(enterprise.checkin_hour), ZoneInfo(enterprise.timezone))
+    return may_go_now(opens, now, enterprise.timezone)
+
+
 REMIND_AT = time(18, 0)  # same day, end of the working day
 NUDGE_AT = time(10, 0)  # next morning
 
@@ -429,13 +439,20 @@ NUDGE_AT = time(10, 0)  # next morning
 def reminder_due(enterprise: Enterprise, round_: CheckinRound, now: datetime) -> bool:
     day = round_.week + timedelta(days=enterprise.checkin_weekday - 1)
     at = datetime.combine(day, REMIND_AT, ZoneInfo(enterprise.timezone))
-    return round_.completed_at is None and round_.reminded_at is None and now >= at
+    return (round_.completed_at is None and round_.reminded_at is None and now >= at
+            and _working_daytime(enterprise, now))
+
+
+def _working_daytime(enterprise: Enterprise, now: datetime) -> bool:
+    """Reminders and nudges never go at night or on Sunday."""
+    return is_working_daytime(now, enterprise.timezone)
 
 
 def nudge_due(enterprise: Enterprise, round_: CheckinRound, now: datetime) -> bool:
     day = round_.week + timedelta(days=enterprise.checkin_weekday)
     at = datetime.combine(day, NUDGE_AT, ZoneInfo(enterprise.timezone))
-    return round_.completed_at is None and round_.nudged_at is None and now >= at
+    return (round_.completed_at is None and round_.nudged_at is None and now >= at
+            and _working_daytime(enterprise, now))
 
 
 async def reporters(

@@ -66,12 +66,17 @@ def latest_slot(team: Team, timezone: str, now: datetime) -> datetime | None:
 
 
 def wave_due(team: Team, timezone: str, now: datetime) -> datetime | None:
-    """The slot whose lessons should go out now, or None."""
+    """The slot whose lessons should go out now, or None. A late wave waits for daytime on
+    a working day (`bot.services.daytime`), and is skipped once past its grace."""
+    from bot.services.daytime import may_go_now, within_grace
+
     slot = latest_slot(team, timezone, now)
-    if slot is None or now - slot > WAVE_GRACE:
+    if slot is None or not within_grace(slot, now, timezone, WAVE_GRACE):
         return None
     already = team.lessons_sent_for or team.created_at
-    return slot if slot > already else None
+    if slot <= already or not may_go_now(slot, now, timezone):
+        return None
+    return slot
 
 
 async def delivered_ids(session: AsyncSession, person_id: int) -> set[str]:
@@ -219,6 +224,9 @@ async def due_reminders(session: AsyncSession, now: datetime) -> list[
             Person.paused.is_(False),
             Person.blocked_bot.is_(False),
         )
+        # Claimed: a second scan running at the same time skips these rows, and sees them
+        # reminded once this one commits (PostgreSQL; SQLite has one process).
+        .with_for_update(of=LessonDelivery, skip_locked=True)
     )
     # Sorted here, not in SQL: with ORDER BY id, SQLite reads every delivery in id order
     # instead of the few unopened ones through ix_lesson_deliveries_due_reminder.

@@ -8,9 +8,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.models import OutboxMessage
+from storage.models import OutboxMessage, OutboxStatus
 
 CAPTION_LIMIT = 1024
 
@@ -46,3 +47,13 @@ def enqueue(
     )
     session.add(message)
     return message
+
+
+async def move_chat(session: AsyncSession, old_chat_id: int, new_chat_id: int) -> None:
+    """Messages still waiting for a chat that moved (a group that became a supergroup) go to
+    its new id."""
+    await session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.chat_id == old_chat_id,
+               OutboxMessage.status == OutboxStatus.PENDING)
+        .values(chat_id=new_chat_id))
