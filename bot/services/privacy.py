@@ -73,6 +73,9 @@ async def forget(session: AsyncSession, person: Person, now: datetime) -> None:
     await session.execute(update(Suggestion).where(Suggestion.author_id == person.id)
                           .values(anonymous=True))
     await _unname_outbox(session, person.display_name)
+    # Messages to their chat queued without a person (a confirmation Telegram did not take).
+    await session.execute(delete(OutboxMessage).where(
+        OutboxMessage.chat_id == person.telegram_id))
     for table, column, nullable in person_references():
         rule = FORGET_RULES.get((table.name, column))
         where = table.c[column] == person.id
