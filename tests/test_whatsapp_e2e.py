@@ -46,3 +46,85 @@ async def test_join_on_whatsapp_beside_a_manager_on_telegram(database_url):
         _no_html(replies)
         assert tg.messages_for(abena)  # the manager still talks to Telegram
         assert tg.wa.refused() == []
+
+
+async def test_lesson_after_the_window_closed_goes_as_a_template_and_follows_the_tap(
+        database_url):
+    from datetime import UTC, datetime
+
+    from bot.clock import FakeClock
+    from bot.content.loader import curriculum
+    from storage.models import LessonDelivery, WhatsAppHeld
+
+    first = curriculum().lessons[0]
+    async with BotUnderTest(database_url, whatsapp=True,
+                            clock=FakeClock(datetime(2026, 3, 2, 8, 0, tzinfo=UTC))) as tg:
+        assert tg.wa is not None
+        factory = tg.app.session_factory
+        _, packing = await enterprise_with_team(factory, "Accra Foods", "Packing",
+                                                clock=tg.clock)
+        ama = await tg.wa_join("Ama", Role.WORKER, packing)
+
+        # Tuesday 10:00 in Accra, 26 hours after Ama last wrote: her window is closed, so the
+        # lesson waits and an approved template tells her of it.
+        tg.clock.set(datetime(2026, 3, 3, 10, 0, tzinfo=UTC))
+        before = len(tg.wa.messages_to(ama))
+        await tg.run_scheduled()
+        (announcement,) = tg.wa.messages_to(ama)[before:]
+        assert announcement.type == "template"
+        assert announcement.body["template"]["name"] == "score_waiting"
+        async with factory() as session:
+            assert len(list(await session.scalars(select(WhatsAppHeld)))) == 1
+
+        # She taps it: the lesson's message follows, and nothing is held any more.
+        (teaser,) = await tg.wa.press(ama, announcement, 0)
+        assert first.in_locale("en").title in teaser.text
+        async with factory() as session:
+            assert list(await session.scalars(select(WhatsAppHeld))) == []
+
+        # The lesson and its quiz, answered with a WhatsApp button (or list row).
+        replies = await tg.wa.press(ama, teaser, 0)
+        quiz = replies[-1]
+        en = first.in_locale("en")
+        # "The workers themselves" passes a button's 20 characters: a list message.
+        assert quiz.body["interactive"]["type"] == "list"
+        assert [title for title, _ in quiz.choices()] == en.options
+        replies = await tg.wa.press(ama, quiz, first.answer)
+        assert any("✅" in m.text for m in replies)
+        _no_html(tg.wa.messages_to(ama))
+        async with factory() as session:
+            delivery = await session.scalar(select(LessonDelivery))
+            assert delivery is not None and delivery.correct is True
+        # The bot never sent a free-form message outside the window.
+        assert tg.wa.refused() == []
+
+
+async def test_forget_on_whatsapp_keeps_no_number(database_url):
+    async with BotUnderTest(database_url, whatsapp=True) as tg:
+        assert tg.wa is not None
+        _, welding = await enterprise_with_team(tg.app.session_factory)
+        kofi = await tg.wa_join("Kofi", Role.WORKER, welding, wa_id="233209999999")
+        (question,) = await tg.wa.send(kofi, "/forget")
+        (gone,) = await tg.wa.press(kofi, question, "Yes, forget me")
+        assert "forgotten you" in gone.text
+        async with tg.app.session_factory() as session:
+            assert list(await session.scalars(select(WhatsAppContact))) == []
+            person = await session.scalar(select(Person))
+            assert person is not None and person.forgotten_at is not None
+        assert tg.wa.refused() == []
+
+
+async def test_a_number_not_on_whatsapp_is_treated_like_a_blocked_bot(database_url):
+    async with BotUnderTest(database_url, whatsapp=True) as tg:
+        assert tg.wa is not None
+        _, welding = await enterprise_with_team(tg.app.session_factory)
+        kofi = await tg.wa_join("Kofi", Role.WORKER, welding)
+        (welcome, *_) = tg.wa.messages_to(kofi)
+        assert await tg.wa.status(welcome, "delivered") == 200
+        async with tg.app.session_factory() as session:
+            contact = await session.scalar(select(WhatsAppContact))
+            assert contact is not None and contact.last_status == "delivered"
+            assert (await session.scalar(select(Person))).blocked_bot is False
+        assert await tg.wa.status(welcome, "failed", error_code=131026) == 200
+        async with tg.app.session_factory() as session:
+            assert (await session.scalar(select(Person))).blocked_bot is True

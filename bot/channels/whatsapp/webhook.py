@@ -38,6 +38,7 @@ from bot.channels.whatsapp.ids import chat_id_of, message_id_of, update_id_of
 from bot.channels.whatsapp.session import ChannelSession, pending_choices
 from bot.channels.whatsapp.templates import HELD_PAYLOAD
 from bot.clock import Clock
+from bot.limits import CALLBACK_DATA_MAX_BYTES
 
 log = logging.getLogger(__name__)
 
@@ -84,6 +85,8 @@ def to_update(item: dict[str, Any], contact: contacts.Contact, name: str) -> dic
         number = _NUMBER.match(str((item.get("text") or {}).get("body") or ""))
         if number and 1 <= int(number.group(1)) <= len(contact.choices):
             data = contact.choices[int(number.group(1)) - 1]
+    if data is not None and len(data.encode()) > CALLBACK_DATA_MAX_BYTES:
+        data = "?"  # longer than any button the bot issues: a forgery, not to be logged
     update_id = update_id_of(wamid or json.dumps(item, sort_keys=True))
     if data is not None:
         pressed = {"message_id": message_id_of(context_id or wamid), "date": 0, "chat": chat,
