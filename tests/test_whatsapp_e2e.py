@@ -128,3 +128,17 @@ async def test_a_number_not_on_whatsapp_is_treated_like_a_blocked_bot(database_u
         assert await tg.wa.status(welcome, "failed", error_code=131026) == 200
         async with tg.app.session_factory() as session:
             assert (await session.scalar(select(Person))).blocked_bot is True
+
+
+async def test_language_list_then_the_adapter_speaks_vietnamese(database_url):
+    async with BotUnderTest(database_url, whatsapp=True) as tg:
+        assert tg.wa is not None
+        _, welding = await enterprise_with_team(tg.app.session_factory)
+        lan = await tg.wa_join("Lan", Role.WORKER, welding)
+        (picker,) = await tg.wa.send(lan, "/language")
+        assert picker.body["interactive"]["type"] == "list"
+        assert picker.body["interactive"]["action"]["button"] == "Choose"
+        await tg.wa.press(lan, picker, "Tiếng Việt")
+        (picker,) = await tg.wa.send(lan, "/language")
+        assert picker.body["interactive"]["action"]["button"] == "Chọn"
+        assert tg.wa.refused() == []

@@ -210,7 +210,7 @@ class ChannelSession(BaseSession):
 
     async def _wording(self, chat_id: int) -> render.Wording:
         locale = await self._locale(chat_id)
-        translations = self.i18n.find_locales().get(locale) if locale != "en" else None
+        translations = self.i18n.locales.get(locale) if locale != "en" else None
         _ = translations.gettext if translations else (lambda text: text)
         return render.Wording(choose=_("Choose"),
                               answer_with_number=_("Answer with the number of your choice."))
