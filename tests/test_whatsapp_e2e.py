@@ -142,3 +142,24 @@ async def test_language_list_then_the_adapter_speaks_vietnamese(database_url):
         (picker,) = await tg.wa.send(lan, "/language")
         assert picker.body["interactive"]["action"]["button"] == "Chọn"
         assert tg.wa.refused() == []
+
+
+async def test_a_telegram_manager_invites_and_the_worker_joins_from_the_wa_me_link(
+        database_url):
+    import re
+    from urllib.parse import unquote
+
+    async with BotUnderTest(database_url, whatsapp=True) as tg:
+        assert tg.wa is not None
+        kumasi, _ = await enterprise_with_team(tg.app.session_factory)
+        abena = await tg.join("Abena", Role.MANAGER, enterprise=kumasi)
+        (roles,) = await tg.send(abena, "/invite")
+        replies = await tg.press(abena, roles, "worker")
+        while not any("wa.me" in m.text for m in replies):
+            replies = await tg.press(abena, replies[-1], "Welding")
+        card = next(m for m in replies if "wa.me" in m.text)
+        link = re.search(r"https://wa\.me/15550001\?text=(\S+)", card.text)
+        assert link is not None
+        kofi = tg.wa.person("233207777777", "Kofi")
+        replies = await tg.wa.send(kofi, unquote(link.group(1)))
+        assert any("as worker in the team “Welding”" in m.text for m in replies)

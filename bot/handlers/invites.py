@@ -14,12 +14,13 @@ from aiogram.types import BufferedInputFile, CallbackQuery, Message
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import Clock
+from bot.config import Settings
 from bot.handlers.common import private_router, refuse_button, replace_message
 from bot.i18n import _, format_date
 from bot.keyboards.builders import enterprise_keyboard, role_keyboard, team_keyboard
 from bot.keyboards.callbacks import InviteCallback
 from bot.services.enterprises import list_enterprises, teams_of
-from bot.services.invites import create_invite, deep_link, qr_png
+from bot.services.invites import create_invite, deep_link, qr_png, whatsapp_link
 from bot.services.people import Identity, ensure_person
 from bot.services.permissions import (
     INVITABLE_ROLES,
@@ -90,6 +91,7 @@ async def invite_step(
     clock: Clock,
     bot: Bot,
     locale: str,
+    settings: Settings,
 ) -> None:
     membership = membership_in(allowed_memberships, callback_data.enterprise_id)
     if membership is None and programme_admin:
@@ -150,6 +152,9 @@ async def invite_step(
     )
     me = await bot.me()
     link = deep_link(me.username or "", invite.token)
+    if settings.whatsapp_enabled and settings.whatsapp_number:
+        # The same token joins on WhatsApp ("JOIN <token>"); "WhatsApp" is a name, untranslated.
+        link += "\n\nWhatsApp: " + whatsapp_link(settings.whatsapp_number, invite.token)
     enterprise_name = html.quote(membership.enterprise.name)
     if team is not None:
         heading = _("Invite for a new {role} in the team “{team}” at {enterprise}:").format(
@@ -177,7 +182,8 @@ async def invite_step(
     await replace_message(bot, query, text)
     await bot.send_photo(
         query.from_user.id,
-        BufferedInputFile(qr_png(link), filename="invite.png"),
+        BufferedInputFile(qr_png(deep_link(me.username or "", invite.token)),
+                          filename="invite.png"),
         caption=_("Scan to join {enterprise}").format(enterprise=enterprise_name),
     )
     log.info("person %s created invite %s (%s)", person.id, invite.id, role)
