@@ -52,18 +52,36 @@ log = logging.getLogger(__name__)
 ALLOWED_UPDATES = ["message", "callback_query", "my_chat_member"]
 
 
-def build_bot(settings: Settings, session: BaseSession | None = None) -> Bot:
-    if settings.bot_token is None:
+# The token a Bot is built with when only WhatsApp is configured (it never reaches Telegram).
+WHATSAPP_ONLY_TOKEN = "1:whatsapp-only"
+
+
+def build_bot(
+    settings: Settings, session: BaseSession | None = None, *, app: Application | None = None
+) -> Bot:
+    """The Bot. Given the application and WhatsApp settings, its session speaks both channels
+    (bot/channels/whatsapp/session.py); WhatsApp alone needs no BOT_TOKEN."""
+    whatsapp = app is not None and settings.whatsapp_enabled
+    if settings.bot_token is None and not whatsapp:
         raise ValueError("BOT_TOKEN is not set")
-    if session is None:
+    if session is None and settings.bot_token is not None:
         # A short timeout on every call (long polls add their own wait to it).
         session = AiohttpSession(timeout=settings.telegram_request_timeout)
         if settings.telegram_api_base is not None:
             session.api = TelegramAPIServer.from_base(
                 str(settings.telegram_api_base).rstrip("/")
             )
+    if whatsapp:
+        assert app is not None
+        from bot.channels.whatsapp.session import ChannelSession, CloudApi
+
+        cloud = CloudApi(str(settings.whatsapp_api_base), settings.whatsapp_phone_number_id or "",
+                         settings.whatsapp_token.get_secret_value())  # type: ignore[union-attr]
+        session = ChannelSession(session, cloud, app.session_factory, app.clock, app.i18n,
+                                 settings.default_locale, settings.bot_username or "scorebot")
+    token = settings.bot_token.get_secret_value() if settings.bot_token else WHATSAPP_ONLY_TOKEN
     return Bot(
-        token=settings.bot_token.get_secret_value(),
+        token=token,
         session=session,
         default=DefaultBotProperties(parse_mode=ParseMode.HTML),
     )
@@ -252,16 +270,35 @@ def build_webhook_app(app: Application, bot: Bot) -> web.Application:
         await bot.set_webhook(url, secret_token=secret, allowed_updates=ALLOWED_UPDATES)
 
     app.dispatcher.startup.register(_on_startup)
-    app.dispatcher.startup.register(register_webhook)
+    if settings.bot_token is not None:
+        app.dispatcher.startup.register(register_webhook)
     run_scheduler_with(app, bot)
     web_app = web.Application(client_max_size=1024 * 1024)
-    # Answer Telegram only once the update is handled and committed: if the process dies
-    # half-way, Telegram delivers the update again instead of it being lost.
-    WebhookHandler(
-        dispatcher=app.dispatcher, bot=bot, secret_token=secret, handle_in_background=False
-    ).register(web_app, path=settings.webhook_path)
+    if settings.bot_token is not None:
+        # Answer Telegram only once the update is handled and committed: if the process dies
+        # half-way, Telegram delivers the update again instead of it being lost.
+        WebhookHandler(
+            dispatcher=app.dispatcher, bot=bot, secret_token=secret, handle_in_background=False
+        ).register(web_app, path=settings.webhook_path)
+    if settings.whatsapp_enabled:
+        whatsapp_webhook(app, bot).register(web_app, settings.whatsapp_webhook_path)
     setup_application(web_app, app.dispatcher, bot=bot)
     return web_app
+
+
+def whatsapp_webhook(app: Application, bot: Bot):  # type: ignore[no-untyped-def]
+    """The handler of WhatsApp's webhook (bot/channels/whatsapp/webhook.py)."""
+    from bot.channels.whatsapp.webhook import WhatsAppWebhook
+
+    settings = app.settings
+    return WhatsAppWebhook(
+        dispatcher=app.dispatcher, bot=bot,
+        app_secret=settings.whatsapp_app_secret.get_secret_value()  # type: ignore[union-attr]
+        if settings.whatsapp_app_secret else "",
+        verify_token=settings.whatsapp_verify_token.get_secret_value()
+        if settings.whatsapp_verify_token else "",
+        session_factory=app.session_factory, clock=app.clock,
+    )
 
 
 async def run_webhook(app: Application, bot: Bot) -> None:

@@ -119,12 +119,16 @@ async def _run(settings: Settings, webhook: bool) -> None:
     from bot.app import build_bot, run_polling, run_webhook
     from storage.single_process import AlreadyServed, serving_alone
 
-    if settings.bot_token is None:
+    whatsapp_only = settings.bot_token is None and settings.whatsapp_enabled
+    if whatsapp_only and not webhook:
+        fail("only WhatsApp is configured: run `scorebot run --webhook` (WhatsApp calls the "
+             "bot; there is nothing to poll)")
+    if settings.bot_token is None and not whatsapp_only:
         fail("BOT_TOKEN is not set: get one from @BotFather, or run `scorebot demo` to try "
              "the bot offline")
-    if webhook and settings.webhook_base_url is None:
+    if webhook and settings.webhook_base_url is None and not whatsapp_only:
         fail("WEBHOOK_BASE_URL is not set: the public https address Telegram should call")
-    if webhook and settings.webhook_secret is None:
+    if webhook and settings.webhook_secret is None and not whatsapp_only:
         fail("WEBHOOK_SECRET is not set: choose a random string of A-Z, a-z, 0-9, _ and -")
     with contextlib.ExitStack() as stack:
         try:
@@ -133,7 +137,7 @@ async def _run(settings: Settings, webhook: bool) -> None:
             fail(f"another scorebot process already serves this SQLite database (lock file "
                  f"{error}); stop it first, or use PostgreSQL to run several processes")
         app = await _open_application(settings)
-        bot = build_bot(settings)
+        bot = build_bot(settings, app=app)
         try:
             await (run_webhook if webhook else run_polling)(app, bot)
         except TelegramUnauthorizedError:

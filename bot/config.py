@@ -67,6 +67,16 @@ class Settings(BaseSettings):
     admin_ids: Annotated[list[int], NoDecode] = Field(default_factory=list)
     log_level: str = "INFO"
     log_format: Literal["json", "text"] = "json"
+    # WhatsApp Cloud API (a second channel; bot/channels/whatsapp). Set the token, the phone
+    # number id and the app secret to serve WhatsApp at WHATSAPP_WEBHOOK_PATH.
+    whatsapp_token: SecretStr | None = None
+    whatsapp_phone_number_id: str | None = None
+    whatsapp_app_secret: SecretStr | None = None
+    whatsapp_verify_token: SecretStr | None = None
+    whatsapp_api_base: AnyHttpUrl = AnyHttpUrl("https://graph.facebook.com")
+    whatsapp_webhook_path: str = "/whatsapp/webhook"
+    # The business number people write to, digits only, for wa.me invite links.
+    whatsapp_number: str | None = None
     # How long an outbox sender holds the batch it claimed; after a sender crashes on
     # PostgreSQL, its claimed messages wait this long before another sender takes them.
     outbox_claim_seconds: int = Field(default=120, ge=10, le=3600)
@@ -116,7 +126,12 @@ class Settings(BaseSettings):
                 raise ValueError("expected Telegram user ids separated by commas") from None
         return value
 
-    @field_validator("webhook_path")
+    @property
+    def whatsapp_enabled(self) -> bool:
+        return bool(self.whatsapp_token and self.whatsapp_phone_number_id
+                    and self.whatsapp_app_secret)
+
+    @field_validator("webhook_path", "whatsapp_webhook_path")
     @classmethod
     def _webhook_path(cls, value: str) -> str:
         if not value.startswith("/"):

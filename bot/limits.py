@@ -36,3 +36,23 @@ def fit_text(render: Callable[[str], str], text: str, limit: int = MESSAGE_TEXT_
             cut = cut[:-1]
         text = cut.rstrip() + "…"
     return render(html.escape(text, quote=False))
+
+
+# --- WhatsApp Cloud API (Meta's documentation), for bot/channels/whatsapp -----------------
+WA_REPLY_BUTTONS_MAX = 3  # reply buttons in one interactive message
+WA_BUTTON_TITLE_MAX = 20
+WA_BUTTON_ID_MAX = 256
+WA_LIST_ROWS_MAX = 10  # rows in one list message, all sections together
+WA_LIST_ROW_TITLE_MAX = 24
+WA_LIST_ROW_DESCRIPTION_MAX = 72
+WA_LIST_BUTTON_MAX = 20  # the label of the button that opens the list
+WA_LIST_ROW_ID_MAX = 200
+WA_HEADER_MAX = 60  # interactive header and footer
+WA_INTERACTIVE_BODY_MAX = 1024
+WA_TEXT_MAX = 4096
+WA_CAPTION_MAX = 1024
+WA_WINDOW_HOURS = 24  # the customer-service window after the person's last message
+WA_MESSAGES_PER_SECOND = 80  # per business number (error 130429)
+WA_PAIR_INTERVAL_SECONDS = 6  # about one message every 6 s to one person (error 131056)
+# Business-initiated conversations with unique people per 24 hours, by messaging tier.
+WA_DAILY_TIERS = (250, 1_000, 10_000, 100_000)

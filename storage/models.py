@@ -801,3 +801,38 @@ class ProcessedUpdate(Base):
 
     update_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
     handled_at: Mapped[datetime] = mapped_column(UTCDateTime, default=_utcnow, index=True)
+
+
+class WhatsAppContact(Base):
+    """A person on WhatsApp, as the Cloud API names them (`wa_id`, stored as the webhook gives
+    it, never parsed), and the Telegram-compatible chat id the rest of the bot knows them by:
+    WA_CHAT_ID_BASE + this row's id (bot/channels/whatsapp/ids.py). Deleted by /forget."""
+
+    __tablename__ = "whatsapp_contacts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    wa_id: Mapped[str] = mapped_column(String(64), unique=True)
+    # The last time the person wrote: the 24-hour customer-service window runs from here.
+    last_inbound_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+    # The choices of the last numbered menu sent (callback data, in order), answered by a
+    # number; None when the last message asked for no number.
+    choices: Mapped[list[str] | None] = mapped_column(JSON, default=None)
+    # The last delivery status Meta reported (sent, delivered, read, failed) and when.
+    last_status: Mapped[str] = mapped_column(String(16), default="")
+    last_status_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=_utcnow)
+
+
+class WhatsAppHeld(Base):
+    """A message that could not go out because the person's 24-hour window had closed: a
+    template went instead, and this follows when the person taps it (or writes)."""
+
+    __tablename__ = "whatsapp_held"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    contact_id: Mapped[int] = mapped_column(
+        ForeignKey("whatsapp_contacts.id", ondelete="CASCADE"), index=True
+    )
+    # The Cloud API request bodies, in order, as they would have been sent.
+    payloads: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=_utcnow)

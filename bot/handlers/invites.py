@@ -16,13 +16,14 @@ from aiogram.types import BufferedInputFile, CallbackQuery, Message
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import Clock
+from bot.config import Settings
 from bot.handlers.common import private_router, refuse_button, replace_message
 from bot.i18n import _, format_date
 from bot.keyboards.builders import enterprise_keyboard, role_keyboard, team_keyboard
 from bot.keyboards.callbacks import InviteCallback
 from bot.replies import UpdateTransaction
 from bot.services.enterprises import list_enterprises, teams_of
-from bot.services.invites import create_invite, deep_link, qr_png
+from bot.services.invites import create_invite, deep_link, qr_png, whatsapp_link
 from bot.services.people import Identity, ensure_person
 from bot.services.permissions import (
     INVITABLE_ROLES,
@@ -93,6 +94,7 @@ async def invite_step(
     clock: Clock,
     bot: Bot,
     locale: str,
+    settings: Settings,
     tx: UpdateTransaction,
 ) -> None:
     membership = membership_in(allowed_memberships, callback_data.enterprise_id)
@@ -153,7 +155,11 @@ async def invite_step(
         created_by=person,
     )
     me = await bot.me()
-    link = deep_link(me.username or "", invite.token)
+    telegram_link = deep_link(me.username or "", invite.token)
+    link = telegram_link
+    if settings.whatsapp_enabled and settings.whatsapp_number:
+        # The same token joins on WhatsApp ("JOIN <token>"); "WhatsApp" is a name, untranslated.
+        link += "\n\nWhatsApp: " + whatsapp_link(settings.whatsapp_number, invite.token)
     enterprise_name = html.quote(membership.enterprise.name)
     if team is not None:
         heading = _("Invite for a new {role} in the team “{team}” at {enterprise}:").format(
@@ -182,7 +188,7 @@ async def invite_step(
     with contextlib.suppress(TelegramAPIError):  # the link above is enough
         await bot.send_photo(
             query.from_user.id,
-            BufferedInputFile(qr_png(link), filename="invite.png"),
+            BufferedInputFile(qr_png(telegram_link), filename="invite.png"),
             caption=_("Scan to join {enterprise}").format(enterprise=enterprise_name),
         )
     log.info("person %s created invite %s (%s)", person.id, invite.id, role)

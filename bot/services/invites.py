@@ -168,6 +168,12 @@ def deep_link(bot_username: str, token: str) -> str:
     return f"https://t.me/{bot_username.lstrip('@')}?start={token}"
 
 
+def whatsapp_link(number: str, token: str) -> str:
+    """The wa.me link that opens a chat with the bot's WhatsApp number, "JOIN <token>" typed."""
+    digits = "".join(c for c in number if c.isdigit())
+    return f"https://wa.me/{digits}?text=JOIN%20{token}"
+
+
 def qr_png(link: str) -> bytes:
     """A QR code of the link as PNG bytes, big enough to print on a shop-floor poster."""
     code = qrcode.QRCode(border=4, box_size=12, error_correction=qrcode.constants.ERROR_CORRECT_M)

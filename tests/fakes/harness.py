@@ -18,8 +18,9 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from aiogram import Bot
+from aiohttp import web
 
-from bot.app import Application, build_application, build_bot
+from bot.app import Application, build_application, build_bot, whatsapp_webhook
 from bot.clock import FakeClock
 from bot.config import Settings
 from bot.offline.telegram import FakeTelegram, SentMessage
@@ -27,7 +28,9 @@ from bot.scheduling.due_work import run_due_work
 from bot.scheduling.outbox_sender import OutboxSender
 from bot.scheduling.rate_limit import virtual_limiter
 from storage.models import Enterprise, Role, Team
+from tests.fakes import whatsapp_cloud as wa_cloud
 from tests.fakes.bot_api_server import FakeBotApiServer
+from tests.fakes.whatsapp_cloud import FakeWhatsApp, WaUser
 
 TOKEN = "123456:TEST-token"
 
@@ -46,6 +49,7 @@ class BotUnderTest:
         *,
         redis_url: str | None = None,
         clock: FakeClock | None = None,
+        whatsapp: bool = False,
         **settings: Any,
     ) -> None:
         self.telegram = FakeTelegram(token=TOKEN, username="scorebot_test_bot")
@@ -58,9 +62,18 @@ class BotUnderTest:
         self.app: Application
         self.bot: Bot
         self._polling: asyncio.Task[None] | None = None
+        # With whatsapp=True, people may also be on WhatsApp (a fake Cloud API, `self.wa`).
+        self.wa: FakeWhatsApp | None = FakeWhatsApp(self.clock) if whatsapp else None
+        self._wa_runner: web.AppRunner | None = None
 
     async def __aenter__(self) -> BotUnderTest:
         base_url = await self.server.start()
+        if self.wa is not None:
+            self._settings.update(
+                whatsapp_token=wa_cloud.TOKEN, whatsapp_phone_number_id=wa_cloud.PHONE_NUMBER_ID,
+                whatsapp_app_secret=wa_cloud.APP_SECRET,
+                whatsapp_verify_token=wa_cloud.VERIFY_TOKEN,
+                whatsapp_api_base=await self.wa.start(), whatsapp_number="15550001")
         self.settings = Settings(
             bot_token=TOKEN,
             database_url=self._database_url,
@@ -69,11 +82,27 @@ class BotUnderTest:
             **self._settings,
         )
         self.app = await build_application(self.settings, clock=self.clock)
-        self.bot = build_bot(self.settings)
+        await self._build_bot()
         # Telegram's limits are applied on a virtual clock: checked, but nobody waits.
         limiter, self.send_time = virtual_limiter()
         self.sender = OutboxSender(self.app.session_factory, self.bot, self.clock, limiter)
         return self
+
+    async def _build_bot(self) -> None:
+        self.bot = build_bot(self.settings, app=self.app)
+        if self.wa is None:
+            return
+        if self._wa_runner is not None:
+            await self._wa_runner.cleanup()
+        web_app = web.Application()
+        whatsapp_webhook(self.app, self.bot).register(web_app,
+                                                      self.settings.whatsapp_webhook_path)
+        self._wa_runner = web.AppRunner(web_app, access_log=None)
+        await self._wa_runner.setup()
+        site = web.TCPSite(self._wa_runner, "127.0.0.1", 0)
+        await site.start()
+        port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        self.wa.webhook_url = f"http://127.0.0.1:{port}{self.settings.whatsapp_webhook_path}"
 
     def start_polling(self) -> None:
         self._polling = asyncio.create_task(
@@ -98,13 +127,17 @@ class BotUnderTest:
         await self._stop_bot()
         self.telegram.closing = False
         self.app = await build_application(self.settings, clock=self.clock)
-        self.bot = build_bot(self.settings)
+        await self._build_bot()
         limiter, self.send_time = virtual_limiter()
         self.sender = OutboxSender(self.app.session_factory, self.bot, self.clock, limiter)
 
     async def __aexit__(self, *exc_info: object) -> None:
         await self._stop_bot()
         await self.server.stop()
+        if self._wa_runner is not None:
+            await self._wa_runner.cleanup()
+        if self.wa is not None:
+            await self.wa.stop()
 
     # People and conversations --------------------------------------------------------------
 
@@ -181,6 +214,27 @@ class BotUnderTest:
                               role, self.clock)).token
         person = self.person(name, language)
         await self.send(person, f"/start {token}")
+        return person
+
+    async def wa_join(
+        self, name: str, role: Role = Role.WORKER, team: Team | None = None, *,
+        enterprise: Enterprise | None = None, wa_id: str | None = None,
+    ) -> WaUser:
+        """join(), for a person on WhatsApp: they send "JOIN <token>"."""
+        from tests.factories import invite
+
+        assert self.wa is not None, "BotUnderTest(..., whatsapp=True)"
+        place = enterprise
+        if place is None:
+            assert team is not None
+            async with self.app.session_factory() as session:
+                place = await session.get(Enterprise, team.enterprise_id)
+        assert place is not None
+        token = (await invite(self.app.session_factory, place,
+                              team if role in (Role.WORKER, Role.TEAM_LEAD) else None,
+                              role, self.clock)).token
+        person = self.wa.person(wa_id or f"23320{next(self._ids)}", name)
+        await self.wa.send(person, f"JOIN {token}")
         return person
 
     def messages_for(self, user: TgUser) -> list[SentMessage]:

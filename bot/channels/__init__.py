@@ -1,0 +1,1 @@
+"""Channels other than Telegram, each an adapter under the same conversation code."""
