@@ -56,7 +56,7 @@ async def test_peruvian_indian_and_ghanaian_workers_each_see_their_own_overtime_
         wei = await pay_lesson_for(tg, "Wei", "zh_Hans", "Suzhou Parts", "CN", "Asia/Shanghai")
 
     # Lesson, the note for the reader's country in the reader's language, then the quiz.
-    lesson, note, quiz = rosa
+    _lesson, note, quiz = rosa
     assert note.text == "📌 " + PAY.notes["PE"].text["es"]
     assert "25 %" in note.text and "35 %" in note.text
     assert quiz.button_texts() == PAY.in_locale("es").options
