@@ -30,6 +30,7 @@ class Term:
     en: re.Pattern[str]
     required: bool
     renderings: dict[str, Rendering]
+    scope: str = "all"  # "catalog" or "lessons": checked there only
 
 
 @dataclass(frozen=True)
@@ -60,7 +61,7 @@ def load_glossary(path: Path = GLOSSARY_PATH) -> tuple[Term, ...]:
             if isinstance(value, dict)
         }
         terms.append(Term(item["key"], _compile(item["en"]), item.get("required", True),
-                          renderings))
+                          renderings, item.get("scope", "all")))
     return tuple(terms)
 
 
@@ -107,15 +108,22 @@ def lesson_segments(curriculum: Curriculum) -> Iterator[Segment]:
                     yield Segment(f"{lesson.id} note {country}", locale, notes["en"], note)
 
 
+_PLACEHOLDER = re.compile(r"\{[a-z_]+\}|<[^>]*>")
+
+
 def segment_problems(segment: Segment, terms: Iterable[Term]) -> list[str]:
     """What `segment` gets wrong against the glossary: missing approved renderings and
-    banned variants, each naming the term."""
-    used = [t for t in terms if t.en.search(segment.english) and segment.locale in t.renderings]
+    banned variants, each naming the term. Placeholders and HTML tags are not words."""
+    english = _PLACEHOLDER.sub(" ", segment.english)
+    translation = _PLACEHOLDER.sub(" ", segment.translation)
+    kind = "catalog" if segment.where.startswith("catalog ") else "lessons"
+    used = [t for t in terms if t.scope in ("all", kind) and t.en.search(english)
+            and segment.locale in t.renderings]
     problems = []
-    rest = segment.translation
+    rest = translation
     for term in used:
         rendering = term.renderings[segment.locale]
-        found = any(form.search(segment.translation) for form in rendering.forms)
+        found = any(form.search(translation) for form in rendering.forms)
         if term.required and not found:
             problems.append(f"{segment.where} [{segment.locale}]: {term.key!r} should be "
                             f"rendered {rendering.use!r}")
