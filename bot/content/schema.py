@@ -21,6 +21,7 @@
     reviewed_by = "..."
     reviewed_on = 2026-11-29
     native = false                      # true only for a native speaker of the language
+    needs_native_speaker = true         # optional: not fit for workers until one has read it
 
     [notes.PE]                          # a country note (ISO 3166-1 code), shown under the
     source = "..."                      # lesson to people whose enterprise is in that country;
@@ -95,7 +96,8 @@ class Review(BaseModel):
 
     reviewed_by: str = Field(min_length=3, max_length=200)
     reviewed_on: date
-    native: bool
+    native: bool  # reviewed by a native speaker of the language
+    needs_native_speaker: bool = False  # not fit for workers until a native speaker has read it
 
 
 class CountryNote(BaseModel):
