@@ -26,7 +26,7 @@ def test_every_lesson_and_catalog_says_who_reviewed_it_and_when():
             continue
         review = catalog_review(LOCALES_DIR / locale / "LC_MESSAGES" / "messages.po")
         assert review is not None, locale
-        assert review.reviewed_by and review.reviewed_on <= date.today()
+        assert review.reviewed_by and review.reviewed_on >= date(2026, 11, 29)
 
 
 def test_isizulu_and_hindi_need_a_native_speaker_and_nothing_pretends_to_be_native():
