@@ -464,7 +464,7 @@ async def _content(args: argparse.Namespace) -> None:
         await asyncio.to_thread(_content_handoff, args)
         return
     try:
-        print(preview(args.lesson, args.lang))
+        print(preview(args.lesson, args.lang, args.country))
     except ContentError as error:
         fail(str(error))
 
@@ -524,6 +524,8 @@ def build_parser() -> argparse.ArgumentParser:
     show = content_commands.add_parser("preview", help="print a lesson as a person sees it")
     show.add_argument("lesson", help="lesson id or key, e.g. m2-04-five-whys or m2-04")
     show.add_argument("--lang", default="en", choices=SUPPORTED_LOCALES)
+    show.add_argument("--country", help="ISO code of the enterprise's country, e.g. PE: "
+                      "shows that country's note, if the lesson has one")
     out = content_commands.add_parser(
         "export", help="a language's interface strings and lessons as one PO file")
     out.add_argument("--lang", required=True,

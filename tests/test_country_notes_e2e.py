@@ -75,3 +75,14 @@ async def test_peruvian_indian_and_ghanaian_workers_each_see_their_own_overtime_
     # The lesson itself states no country's rate: that is what the notes are for.
     for locale, text in PAY.text.items():
         assert "1.5" not in text.body and "1,5" not in text.body, locale
+
+
+def test_preview_shows_the_note_of_the_country_asked_for_only():
+    from bot.content.check import preview
+
+    shown = preview("m4-03", "es", "PE")
+    assert PAY.notes["PE"].text["es"] in shown
+    assert PAY.notes["IN"].text["en"] not in shown
+    assert "📌" not in preview("m4-03", "es")
+    # A note not translated into the reader's language is shown in English.
+    assert PAY.notes["GH"].text["en"] in preview("m4-03", "fr", "gh")

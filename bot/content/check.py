@@ -94,8 +94,9 @@ def check_report() -> tuple[str, bool]:
     return "\n".join(lines), ok
 
 
-def preview(lesson_ref: str, locale: str) -> str:
-    """A lesson as the person sees it: the announcement, the lesson, the quiz, the task."""
+def preview(lesson_ref: str, locale: str, country: str | None = None) -> str:
+    """A lesson as the person sees it: the announcement, the lesson (with the note for
+    `country`, if it has one), the quiz, the task."""
     from bot.presenters import lessons as ui
 
     curriculum = load_curriculum()
@@ -109,6 +110,8 @@ def preview(lesson_ref: str, locale: str) -> str:
         parts = [
             parse_html(teaser),
             parse_html(ui.lesson_text(lesson, locale, curriculum)),
+            *[parse_html(note) for note in
+              ui.country_notes(lesson, locale, [country.upper()] if country else [])],
             parse_html(quiz),
             "\n".join(f"  [{i + 1}] {option}" for i, option in
                       enumerate(lesson.in_locale(locale).options)),
