@@ -64,3 +64,20 @@ def test_a_catalog_review_line_wrapped_by_babel_is_read_whole(tmp_path: Path):
     review = catalog_review(po)
     assert review is not None and review.native and not review.needs_native_speaker
     assert review.reviewed_by.endswith("native speaker of isiZulu")
+
+
+def test_the_safety_lessons_say_what_ilo_guidance_says_and_name_their_sources():
+    english = {lesson.key: " ".join(str(v) for v in lesson.text["en"].model_dump().values())
+               for lesson in CURRICULUM.lessons}
+    for needed in ("try to start", "compressed air", "springs", "padlock"):
+        assert needed in english["m5-05"], needed
+    for key in ("m5-03", "m3-05"):
+        assert "respirator" in english[key] and "chemical mask" not in english[key], key
+    assert "cartridge" in english["m5-03"]
+    for needed in ("flames or sparks", "open doors and windows", "react together", "apart"):
+        assert needed in english["m3-05"], needed
+    for needed in ("raise the alarm", "never go back in"):
+        assert needed in english["m5-04"], needed
+    for lesson in CURRICULUM.lessons:
+        if lesson.module == 5 or lesson.key in ("m3-05", "m4-03", "m1-02", "m2-01"):
+            assert lesson.sources, lesson.id
