@@ -6,6 +6,8 @@
   scorebot console            chat with the bot in the terminal, offline
   scorebot db upgrade|current|revision
   scorebot content check|preview
+  scorebot content export --lang zu [-o FILE]   a language's strings and lessons as PO
+  scorebot content import FILE [--reviewer NAME] [--native] [--dry-run]
   scorebot export --enterprise ... [--format xlsx|csv] [--lang fr]
   scorebot report [--output DIR]  programme figures by sector and country
   scorebot admin enterprise create|list|set, admin team create, admin invite
@@ -470,10 +472,38 @@ async def _content(args: argparse.Namespace) -> None:
         if not complete:
             raise SystemExit(1)
         return
+    if args.content_command in ("export", "import"):
+        await asyncio.to_thread(_content_handoff, args)
+        return
     try:
-        print(preview(args.lesson, args.lang))
+        print(preview(args.lesson, args.lang, args.country))
     except ContentError as error:
         fail(str(error))
+
+
+def _content_handoff(args: argparse.Namespace) -> None:
+    """`content export` and `content import`: see bot/content/handoff.py."""
+    from bot.content.handoff import HandoffError, export_po, import_po
+
+    try:
+        if args.content_command == "export":
+            data = export_po(args.lang)
+            output = Path(args.output or f"scorebot-{args.lang}.po")
+            output.write_bytes(data)
+            print(f"wrote {output}: interface strings and lessons in {args.lang}")
+            return
+        result = import_po(Path(args.file).read_bytes(), reviewer=args.reviewer,
+                           native=args.native, dry_run=args.dry_run)
+    except HandoffError as error:
+        print(f"import refused, nothing changed:\n{error}", file=sys.stderr)
+        raise SystemExit(1) from None
+    except OSError as error:
+        fail(str(error))
+    verb = "would change" if args.dry_run else "changed"
+    if not result.changed:
+        print("nothing to change")
+    for path in result.changed:
+        print(f"{verb} {path}")
 
 
 # --- argument parsing ------------------------------------------------------------------------
@@ -506,6 +536,20 @@ def build_parser() -> argparse.ArgumentParser:
     show = content_commands.add_parser("preview", help="print a lesson as a person sees it")
     show.add_argument("lesson", help="lesson id or key, e.g. m2-04-five-whys or m2-04")
     show.add_argument("--lang", default="en", choices=SUPPORTED_LOCALES)
+    show.add_argument("--country", help="ISO code of the enterprise's country, e.g. PE: "
+                      "shows that country's note, if the lesson has one")
+    out = content_commands.add_parser(
+        "export", help="a language's interface strings and lessons as one PO file")
+    out.add_argument("--lang", required=True,
+                     choices=[loc for loc in SUPPORTED_LOCALES if loc != "en"])
+    out.add_argument("-o", "--output", help="file to write (default scorebot-LANG.po)")
+    back = content_commands.add_parser(
+        "import", help="take back a reviewed PO file: all entries checked, all or nothing")
+    back.add_argument("file")
+    back.add_argument("--reviewer", help="record who reviewed it (name, role), dated today")
+    back.add_argument("--native", action="store_true",
+                      help="the reviewer is a native speaker of the language")
+    back.add_argument("--dry-run", action="store_true", help="check and list, write nothing")
 
     export = commands.add_parser("export", help="impact-monitoring data of an enterprise")
     export.add_argument("--enterprise", required=True, help="id or name")

@@ -5,10 +5,12 @@ from __future__ import annotations
 
 from babel.messages.pofile import read_po
 
+from bot.content.glossary import catalog_segments, glossary_problems, lesson_segments
 from bot.content.loader import ContentError, Curriculum, load_curriculum
+from bot.content.review import review_gaps
 from bot.content.schema import LESSON_MESSAGE_MAX
 from bot.i18n import CatalogI18n, build_i18n
-from bot.i18n_check import catalog_path, catalog_problems
+from bot.i18n_check import LOCALES_DIR, catalog_path, catalog_problems
 from bot.languages import SUPPORTED_LOCALES
 from bot.offline.telegram import parse_html, telegram_length
 
@@ -78,14 +80,23 @@ def check_report() -> tuple[str, bool]:
     )
     lines.append(f"{len(curriculum)} lessons ({modules})")
     lines += [f"catalog problem: {problem}" for problem in problems]
-    ok = not gaps and not problems and all(v == 1.0 for v in coverage.values())
+    translated = [locale for locale in SUPPORTED_LOCALES if locale != "en"]
+    locales_dir = LOCALES_DIR
+    wrong_terms = glossary_problems([*catalog_segments(translated, locales_dir),
+                                     *lesson_segments(curriculum)])
+    lines += [f"glossary: {problem}" for problem in wrong_terms]
+    lines += review_gaps(curriculum, locales_dir).lines()
+    ok = (not gaps and not problems and not wrong_terms
+          and all(v == 1.0 for v in coverage.values()))
     lines.append("complete" if ok else f"gaps: {len(gaps)} lesson cells, "
-                                        f"{len(problems)} catalog problems")
+                                        f"{len(problems)} catalog problems, "
+                                        f"{len(wrong_terms)} glossary problems")
     return "\n".join(lines), ok
 
 
-def preview(lesson_ref: str, locale: str) -> str:
-    """A lesson as the person sees it: the announcement, the lesson, the quiz, the task."""
+def preview(lesson_ref: str, locale: str, country: str | None = None) -> str:
+    """A lesson as the person sees it: the announcement, the lesson (with the note for
+    `country`, if it has one), the quiz, the task."""
     from bot.presenters import lessons as ui
 
     curriculum = load_curriculum()
@@ -99,6 +110,8 @@ def preview(lesson_ref: str, locale: str) -> str:
         parts = [
             parse_html(teaser),
             parse_html(ui.lesson_text(lesson, locale, curriculum)),
+            *[parse_html(note) for note in
+              ui.country_notes(lesson, locale, [country.upper()] if country else [])],
             parse_html(quiz),
             "\n".join(f"  [{i + 1}] {option}" for i, option in
                       enumerate(lesson.in_locale(locale).options)),

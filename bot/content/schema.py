@@ -14,11 +14,24 @@
     options = ["...", "...", "..."]     # 2-4 answers
     feedback = ["...", "...", "..."]    # one per option, shown after it is chosen
     task = "..."                        # "apply it this week"
+
+    sources = ["..."]                   # where the advice and any figures come from
+
+    [review.zu]                         # who last reviewed a locale's text, and when
+    reviewed_by = "..."
+    reviewed_on = 2026-11-29
+    native = false                      # true only for a native speaker of the language
+    needs_native_speaker = true         # optional: not fit for workers until one has read it
+
+    [notes.PE]                          # a country note (ISO 3166-1 code), shown under the
+    source = "..."                      # lesson to people whose enterprise is in that country;
+    text.en = "..."                     # the law it states, named; one text per locale
 """
 
 from __future__ import annotations
 
 import re
+from datetime import date
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -31,6 +44,7 @@ OPTION_MAX = 60  # a button label that still reads on a small screen
 FEEDBACK_MAX = 400
 TASK_MAX = 400
 TITLE_MAX = 80
+NOTE_MAX = 350  # a country note, sent as its own short message under the lesson
 
 MODULES = (1, 2, 3, 4, 5)
 _ID = re.compile(r"^m[1-5]-\d{2}-[a-z0-9-]{3,40}$")
@@ -75,6 +89,44 @@ class LessonText(BaseModel):
         return self
 
 
+class Review(BaseModel):
+    """Who last reviewed a text in one language, and whether they speak it natively."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    reviewed_by: str = Field(min_length=3, max_length=200)
+    reviewed_on: date
+    native: bool  # reviewed by a native speaker of the language
+    needs_native_speaker: bool = False  # not fit for workers until a native speaker has read it
+
+
+class CountryNote(BaseModel):
+    """What the law of one country adds to a lesson, with the law named."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    source: str = Field(min_length=10)
+    text: dict[str, str]
+
+    @field_validator("text")
+    @classmethod
+    def _text(cls, text: dict[str, str]) -> dict[str, str]:
+        unknown = set(text) - set(SUPPORTED_LOCALES)
+        if unknown:
+            raise ValueError(f"unknown locales {sorted(unknown)}")
+        if "en" not in text:
+            raise ValueError("English text is required")
+        for locale, value in text.items():
+            if not 20 <= len(value.strip()) <= NOTE_MAX:
+                raise ValueError(f"{locale}: a note needs 20-{NOTE_MAX} characters")
+            if "<" in value or ">" in value:
+                raise ValueError(f"{locale}: plain text only, no < or >")
+        return {locale: value.strip() for locale, value in text.items()}
+
+
+_COUNTRY = re.compile(r"^[A-Z]{2}$")
+
+
 class Lesson(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -83,7 +135,30 @@ class Lesson(BaseModel):
     order: int = Field(ge=1, le=99)
     answer: int = Field(ge=0, le=3)
     image: str = ""
+    sources: list[str] = []
     text: dict[str, LessonText]
+    review: dict[str, Review] = {}
+    notes: dict[str, CountryNote] = {}
+
+    @field_validator("notes")
+    @classmethod
+    def _notes(cls, notes: dict[str, CountryNote]) -> dict[str, CountryNote]:
+        for country in notes:
+            if not _COUNTRY.match(country):
+                raise ValueError(f"notes: {country!r} is not an ISO 3166-1 country code like PE")
+        return notes
+
+    @property
+    def country_notes(self) -> dict[str, dict[str, str]]:
+        """Country code -> locale -> note."""
+        return {country: note.text for country, note in self.notes.items()}
+
+    def note_for(self, country: str, locale: str) -> str | None:
+        """The note for people in `country`, in `locale` (English if not translated yet)."""
+        note = self.notes.get((country or "").upper())
+        if note is None:
+            return None
+        return note.text.get(locale) or note.text["en"]
 
     @field_validator("id")
     @classmethod
@@ -113,6 +188,9 @@ class Lesson(BaseModel):
             raise ValueError(f"every locale needs the same number of options: {counts}")
         if self.answer >= counts["en"]:
             raise ValueError("answer points past the last option")
+        unknown = set(self.review) - set(SUPPORTED_LOCALES)
+        if unknown:
+            raise ValueError(f"review: unknown locales {sorted(unknown)}")
         return self
 
     @property

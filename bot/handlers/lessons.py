@@ -37,9 +37,12 @@ LEARN = {"capability": Capability.LEARN}
 
 
 async def _send_lesson(
-    bot: Bot, chat_id: int, lesson: Lesson, locale: str, curriculum: Curriculum
+    bot: Bot, chat_id: int, lesson: Lesson, locale: str, curriculum: Curriculum,
+    countries: list[str],
 ) -> None:
     await bot.send_message(chat_id, ui.lesson_text(lesson, locale, curriculum))
+    for note in ui.country_notes(lesson, locale, countries):
+        await bot.send_message(chat_id, note)
     text, markup = ui.quiz(lesson, locale)
     await bot.send_message(chat_id, text, reply_markup=markup)
 
@@ -71,7 +74,8 @@ async def next_lesson_now(
                                    "them, and send /progress to see your results."))
             return
         lessons.record_delivery(session, person, lesson, team, clock.now(), scheduled=False)
-    await _send_lesson(bot, message.chat.id, lesson, locale, curriculum)
+    await _send_lesson(bot, message.chat.id, lesson, locale, curriculum,
+                       await lessons.countries_of(session, person.id))
 
 
 async def _latest_unopened(session: AsyncSession, person_id: int) -> LessonDelivery | None:
@@ -113,7 +117,8 @@ async def open_lesson(
     lesson, delivery = found
     lessons.mark_opened(delivery, clock.now())
     await query.answer()
-    await _send_lesson(bot, query.from_user.id, lesson, locale, curriculum)
+    await _send_lesson(bot, query.from_user.id, lesson, locale, curriculum,
+                       await lessons.countries_of(session, person.id))
 
 
 def _led_team(memberships: list[Membership]) -> Membership | None:

@@ -69,6 +69,13 @@ def lesson_text(lesson: Lesson, locale: str, curriculum: Curriculum) -> str:
     )
 
 
+def country_notes(lesson: Lesson, locale: str, countries: list[str]) -> list[str]:
+    """The lesson's notes for the reader's countries, in their language (English where a note
+    is not translated yet): one short message each, sent under the lesson."""
+    notes = (lesson.note_for(country, locale) for country in countries)
+    return ["📌 " + html.quote(note) for note in notes if note]
+
+
 def quiz(lesson: Lesson, locale: str) -> tuple[str, InlineKeyboardMarkup]:
     text = "❓ " + html.quote(lesson.in_locale(locale).question)
     return text, _option_buttons(lesson, locale, QuizCallback)

@@ -79,6 +79,18 @@ def wave_due(team: Team, timezone: str, now: datetime) -> datetime | None:
     return slot
 
 
+async def countries_of(session: AsyncSession, person_id: int) -> list[str]:
+    """The countries (ISO codes) of the enterprises a person belongs to: where a lesson's
+    country notes apply to them."""
+    rows = await session.scalars(
+        select(Enterprise.country)
+        .join(Membership, Membership.enterprise_id == Enterprise.id)
+        .where(Membership.person_id == person_id)
+        .distinct()
+    )
+    return sorted({country.upper() for country in rows if country})
+
+
 async def delivered_ids(session: AsyncSession, person_id: int) -> set[str]:
     rows = await session.scalars(
         select(LessonDelivery.lesson_id).where(LessonDelivery.person_id == person_id)
