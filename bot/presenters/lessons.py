@@ -14,6 +14,7 @@ from bot.keyboards.callbacks import (
     QuizCallback,
     ReviewCallback,
 )
+from bot.keyboards.recordings import ListenCallback
 
 
 def module_name(module: int) -> str:
@@ -67,6 +68,13 @@ def lesson_text(lesson: Lesson, locale: str, curriculum: Curriculum) -> str:
             "💡 " + html.quote(text.key_practice),
         ]
     )
+
+
+def listen_button(lesson: Lesson) -> InlineKeyboardMarkup:
+    """Under a lesson that has an approved voice version in the reader's language."""
+    builder = InlineKeyboardBuilder()
+    builder.button(text=_("▶️ Listen"), callback_data=ListenCallback(key=lesson.key))
+    return builder.as_markup()
 
 
 def quiz(lesson: Lesson, locale: str) -> tuple[str, InlineKeyboardMarkup]:
