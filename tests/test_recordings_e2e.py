@@ -11,6 +11,7 @@ from bot.services import lessons
 from storage.models import LessonRecording, Person, Role, Team
 from tests.factories import enterprise_with_team
 from tests.fakes.harness import BotUnderTest, TgUser
+from tests.test_cli import scorebot
 
 VOICE = {"voice": {"file_id": "VOICE-M2-04-ES", "file_unique_id": "v1", "duration": 95}}
 
@@ -25,7 +26,8 @@ async def _give_lesson(tg: BotUnderTest, user: TgUser, team: Team, lesson_id: st
         lessons.record_delivery(session, person, lesson, team, tg.clock.now(), scheduled=True)
 
 
-async def test_a_recorded_and_approved_lesson_is_heard_in_its_language_only(database_url):
+async def test_a_recorded_and_approved_lesson_is_heard_in_its_language_only(database_url,
+                                                                            tmp_path):
     async with BotUnderTest(database_url) as tg:
         enterprise, team = await enterprise_with_team(tg.app.session_factory, clock=tg.clock)
         lucia = await tg.join("Lucía", Role.CONSULTANT, enterprise=enterprise, language="es")
@@ -73,6 +75,11 @@ async def test_a_recorded_and_approved_lesson_is_heard_in_its_language_only(data
         (heard,) = await tg.press(pedro, again, "▶️")
         assert heard.voice == b"VOICE-M2-04-ES"
         assert curriculum().by_key("m2-04").in_locale("es").title in heard.text
+
+        # `scorebot content check` counts it, per language.
+        result = scorebot("content", "check", cwd=tmp_path, DATABASE_URL=database_url)
+        assert result.returncode == 0, result.stderr
+        assert "  es       1 of 30" in result.stdout and "  fr       0 of 30" in result.stdout
 
         # The French worker gets the same lesson without the button.
         await _give_lesson(tg, amelie, team, "m2-04")

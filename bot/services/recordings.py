@@ -71,3 +71,32 @@ async def voice_coverage(session: AsyncSession) -> Counter[str]:
         select(LessonRecording.locale, LessonRecording.lesson_id)
         .where(LessonRecording.approved_at.is_not(None)).distinct())
     return Counter(locale for locale, _lesson in rows)
+
+
+async def coverage_report(database_url: str, lesson_count: int, locales: Iterable[str]) -> str:
+    """`scorebot content check`'s lines on voice versions: per language, how many lessons
+    workers can listen to. Reads the database only if there is one (a missing SQLite file is
+    not created)."""
+    import asyncio
+    from pathlib import Path
+
+    from sqlalchemy.engine import make_url
+
+    from storage.db import create_engine, create_session_factory
+
+    url = make_url(database_url)
+    if url.get_backend_name() == "sqlite" and url.database and not await asyncio.to_thread(
+            Path(url.database).exists):
+        return "Voice versions: no database yet, so none."
+    engine = create_engine(database_url)
+    try:
+        async with create_session_factory(engine)() as session:
+            counts = await voice_coverage(session)
+    except Exception as error:  # an unmigrated or unreachable database: say so, go on
+        reason = str(getattr(error, "orig", None) or error).splitlines()[0][:120]
+        return f"Voice versions: not counted (the database could not be read: {reason})."
+    finally:
+        await engine.dispose()
+    lines = ["Voice versions (approved recordings), lessons per language:"]
+    lines += [f"  {locale:8} {counts.get(locale, 0)} of {lesson_count}" for locale in locales]
+    return "\n".join(lines)
