@@ -34,6 +34,7 @@ from bot.middlewares import (
     AuthorizationMiddleware,
     CommandsLeaveFlowsMiddleware,
     DbSessionMiddleware,
+    ForgivingCommandsMiddleware,
     LocaleMiddleware,
     PersonMiddleware,
     PrivateFlowMiddleware,
@@ -118,6 +119,7 @@ def build_dispatcher(
     dp.update.outer_middleware(PrivateFlowMiddleware())
     dp.update.outer_middleware(PersonMiddleware())
     dp.update.outer_middleware(LocaleMiddleware(i18n))
+    dp.update.outer_middleware(ForgivingCommandsMiddleware())
     dp.message.outer_middleware(CommandsLeaveFlowsMiddleware())
     # Inner middlewares run once a handler is chosen, so they can read its flags.
     authorization, unlogged = AuthorizationMiddleware(), UnloggedPersonMiddleware()

@@ -469,6 +469,7 @@ async def _content(args: argparse.Namespace) -> None:
     if args.content_command == "check":
         report, complete = check_report()
         print(report)
+        print(await _voice_report())
         if not complete:
             raise SystemExit(1)
         return
@@ -504,6 +505,17 @@ def _content_handoff(args: argparse.Namespace) -> None:
         print("nothing to change")
     for path in result.changed:
         print(f"{verb} {path}")
+
+
+async def _voice_report() -> str:
+    from bot.content.loader import curriculum
+    from bot.services.recordings import coverage_report
+
+    try:
+        database_url = Settings().database_url
+    except ValidationError:
+        return "Voice versions: not counted (invalid settings)."
+    return await coverage_report(database_url, len(curriculum().lessons), SUPPORTED_LOCALES)
 
 
 # --- argument parsing ------------------------------------------------------------------------

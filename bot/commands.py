@@ -49,6 +49,7 @@ COMMANDS: tuple[CommandSpec, ...] = (
     CommandSpec("teams", __("Your enterprises' health at a glance"), Capability.FOLLOW),
     CommandSpec("link", __("Have a group chat follow an enterprise"), Capability.FOLLOW),
     CommandSpec("export", __("Programme data as a spreadsheet"), Capability.FOLLOW),
+    CommandSpec("record", __("Read a lesson aloud for workers"), Capability.FOLLOW),
     CommandSpec("climate", __("Working Climate Index of your team"), Capability.SEE_CLIMATE),
     CommandSpec("selfcheck", __("Labour-standards self-check"), Capability.SELF_CHECK),
     CommandSpec("report", __("Programme figures across enterprises"),

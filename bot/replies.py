@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING
 
 from aiogram import Bot
 from aiogram.exceptions import TelegramBadRequest
-from aiogram.types import CallbackQuery, InlineKeyboardMarkup
+from aiogram.types import CallbackQuery, InlineKeyboardMarkup, ReplyKeyboardMarkup
 
 from bot.clock import Clock, SystemClock
 from bot.services.outbox import enqueue
@@ -63,7 +63,8 @@ class UpdateTransaction:
         self.committed = True
 
     async def tell(self, text: str, *, query: CallbackQuery | None = None,
-                   chat_id: int | None = None, markup: InlineKeyboardMarkup | None = None,
+                   chat_id: int | None = None,
+                   markup: InlineKeyboardMarkup | ReplyKeyboardMarkup | None = None,
                    toast: str | None = None, queue_if_undelivered: bool = True) -> None:
         """After the commit: answer the button (with `toast`, if any) and show `text` in
         place of its message, or send `text` to `chat_id`. If Telegram does not take it,
@@ -89,12 +90,13 @@ class UpdateTransaction:
                 enqueue(session, chat_id=chat_id, kind="confirmation", text=text,
                         now=self.clock.now(),
                         reply_markup=markup.model_dump(mode="json", exclude_none=True)
-                        if markup else None)
+                        if isinstance(markup, InlineKeyboardMarkup) else None)
 
     async def _show(self, text: str, query: CallbackQuery | None, chat_id: int,
-                    markup: InlineKeyboardMarkup | None) -> None:
+                    markup: InlineKeyboardMarkup | ReplyKeyboardMarkup | None) -> None:
         assert self.bot is not None
-        if query is not None and query.message is not None:
+        if query is not None and query.message is not None and not isinstance(
+                markup, ReplyKeyboardMarkup):
             try:
                 await self.bot.edit_message_text(text=text, chat_id=chat_id,
                                                  message_id=query.message.message_id,

@@ -792,6 +792,29 @@ class SelfCheckAnswer(Base):
     answered_at: Mapped[datetime] = mapped_column(UTCDateTime, default=_utcnow)
 
 
+class LessonRecording(Base):
+    """A lesson read aloud by a person (a consultant or an admin) in one language, kept as
+    Telegram's file id of the voice note. Workers hear it only once a second person (another
+    consultant, or an admin) has approved it; the latest approved one of a lesson and language
+    is the one played."""
+
+    __tablename__ = "lesson_recordings"
+    __table_args__ = (Index("ix_lesson_recordings_lesson_locale", "lesson_id", "locale"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    lesson_id: Mapped[str] = mapped_column(String(64))
+    locale: Mapped[str] = mapped_column(String(16))
+    file_id: Mapped[str] = mapped_column(String(255))
+    recorded_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("people.id", ondelete="SET NULL"), default=None
+    )
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=_utcnow)
+    approved_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("people.id", ondelete="SET NULL"), default=None
+    )
+    approved_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+
+
 class ProcessedUpdate(Base):
     """Telegram updates already handled, recorded in the transaction that handles them, so
     an update delivered twice (a webhook retry, a crash before polling confirmed it) has its

@@ -4,8 +4,12 @@ contacts, locations, polls, dice, forwards, edited messages, channel posts, comm
 arguments, forged and oversized button data naming other enterprises' ids, group commands and
 join/leave events, and updates from people who never started the bot.
 
-Whatever comes: no error is logged, every button press is answered, and every message in a
-private chat gets a reply.
+Among them: the main menu's buttons in every language, and greetings ("hi", "xin chào",
+"sawubona 👋"...).
+
+Whatever comes: no error is logged, every button press is answered, every message in a
+private chat gets a reply, and a greeting from someone not in the middle of a conversation
+stores nothing.
 """
 
 from __future__ import annotations
@@ -17,14 +21,20 @@ import time
 from typing import Any
 
 import pytest
+from aiogram.fsm.storage.base import StorageKey
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from sqlalchemy import func, select
 
 from bot.app import build_application
 from bot.config import Settings
+from bot.i18n import build_i18n
+from bot.keyboards.menu import all_labels
 from bot.offline.console import Console
 from bot.offline.demo import DEMO_INVITE_TOKEN, DEMO_PEOPLE, seed_demo
 from bot.offline.telegram import SentMessage
+from bot.services.wording import GREETING_EMOJI, GREETINGS
+from storage.models import Base
 from tests.conftest import POSTGRES_URL, _reset_postgres
 
 BATCH = 50
@@ -38,12 +48,16 @@ COMMANDS = ["/start", f"/start {DEMO_INVITE_TOKEN}", "/help", "/language", "/les
             "/pause", "/resume", "/link", "/export", "/status", "/unlink", "/climate",
             "/selfcheck", "/report", "/mydata", "/forget", "/nonexistent"]
 PREFIXES = ["lang", "inv", "ls", "qz", "rv", "sc", "la", "sg", "sr", "sp", "ck", "kp", "ac",
-            "pa", "es", "en", "pu", "lc", "pv"]
+            "pa", "es", "en", "pu", "lc", "pv", "cmd"]
 WORDS = ["1", "0", "-1", "2147483647", "2147483648", "99999999999999", "abc", "m1-01", "done",
          "yes", "no", "start", "", "skip", "baseline", "chart", "hour", "day", "show",
          "accept", "ask", "answer", "owner", "due", "date", "snooze", "ack", "health", "export",
          "kpi", "team", "cancel", "pick_owner", "pick_date", "move", "progress", "help",
          "forget", "keep", "answer", "rep", "take", "drop", "12345", "55555"]
+
+MENU_LABELS = sorted({label for locale in all_labels(build_i18n()).values() for label in locale})
+GREETING_WORDS = [*sorted(GREETINGS | GREETING_EMOJI), "Hi!", "HELLO", "Xin chào", "Chào bạn",
+                  "Sawubona!", "Bonjour 👋", "¡Hola!", "Halo kak"]
 
 ids = st.integers(min_value=-(2**40), max_value=2**40)
 small_ids = st.integers(min_value=0, max_value=60)  # the demo's real ids, other enterprises' too
@@ -63,11 +77,15 @@ texts = st.one_of(
     st.just(""),
     st.sampled_from(["12,5", "12.5", "-3", "1e309", "NaN", "<b>", "&amp;", "😀" * 50]),
 )
+greetings = st.builds(lambda word, end: word + end, st.sampled_from(GREETING_WORDS),
+                      st.sampled_from(["", "!", " ", "?", " 👋", "..."]))
 senders = st.sampled_from(KNOWN * 3 + STRANGERS)
 contents = st.sampled_from(["sticker", "contact", "location", "poll", "dice", "photo", "voice",
                             "document"])
 update_specs = st.one_of(
     st.tuples(st.just("text"), senders, texts),
+    st.tuples(st.just("text"), senders, st.sampled_from(MENU_LABELS)),
+    st.tuples(st.just("greeting"), senders, greetings),
     st.tuples(st.just("content"), senders, contents),
     st.tuples(st.just("forward"), senders, texts),
     st.tuples(st.just("edited"), senders, texts),
@@ -105,11 +123,12 @@ class Fuzzer:
         self.app, self.console, self.telegram = app, console, console.telegram
         self.updates = 0
         self.silent: list[str] = []
+        self.stored: list[str] = []  # greetings that stored something
 
     def _update(self, kind: str, user_id: int, value: Any) -> tuple[dict[str, Any], int | None]:
         """The raw update, and the private chat that must get a reply (None: no promise)."""
         tg = self.telegram
-        if kind == "text":
+        if kind in ("text", "greeting"):
             return tg.message_update(user_id, value), user_id if value else None
         if kind == "content":
             return tg.message_update(user_id, **_content(value)), user_id
@@ -143,12 +162,28 @@ class Fuzzer:
             "old_chat_member": {"status": old, **member},
             "new_chat_member": {"status": new, **member}}), None
 
+    async def _stored(self) -> dict[str, int]:
+        """How many rows each table holds (the record of handled updates aside)."""
+        async with self.app.session_factory() as session:
+            return {table.name: await session.scalar(select(func.count()).select_from(table))
+                    for table in Base.metadata.sorted_tables
+                    if table.name != "processed_updates"}
+
+    async def _in_a_conversation(self, user_id: int) -> bool:
+        key = StorageKey(bot_id=self.console.bot.id, chat_id=user_id, user_id=user_id)
+        return await self.app.dispatcher.fsm.storage.get_state(key) is not None
+
     async def feed(self, batch: list[tuple[str, int, Any]]) -> None:
         for kind, user_id, value in batch:
             update, must_reply = self._update(kind, user_id, value)
             before = len(self.telegram.sent)
+            stored = None
+            if kind == "greeting" and not await self._in_a_conversation(user_id):
+                stored = await self._stored()
             await self.app.dispatcher.feed_raw_update(self.console.bot, update)
             self.updates += 1
+            if stored is not None and await self._stored() != stored:
+                self.stored.append(f"greeting {value!r} from {user_id}")
             if must_reply is not None and not any(
                     m.chat_id == must_reply for m in self.telegram.sent[before:]):
                 self.silent.append(f"{kind} {value!r:.60} from {user_id}")
@@ -192,6 +227,7 @@ def fuzz(database_url: str) -> None:
             assert errors.lines == [], errors.lines[:5]
             assert fuzzer.telegram.unanswered_queries() == []
             assert fuzzer.silent == [], fuzzer.silent[:10]
+            assert fuzzer.stored == [], fuzzer.stored[:10]
 
         property_holds()
     finally:

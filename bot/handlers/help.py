@@ -10,6 +10,7 @@ from bot.commands import commands_for
 from bot.handlers.common import private_router
 from bot.handlers.onboarding import how_to_join_text
 from bot.i18n import _
+from bot.keyboards.menu import main_menu
 from bot.texts import role_name
 from storage.models import Membership
 
@@ -49,7 +50,8 @@ async def show_help(
     text = help_text(memberships, programme_admin)
     if not memberships and not programme_admin:
         text = how_to_join_text() + "\n\n" + text
-    await message.answer(text)
+    # The main menu comes with the help: the way back to the big buttons.
+    await message.answer(text, reply_markup=main_menu(memberships, programme_admin))
 
 
 def build_router() -> Router:

@@ -14,7 +14,9 @@ from bot.handlers.common import private_router
 from bot.i18n import CatalogI18n, _
 from bot.keyboards.builders import language_keyboard
 from bot.keyboards.callbacks import LanguageCallback
+from bot.keyboards.menu import main_menu
 from bot.languages import LANGUAGES
+from bot.presenters import menu as menu_ui
 from bot.replies import UpdateTransaction
 from bot.services.people import Identity, choose_locale, ensure_person
 
@@ -33,6 +35,7 @@ async def set_language(
     i18n: CatalogI18n,
     bot: Bot,
     tx: UpdateTransaction,
+    programme_admin: bool,
 ) -> None:
     person = await ensure_person(session, identity)
     choose_locale(session, person, callback_data.code)
@@ -40,8 +43,12 @@ async def set_language(
         text = _("Done. From now on I will write to you in {language}.").format(
             language=LANGUAGES[callback_data.code]
         )
+        menu = main_menu(person.memberships, programme_admin)
+        prompt = menu_ui.menu_prompt()
         await tx.commit()
         await tx.tell(text, query=query)
+        if menu is not None:  # the menu's buttons in the new language
+            await bot.send_message(identity.telegram_id, prompt, reply_markup=menu)
     if person.memberships:
         await set_member_menu(bot, i18n, identity.telegram_id, person.memberships,
                               callback_data.code)

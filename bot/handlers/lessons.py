@@ -24,9 +24,10 @@ from bot.keyboards.callbacks import (
     QuizCallback,
     ReviewCallback,
 )
+from bot.keyboards.recordings import ListenCallback
 from bot.presenters import lessons as ui
 from bot.replies import UpdateTransaction
-from bot.services import actions, lessons
+from bot.services import actions, lessons, recordings
 from bot.services.enterprises import teams_of
 from bot.services.permissions import Capability, memberships_with
 from storage.models import LessonDelivery, Membership, Person, Team
@@ -39,8 +40,11 @@ LEARN = {"capability": Capability.LEARN}
 async def _send_lesson(
     bot: Bot, chat_id: int, lesson: Lesson, locale: str, curriculum: Curriculum,
     countries: list[str],
+    session: AsyncSession,
 ) -> None:
-    await bot.send_message(chat_id, ui.lesson_text(lesson, locale, curriculum))
+    voice = await recordings.approved_voice(session, lesson.id, locale)
+    await bot.send_message(chat_id, ui.lesson_text(lesson, locale, curriculum),
+                           reply_markup=ui.listen_button(lesson) if voice else None)
     for note in ui.country_notes(lesson, locale, countries):
         await bot.send_message(chat_id, note)
     text, markup = ui.quiz(lesson, locale)
@@ -75,7 +79,7 @@ async def next_lesson_now(
             return
         lessons.record_delivery(session, person, lesson, team, clock.now(), scheduled=False)
     await _send_lesson(bot, message.chat.id, lesson, locale, curriculum,
-                       await lessons.countries_of(session, person.id))
+                       await lessons.countries_of(session, person.id), session)
 
 
 async def _latest_unopened(session: AsyncSession, person_id: int) -> LessonDelivery | None:
@@ -118,7 +122,30 @@ async def open_lesson(
     lessons.mark_opened(delivery, clock.now())
     await query.answer()
     await _send_lesson(bot, query.from_user.id, lesson, locale, curriculum,
-                       await lessons.countries_of(session, person.id))
+                       await lessons.countries_of(session, person.id), session)
+
+
+async def listen(
+    query: CallbackQuery,
+    callback_data: ListenCallback,
+    session: AsyncSession,
+    person: Person,
+    curriculum: Curriculum,
+    bot: Bot,
+    locale: str,
+) -> None:
+    """▶️ Listen: the lesson's approved voice version in the person's language."""
+    found = await _delivered(query, callback_data.key, session, person, curriculum, "listening")
+    if found is None:
+        return
+    lesson, _delivery = found
+    voice = await recordings.approved_voice(session, lesson.id, locale)
+    if voice is None:
+        await refuse_button(query, "listening to a lesson with no voice in this language")
+        return
+    await query.answer()
+    await bot.send_voice(query.from_user.id, voice.file_id,
+                         caption=html.quote(lesson.in_locale(locale).title))
 
 
 def _led_team(memberships: list[Membership]) -> Membership | None:
@@ -306,6 +333,7 @@ def build_router() -> Router:
     router.message.register(resume, Command("resume"), flags=LEARN)
     router.callback_query.register(open_lesson, LessonCallback.filter(), flags=LEARN)
     router.callback_query.register(answer_quiz, QuizCallback.filter(), flags=LEARN)
+    router.callback_query.register(listen, ListenCallback.filter(), flags=LEARN)
     router.callback_query.register(answer_review, ReviewCallback.filter(), flags=LEARN)
     router.callback_query.register(make_team_action, LessonActionCallback.filter(),
                                    flags={"capability": Capability.LEAD_LEARNING})

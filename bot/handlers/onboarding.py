@@ -14,6 +14,7 @@ from bot.clock import Clock
 from bot.commands import set_member_menu
 from bot.handlers.common import private_router
 from bot.i18n import CatalogI18n, _, format_date
+from bot.keyboards.menu import main_menu
 from bot.replies import UpdateTransaction
 from bot.services.invites import Outcome, redeem
 from bot.services.people import Identity, resolve_locale
@@ -39,7 +40,7 @@ def joined_text(membership: Membership, name: str) -> str:
             where,
             _("I am your SCORE coach: together we will make work better, safer and more "
               "productive, one small step at a time."),
-            _("Send /help to see what you can do."),
+            _("Tap a button below, or send /help to see what you can do."),
         ]
     )
 
@@ -68,8 +69,9 @@ async def start_with_token(
         locale = resolve_locale(result.person, identity.language_code, i18n.default_locale)
         with i18n.use_locale(locale):
             welcome = joined_text(result.membership, result.person.display_name)
+            menu = main_menu(result.person.memberships)
         await tx.commit()  # welcomed only once the membership is stored
-        await tx.tell(welcome, chat_id=message.chat.id)
+        await tx.tell(welcome, chat_id=message.chat.id, markup=menu)
         try:
             await set_member_menu(bot, i18n, message.chat.id, result.person.memberships, locale)
         except TelegramAPIError as error:  # the welcome lists the commands too
@@ -103,13 +105,15 @@ async def start_with_token(
 
 
 async def start_plain(
-    message: Message, person: Person | None, identity: Identity, programme_admin: bool
+    message: Message, person: Person | None, identity: Identity, programme_admin: bool,
+    memberships: list[Membership],
 ) -> None:
     if (person is not None and person.memberships) or programme_admin:
         await message.answer(
             _("Welcome back, {name}! Send /help to see what you can do.").format(
                 name=html.quote(identity.display_name)
-            )
+            ),
+            reply_markup=main_menu(memberships, programme_admin),
         )
         return
     await message.answer(how_to_join_text())

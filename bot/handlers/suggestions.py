@@ -45,6 +45,7 @@ from bot.limits import CAPTION_MAX, fit_text, plain_text, telegram_length
 from bot.notify import notify
 from bot.presenters import actions as action_ui
 from bot.presenters import suggestions as ui
+from bot.presenters.menu import tell_me_more
 from bot.replies import UpdateTransaction
 from bot.services import anonymity
 from bot.services import suggestions as service
@@ -57,6 +58,7 @@ from bot.services.permissions import (
     memberships_with,
     single_enterprise,
 )
+from bot.services.wording import has_words
 from storage.models import (
     ActionItem,
     Enterprise,
@@ -155,6 +157,9 @@ async def _same_album(message: Message, state: FSMContext) -> bool:
 
 
 async def receive_content(message: Message, state: FSMContext) -> None:
+    if message.text and not message.text.startswith("/") and not has_words(message.text):
+        await message.answer(tell_me_more(), reply_markup=_cancel_keyboard())  # "👍", "ok"
+        return
     if not await _append_to_draft(
         message, state, _("Please send text, a photo or a voice note, or tap Cancel.")
     ):

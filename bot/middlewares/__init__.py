@@ -1,11 +1,12 @@
 """What happens to every update before a handler sees it, in this order:
 a database session (committed or rolled back as a whole), whether the update belongs to a
 private flow (logged without who sent it), the person and their memberships,
-the locale; a command leaves any unfinished conversation step; and, for handlers that ask for
-a capability, the authorization check."""
+the locale; a command typed in any letter case, or tapped on the main menu, is that command;
+a command leaves any unfinished conversation step; and, for handlers that ask for a
+capability, the authorization check."""
 
 from bot.middlewares.authorization import AuthorizationMiddleware
-from bot.middlewares.commands import CommandsLeaveFlowsMiddleware
+from bot.middlewares.commands import CommandsLeaveFlowsMiddleware, ForgivingCommandsMiddleware
 from bot.middlewares.database import DbSessionMiddleware
 from bot.middlewares.locale import LocaleMiddleware
 from bot.middlewares.people import PersonMiddleware
@@ -15,6 +16,7 @@ __all__ = [
     "AuthorizationMiddleware",
     "CommandsLeaveFlowsMiddleware",
     "DbSessionMiddleware",
+    "ForgivingCommandsMiddleware",
     "LocaleMiddleware",
     "PersonMiddleware",
     "PrivateFlowMiddleware",

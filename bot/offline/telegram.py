@@ -150,6 +150,7 @@ class SentMessage:
     edited: bool = False
     voice: bytes | None = None
     document: bytes | None = None
+    keyboard: list[list[str]] | None = None  # a reply keyboard's labels, when one came with it
 
     def button_texts(self) -> list[str]:
         return [button["text"] for row in self.buttons for button in row]
@@ -389,6 +390,18 @@ class FakeTelegram:
                     raise _bad("BUTTON_DATA_INVALID")
         return rows
 
+    def _keyboard(self, params: dict[str, Any]) -> list[list[str]] | None:
+        """The labels of a reply keyboard (the buttons under the message box), or None."""
+        markup = params.get("reply_markup") or {}
+        if "keyboard" not in markup:
+            return None
+        rows = [[b["text"] if isinstance(b, dict) else b for b in row]
+                for row in markup["keyboard"]]
+        if not rows or any(not row for row in rows) or any(
+                not label for row in rows for label in row):
+            raise _bad("keyboard buttons must have text")
+        return rows
+
     def _message_json(self, message: SentMessage) -> dict[str, Any]:
         body: dict[str, Any] = {
             "message_id": message.message_id,
@@ -444,7 +457,8 @@ class FakeTelegram:
         plain, raw = self._text(params, "text", MESSAGE_TEXT_MAX, required=True)
         buttons = self._buttons(params)
         return self._store(
-            SentMessage(chat["id"], next(self._message_ids), plain, raw, buttons)
+            SentMessage(chat["id"], next(self._message_ids), plain, raw, buttons,
+                        keyboard=self._keyboard(params))
         )
 
     def _m_sendphoto(self, params: dict[str, Any], files: dict[str, bytes]) -> dict[str, Any]:
@@ -472,7 +486,8 @@ class FakeTelegram:
             raise _bad("there is no voice in the request")
         content = files.get(voice.removeprefix("attach://"), b"") or voice.encode()
         return self._store(SentMessage(chat["id"], next(self._message_ids), plain, raw,
-                                       self._buttons(params), voice=content))
+                                       self._buttons(params), voice=content,
+                                       keyboard=self._keyboard(params)))
 
     def _m_senddocument(self, params: dict[str, Any], files: dict[str, bytes]) -> dict[str, Any]:
         chat = self._chat(params)

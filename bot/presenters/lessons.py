@@ -14,6 +14,7 @@ from bot.keyboards.callbacks import (
     QuizCallback,
     ReviewCallback,
 )
+from bot.keyboards.recordings import ListenCallback
 
 
 def module_name(module: int) -> str:
@@ -74,6 +75,13 @@ def country_notes(lesson: Lesson, locale: str, countries: list[str]) -> list[str
     is not translated yet): one short message each, sent under the lesson."""
     notes = (lesson.note_for(country, locale) for country in countries)
     return ["📌 " + html.quote(note) for note in notes if note]
+
+
+def listen_button(lesson: Lesson) -> InlineKeyboardMarkup:
+    """Under a lesson that has an approved voice version in the reader's language."""
+    builder = InlineKeyboardBuilder()
+    builder.button(text=_("▶️ Listen"), callback_data=ListenCallback(key=lesson.key))
+    return builder.as_markup()
 
 
 def quiz(lesson: Lesson, locale: str) -> tuple[str, InlineKeyboardMarkup]:

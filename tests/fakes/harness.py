@@ -237,6 +237,19 @@ class BotUnderTest:
         await self.wa.send(person, f"JOIN {token}")
         return person
 
+    def menu_of(self, user: TgUser) -> list[str]:
+        """The labels of the big buttons under the person's message box now: the last reply
+        keyboard the bot sent them (none before any)."""
+        shown = [m.keyboard for m in self.messages_for(user) if m.keyboard is not None]
+        return [label for row in shown[-1] for label in row] if shown else []
+
+    async def tap(self, user: TgUser, label: str) -> list[SentMessage]:
+        """The person presses a big button of their menu (its label must be showing)."""
+        labels = self.menu_of(user)
+        matches = [shown for shown in labels if label in shown]
+        assert matches, f"no menu button {label!r} in {labels}"
+        return await self.send(user, matches[0])
+
     def messages_for(self, user: TgUser) -> list[SentMessage]:
         """Everything the bot has sent to the person so far, oldest first."""
         return self.telegram.messages_to(user.id)
