@@ -27,6 +27,7 @@ from bot.clock import Clock, SystemClock
 from bot.commands import set_default_menus, set_member_menu
 from bot.config import Settings
 from bot.content.loader import Curriculum, curriculum
+from bot.deps import Deps
 from bot.handlers import feature_routers
 from bot.i18n import CatalogI18n, build_i18n
 from bot.logs import LogContextMiddleware, UnloggedPersonMiddleware
@@ -93,6 +94,7 @@ def build_dispatcher(
         session_factory=session_factory,
         i18n=i18n,
         curriculum=curriculum,
+        deps=Deps(settings, clock, i18n, curriculum),
     )
     # Outer middlewares on `update` see every update, in this order.
     dp.update.outer_middleware(LogContextMiddleware())

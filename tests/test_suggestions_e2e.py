@@ -157,7 +157,7 @@ async def test_a_decline_needs_a_reason(database_url):
 
 
 async def test_workers_cannot_review_or_answer_for_others(database_url):
-    from bot.keyboards.callbacks import SuggestionCallback
+    from bot.keyboards.callbacks import SubmitterAnswerCallback, SuggestionCallback
     from storage.models import Role
 
     async with BotUnderTest(database_url) as tg:
@@ -170,9 +170,14 @@ async def test_workers_cannot_review_or_answer_for_others(database_url):
         (anonymity,) = await tg.press(kwame, areas, "Skip")
         await tg.press(kwame, anonymity, "Send anonymously")
 
-        for action in ("accept", "answer", "implemented"):
-            await tg.press_data(esi, areas, SuggestionCallback(id=1, action=action).pack())
-            assert tg.callback_answers()[-1]["show_alert"] == "true", action
+        presses = [SuggestionCallback(id=1, action="accept").pack(),
+                   SuggestionCallback(id=1, action="implemented").pack(),
+                   SubmitterAnswerCallback(id=1).pack(),
+                   "sr:1:answer"]  # the submitter's Answer as sent before its own factory
+        for data in presses:
+            await tg.press_data(esi, areas, data)
+            assert tg.callback_answers()[-1]["show_alert"] == "true", data
+            assert "Write your answer" not in tg.messages_for(esi)[-1].text, data
         replies = await tg.send(esi, "/review")
         assert "role does not allow" in replies[0].text
         async with tg.app.session_factory() as session:

@@ -20,6 +20,7 @@ from bot.handlers import (
     onboarding,
     privacy,
     programme,
+    review,
     schedule,
     selfcheck,
     suggestions,
@@ -30,7 +31,8 @@ from bot.handlers import (
 def feature_routers() -> list[Router]:
     """Fresh routers (a router belongs to one dispatcher; tests and benchmarks build many)."""
     modules = [
-        errors, onboarding, help, language, privacy, lessons, schedule, suggestions, checkin,
+        errors, onboarding, help, language, privacy, lessons, schedule, suggestions, review,
+        checkin,
         actions, climate, selfcheck, programme, team, invites, consultant, groups,
     ]
     # The catch-all comes last: it answers whatever nothing else did.

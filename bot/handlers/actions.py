@@ -22,6 +22,7 @@ from babel.dates import format_date
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import Clock
+from bot.deps import Deps
 from bot.handlers.common import (
     pack_messages,
     private_router,
@@ -29,7 +30,7 @@ from bot.handlers.common import (
     replace_message,
     typed_due_date,
 )
-from bot.handlers.suggestions import tell_implemented
+from bot.handlers.review import tell_implemented
 from bot.i18n import _
 from bot.keyboards.callbacks import ActionCallback, PlanCallback
 from bot.notify import notify
@@ -293,7 +294,7 @@ async def _updatable(query: CallbackQuery, callback_data: ActionCallback,
 
 async def action_done(query: CallbackQuery, callback_data: ActionCallback, state: FSMContext,
                       session: AsyncSession, person: Person, memberships: list[Membership],
-                      clock: Clock, bot: Bot, settings, i18n) -> None:  # type: ignore[no-untyped-def]
+                      clock: Clock, bot: Bot, deps: Deps) -> None:
     found = await _updatable(query, callback_data, session, person, memberships)
     if found is None:
         return
@@ -301,7 +302,7 @@ async def action_done(query: CallbackQuery, callback_data: ActionCallback, state
     await query.answer()
     suggestion = await actions.mark_done(session, item, person, clock.now())
     if suggestion is not None:
-        await tell_implemented(session, suggestion, person, clock, settings, i18n)
+        await tell_implemented(session, suggestion, person, deps)
     await state.set_state(ActionFlow.after_photo)
     await state.set_data({"action": item.id})
     # A new message: the one with the buttons stays as it was (a second tap is told the

@@ -21,8 +21,7 @@ async def send_action_reminders(ctx: JobContext) -> int:
                 continue
             item.reminder_stage = stage
             notify(session, ctx.i18n, owner, kind=f"action_reminder_{stage}", now=now,
-                   enterprise=enterprise, default_locale=ctx.default_locale,
-                   render=lambda locale, item=item, stage=stage: (
+                   enterprise=enterprise, render=lambda locale, item=item, stage=stage: (
                        ui.reminder(item, stage, locale), ui.reminder_keyboard(item)))
             sent += 1
     return sent

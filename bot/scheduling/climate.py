@@ -42,7 +42,6 @@ async def run_pulse_surveys(ctx: JobContext) -> int:
             people = await climate.still_to_answer(session, pulse)
             for person in people:
                 notify(session, ctx.i18n, person, kind="pulse", now=now, enterprise=enterprise,
-                       default_locale=ctx.default_locale,
                        render=lambda locale, pulse=pulse, team=team: ui.question(
                            pulse, "", locale, team=team.name))
             log.info("team %s: pulse survey for %s sent to %s people", team.id, month,
@@ -58,8 +57,7 @@ async def run_pulse_surveys(ctx: JobContext) -> int:
                 people = await climate.still_to_answer(session, pulse)
                 for person in people:
                     notify(session, ctx.i18n, person, kind="pulse_reminder", now=now,
-                           enterprise=enterprise, default_locale=ctx.default_locale,
-                           render=lambda locale, pulse=pulse: ui.question(
+                           enterprise=enterprise, render=lambda locale, pulse=pulse: ui.question(
                                pulse, "", locale, reminder=True))
                 queued += len(people)
     return queued
@@ -75,7 +73,6 @@ async def _close(ctx: JobContext, session, pulse, team: Team, enterprise: Enterp
     people = await climate.audience(session, team)
     for person in people:
         notify(session, ctx.i18n, person, kind="pulse_result", now=now, enterprise=enterprise,
-               default_locale=ctx.default_locale,
                render=lambda locale: ui.closed_notice(team.name, latest, previous, locale))
     log.info("team %s: pulse survey for %s closed", team.id, pulse.month)
     return len(people)

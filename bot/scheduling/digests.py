@@ -18,7 +18,7 @@ async def send_digests(ctx: JobContext) -> int:
         for link, group, enterprise, week in await groups.due_digests(session, now):
             health = await health_of(session, enterprise, now)
             notify_group(session, ctx.i18n, group, kind="digest", now=now,
-                         enterprise=enterprise, default_locale=ctx.default_locale,
+                         enterprise=enterprise,
                          render=lambda locale, health=health: health_ui.digest(health, locale))
             link.last_digest_week = week
             sent += 1

@@ -53,7 +53,6 @@ async def _send_wave(ctx: JobContext, team_id: int, slot) -> int:  # type: ignor
                 continue
             lessons.record_delivery(session, person, lesson, team, now, scheduled=True)
             notify(session, ctx.i18n, person, kind="lesson", now=now, enterprise=enterprise,
-                   default_locale=ctx.default_locale,
                    render=lambda locale, lesson=lesson: ui.teaser(lesson, locale))
             modules[lesson.module] += 1
             queued += 1
@@ -75,7 +74,7 @@ async def _report_missed_streak(ctx, session, person: Person, team: Team,  # typ
         if lead.id == person.id:
             continue
         notify(session, ctx.i18n, lead, kind="missed_lessons", now=ctx.clock.now(),
-               enterprise=enterprise, default_locale=ctx.default_locale,
+               enterprise=enterprise,
                render=lambda _locale: ui.missed_notice(person.display_name, len(missed)))
 
 
@@ -90,7 +89,7 @@ async def send_reminders(ctx: JobContext) -> int:
                 continue
             delivery.reminded_at = now
             notify(session, ctx.i18n, person, kind="lesson_reminder", now=now,
-                   enterprise=enterprise, default_locale=ctx.default_locale,
+                   enterprise=enterprise,
                    render=lambda locale, lesson=lesson: ui.reminder(lesson, locale))
             sent += 1
     return sent
@@ -109,7 +108,7 @@ async def send_reviews(ctx: JobContext) -> int:
             delivery.review_due_at = None
             delivery.reviews_sent += 1
             notify(session, ctx.i18n, person, kind="lesson_review", now=now,
-                   enterprise=enterprise, default_locale=ctx.default_locale,
+                   enterprise=enterprise,
                    render=lambda locale, lesson=lesson: ui.review(lesson, locale))
             sent += 1
     return sent

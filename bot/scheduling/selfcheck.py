@@ -52,6 +52,6 @@ async def open_self_checks(ctx: JobContext) -> int:
                     return text, ui.start_keyboard(check, can_choose_rep=choose)
 
                 notify(session, ctx.i18n, person, kind="selfcheck_invite", now=now,
-                       enterprise=enterprise, default_locale=ctx.default_locale, render=render)
+                       enterprise=enterprise, render=render)
                 queued += 1
     return queued

@@ -44,7 +44,6 @@ async def send_weekly_summaries(ctx: JobContext) -> int:
 
             for person in await lessons.team_members_to_teach(session, team):
                 notify(session, ctx.i18n, person, kind="suggestions_week", now=now,
-                       enterprise=enterprise, default_locale=ctx.default_locale,
-                       render=render)
+                       enterprise=enterprise, render=render)
                 sent += 1
     return sent
