@@ -176,3 +176,19 @@ def qr_png(link: str) -> bytes:
     buffer = io.BytesIO()
     code.make_image(image_factory=PyPNGImage).save(buffer)
     return buffer.getvalue()
+
+
+# A worker invite usually goes on a poster for the whole team; other roles are personal.
+USES_BY_ROLE = {Role.WORKER: 50}
+
+
+async def team_named(session: AsyncSession, membership: Membership,
+                     team_id: int) -> Team | None:
+    """The team a button names for an invite, if it is in the inviter's enterprise."""
+    team = await session.get(Team, team_id)
+    return team if team is not None and team.enterprise_id == membership.enterprise_id \
+        else None
+
+
+async def enterprise_by_id(session: AsyncSession, enterprise_id: int) -> Enterprise | None:
+    return await session.get(Enterprise, enterprise_id)
