@@ -1,7 +1,18 @@
 """Action items by hand and one-tap answers to their reminders.
 
-    /action -> team (if several) -> what needs doing -> owner -> due date (a button or a
-    typed date) -> planned, and the owner is told
+```mermaid
+stateDiagram-v2
+    [*] --> team: /action, by someone planning for several teams
+    [*] --> title: /action, one team
+    [*] --> team: "Plan an action" under a slipping KPI (the title given)
+    team --> title: the team picked
+    team --> owner: the team picked, the title given
+    title --> owner: what needs doing, typed
+    owner --> due: the owner picked
+    due --> [*]: a date tapped or typed: planned, and the owner told
+```
+Cancel ends any step. The plan under way is a typed draft (`PlanDraft`).
+
     /actions -> each open action one may update, with its buttons; the rest as a list
     action buttons (on reminders and on /actions, usable at any time): done (with an
     after-photo if wished; an action made from a suggestion implements it), in progress
@@ -10,6 +21,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, timedelta
 
 from aiogram import Bot, F, Router, html
@@ -156,63 +168,116 @@ async def plan_from_kpi(query: CallbackQuery, callback_data: PlanCallback, state
     await bot.send_message(query.from_user.id, text, reply_markup=markup)
 
 
-async def plan_button(query: CallbackQuery, callback_data: PlanCallback, state: FSMContext,
-                      session: AsyncSession, person: Person, clock: Clock, bot: Bot,
-                      locale: str, settings, i18n,  # type: ignore[no-untyped-def]
-                      allowed_memberships: list[Membership]) -> None:
-    step, data = callback_data.step, await state.get_data()
-    if step == "cancel":
-        await state.clear()
-        await query.answer()
-        await replace_message(bot, query, _("Cancelled. Nothing was saved."))
-        return
-    team_id = callback_data.value if step == "team" else int(data.get("team", 0))
-    team = await session.get(Team, team_id)
+@dataclass
+class PlanDraft:
+    """An action being planned, kept in the conversation state (under the keys it always
+    had, so a plan begun before a deploy carries on)."""
+
+    team: int = 0
+    title: str = ""
+    source: str = "manual"  # "kpi" when planned under a slipping KPI
+    ref: str = ""  # the KPI's key then
+    owner: int = 0
+
+    @classmethod
+    async def of(cls, state: FSMContext) -> PlanDraft:
+        data = await state.get_data()
+        return cls(int(data.get("team", 0)), str(data.get("title", "")),
+                   str(data.get("source", "manual")), str(data.get("ref", "")),
+                   int(data.get("owner", 0)))
+
+
+async def _planning_for(query: CallbackQuery, team_id: int, session: AsyncSession,
+                        allowed_memberships: list[Membership],
+                        ) -> tuple[Team, Membership] | None:
+    """The team a plan is for and the planner's membership there, if they may plan for it;
+    None (the button refused) otherwise."""
+    team = await actions.team_by_id(session, team_id)
     membership = membership_in(allowed_memberships, team.enterprise_id) if team else None
     if team is None or membership is None or not actions.may_plan_for(membership, team):
         await refuse_button(query, "planning for a team outside the person's reach")
-        return
-    if step == "team":
+        return None
+    return team, membership
+
+
+async def plan_cancel(query: CallbackQuery, state: FSMContext, bot: Bot) -> None:
+    await state.clear()
+    await query.answer()
+    await replace_message(bot, query, _("Cancelled. Nothing was saved."))
+
+
+async def plan_team(query: CallbackQuery, callback_data: PlanCallback, state: FSMContext,
+                    session: AsyncSession, bot: Bot,
+                    allowed_memberships: list[Membership]) -> None:
+    """The team picked: what needs doing (or, planned under a KPI, who will do it)?"""
+    found = await _planning_for(query, callback_data.value, session, allowed_memberships)
+    if found is not None:
         await query.answer()
-        await replace_message(bot, query, *await _after_team(state, session, team))
+        await replace_message(bot, query, *await _after_team(state, session, found[0]))
+
+
+async def plan_owner(query: CallbackQuery, callback_data: PlanCallback, state: FSMContext,
+                     session: AsyncSession, deps: Deps, bot: Bot, locale: str,
+                     allowed_memberships: list[Membership]) -> None:
+    """The owner picked (a member of the team): by when?"""
+    draft = await PlanDraft.of(state)
+    found = await _planning_for(query, draft.team, session, allowed_memberships)
+    if found is None:
         return
-    members = {m.person_id: m.person for m in await team_members(session, team.id)}
-    if step == "owner" and callback_data.value in members and data.get("title"):
-        await query.answer()
-        await state.update_data(owner=callback_data.value)
-        await state.set_state(PlanFlow.due)
-        today = actions.local_date(clock.now(), membership.enterprise.timezone)
-        await replace_message(bot, query, ui.date_prompt(today, locale), _plan_keyboard(
-            [(format_date(today + timedelta(days=days), format="medium", locale=locale),
-              PlanCallback(step="due", value=days)) for days in actions.PLAN_DAYS]))
+    team, membership = found
+    owner = await actions.team_member(session, team, callback_data.value)
+    if owner is None or not draft.title:
+        await refuse_button(query, "plan step owner out of order")
         return
-    owner = members.get(int(data.get("owner", 0)))
-    if step != "due" or callback_data.value not in actions.PLAN_DAYS or owner is None:
-        await refuse_button(query, f"plan step {step} out of order")
+    await query.answer()
+    await state.update_data(owner=owner.id)
+    await state.set_state(PlanFlow.due)
+    today = actions.local_date(deps.clock.now(), membership.enterprise.timezone)
+    await replace_message(bot, query, ui.date_prompt(today, locale), _plan_keyboard(
+        [(format_date(today + timedelta(days=days), format="medium", locale=locale),
+          PlanCallback(step="due", value=days)) for days in actions.PLAN_DAYS]))
+
+
+async def plan_due(query: CallbackQuery, callback_data: PlanCallback, state: FSMContext,
+                   session: AsyncSession, person: Person, deps: Deps, bot: Bot, locale: str,
+                   allowed_memberships: list[Membership]) -> None:
+    """The due date tapped: the action is planned, and its owner told."""
+    draft = await PlanDraft.of(state)
+    found = await _planning_for(query, draft.team, session, allowed_memberships)
+    if found is None:
+        return
+    team, membership = found
+    owner = await actions.team_member(session, team, draft.owner)
+    if owner is None:
+        await refuse_button(query, "plan step due out of order")
         return
     await query.answer()
     enterprise = membership.enterprise
-    due_on = actions.local_date(clock.now(), enterprise.timezone) + timedelta(
+    due_on = actions.local_date(deps.clock.now(), enterprise.timezone) + timedelta(
         days=callback_data.value)
-    text = await _create_planned(session, state, person, enterprise, team, owner, due_on, data,
-                                 clock, locale, settings, i18n)
+    text = await _create_planned(session, state, person, enterprise, team, owner, due_on,
+                                 draft, deps, locale)
     await replace_message(bot, query, text)
 
 
-async def _create_planned(session: AsyncSession, state: FSMContext, person: Person,  # type: ignore[no-untyped-def]
+async def plan_stale(query: CallbackQuery, callback_data: PlanCallback) -> None:
+    await refuse_button(query, f"plan step {callback_data.step} out of order")
+
+
+async def _create_planned(session: AsyncSession, state: FSMContext, person: Person,
                           enterprise: Enterprise, team: Team, owner: Person, due_on: date,
-                          data: dict, clock: Clock, locale: str, settings, i18n) -> str:
+                          draft: PlanDraft, deps: Deps, locale: str) -> str:
     """Create the planned action, tell its owner (when it is someone else), and return the
     confirmation for the planner."""
-    now = clock.now()
+    now = deps.clock.now()
     item = await actions.create(
-        session, enterprise_id=enterprise.id, team_id=team.id, title=str(data["title"]),
-        owner=owner, created_by=person, due_on=due_on,
-        source=str(data.get("source", "manual")), source_ref=str(data.get("ref", "")), now=now)
+        session, enterprise_id=enterprise.id, team_id=team.id, title=draft.title,
+        owner=owner, created_by=person, due_on=due_on, source=draft.source,
+        source_ref=draft.ref, now=now)
     await state.clear()
     if owner.id != person.id:
-        notify(session, i18n, owner, kind="action_planned", now=now, enterprise=enterprise,
-               default_locale=settings.default_locale,
+        notify(session, deps.i18n, owner, kind="action_planned", now=now,
+               enterprise=enterprise,
                render=lambda loc: (ui.assigned(person.display_name, item, loc),
                                    ui.reminder_keyboard(item)))
     return ui.planned(item, owner.display_name, locale)
@@ -250,24 +315,22 @@ async def show_actions(message: Message, session: AsyncSession, person: Person,
 
 
 async def plan_due_text(message: Message, state: FSMContext, session: AsyncSession,
-                        person: Person, clock: Clock, locale: str, settings, i18n,  # type: ignore[no-untyped-def]
+                        person: Person, deps: Deps, locale: str,
                         allowed_memberships: list[Membership]) -> None:
     """A due date typed instead of tapped, once the owner is chosen."""
-    data = await state.get_data()
-    team = await session.get(Team, int(data.get("team", 0)))
+    draft = await PlanDraft.of(state)
+    team = await actions.team_by_id(session, draft.team)
     membership = membership_in(allowed_memberships, team.enterprise_id) if team else None
-    members = {m.person_id: m.person for m in await team_members(session, team.id)} \
-        if team else {}
-    owner = members.get(int(data.get("owner", 0)))
-    if team is None or membership is None or owner is None or not data.get("title"):
+    owner = await actions.team_member(session, team, draft.owner) if team else None
+    if team is None or membership is None or owner is None or not draft.title:
         await state.clear()
         await message.answer(_("Cancelled. Nothing was saved."))
         return
-    day = await typed_due_date(message, membership.enterprise, clock, locale)
+    day = await typed_due_date(message, membership.enterprise, deps.clock, locale)
     if day is None:
         return
     text = await _create_planned(session, state, person, membership.enterprise, team, owner,
-                                 day, data, clock, locale, settings, i18n)
+                                 day, draft, deps, locale)
     await message.answer(text)
 
 
@@ -453,7 +516,13 @@ def build_router() -> Router:
     router.message.register(plan_title, StateFilter(PlanFlow.title), flags=PLAN)
     router.callback_query.register(plan_from_kpi, PlanCallback.filter(F.step == "kpi"),
                                    flags=PLAN)
-    router.callback_query.register(plan_button, PlanCallback.filter(), flags=PLAN)
+    step = router.callback_query.register
+    step(plan_cancel, PlanCallback.filter(F.step == "cancel"), flags=PLAN)
+    step(plan_team, PlanCallback.filter(F.step == "team"), flags=PLAN)
+    step(plan_owner, PlanCallback.filter(F.step == "owner"), flags=PLAN)
+    step(plan_due, PlanCallback.filter((F.step == "due") & F.value.in_(actions.PLAN_DAYS)),
+         flags=PLAN)
+    step(plan_stale, PlanCallback.filter(), flags=PLAN)
     router.message.register(plan_due_text, StateFilter(PlanFlow.due), F.text, flags=PLAN)
     for action, handler in (("done", action_done), ("skip", action_skip),
                             ("progress", action_progress), ("help", action_help),
