@@ -523,56 +523,97 @@ async def _show_kpis(bot: Bot, chat_id: int, session: AsyncSession, enterprise: 
         reply_markup=ui.kpi_keyboard(active, "chart", locale) if len(active) > 1 else None)
 
 
-async def enterprise_picked(query: CallbackQuery, callback_data: EnterpriseCallback, bot: Bot,
-                            session: AsyncSession, allowed_memberships: list[Membership],
-                            clock: Clock, locale: str, curriculum: Curriculum) -> None:
-    """The enterprise chosen for /kpi, /baseline or /points."""
+async def kpi_enterprise_picked(query: CallbackQuery, callback_data: EnterpriseCallback,
+                                bot: Bot, session: AsyncSession,
+                                allowed_memberships: list[Membership], deps: Deps,
+                                locale: str) -> None:
+    """The enterprise chosen for /kpi."""
     membership = await picked_enterprise(query, callback_data, allowed_memberships)
-    if membership is None:
-        return
-    await query.answer()
-    chat_id = query.from_user.id
-    if callback_data.action == "kpi":
-        await _show_kpis(bot, chat_id, session, membership.enterprise, clock, locale,
-                         curriculum)
-    elif callback_data.action == "baseline":
-        await _kpi_menu(bot, chat_id, session, membership.enterprise_id, locale, "baseline",
-                        _("Which KPI's baseline do you want to correct?"))
-    else:
-        await _kpi_menu(bot, chat_id, session, membership.enterprise_id, locale, "points",
-                        _("Which KPI's effectiveness points do you want to change?"))
+    if membership is not None:
+        await query.answer()
+        await _show_kpis(bot, query.from_user.id, session, membership.enterprise, deps.clock,
+                         locale, deps.curriculum)
 
 
-async def kpi_button(
-    query: CallbackQuery, callback_data: KpiCallback, state: FSMContext, session: AsyncSession,
-    memberships: list[Membership], clock: Clock, bot: Bot, locale: str,
-) -> None:
-    """A KPI picked from a keyboard: its own chart, or (consultants) its baseline."""
-    kpi = await session.get(EnterpriseKpi, callback_data.kpi_id)
+async def baseline_enterprise_picked(query: CallbackQuery, callback_data: EnterpriseCallback,
+                                     bot: Bot, session: AsyncSession,
+                                     allowed_memberships: list[Membership],
+                                     locale: str) -> None:
+    """The enterprise chosen for /baseline."""
+    membership = await picked_enterprise(query, callback_data, allowed_memberships)
+    if membership is not None:
+        await query.answer()
+        await _kpi_menu(bot, query.from_user.id, session, membership.enterprise_id, locale,
+                        "baseline", _("Which KPI's baseline do you want to correct?"))
+
+
+async def points_enterprise_picked(query: CallbackQuery, callback_data: EnterpriseCallback,
+                                   bot: Bot, session: AsyncSession,
+                                   allowed_memberships: list[Membership],
+                                   locale: str) -> None:
+    """The enterprise chosen for /points."""
+    membership = await picked_enterprise(query, callback_data, allowed_memberships)
+    if membership is not None:
+        await query.answer()
+        await _kpi_menu(bot, query.from_user.id, session, membership.enterprise_id, locale,
+                        "points", _("Which KPI's effectiveness points do you want to change?"))
+
+
+async def _picked_kpi(query: CallbackQuery, callback_data: KpiCallback, session: AsyncSession,
+                      memberships: list[Membership],
+                      capability: Capability) -> tuple[EnterpriseKpi, Enterprise] | None:
+    """The KPI a button names and its enterprise, if the person may do this with it; None
+    (the button refused) otherwise."""
+    kpi = await kpis.kpi_by_id(session, callback_data.kpi_id)
     membership = membership_in(memberships, kpi.enterprise_id) if kpi else None
-    capability = (Capability.SEE_KPIS if callback_data.action == "chart"
-                  else Capability.SET_BASELINES)
-    if kpi is None or membership is None or not can(membership, capability) or (
-            callback_data.action not in ("chart", "baseline", "points")):
+    if kpi is None or membership is None or not can(membership, capability):
         await refuse_button(query, "KPI outside the person's enterprise or role")
-        return
+        return None
     await query.answer()
-    enterprise = membership.enterprise
-    if callback_data.action == "chart":
-        week = kpis.week_of(kpis.local_today(clock.now(), enterprise.timezone))
-        await bot.send_photo(query.from_user.id, BufferedInputFile(
-            await chart(session, enterprise, week, locale, only=kpi.id), filename="kpi.png"))
+    return kpi, membership.enterprise
+
+
+async def kpi_chart(query: CallbackQuery, callback_data: KpiCallback, session: AsyncSession,
+                    memberships: list[Membership], deps: Deps, bot: Bot, locale: str) -> None:
+    """A KPI picked under /kpi's chart: its own chart."""
+    found = await _picked_kpi(query, callback_data, session, memberships, Capability.SEE_KPIS)
+    if found is None:
         return
+    kpi, enterprise = found
+    week = kpis.week_of(kpis.local_today(deps.clock.now(), enterprise.timezone))
+    await bot.send_photo(query.from_user.id, BufferedInputFile(
+        await chart(session, enterprise, week, locale, only=kpi.id), filename="kpi.png"))
+
+
+async def ask_points(query: CallbackQuery, callback_data: KpiCallback, state: FSMContext,
+                     session: AsyncSession, memberships: list[Membership], bot: Bot,
+                     locale: str) -> None:
+    """A KPI picked under /points: its points now, and the new ones asked."""
+    found = await _picked_kpi(query, callback_data, session, memberships,
+                              Capability.SET_BASELINES)
+    if found is None:
+        return
+    kpi, _enterprise = found
     await state.set_data({"kpi": kpi.id})
-    if callback_data.action == "points":
-        await state.set_state(BaselineFlow.points)
-        await bot.send_message(query.from_user.id, _(
-            "Effectiveness points for {name} now: {points}\n\nType the new points as "
-            "value:effectiveness pairs from -100 to 100, the expected level at 0, for example "
-            "{example}").format(name=html.quote(ui.kpi_name(kpi, locale)),
-                                points=_points_text(kpi.contingency, locale),
-                                example=_points_text([[8, -60], [4.5, 0], [1, 80]], locale)))
+    await state.set_state(BaselineFlow.points)
+    await bot.send_message(query.from_user.id, _(
+        "Effectiveness points for {name} now: {points}\n\nType the new points as "
+        "value:effectiveness pairs from -100 to 100, the expected level at 0, for example "
+        "{example}").format(name=html.quote(ui.kpi_name(kpi, locale)),
+                            points=_points_text(kpi.contingency, locale),
+                            example=_points_text([[8, -60], [4.5, 0], [1, 80]], locale)))
+
+
+async def ask_baseline(query: CallbackQuery, callback_data: KpiCallback, state: FSMContext,
+                       session: AsyncSession, memberships: list[Membership], bot: Bot,
+                       locale: str) -> None:
+    """A KPI picked under /baseline: the new baseline asked."""
+    found = await _picked_kpi(query, callback_data, session, memberships,
+                              Capability.SET_BASELINES)
+    if found is None:
         return
+    kpi, _enterprise = found
+    await state.set_data({"kpi": kpi.id})
     await state.set_state(BaselineFlow.value)
     await bot.send_message(query.from_user.id, _(
         "New baseline for {name} (now {value})? Type the number.").format(
@@ -599,7 +640,7 @@ async def _kpi_being_set(message: Message, state: FSMContext, session: AsyncSess
                          memberships: list[Membership]) -> EnterpriseKpi | None:
     """The KPI a consultant picked, re-checked against their role now; None (and the
     conversation ended with a refusal) when they may no longer change it."""
-    kpi = await session.get(EnterpriseKpi, int((await state.get_data()).get("kpi", 0)))
+    kpi = await kpis.kpi_by_id(session, int((await state.get_data()).get("kpi", 0)))
     membership = membership_in(memberships, kpi.enterprise_id) if kpi else None
     if kpi is None or membership is None or not can(membership, Capability.SET_BASELINES):
         await state.clear()
@@ -677,37 +718,33 @@ async def new_baseline(message: Message, state: FSMContext, session: AsyncSessio
 
 def build_router() -> Router:
     router = private_router("checkin")
-    router.message.register(offer, Command("checkin"), flags=REPORT)
-    router.message.register(show_kpis, Command("kpi"), flags=SEE)
-    router.message.register(figure, CheckinFlow.answering, flags=REPORT)
-    router.message.register(skip_reason, CheckinFlow.skip_reason, flags=REPORT)
+    baselines = {"capability": Capability.SET_BASELINES}
+    typed = router.message.register
+    typed(offer, Command("checkin"), flags=REPORT)
+    typed(show_kpis, Command("kpi"), flags=SEE)
+    typed(figure, CheckinFlow.answering, flags=REPORT)
+    typed(skip_reason, CheckinFlow.skip_reason, flags=REPORT)
+    typed(choose_baseline, Command("baseline"), flags=baselines)
+    typed(new_baseline, BaselineFlow.value, flags=baselines)
+    typed(choose_contingency, Command("points"), flags=baselines)
+    typed(new_contingency, BaselineFlow.points, flags=baselines)
     button = router.callback_query.register
-    button(start, CheckinCallback.filter(F.action == "start"), flags=REPORT)
-    button(correct_last_week, CheckinCallback.filter(F.action == "correct"), flags=REPORT)
-    button(redo, CheckinCallback.filter(F.action == "redo"), flags=REPORT)
-    button(restart, CheckinCallback.filter(F.action == "restart"), flags=REPORT)
-    button(cancel, CheckinCallback.filter(F.action == "cancel"), flags=REPORT)
-    button(keep, CheckinCallback.filter(F.action == "keep"), flags=REPORT)
+    for action, handler in (("start", start), ("correct", correct_last_week), ("redo", redo),
+                            ("restart", restart), ("cancel", cancel), ("keep", keep)):
+        button(handler, CheckinCallback.filter(F.action == action), flags=REPORT)
     button(skip, CheckinCallback.filter(F.action == "skip"), CheckinFlow.answering,
            flags=REPORT)
     button(save, CheckinCallback.filter(F.action == "save"), CheckinFlow.confirming,
            flags=REPORT)
     button(stale, CheckinCallback.filter(), flags=REPORT)
-    router.message.register(choose_baseline, Command("baseline"),
-                            flags={"capability": Capability.SET_BASELINES})
-    router.message.register(new_baseline, BaselineFlow.value,
-                            flags={"capability": Capability.SET_BASELINES})
-    router.message.register(choose_contingency, Command("points"),
-                            flags={"capability": Capability.SET_BASELINES})
-    router.message.register(new_contingency, BaselineFlow.points,
-                            flags={"capability": Capability.SET_BASELINES})
-    router.callback_query.register(kpi_button, KpiCallback.filter(), flags=SEE)
+    button(kpi_chart, KpiCallback.filter(F.action == "chart"), flags=SEE)
+    button(ask_baseline, KpiCallback.filter(F.action == "baseline"), flags=SEE)
+    button(ask_points, KpiCallback.filter(F.action == "points"), flags=SEE)
     # "Which enterprise?" answered, for a person who has several.
-    router.callback_query.register(offer_picked, EnterpriseCallback.filter(F.action == "checkin"),
-                                   flags=REPORT)
-    router.callback_query.register(enterprise_picked,
-                                   EnterpriseCallback.filter(F.action == "kpi"), flags=SEE)
-    router.callback_query.register(
-        enterprise_picked, EnterpriseCallback.filter(F.action.in_({"baseline", "points"})),
-        flags={"capability": Capability.SET_BASELINES})
+    button(offer_picked, EnterpriseCallback.filter(F.action == "checkin"), flags=REPORT)
+    button(kpi_enterprise_picked, EnterpriseCallback.filter(F.action == "kpi"), flags=SEE)
+    button(baseline_enterprise_picked, EnterpriseCallback.filter(F.action == "baseline"),
+           flags=baselines)
+    button(points_enterprise_picked, EnterpriseCallback.filter(F.action == "points"),
+           flags=baselines)
     return router

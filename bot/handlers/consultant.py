@@ -45,10 +45,10 @@ from bot.presenters import export as export_ui
 from bot.presenters import health as health_ui
 from bot.services import actions, escalation, export, groups
 from bot.services.errors import InvalidValue
-from bot.services.health import Overdue, health_of
+from bot.services.health import health_of, health_overdue
 from bot.services.people import locale_outside_update
 from bot.services.permissions import Capability, membership_in
-from storage.models import ActionItem, Membership, Person, Stall, StallStatus, Team
+from storage.models import Membership, Person, Stall, StallStatus
 
 log = logging.getLogger(__name__)
 FOLLOW = {"capability": Capability.FOLLOW}
@@ -94,39 +94,36 @@ async def show_health(query: CallbackQuery, callback_data: EnterpriseCallback, b
     await replace_message(bot, query, pack_messages([text])[0], health_ui.card_keyboard(health))
 
 
-async def show_health_item(query: CallbackQuery, callback_data: HealthItemCallback, bot: Bot,
-                           session: AsyncSession, clock: Clock, locale: str,
-                           allowed_memberships: list[Membership]) -> None:
-    """A stalled or overdue item opened from the health card: a stall comes with the
-    consultant's answers, an overdue action with what it is and what happens next."""
-    now = clock.now()
-    if callback_data.kind == "stall":
-        stall = await session.get(Stall, callback_data.id)
-        membership = membership_in(allowed_memberships, stall.enterprise_id) if stall else None
-        subject = await escalation.subject_of(session, stall) if stall else None
-        if stall is None or subject is None or not escalation.may_handle(membership, stall):
-            await refuse_button(query, "health item outside what the person follows")
-            return
-        if stall.status is StallStatus.RESOLVED:
-            await query.answer(_("This is resolved already: nothing to do."), show_alert=True)
-            return
-        await query.answer()
-        text, keyboard = ui.to_consultant(subject, now, locale)
-        await bot.send_message(query.from_user.id, text, reply_markup=keyboard)
+async def show_health_stall(query: CallbackQuery, callback_data: HealthItemCallback,
+                            bot: Bot, session: AsyncSession, deps: Deps, locale: str,
+                            allowed_memberships: list[Membership]) -> None:
+    """A stall opened from the health card: the alert, with the consultant's answers."""
+    stall = await escalation.stall_by_id(session, callback_data.id)
+    membership = membership_in(allowed_memberships, stall.enterprise_id) if stall else None
+    subject = await escalation.subject_of(session, stall) if stall else None
+    if stall is None or subject is None or not escalation.may_handle(membership, stall):
+        await refuse_button(query, "health item outside what the person follows")
         return
-    item = await session.get(ActionItem, callback_data.id) if callback_data.kind == "action" \
-        else None
-    membership = membership_in(allowed_memberships, item.enterprise_id) if item else None
-    if item is None or membership is None:
+    if stall.status is StallStatus.RESOLVED:
+        await query.answer(_("This is resolved already: nothing to do."), show_alert=True)
+        return
+    await query.answer()
+    text, keyboard = ui.to_consultant(subject, deps.clock.now(), locale)
+    await bot.send_message(query.from_user.id, text, reply_markup=keyboard)
+
+
+async def show_health_action(query: CallbackQuery, callback_data: HealthItemCallback,
+                             bot: Bot, session: AsyncSession, deps: Deps, locale: str,
+                             allowed_memberships: list[Membership]) -> None:
+    """An overdue action opened from the health card: what it is and what happens next."""
+    overdue = await health_overdue(session, callback_data.id, deps.clock.now())
+    membership = membership_in(allowed_memberships, overdue[0].item.enterprise_id) \
+        if overdue else None
+    if overdue is None or membership is None:
         await refuse_button(query, "health item outside what the person follows")
         return
     await query.answer()
-    today = actions.local_date(now, membership.enterprise.timezone)
-    owner = await session.get(Person, item.owner_id) if item.owner_id else None
-    team = await session.get(Team, item.team_id) if item.team_id else None
-    overdue = Overdue(item, owner.display_name if owner else "", (today - item.due_on).days)
-    await bot.send_message(query.from_user.id,
-                           health_ui.overdue_action(overdue, team.name if team else "", locale))
+    await bot.send_message(query.from_user.id, health_ui.overdue_action(*overdue, locale))
 
 
 # --- /link in a direct chat: codes for groups ----------------------------------------------
@@ -395,7 +392,10 @@ def build_router() -> Router:
                                     flags=FOLLOW)
     private.callback_query.register(back_to_teams, EnterpriseCallback.filter(F.action == "teams"),
                                     flags=FOLLOW)
-    private.callback_query.register(show_health_item, HealthItemCallback.filter(), flags=FOLLOW)
+    private.callback_query.register(show_health_stall,
+                                    HealthItemCallback.filter(F.kind == "stall"), flags=FOLLOW)
+    private.callback_query.register(show_health_action,
+                                    HealthItemCallback.filter(F.kind == "action"), flags=FOLLOW)
     private.callback_query.register(export_pick, EnterpriseCallback.filter(F.action == "export"),
                                     flags=FOLLOW)
     # Escalations are answered from direct chats and from groups alike.

@@ -534,3 +534,7 @@ def corrections(active: list[EnterpriseKpi], before: dict[int, float | str],
     by_id = {k.id: k for k in active}
     return [(by_id[kpi_id], before.get(kpi_id), entry) for kpi_id, entry in entries.items()
             if kpi_id in by_id and before.get(kpi_id) != entry]
+
+
+async def kpi_by_id(session: AsyncSession, kpi_id: int) -> EnterpriseKpi | None:
+    return await session.get(EnterpriseKpi, kpi_id)
