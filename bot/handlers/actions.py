@@ -48,11 +48,11 @@ from bot.keyboards.callbacks import ActionCallback, PlanCallback
 from bot.notify import notify
 from bot.presenters import actions as ui
 from bot.presenters.kpis import kpi_name
-from bot.services import actions
+from bot.services import actions, kpis
 from bot.services.enterprises import teams_of
 from bot.services.people import team_leads, team_members
 from bot.services.permissions import Capability, membership_in
-from storage.models import ActionItem, Enterprise, EnterpriseKpi, Membership, Person, Team
+from storage.models import ActionItem, Enterprise, Membership, Person, Team
 
 LEARN = {"capability": Capability.LEARN}
 
@@ -155,7 +155,7 @@ async def plan_from_kpi(query: CallbackQuery, callback_data: PlanCallback, state
                         session: AsyncSession, bot: Bot, locale: str,
                         allowed_memberships: list[Membership]) -> None:
     """"Plan an action" under a slipping KPI in the weekly report."""
-    kpi = await session.get(EnterpriseKpi, callback_data.value)
+    kpi = await kpis.kpi_by_id(session, callback_data.value)
     membership = membership_in(allowed_memberships, kpi.enterprise_id) if kpi else None
     if kpi is None or membership is None:
         await refuse_button(query, "planning for a KPI outside the person's reach")
@@ -342,17 +342,15 @@ async def _updatable(query: CallbackQuery, callback_data: ActionCallback,
                      open_only: bool = True) -> tuple[ActionItem, Enterprise] | None:
     """The action the button names, if this person may update it; otherwise the button is
     answered (refused, or "closed already") and None returned."""
-    item = await session.get(ActionItem, callback_data.id)
-    membership = membership_in(memberships, item.enterprise_id) if item else None
-    if item is None or not actions.may_update(membership, item, person.id):
+    found = await actions.item_with_enterprise(session, callback_data.id)
+    membership = membership_in(memberships, found[0].enterprise_id) if found else None
+    if found is None or not actions.may_update(membership, found[0], person.id):
         await refuse_button(query, "action outside what the person may update")
         return None
-    if open_only and item.status not in actions.OPEN_STATUSES:
+    if open_only and found[0].status not in actions.OPEN_STATUSES:
         await query.answer(_("This action is closed already."), show_alert=True)
         return None
-    enterprise = await session.get(Enterprise, item.enterprise_id)
-    assert enterprise is not None
-    return item, enterprise
+    return found
 
 
 async def action_done(query: CallbackQuery, callback_data: ActionCallback, state: FSMContext,
@@ -458,15 +456,15 @@ async def action_unknown(query: CallbackQuery) -> None:
 async def new_date_text(message: Message, state: FSMContext, session: AsyncSession,
                         person: Person, memberships: list[Membership], clock: Clock,
                         locale: str) -> None:
-    item = await session.get(ActionItem, int((await state.get_data()).get("action", 0)))
+    found = await actions.item_with_enterprise(
+        session, int((await state.get_data()).get("action", 0)))
+    item, enterprise = found if found else (None, None)
     membership = membership_in(memberships, item.enterprise_id) if item else None
-    if item is None or not actions.may_update(membership, item, person.id) or (
-            item.status not in actions.OPEN_STATUSES):
+    if item is None or enterprise is None or not actions.may_update(
+            membership, item, person.id) or item.status not in actions.OPEN_STATUSES:
         await state.clear()
         await message.answer(_("Sorry, this action is not yours to update."))
         return
-    enterprise = await session.get(Enterprise, item.enterprise_id)
-    assert enterprise is not None
     day = await typed_due_date(message, enterprise, clock, locale)
     if day is None:
         return
@@ -479,7 +477,9 @@ async def new_date_text(message: Message, state: FSMContext, session: AsyncSessi
 async def action_text(message: Message, state: FSMContext, session: AsyncSession,
                       person: Person, memberships: list[Membership], clock: Clock) -> None:
     current = await state.get_state()
-    item = await session.get(ActionItem, int((await state.get_data()).get("action", 0)))
+    found = await actions.item_with_enterprise(
+        session, int((await state.get_data()).get("action", 0)))
+    item = found[0] if found else None
     membership = membership_in(memberships, item.enterprise_id) if item else None
     if item is None or not actions.may_update(membership, item, person.id):
         await state.clear()

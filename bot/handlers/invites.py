@@ -47,11 +47,12 @@ from bot.services.permissions import (
     INVITABLE_ROLES,
     TEAM_ROLES,
     Capability,
+    as_programme_admin,
     may_invite,
     membership_in,
 )
 from bot.texts import role_name
-from storage.models import Enterprise, Membership, Person, Role, Team
+from storage.models import Membership, Person, Role, Team
 
 log = logging.getLogger(__name__)
 
@@ -68,12 +69,6 @@ def _roles_step(membership: Membership) -> tuple[str, object]:
     return text, role_keyboard(membership.enterprise_id, roles)
 
 
-def _as_programme_admin(enterprise: Enterprise) -> Membership:
-    """A programme administrator acts as an admin of any enterprise. The membership is never
-    stored: it exists for the length of one update."""
-    return Membership(role=Role.ADMIN, enterprise_id=enterprise.id, enterprise=enterprise)
-
-
 async def start_invite(
     message: Message,
     allowed_memberships: list[Membership],
@@ -84,7 +79,7 @@ async def start_invite(
     if programme_admin:
         mine = {m.enterprise_id for m in choices}
         others = await list_enterprises(session, limit=ENTERPRISES_SHOWN)
-        choices += [_as_programme_admin(e) for e in others if e.id not in mine]
+        choices += [as_programme_admin(e) for e in others if e.id not in mine]
     if not choices:
         await message.answer(_("There is no enterprise yet. Create one with "
                                "<code>scorebot admin enterprise create</code>."))
@@ -107,7 +102,7 @@ async def _inviting_as(query: CallbackQuery, callback_data: InviteCallback,
     membership = membership_in(allowed_memberships, callback_data.enterprise_id)
     if membership is None and programme_admin:
         enterprise = await enterprise_by_id(session, callback_data.enterprise_id)
-        membership = _as_programme_admin(enterprise) if enterprise is not None else None
+        membership = as_programme_admin(enterprise) if enterprise is not None else None
     if membership is None:
         await refuse_button(query, "enterprise not among the person's memberships")
     return membership

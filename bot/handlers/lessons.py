@@ -10,7 +10,6 @@ from aiogram.filters import Command
 from aiogram.types import CallbackQuery, Message
 from babel.dates import format_date
 from babel.numbers import format_percent
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import Clock
@@ -59,7 +58,7 @@ async def next_lesson_now(
     locale: str,
 ) -> None:
     """/lesson: the waiting lesson if one is unopened, else the next one."""
-    waiting = await _latest_unopened(session, person.id)
+    waiting = await lessons.latest_unopened(session, person.id)
     lesson = curriculum.get(waiting.lesson_id) if waiting else None
     if waiting is not None and lesson is not None:
         lessons.mark_opened(waiting, clock.now())
@@ -72,15 +71,6 @@ async def next_lesson_now(
             return
         lessons.record_delivery(session, person, lesson, team, clock.now(), scheduled=False)
     await _send_lesson(bot, message.chat.id, lesson, locale, curriculum)
-
-
-async def _latest_unopened(session: AsyncSession, person_id: int) -> LessonDelivery | None:
-    return await session.scalar(
-        select(LessonDelivery)
-        .where(LessonDelivery.person_id == person_id, LessonDelivery.opened_at.is_(None))
-        .order_by(LessonDelivery.sent_at.desc())
-        .limit(1)
-    )
 
 
 async def _delivered(

@@ -256,3 +256,11 @@ async def team_member(session: AsyncSession, team: Team, person_id: int) -> Pers
     """The person a button names, if they are in the team."""
     members = {m.person_id: m.person for m in await team_members(session, team.id)}
     return members.get(person_id)
+
+
+async def item_with_enterprise(session: AsyncSession,
+                               item_id: int) -> tuple[ActionItem, Enterprise] | None:
+    """An action a button or a conversation names, with its enterprise."""
+    item = await session.get(ActionItem, item_id)
+    enterprise = await session.get(Enterprise, item.enterprise_id) if item else None
+    return (item, enterprise) if item is not None and enterprise is not None else None
