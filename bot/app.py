@@ -9,6 +9,7 @@ import dataclasses
 import logging
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
 from aiogram import Bot, Dispatcher
 from aiogram.client.default import DefaultBotProperties
@@ -237,7 +238,7 @@ class WebhookHandler(SimpleRequestHandler):
             log.warning("webhook: refused a body that is not a Telegram update (%s, %s bytes)",
                         type(error).__name__, request.content_length)
             return web.Response(status=400, text="Bad Request")
-        result = await self.dispatcher.feed_webhook_update(bot, update, **self.data)
+        result: Any = await self.dispatcher.feed_webhook_update(bot, update, **self.data)
         return web.Response(body=self._build_response_writer(bot=bot, result=result))
 
 

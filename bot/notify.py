@@ -28,7 +28,8 @@ def _queue(
     with i18n.speaking(locale):
         rendered = render(locale)
     text, markup = rendered if isinstance(rendered, tuple) else (rendered, None)
-    first, *more = media or [None]
+    first: tuple[str, str] | None = media[0] if media else None
+    more = list(media[1:])
     enqueue(
         session,
         chat_id=chat_id,

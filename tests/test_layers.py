@@ -106,3 +106,23 @@ async def show(session: AsyncSession, person: Person, team: Team | None) -> list
     assert [line.split(":")[0] for line in wrong] == ["line 2", "line 7", "line 8",
                                                       "line 11"]
     assert "uses Person" in wrong[-1] and "imports sqlalchemy" in wrong[0]
+
+
+# Being reworked on their own branch at the time of writing (see [tool.mypy] in pyproject.toml).
+NOT_YET_TYPED = ("offline/", "cli.py")
+
+
+def test_every_type_ignore_says_why() -> None:
+    """`# type: ignore[code]  # why`: a silenced type error names its code and its reason."""
+    roots = [BOT, BOT.parent / "storage"]
+    wrong = []
+    for path in sorted(p for root in roots for p in root.rglob("*.py")):
+        if str(path.relative_to(BOT.parent)).startswith(tuple(f"bot/{n}" for n in
+                                                              NOT_YET_TYPED)):
+            continue
+        for number, line in enumerate(path.read_text().splitlines(), start=1):
+            if "type: ignore" in line:
+                rest = line.split("type: ignore", 1)[1]
+                if not rest.startswith("[") or "#" not in rest.split("]", 1)[1]:
+                    wrong.append(f"{path.relative_to(BOT.parent)}:{number}")
+    assert wrong == []

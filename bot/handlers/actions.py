@@ -399,17 +399,17 @@ async def action_progress(query: CallbackQuery, callback_data: ActionCallback,
 
 async def action_help(query: CallbackQuery, callback_data: ActionCallback,
                       session: AsyncSession, person: Person, memberships: list[Membership],
-                      clock: Clock, bot: Bot, settings, i18n) -> None:  # type: ignore[no-untyped-def]
+                      bot: Bot, deps: Deps) -> None:
+    """Need help: the team leads are told."""
     found = await _updatable(query, callback_data, session, person, memberships)
     if found is None:
         return
     item, enterprise = found
     await query.answer()
-    now = clock.now()
+    now = deps.clock.now()
     leads = [lead for lead in await team_leads(session, item.team_id) if lead.id != person.id]
     for lead in leads:
-        notify(session, i18n, lead, kind="action_help", now=now, enterprise=enterprise,
-               default_locale=settings.default_locale,
+        notify(session, deps.i18n, lead, kind="action_help", now=now, enterprise=enterprise,
                render=lambda locale: ui.help_request(person.display_name, item, locale))
     actions.add_note(session, item, person, now, text="(asked for help)")
     await bot.send_message(query.from_user.id,

@@ -49,7 +49,7 @@ from bot.handlers.common import (
 )
 from bot.i18n import _
 from bot.keyboards.callbacks import CheckinCallback, EnterpriseCallback, KpiCallback
-from bot.notify import notify
+from bot.notify import Rendered, notify
 from bot.presenters import kpis as ui
 from bot.replies import UpdateTransaction
 from bot.services import kpis
@@ -438,6 +438,10 @@ async def _report(session: AsyncSession, enterprise: Enterprise, week: date,
     return render
 
 
+def _for(report: Report, planner: bool) -> Callable[[str], Rendered]:
+    return lambda locale: report(locale, planner)
+
+
 async def _tell_others(session: AsyncSession, enterprise: Enterprise, draft: CheckinDraft,
                        before: dict[int, float | str], person: Person, report: Report,
                        planners: set[int], deps: Deps) -> None:
@@ -449,7 +453,7 @@ async def _tell_others(session: AsyncSession, enterprise: Enterprise, draft: Che
         for other in others:
             notify(session, deps.i18n, other, kind="kpi_report", now=deps.clock.now(),
                    enterprise=enterprise,
-                   render=lambda loc, planner=other.id in planners: report(loc, planner))
+                   render=_for(report, other.id in planners))
         return
     changed = kpis.corrections(await kpis.active_kpis(session, enterprise.id), before,
                                draft.entries)

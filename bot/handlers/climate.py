@@ -97,8 +97,8 @@ async def show_climate(message: Message, session: AsyncSession, person: Person,
         if membership.team_id is None:
             continue
         pulse = await climate.open_round_for_person(session, membership.team_id, person.id)
-        team = membership.team
-        if pulse is not None and team is not None:
+        if pulse is not None and membership.team is not None:
+            team = membership.team
             text, markup = ui.question(pulse, "", locale, team=team.name)
             await message.answer(text, reply_markup=markup)
 

@@ -23,7 +23,7 @@ import logging
 from aiogram import Bot, F, Router, html
 from aiogram.exceptions import TelegramAPIError
 from aiogram.filters import Command
-from aiogram.types import BufferedInputFile, CallbackQuery, Message
+from aiogram.types import BufferedInputFile, CallbackQuery, InlineKeyboardMarkup, Message
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.deps import Deps
@@ -61,7 +61,7 @@ ENTERPRISES_SHOWN = 30
 INVITE_DAYS = 14
 
 
-def _roles_step(membership: Membership) -> tuple[str, object]:
+def _roles_step(membership: Membership) -> tuple[str, InlineKeyboardMarkup]:
     roles = [(role, role_name(role)) for role in INVITABLE_ROLES[membership.role]]
     text = _("Whom do you want to invite to {enterprise}?").format(
         enterprise=html.quote(membership.enterprise.name)

@@ -32,6 +32,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from datetime import date
+from functools import partial
 
 from aiogram import Bot, F, Router
 from aiogram.filters import Command
@@ -138,7 +139,7 @@ async def _tell_under_review(session: AsyncSession, moved: list[Suggestion],
             continue
         notify(session, deps.i18n, submitter, kind="suggestion_under_review",
                now=deps.clock.now(), enterprise=await service.enterprise_of(session, theirs[0]),
-               render=lambda locale, theirs=theirs: ui.under_review(theirs, locale))
+               render=partial(ui.under_review, theirs))
 
 
 def _tell_owner(session: AsyncSession, item: ActionItem, owner: Person, by: Person,
@@ -177,7 +178,7 @@ async def _send_card(bot: Bot, chat_id: int, text: str, markup: InlineKeyboardMa
                      media: list[tuple[str, str]]) -> None:
     """A review card with every photo and voice note of the suggestion: the first medium
     carries the card (when it fits a caption), the others follow, one message each."""
-    first, *more = media or [None]
+    first, more = (media[0], media[1:]) if media else (None, [])
     if first is not None and telegram_length(plain_text(text)) <= CAPTION_MAX:
         send = bot.send_photo if first[0] == "photo" else bot.send_voice
         await send(chat_id, first[1], caption=text, reply_markup=markup)

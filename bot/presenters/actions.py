@@ -50,6 +50,11 @@ def reminder(item: ActionItem, stage: int, locale: str) -> str:
                                                                           date=due)
 
 
+def reminder_with_buttons(item: ActionItem, stage: int,
+                          locale: str) -> tuple[str, InlineKeyboardMarkup]:
+    return reminder(item, stage, locale), reminder_keyboard(item)
+
+
 def reminder_keyboard(item: ActionItem) -> InlineKeyboardMarkup:
     builder = InlineKeyboardBuilder()
     for text, action in ((_("Done"), "done"), (_("In progress"), "progress"),

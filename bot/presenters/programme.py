@@ -3,6 +3,8 @@ chart. Called inside the reader's locale (an update, or `i18n.speaking` on the c
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from aiogram import html
 from babel.numbers import format_decimal
 
@@ -45,7 +47,10 @@ def nothing_to_show() -> str:
 
 
 def _number(value: object, locale: str) -> str:
-    return "–" if value is None else format_decimal(value, locale=locale)
+    if value is None:
+        return "–"
+    assert isinstance(value, int | float | Decimal | str), value
+    return format_decimal(value, locale=locale)
 
 
 def messages(report: ProgrammeReport, locale: str) -> list[str]:
@@ -68,8 +73,8 @@ def chart(report: ProgrammeReport, locale: str) -> bytes:
     headings, rows = table(report, names)
     panels = []
     for column, title in enumerate(headings[2:], start=2):
-        bars = [(str(row[0]), float(row[column])) for row in rows  # type: ignore[arg-type]
-                if row[column] is not None]
+        bars = [(str(row[0]), float(value)) for row in rows
+                if isinstance(value := row[column], int | float)]
         if bars:
             panels.append((title, bars))
     return bar_panels(panels, heading=_("Programme figures by group (medians)"), locale=locale,

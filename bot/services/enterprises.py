@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from babel import Locale
@@ -20,7 +21,8 @@ from storage.models import Enterprise, Team
 _NOT_COUNTRIES = frozenset({"AC", "CP", "CQ", "DG", "EA", "EU", "EZ", "IC", "QO", "TA", "UN",
                             "XA", "XB", "XK", "ZZ"})
 _COUNTRIES = frozenset(code for code in Locale("en").territories
-                       if code.isalpha() and code not in _NOT_COUNTRIES)
+                       if isinstance(code, str) and code.isalpha()
+                       and code not in _NOT_COUNTRIES)
 SECTOR_MAX = 80
 
 
@@ -231,7 +233,7 @@ async def update_enterprise(
         raise InvalidValue("pulse_hour", "the pulse hour must be in daytime, 7 to 20")
     if pulse_every_months is not None and pulse_every_months not in (0, 1, 2, 3, 4, 6, 12):
         raise InvalidValue("pulse_every", "every 1, 2, 3, 4, 6 or 12 months, or 0 for never")
-    changes = {
+    changes: dict[str, Any] = {
         "name": await _free_name(session, _clean_name(name, "enterprise"),
                                  other_than=enterprise.id) if name is not None else None,
         "timezone": validate_timezone(timezone) if timezone is not None else None,

@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.services import actions, escalation, kpis
@@ -75,7 +75,7 @@ class Health:
         return COLOUR_DOT[self.colour]
 
 
-async def _count(session: AsyncSession, query) -> int:  # type: ignore[no-untyped-def]
+async def _count(session: AsyncSession, query: Select[int]) -> int:
     return await session.scalar(query) or 0
 
 

@@ -135,7 +135,7 @@ async def redeem(
         .values(remaining_uses=Invite.remaining_uses - 1)
         .execution_options(synchronize_session=False)
     )
-    if claimed.rowcount != 1:  # type: ignore[attr-defined]
+    if claimed.rowcount != 1:  # type: ignore[attr-defined]  # an UPDATE's result has it
         return Redemption(Outcome.USED_UP, person)
     person = person or await ensure_person(session, identity)
 

@@ -364,7 +364,7 @@ async def history(
                KpiValue.week <= until, KpiValue.week > until - timedelta(weeks=weeks))
         .order_by(KpiValue.week)
     )
-    return [(week, value) for week, value in rows]
+    return [(week, value) for week, value in rows if value is not None]
 
 
 async def changes(session: AsyncSession, enterprise_id: int, week: date) -> list[Change]:
@@ -387,9 +387,10 @@ async def slipping(session: AsyncSession, enterprise_id: int, week: date) -> lis
     for kpi in await active_kpis(session, enterprise_id):
         series = dict(await history(session, kpi.id, 3, week))
         values = [series.get(week - timedelta(weeks=n)) for n in (2, 1, 0)]
-        worse_twice = all(v is not None for v in values) and all(
+        known = [v for v in values if v is not None]
+        worse_twice = len(known) == len(values) and all(
             (b < a) if kpi.higher_is_better else (b > a)
-            for a, b in itertools.pairwise(values)  # type: ignore[operator]
+            for a, b in itertools.pairwise(known)
         )
         definition = CATALOGUE.get(kpi.key)
         current = values[-1]

@@ -18,6 +18,7 @@ from __future__ import annotations
 import statistics
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from typing import Any
 
 from babel.numbers import NumberFormatError, parse_decimal
 from rapidfuzz import fuzz, process
@@ -106,12 +107,12 @@ class Draft:
     def drop_voice(self) -> None:
         self.media = [(kind, file_id) for kind, file_id in self.media if kind != "voice"]
 
-    def as_state(self) -> dict:
+    def as_state(self) -> dict[str, Any]:
         return {"text": self.text, "media": [list(m) for m in self.media], "area": self.area,
                 "anonymous": self.anonymous}
 
     @classmethod
-    def from_state(cls, data: dict) -> Draft:
+    def from_state(cls, data: dict[str, Any]) -> Draft:
         return cls(data.get("text", ""), [tuple(m) for m in data.get("media", [])],
                    data.get("area"), bool(data.get("anonymous")))
 
