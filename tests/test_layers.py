@@ -126,3 +126,14 @@ def test_every_type_ignore_says_why() -> None:
                 if not rest.startswith("[") or "#" not in rest.split("]", 1)[1]:
                     wrong.append(f"{path.relative_to(BOT.parent)}:{number}")
     assert wrong == []
+
+
+def test_dates_and_numbers_are_formatted_in_one_place() -> None:
+    """Presenters and handlers format dates, numbers and percentages through bot.formatting
+    (the reader's locale and timezone), never with Babel's formatting directly."""
+    wrong = [f"{path.relative_to(BOT)} line {line}: {module}"
+             for package in ("presenters", "handlers")
+             for path in _modules(package)
+             for line, module, _names in _imports(ast.parse(path.read_text()))
+             if module in ("babel.dates", "babel.numbers", "babel.lists")]
+    assert wrong == []

@@ -30,9 +30,9 @@ from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.keyboard import InlineKeyboardBuilder
-from babel.dates import format_date
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot import formatting as fmt
 from bot.clock import Clock
 from bot.deps import Deps
 from bot.handlers.common import (
@@ -234,7 +234,7 @@ async def plan_owner(query: CallbackQuery, callback_data: PlanCallback, state: F
     await state.set_state(PlanFlow.due)
     today = actions.local_date(deps.clock.now(), membership.enterprise.timezone)
     await replace_message(bot, query, ui.date_prompt(today, locale), _plan_keyboard(
-        [(format_date(today + timedelta(days=days), format="medium", locale=locale),
+        [(fmt.day(today + timedelta(days=days), locale),
           PlanCallback(step="due", value=days)) for days in actions.PLAN_DAYS]))
 
 
@@ -446,7 +446,7 @@ async def action_move(query: CallbackQuery, callback_data: ActionCallback, state
     actions.move_due_date(session, item, person, callback_data.value, enterprise, clock.now())
     await state.clear()
     await replace_message(bot, query, _("New date: {date}.").format(
-        date=format_date(item.due_on, format="medium", locale=locale)))
+        date=fmt.day(item.due_on, locale)))
 
 
 async def action_unknown(query: CallbackQuery) -> None:
@@ -471,7 +471,7 @@ async def new_date_text(message: Message, state: FSMContext, session: AsyncSessi
     actions.set_due_date(session, item, person, day, enterprise, clock.now())
     await state.clear()
     await message.answer(_("New date: {date}.").format(
-        date=format_date(item.due_on, format="medium", locale=locale)))
+        date=fmt.day(item.due_on, locale)))
 
 
 async def action_text(message: Message, state: FSMContext, session: AsyncSession,

@@ -32,10 +32,9 @@ from aiogram.filters import Command
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import BufferedInputFile, CallbackQuery, InlineKeyboardMarkup, Message
-from babel.dates import format_date
-from babel.numbers import format_decimal
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot import formatting as fmt
 from bot.charts import Series, small_multiples
 from bot.clock import Clock
 from bot.content.loader import Curriculum
@@ -373,7 +372,7 @@ async def figure(message: Message, state: FSMContext, session: AsyncSession,
         entry = kpis.parse_value((message.text or "").strip(), locale, kpi)
     except InvalidValue as error:
         await message.answer(ui.out_of_range(kpi, locale) if error.code == "range"
-                             else ui.not_a_number(kpi, format_decimal(12.5, locale=locale)))
+                             else ui.not_a_number(kpi, fmt.number(12.5, locale)))
         return
     await _answered(message, state, session, draft, entry, bot, locale)
 
@@ -498,8 +497,8 @@ async def chart(session: AsyncSession, enterprise: Enterprise, until: date,
     return small_multiples(
         series, heading=_("{enterprise}: weekly figures").format(enterprise=enterprise.name),
         baseline_label=_("baseline"), target_label=_("target"),
-        date_label=lambda day: format_date(day, format="d MMM", locale=locale),
-        number_label=lambda value: format_decimal(round(value, 2), locale=locale))
+        date_label=lambda day: fmt.day(day, locale, style="d MMM"),
+        number_label=lambda value: fmt.number(value, locale, digits=2))
 
 
 async def show_kpis(message: Message, session: AsyncSession,
@@ -658,7 +657,7 @@ def _points_text(points: list[list[float]] | None, locale: str) -> str:
     """Points as "8:-60; 4,5:0" in the reader's number format (";" parts the pairs, since
     some locales write decimals with a comma)."""
     def number(x: float) -> str:
-        return format_decimal(round(x, 4), locale=locale, group_separator=False)
+        return fmt.number(x, locale, digits=4, grouping=False)
 
     return "; ".join(f"{number(value)}:{number(effect)}" for value, effect in points or []) or "–"
 
@@ -708,7 +707,7 @@ async def new_baseline(message: Message, state: FSMContext, session: AsyncSessio
         value = kpis.parse_value(message.text or "", locale, kpi)
     except InvalidValue as error:
         await message.answer(ui.out_of_range(kpi, locale) if error.code == "range"
-                             else ui.not_a_number(kpi, format_decimal(12.5, locale=locale)))
+                             else ui.not_a_number(kpi, fmt.number(12.5, locale)))
         return
     try:
         await kpis.correct_baseline(session, kpi, value, now=clock.now(), actor_id=person.id)

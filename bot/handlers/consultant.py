@@ -24,9 +24,9 @@ from aiogram import Bot, F, Router, html
 from aiogram.exceptions import TelegramBadRequest
 from aiogram.filters import Command
 from aiogram.types import BufferedInputFile, CallbackQuery, InlineKeyboardMarkup, Message
-from babel.dates import format_datetime
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot import formatting as fmt
 from bot.clock import Clock
 from bot.deps import Deps
 from bot.handlers.common import (
@@ -173,7 +173,7 @@ async def _send_export(bot: Bot, chat_id: int, session: AsyncSession, membership
     caption = _("{enterprise}: KPIs, suggestions, actions, lesson progress and escalations, "
                 "as of {date}. Anonymous suggestions stay anonymous.").format(
         enterprise=html.quote(membership.enterprise.name),
-        date=format_datetime(now, format="medium", locale=locale))
+        date=fmt.moment(now, locale, membership.enterprise.timezone))
     await bot.send_document(chat_id, BufferedInputFile(content, filename=name), caption=caption)
 
 

@@ -8,10 +8,9 @@ import logging
 from aiogram import Bot, Router, html
 from aiogram.filters import Command
 from aiogram.types import CallbackQuery, Message
-from babel.dates import format_date
-from babel.numbers import format_percent
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot import formatting as fmt
 from bot.clock import Clock
 from bot.content.loader import Curriculum
 from bot.content.schema import Lesson
@@ -165,7 +164,7 @@ async def make_team_action(
         session, team=lead.team, enterprise=lead.enterprise, lesson_id=lesson.id,
         title=lesson.in_locale(locale).task, owner=person, now=clock.now(),
     )
-    due = format_date(item.due_on, format="medium", locale=locale)
+    due = fmt.day(item.due_on, locale)
     if created:
         note = _("Added to the actions of “{team}”, due {date}. Send /actions to see them.")
     else:
@@ -268,7 +267,7 @@ async def _team_lines(
 
 
 def percent(share: float, locale: str) -> str:
-    return format_percent(share, locale=locale)
+    return fmt.percent(share, locale)
 
 
 async def pause(message: Message, person: Person) -> None:

@@ -10,9 +10,9 @@ from aiogram import Bot, F, Router, html
 from aiogram.filters import Command
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.keyboard import InlineKeyboardBuilder
-from babel.dates import format_time, get_day_names
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot import formatting as fmt
 from bot.handlers.common import private_router, refuse_button, replace_message
 from bot.i18n import _
 from bot.keyboards.callbacks import ScheduleCallback
@@ -25,17 +25,16 @@ LEAD = {"capability": Capability.LEAD_LEARNING}
 
 
 def schedule_text(team: Team, enterprise: Enterprise, locale: str) -> str:
-    names = get_day_names("wide", locale=locale)
+    names = fmt.weekday_names(locale)
     days = ", ".join(names[day - 1] for day in team.weekdays)
-    moment = format_time(time(team.lesson_hour, team.lesson_minute), format="short",
-                         locale=locale)
+    moment = fmt.clock_time(time(team.lesson_hour, team.lesson_minute), locale)
     return _("Lessons for the team “{team}”: {days} at {time} ({timezone}).").format(
         team=html.quote(team.name), days=days, time=moment, timezone=enterprise.timezone
     ) + "\n\n" + _("Tap a day to add or remove it, or move the hour.")
 
 
 def schedule_keyboard(team: Team, locale: str) -> InlineKeyboardMarkup:
-    names = get_day_names("abbreviated", locale=locale)
+    names = fmt.weekday_names(locale, "abbreviated")
     builder = InlineKeyboardBuilder()
     for day in range(1, 8):
         mark = "✓ " if day in team.weekdays else ""
@@ -129,8 +128,8 @@ async def move_hour(query: CallbackQuery, callback_data: ScheduleCallback,
             await refuse_button(query, f"unknown schedule hour move {callback_data.value}")
             return
         await query.answer(_("Lessons arrive between {start} and {end}.").format(
-            start=format_time(time(schedule.EARLIEST_HOUR), format="short", locale=locale),
-            end=format_time(time(schedule.LATEST_HOUR), format="short", locale=locale),
+            start=fmt.clock_time(time(schedule.EARLIEST_HOUR), locale),
+            end=fmt.clock_time(time(schedule.LATEST_HOUR), locale),
         ), show_alert=True)
         return
     await _shown(query, *found, bot, locale)

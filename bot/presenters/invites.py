@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from aiogram import html
 
-from bot.i18n import _, format_date
+from bot import formatting as fmt
+from bot.i18n import _
 from bot.texts import role_name
 from storage.models import Enterprise, Invite, Role, Team
 
@@ -23,7 +24,7 @@ def invite_text(invite: Invite, link: str, role: Role, team: Team | None,
     uses = _("It can be used once.", "It can be used {count} times.",
              invite.remaining_uses).format(count=invite.remaining_uses)
     until = _("It works until {date}.").format(
-        date=format_date(invite.expires_at, locale, enterprise.timezone))
+        date=fmt.day(invite.expires_at, locale, enterprise.timezone))
     return "\n\n".join([
         heading, link, until + " " + uses,
         _("Send the link, or print the QR code below for the notice board."),

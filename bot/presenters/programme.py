@@ -6,8 +6,8 @@ from __future__ import annotations
 from decimal import Decimal
 
 from aiogram import html
-from babel.numbers import format_decimal
 
+from bot import formatting as fmt
 from bot.charts import bar_panels
 from bot.i18n import _
 from bot.presenters.kpis import kpi_name
@@ -49,8 +49,8 @@ def nothing_to_show() -> str:
 def _number(value: object, locale: str) -> str:
     if value is None:
         return "–"
-    assert isinstance(value, int | float | Decimal | str), value
-    return format_decimal(value, locale=locale)
+    assert isinstance(value, int | float | Decimal), value
+    return fmt.number(value, locale)
 
 
 def messages(report: ProgrammeReport, locale: str) -> list[str]:
@@ -78,6 +78,5 @@ def chart(report: ProgrammeReport, locale: str) -> bytes:
         if bars:
             panels.append((title, bars))
     return bar_panels(panels, heading=_("Programme figures by group (medians)"), locale=locale,
-                      number_label=lambda value: format_decimal(round(value, 1),
-                                                                locale=locale))
+                      number_label=lambda value: fmt.number(value, locale, digits=1))
 

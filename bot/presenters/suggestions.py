@@ -8,10 +8,8 @@ from datetime import date
 from aiogram import html
 from aiogram.types import InlineKeyboardMarkup
 from aiogram.utils.keyboard import InlineKeyboardBuilder
-from babel.dates import format_date
-from babel.lists import format_list
-from babel.numbers import format_decimal, format_percent
 
+from bot import formatting as fmt
 from bot.i18n import _
 from bot.keyboards.callbacks import (
     ImpactCallback,
@@ -134,7 +132,7 @@ def card_heading(suggestion: Suggestion) -> str:
 
 def under_review(suggestions: list[Suggestion], locale: str) -> str:
     """To a submitter whose several suggestions one review moved on."""
-    references = format_list([s.reference for s in suggestions], locale=locale)
+    references = fmt.listing([s.reference for s in suggestions], locale)
     return _("Your suggestions {references} are being reviewed.").format(
         references=references)
 
@@ -152,8 +150,7 @@ def card(suggestion: Suggestion, author_name: str | None, team_name: str | None,
         _("From: {who}").format(who=html.quote(who)) + (
             f" · {html.quote(team_name)}" if team_name else ""),
         _("Area: {area}").format(area=area_name(suggestion.area)),
-        _("Sent on {date}").format(date=format_date(suggestion.created_at, format="medium",
-                                                    locale=locale)),
+        _("Sent on {date}").format(date=fmt.day(suggestion.created_at, locale)),
     ]
     if text:
         lines += ["", html.quote(text)]
@@ -222,7 +219,7 @@ def in_progress_detail(owner_name: str, due: str) -> str:
 
 
 def in_progress(owner_name: str, due: date, locale: str) -> str:
-    return in_progress_detail(owner_name, format_date(due, format="medium", locale=locale))
+    return in_progress_detail(owner_name, fmt.day(due, locale))
 
 
 def implemented_by_action(suggestion: Suggestion, owner_name: str) -> str:
@@ -307,7 +304,7 @@ def due_keyboard(suggestion: Suggestion, choices: list[tuple[int, date]],
     """A button per due date on offer: (days from today, the date) pairs."""
     builder = InlineKeyboardBuilder()
     for days, due in choices:
-        builder.button(text=format_date(due, format="medium", locale=locale),
+        builder.button(text=fmt.day(due, locale),
                        callback_data=SuggestionPickCallback(id=suggestion.id, kind="due",
                                                             value=days))
     return builder.as_markup()
@@ -340,7 +337,7 @@ def answer_to_reviewer(suggestion: Suggestion, answer: str) -> str:
 
 def stats_text(stats: Stats, locale: str) -> str:
     def number(value: float) -> str:
-        return format_decimal(round(value, 1), locale=locale)
+        return fmt.number(value, locale, digits=1)
 
     rate = stats.implementation_rate
     median = stats.median_days_to_answer
@@ -350,9 +347,9 @@ def stats_text(stats: Stats, locale: str) -> str:
         _("Implemented per person: {value}").format(
             value=number(stats.implemented_per_person_year)),
         _("Participation: {value} of members made a suggestion").format(
-            value=format_percent(stats.participation, locale=locale)),
+            value=fmt.percent(stats.participation, locale)),
         _("Implementation rate: {value}").format(
-            value=format_percent(rate, locale=locale) if rate is not None else "–"),
+            value=fmt.percent(rate, locale) if rate is not None else "–"),
         _("Median time to a first answer: {value} days").format(
             value=number(median) if median is not None else "–"),
         "",
