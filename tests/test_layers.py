@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import ast
 import enum
+import re
 from pathlib import Path
 
 from storage import models as storage_models
@@ -136,4 +137,20 @@ def test_dates_and_numbers_are_formatted_in_one_place() -> None:
              for path in _modules(package)
              for line, module, _names in _imports(ast.parse(path.read_text()))
              if module in ("babel.dates", "babel.numbers", "babel.lists")]
+    assert wrong == []
+
+
+def test_now_comes_from_the_clock_and_limits_from_bot_limits() -> None:
+    """`bot.clock` is the only source of "now" (no datetime.now outside it, so schedules are
+    tested with a fake clock), and Telegram's limits are named only in `bot.limits`."""
+    wrong = []
+    for path in sorted(BOT.rglob("*.py")):
+        name = str(path.relative_to(BOT))
+        if name.startswith(NOT_YET_TYPED) or name == "clock.py":
+            continue
+        source = path.read_text()
+        if "datetime.now(" in source or "date.today(" in source:
+            wrong.append(f"{name}: reads the time itself")
+        if name != "limits.py" and re.search(r"\b(CAPTION|DEEP_LINK)\w*\s*=\s*\d", source):
+            wrong.append(f"{name}: names a Telegram limit again")
     assert wrong == []

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -10,6 +10,7 @@ from babel import Locale
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.clock import SystemClock
 from bot.languages import SUPPORTED_LOCALES
 from bot.services import audit
 from bot.services.errors import InvalidValue, NotFound
@@ -86,7 +87,7 @@ async def create_enterprise(
         country=validate_country(country),
         timezone=validate_timezone(timezone),
         default_locale=validate_locale(default_locale),
-        created_at=now or datetime.now(UTC),
+        created_at=now or SystemClock().now(),
     )
     session.add(enterprise)
     await session.flush()
@@ -157,7 +158,7 @@ async def create_team(
     )
     if exists:
         raise InvalidValue("duplicate", f"{enterprise.name} has a team named {name!r} already")
-    team = Team(enterprise_id=enterprise.id, name=name, created_at=now or datetime.now(UTC))
+    team = Team(enterprise_id=enterprise.id, name=name, created_at=now or SystemClock().now())
     session.add(team)
     await session.flush()
     audit.record(

@@ -22,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from bot.clock import Clock
+from bot.limits import DEEP_LINK_PAYLOAD_MAX
 from bot.services import audit
 from bot.services.errors import InvalidValue
 from bot.services.people import Identity, ensure_person, load_person
@@ -29,7 +30,7 @@ from bot.services.permissions import TEAM_ROLES
 from storage.models import Enterprise, Invite, Membership, Person, Role, Team
 
 # Telegram deep-link payloads: 1-64 characters of A-Z, a-z, 0-9, _ and -.
-TOKEN_PATTERN = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+TOKEN_PATTERN = re.compile(rf"^[A-Za-z0-9_-]{{1,{DEEP_LINK_PAYLOAD_MAX}}}$")
 MAX_USES = 1000
 MAX_DAYS = 365
 DEFAULT_DAYS = 14
