@@ -17,7 +17,7 @@ Each answer is its own handler; no conversation state is kept (the alert is edit
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 
 from aiogram import Bot, F, Router, html
@@ -263,89 +263,97 @@ async def ask_new_date(query: CallbackQuery, callback_data: EscalationCallback, 
                           ui.date_keyboard(subject, today, locale))
 
 
+Answer = Callable[[Stall, escalation.Subject], Awaitable[escalation.Subject | None]]
+
+
+async def _answer(query: CallbackQuery, callback_data: EscalationCallback, bot: Bot,
+                  session: AsyncSession, person: Person, memberships: list[Membership],
+                  deps: Deps, locale: str, act: Answer) -> None:
+    """`act` on the stall a button names, if the person follows it and it is open; then the
+    answer is shown under every copy of the alert (`act` returns what the alert is about
+    now, or None when it refused the button)."""
+    found = await _open_stall(query, callback_data, session, memberships)
+    if found is None:
+        return
+    stall, subject = found
+    card = _card(subject, deps, locale)
+    shown = await act(stall, subject)
+    if shown is not None:
+        await _answered(query, callback_data, bot, session, person, stall, shown, card, deps,
+                        locale)
+
+
 async def acknowledge(query: CallbackQuery, callback_data: EscalationCallback, bot: Bot,
                       session: AsyncSession, person: Person, memberships: list[Membership],
                       deps: Deps, locale: str) -> None:
-    found = await _open_stall(query, callback_data, session, memberships)
-    if found is not None:
-        stall, subject = found
-        card = _card(subject, deps, locale)
+    async def act(stall: Stall, subject: escalation.Subject) -> escalation.Subject:
         escalation.acknowledge(session, stall, person, deps.clock.now())
-        await _answered(query, callback_data, bot, session, person, stall, subject, card,
-                        deps, locale)
+        return subject
+
+    await _answer(query, callback_data, bot, session, person, memberships, deps, locale, act)
 
 
 async def will_call(query: CallbackQuery, callback_data: EscalationCallback, bot: Bot,
                     session: AsyncSession, person: Person, memberships: list[Membership],
                     deps: Deps, locale: str) -> None:
     """"I will call": those concerned hear that their consultant will call."""
-    found = await _open_stall(query, callback_data, session, memberships)
-    if found is None:
-        return
-    stall, subject = found
-    card = _card(subject, deps, locale)
-    escalation.will_call(session, stall, person, deps.clock.now())
-    _tell(session, deps, await escalation.concerned(session, stall), subject,
-          lambda _locale: ui.will_call(person.display_name, subject))
-    await _answered(query, callback_data, bot, session, person, stall, subject, card, deps,
-                    locale)
+    async def act(stall: Stall, subject: escalation.Subject) -> escalation.Subject:
+        escalation.will_call(session, stall, person, deps.clock.now())
+        _tell(session, deps, await escalation.concerned(session, stall), subject,
+              lambda _locale: ui.will_call(person.display_name, subject))
+        return subject
+
+    await _answer(query, callback_data, bot, session, person, memberships, deps, locale, act)
 
 
 async def snooze(query: CallbackQuery, callback_data: EscalationCallback, bot: Bot,
                  session: AsyncSession, person: Person, memberships: list[Membership],
                  deps: Deps, locale: str) -> None:
-    found = await _open_stall(query, callback_data, session, memberships)
-    if found is not None:
-        stall, subject = found
-        card = _card(subject, deps, locale)
+    async def act(stall: Stall, subject: escalation.Subject) -> escalation.Subject:
         escalation.snooze(session, stall, person, deps.clock.now())
-        await _answered(query, callback_data, bot, session, person, stall, subject, card,
-                        deps, locale)
+        return subject
+
+    await _answer(query, callback_data, bot, session, person, memberships, deps, locale, act)
 
 
 async def new_owner_picked(query: CallbackQuery, callback_data: EscalationCallback, bot: Bot,
                            session: AsyncSession, person: Person,
                            memberships: list[Membership], deps: Deps, locale: str) -> None:
     """The action is given to the member picked, who is told."""
-    found = await _open_stall(query, callback_data, session, memberships)
-    if found is None:
-        return
-    stall, subject = found
-    member = await escalation.possible_new_owner(session, stall, callback_data.value)
-    if subject.item is None or member is None:
-        await refuse_button(query, "new owner outside the action's team")
-        return
-    card = _card(subject, deps, locale)
-    escalation.reassign(session, stall, subject.item, member.person, person, deps.clock.now())
-    moved = await escalation.subject_of(session, stall)
-    assert moved is not None
-    _tell(session, deps, [member.person], moved,
-          lambda loc: ui.taken_over(person.display_name, moved, loc))
-    await _answered(query, callback_data, bot, session, person, stall, moved, card, deps,
-                    locale)
+    async def act(stall: Stall, subject: escalation.Subject) -> escalation.Subject | None:
+        member = await escalation.possible_new_owner(session, stall, callback_data.value)
+        if subject.item is None or member is None:
+            await refuse_button(query, "new owner outside the action's team")
+            return None
+        escalation.reassign(session, stall, subject.item, member.person, person,
+                            deps.clock.now())
+        moved = await escalation.subject_of(session, stall)
+        assert moved is not None
+        _tell(session, deps, [member.person], moved,
+              lambda loc: ui.taken_over(person.display_name, moved, loc))
+        return moved
+
+    await _answer(query, callback_data, bot, session, person, memberships, deps, locale, act)
 
 
 async def new_date_picked(query: CallbackQuery, callback_data: EscalationCallback, bot: Bot,
                           session: AsyncSession, person: Person,
                           memberships: list[Membership], deps: Deps, locale: str) -> None:
     """The action's due date moves; its owner is told."""
-    found = await _open_stall(query, callback_data, session, memberships)
-    if found is None:
-        return
-    stall, subject = found
-    assert subject.item is not None
-    card = _card(subject, deps, locale)
-    try:
-        escalation.new_date(session, stall, subject.item, callback_data.value,
-                            subject.enterprise, person, deps.clock.now())
-    except InvalidValue:
-        await refuse_button(query, f"new date of {callback_data.value} days")
-        return
-    owner = await escalation.owner_of(session, subject.item)
-    _tell(session, deps, [owner] if owner else [], subject,
-          lambda loc: ui.date_moved(person.display_name, subject, loc))
-    await _answered(query, callback_data, bot, session, person, stall, subject, card, deps,
-                    locale)
+    async def act(stall: Stall, subject: escalation.Subject) -> escalation.Subject | None:
+        assert subject.item is not None
+        try:
+            escalation.new_date(session, stall, subject.item, callback_data.value,
+                                subject.enterprise, person, deps.clock.now())
+        except InvalidValue:
+            await refuse_button(query, f"new date of {callback_data.value} days")
+            return None
+        owner = await escalation.owner_of(session, subject.item)
+        _tell(session, deps, [owner] if owner else [], subject,
+              lambda loc: ui.date_moved(person.display_name, subject, loc))
+        return subject
+
+    await _answer(query, callback_data, bot, session, person, memberships, deps, locale, act)
 
 
 async def _answer_everywhere(bot: Bot, query: CallbackQuery, session: AsyncSession,

@@ -29,7 +29,7 @@ stateDiagram-v2
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import asdict, dataclass
 from datetime import date
 from functools import partial
@@ -232,148 +232,147 @@ async def _refresh_card(bot: Bot, query: CallbackQuery, session: AsyncSession,
                                reply_markup=ui.review_keyboard(suggestion))
 
 
+Act = Callable[[Suggestion, Membership], Awaitable[None]]
+
+
+async def _review(query: CallbackQuery, suggestion_id: int, session: AsyncSession,
+                  memberships: list[Membership], act: Act) -> None:
+    """`act` on the suggestion a button names, if the person may review it; a step its
+    status no longer allows (the service raises InvalidValue) is answered as such."""
+    found = await _reviewable(query, session, suggestion_id, memberships)
+    if found is None:
+        return
+    try:
+        await act(*found)
+    except InvalidValue:
+        await _no_longer_possible(query, found[0])
+
+
 async def accept(query: CallbackQuery, callback_data: SuggestionCallback,
                  session: AsyncSession, person: Person, memberships: list[Membership],
                  bot: Bot, deps: Deps, locale: str) -> None:
-    found = await _reviewable(query, session, callback_data.id, memberships)
-    if found is None:
-        return
-    suggestion, _membership = found
-    try:
+    async def act(suggestion: Suggestion, _membership: Membership) -> None:
         await service.change_status(session, suggestion, SuggestionStatus.ACCEPTED,
                                     reviewer=person, now=deps.clock.now())
-    except InvalidValue:
-        await _no_longer_possible(query, suggestion)
-        return
-    await _changed(query, session, suggestion, bot, deps, locale)
+        await _changed(query, session, suggestion, bot, deps, locale)
+
+    await _review(query, callback_data.id, session, memberships, act)
+
+
+async def _ask_to_write(query: CallbackQuery, state: FSMContext, suggestion: Suggestion,
+                        step: State, prompt: str, bot: Bot) -> None:
+    await ReviewDraft(suggestion.id).keep(state, step)
+    await query.answer()
+    await bot.send_message(query.from_user.id, prompt, reply_markup=ui.cancel_keyboard())
 
 
 async def decline(query: CallbackQuery, callback_data: SuggestionCallback,
                   state: FSMContext, session: AsyncSession, memberships: list[Membership],
                   bot: Bot) -> None:
     """Asks for the reason, which the submitter will read."""
-    found = await _reviewable(query, session, callback_data.id, memberships)
-    if found is None:
-        return
-    suggestion, _membership = found
-    try:
+    async def act(suggestion: Suggestion, _membership: Membership) -> None:
         service.check_can_become(suggestion, SuggestionStatus.DECLINED)
-    except InvalidValue:
-        await _no_longer_possible(query, suggestion)
-        return
-    await ReviewDraft(suggestion.id).keep(state, ReviewFlow.decline_reason)
-    await query.answer()
-    await bot.send_message(query.from_user.id, ui.decline_prompt(),
-                           reply_markup=ui.cancel_keyboard())
+        await _ask_to_write(query, state, suggestion, ReviewFlow.decline_reason,
+                            ui.decline_prompt(), bot)
+
+    await _review(query, callback_data.id, session, memberships, act)
 
 
 async def ask_question(query: CallbackQuery, callback_data: SuggestionCallback,
                        state: FSMContext, session: AsyncSession,
                        memberships: list[Membership], bot: Bot) -> None:
-    found = await _reviewable(query, session, callback_data.id, memberships)
-    if found is None:
-        return
-    suggestion, _membership = found
-    await ReviewDraft(suggestion.id).keep(state, ReviewFlow.question)
-    await query.answer()
-    await bot.send_message(query.from_user.id, ui.question_prompt(),
-                           reply_markup=ui.cancel_keyboard())
+    async def act(suggestion: Suggestion, _membership: Membership) -> None:
+        await _ask_to_write(query, state, suggestion, ReviewFlow.question,
+                            ui.question_prompt(), bot)
+
+    await _review(query, callback_data.id, session, memberships, act)
 
 
 async def offer_originals(query: CallbackQuery, callback_data: SuggestionCallback,
                           session: AsyncSession, memberships: list[Membership],
                           bot: Bot) -> None:
     """Duplicate: which open suggestion is the original?"""
-    found = await _reviewable(query, session, callback_data.id, memberships)
-    if found is None:
-        return
-    suggestion, membership = found
-    try:
+    async def act(suggestion: Suggestion, membership: Membership) -> None:
         originals = await service.original_choices(session, suggestion, membership)
-    except InvalidValue:
-        await _no_longer_possible(query, suggestion)
-        return
-    if not originals:
-        await query.answer(_("No similar open suggestion was found to link it to."),
-                           show_alert=True)
-        return
-    await query.answer()
-    await bot.send_message(query.from_user.id, _("Which suggestion is the original?"),
-                           reply_markup=ui.originals_keyboard(suggestion, originals))
+        if not originals:
+            await query.answer(_("No similar open suggestion was found to link it to."),
+                               show_alert=True)
+            return
+        await query.answer()
+        await bot.send_message(query.from_user.id, _("Which suggestion is the original?"),
+                               reply_markup=ui.originals_keyboard(suggestion, originals))
+
+    await _review(query, callback_data.id, session, memberships, act)
 
 
 async def offer_owners(query: CallbackQuery, callback_data: SuggestionCallback,
                        session: AsyncSession, memberships: list[Membership],
                        bot: Bot) -> None:
     """Assign: who will put it into practice?"""
-    found = await _reviewable(query, session, callback_data.id, memberships)
-    if found is None:
-        return
-    suggestion, membership = found
-    try:
+    async def act(suggestion: Suggestion, membership: Membership) -> None:
         people = await service.owner_choices(session, suggestion, membership)
-    except InvalidValue:
-        await _no_longer_possible(query, suggestion)
-        return
-    await query.answer()
-    await bot.send_message(query.from_user.id, _("Who will put it into practice?"),
-                           reply_markup=ui.owners_keyboard(suggestion, people))
+        await query.answer()
+        await bot.send_message(query.from_user.id, _("Who will put it into practice?"),
+                               reply_markup=ui.owners_keyboard(suggestion, people))
+
+    await _review(query, callback_data.id, session, memberships, act)
 
 
 async def implemented(query: CallbackQuery, callback_data: SuggestionCallback,
                       state: FSMContext, session: AsyncSession, person: Person,
                       memberships: list[Membership], bot: Bot, deps: Deps) -> None:
     """Marks it implemented, tells the submitter, and asks for an after-photo."""
-    found = await _reviewable(query, session, callback_data.id, memberships)
-    if found is None:
-        return
-    suggestion, _membership = found
-    try:
+    async def act(suggestion: Suggestion, _membership: Membership) -> None:
         await service.change_status(session, suggestion, SuggestionStatus.IMPLEMENTED,
                                     reviewer=person, now=deps.clock.now())
-    except InvalidValue:
-        await _no_longer_possible(query, suggestion)
-        return
-    await ReviewDraft(suggestion.id).keep(state, ReviewFlow.after_photo)
-    await tell_submitter(session, suggestion, deps)
-    await query.answer()
-    await replace_message(bot, query, ui.after_photo_prompt(),
-                          ui.after_photo_keyboard(suggestion.id))
+        await ReviewDraft(suggestion.id).keep(state, ReviewFlow.after_photo)
+        await tell_submitter(session, suggestion, deps)
+        await query.answer()
+        await replace_message(bot, query, ui.after_photo_prompt(),
+                              ui.after_photo_keyboard(suggestion.id))
+
+    await _review(query, callback_data.id, session, memberships, act)
 
 
 async def impact_menu(query: CallbackQuery, callback_data: SuggestionCallback,
                       state: FSMContext, session: AsyncSession,
                       memberships: list[Membership], bot: Bot) -> None:
     """Skip (no after-photo): what did it bring?"""
-    found = await _reviewable(query, session, callback_data.id, memberships)
-    if found is None:
-        return
-    await state.clear()
-    await query.answer()
-    await replace_message(bot, query, _("What did it bring?"),
-                          ui.impact_keyboard(callback_data.id))
+    await _ask_impact(query, callback_data.id, _("What did it bring?"), state, session,
+                      memberships, bot)
 
 
 async def impact_skipped(query: CallbackQuery, callback_data: ImpactCallback,
                          state: FSMContext, session: AsyncSession,
                          memberships: list[Membership], bot: Bot) -> None:
-    if await _reviewable(query, session, callback_data.id, memberships) is None:
-        return
-    await state.clear()
-    await query.answer()
-    await replace_message(bot, query, _("Thank you. The suggestion is closed as implemented."))
+    await _ask_impact(query, callback_data.id, _("Thank you. The suggestion is closed as "
+                                                 "implemented."), state, session,
+                      memberships, bot, with_buttons=False)
+
+
+async def _ask_impact(query: CallbackQuery, suggestion_id: int, text: str, state: FSMContext,
+                      session: AsyncSession, memberships: list[Membership], bot: Bot,
+                      with_buttons: bool = True) -> None:
+    async def act(suggestion: Suggestion, _membership: Membership) -> None:
+        await state.clear()
+        await query.answer()
+        await replace_message(bot, query, text, ui.impact_keyboard(suggestion.id)
+                              if with_buttons else None)
+
+    await _review(query, suggestion_id, session, memberships, act)
 
 
 async def impact_chosen(query: CallbackQuery, callback_data: ImpactCallback,
                         state: FSMContext, session: AsyncSession,
                         memberships: list[Membership], bot: Bot) -> None:
     """Money, hours, defects or safety: asks for the figure (or, for safety, the words)."""
-    if await _reviewable(query, session, callback_data.id, memberships) is None:
-        return
-    await ReviewDraft(callback_data.id, impact=callback_data.kind).keep(
-        state, ReviewFlow.impact_value)
-    await query.answer()
-    await replace_message(bot, query, ui.impact_prompt(callback_data.kind))
+    async def act(suggestion: Suggestion, _membership: Membership) -> None:
+        await ReviewDraft(suggestion.id, impact=callback_data.kind).keep(
+            state, ReviewFlow.impact_value)
+        await query.answer()
+        await replace_message(bot, query, ui.impact_prompt(callback_data.kind))
+
+    await _review(query, callback_data.id, session, memberships, act)
 
 
 # --- picks: the original, the owner, the due date ---------------------------------------------
@@ -383,21 +382,17 @@ async def original_picked(query: CallbackQuery, callback_data: SuggestionPickCal
                           session: AsyncSession, person: Person,
                           allowed_memberships: list[Membership], bot: Bot,
                           deps: Deps) -> None:
-    found = await _reviewable(query, session, callback_data.id, allowed_memberships)
-    if found is None:
-        return
-    suggestion, _membership = found
-    try:
+    async def act(suggestion: Suggestion, _membership: Membership) -> None:
+        original = await service.get(session, callback_data.value)
         await service.change_status(session, suggestion, SuggestionStatus.DUPLICATE,
                                     reviewer=person, now=deps.clock.now(),
-                                    duplicate_of=await service.get(session, callback_data.value))
-    except InvalidValue:
-        await _no_longer_possible(query, suggestion)
-        return
-    await tell_submitter(session, suggestion, deps)
-    await query.answer()
-    await replace_message(bot, query, _("Marked as a duplicate of {reference}.").format(
-        reference=f"S{callback_data.value}"))
+                                    duplicate_of=original)
+        await tell_submitter(session, suggestion, deps)
+        await query.answer()
+        await replace_message(bot, query, _("Marked as a duplicate of {reference}.").format(
+            reference=f"S{callback_data.value}"))
+
+    await _review(query, callback_data.id, session, allowed_memberships, act)
 
 
 async def owner_picked(query: CallbackQuery, callback_data: SuggestionPickCallback,
@@ -405,45 +400,41 @@ async def owner_picked(query: CallbackQuery, callback_data: SuggestionPickCallba
                        allowed_memberships: list[Membership], bot: Bot, deps: Deps,
                        locale: str) -> None:
     """The owner is kept in the draft; then: by when?"""
-    found = await _reviewable(query, session, callback_data.id, allowed_memberships)
-    if found is None:
-        return
-    suggestion, membership = found
-    owner = await service.possible_owner(session, suggestion, membership, callback_data.value)
-    if owner is None:
-        await refuse_button(query, "owner outside the team")
-        return
-    await ReviewDraft(suggestion.id, owner=owner.id).keep(state, ReviewFlow.due_date)
-    now, enterprise = deps.clock.now(), membership.enterprise
-    await query.answer()
-    await replace_message(
-        bot, query, action_ui.date_prompt(local_date(now, enterprise.timezone), locale),
-        ui.due_keyboard(suggestion, service.due_choices(enterprise, now), locale))
+    async def act(suggestion: Suggestion, membership: Membership) -> None:
+        owner = await service.possible_owner(session, suggestion, membership,
+                                             callback_data.value)
+        if owner is None:
+            await refuse_button(query, "owner outside the team")
+            return
+        await ReviewDraft(suggestion.id, owner=owner.id).keep(state, ReviewFlow.due_date)
+        now, enterprise = deps.clock.now(), membership.enterprise
+        await query.answer()
+        await replace_message(
+            bot, query, action_ui.date_prompt(local_date(now, enterprise.timezone), locale),
+            ui.due_keyboard(suggestion, service.due_choices(enterprise, now), locale))
+
+    await _review(query, callback_data.id, session, allowed_memberships, act)
 
 
 async def due_picked(query: CallbackQuery, callback_data: SuggestionPickCallback,
                      state: FSMContext, session: AsyncSession, person: Person,
                      allowed_memberships: list[Membership], bot: Bot, deps: Deps,
                      locale: str) -> None:
-    found = await _reviewable(query, session, callback_data.id, allowed_memberships)
-    if found is None:
-        return
-    suggestion, membership = found
-    draft = await ReviewDraft.of(state)
-    owner = await service.possible_owner(session, suggestion, membership, draft.owner) \
-        if draft.suggestion == suggestion.id and draft.owner else None
-    if owner is None:
-        await refuse_button(query, "due date without an owner")
-        return
-    due = service.default_due(membership.enterprise, deps.clock.now(), callback_data.value)
-    try:
+    async def act(suggestion: Suggestion, membership: Membership) -> None:
+        draft = await ReviewDraft.of(state)
+        owner = await service.possible_owner(session, suggestion, membership, draft.owner) \
+            if draft.suggestion == suggestion.id and draft.owner else None
+        if owner is None:
+            await refuse_button(query, "due date without an owner")
+            return
+        due = service.default_due(membership.enterprise, deps.clock.now(),
+                                  callback_data.value)
         text = await _put_in_progress(session, state, suggestion, person, owner, due,
                                       membership.enterprise, deps, locale)
-    except InvalidValue:
-        await _no_longer_possible(query, suggestion)
-        return
-    await query.answer()
-    await replace_message(bot, query, text)
+        await query.answer()
+        await replace_message(bot, query, text)
+
+    await _review(query, callback_data.id, session, allowed_memberships, act)
 
 
 async def _put_in_progress(session: AsyncSession, state: FSMContext, suggestion: Suggestion,
