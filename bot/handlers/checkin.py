@@ -47,7 +47,12 @@ from bot.handlers.common import (
     replace_message,
 )
 from bot.i18n import _
-from bot.keyboards.callbacks import CheckinCallback, EnterpriseCallback, KpiCallback
+from bot.keyboards.callbacks import (
+    CheckinCallback,
+    EnterpriseCallback,
+    KpiAction,
+    KpiCallback,
+)
 from bot.notify import Rendered, notify
 from bot.presenters import kpis as ui
 from bot.replies import UpdateTransaction
@@ -543,11 +548,8 @@ async def baseline_enterprise_picked(query: CallbackQuery, callback_data: Enterp
                                      allowed_memberships: list[Membership],
                                      locale: str) -> None:
     """The enterprise chosen for /baseline."""
-    membership = await picked_enterprise(query, callback_data, allowed_memberships)
-    if membership is not None:
-        await query.answer()
-        await _kpi_menu(bot, query.from_user.id, session, membership.enterprise_id, locale,
-                        "baseline", _("Which KPI's baseline do you want to correct?"))
+    await _kpi_menu_in(query, callback_data, allowed_memberships, bot, session, locale,
+                       "baseline", _("Which KPI's baseline do you want to correct?"))
 
 
 async def points_enterprise_picked(query: CallbackQuery, callback_data: EnterpriseCallback,
@@ -555,11 +557,19 @@ async def points_enterprise_picked(query: CallbackQuery, callback_data: Enterpri
                                    allowed_memberships: list[Membership],
                                    locale: str) -> None:
     """The enterprise chosen for /points."""
+    await _kpi_menu_in(query, callback_data, allowed_memberships, bot, session, locale,
+                       "points", _("Which KPI's effectiveness points do you want to change?"))
+
+
+async def _kpi_menu_in(query: CallbackQuery, callback_data: EnterpriseCallback,
+                       allowed_memberships: list[Membership], bot: Bot,
+                       session: AsyncSession, locale: str, action: KpiAction,
+                       question: str) -> None:
     membership = await picked_enterprise(query, callback_data, allowed_memberships)
     if membership is not None:
         await query.answer()
         await _kpi_menu(bot, query.from_user.id, session, membership.enterprise_id, locale,
-                        "points", _("Which KPI's effectiveness points do you want to change?"))
+                        action, question)
 
 
 async def _picked_kpi(query: CallbackQuery, callback_data: KpiCallback, session: AsyncSession,

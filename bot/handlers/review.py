@@ -478,6 +478,18 @@ async def _typed(message: Message) -> str | None:
     return text
 
 
+async def _written(message: Message, state: FSMContext, session: AsyncSession,
+                   memberships: list[Membership],
+                   ) -> tuple[str, ReviewDraft, Suggestion, Membership] | None:
+    """What the reviewer wrote, with the draft and the suggestion it is about; None (the
+    reviewer told why) when it is not text or they may no longer review it."""
+    found = await _under_review(message, state, session, memberships)
+    text = await _typed(message) if found else None
+    if found is None or text is None:
+        return None
+    return (text, *found)
+
+
 async def _too_late(message: Message, state: FSMContext, suggestion: Suggestion) -> None:
     await state.clear()
     await message.answer(ui.no_longer_possible(suggestion))
@@ -503,11 +515,10 @@ async def no_after_photo(message: Message, state: FSMContext, session: AsyncSess
 
 async def decline_reason(message: Message, state: FSMContext, session: AsyncSession,
                          person: Person, memberships: list[Membership], deps: Deps) -> None:
-    found = await _under_review(message, state, session, memberships)
-    text = await _typed(message) if found else None
-    if found is None or text is None:
+    found = await _written(message, state, session, memberships)
+    if found is None:
         return
-    _draft, suggestion, _membership = found
+    text, _draft, suggestion, _membership = found
     try:
         await service.change_status(session, suggestion, SuggestionStatus.DECLINED,
                                     reviewer=person, now=deps.clock.now(), reason=text)
@@ -522,11 +533,10 @@ async def decline_reason(message: Message, state: FSMContext, session: AsyncSess
 async def question(message: Message, state: FSMContext, session: AsyncSession,
                    person: Person, memberships: list[Membership], deps: Deps) -> None:
     """The question is relayed to the submitter, with an Answer button."""
-    found = await _under_review(message, state, session, memberships)
-    text = await _typed(message) if found else None
-    if found is None or text is None:
+    found = await _written(message, state, session, memberships)
+    if found is None:
         return
-    _draft, suggestion, _membership = found
+    text, _draft, suggestion, _membership = found
     service.ask(session, suggestion, person, text, deps.clock.now())
     await state.clear()
     await tell_submitter(
@@ -539,11 +549,10 @@ async def question(message: Message, state: FSMContext, session: AsyncSession,
 
 async def impact_value(message: Message, state: FSMContext, session: AsyncSession,
                        memberships: list[Membership], locale: str) -> None:
-    found = await _under_review(message, state, session, memberships)
-    text = await _typed(message) if found else None
-    if found is None or text is None:
+    found = await _written(message, state, session, memberships)
+    if found is None:
         return
-    draft, suggestion, _membership = found
+    text, draft, suggestion, _membership = found
     try:
         value = service.parse_impact(draft.impact, text, locale)
     except InvalidValue:
@@ -557,11 +566,10 @@ async def impact_value(message: Message, state: FSMContext, session: AsyncSessio
 async def due_date_typed(message: Message, state: FSMContext, session: AsyncSession,
                          person: Person, memberships: list[Membership], deps: Deps,
                          locale: str) -> None:
-    found = await _under_review(message, state, session, memberships)
-    text = await _typed(message) if found else None
-    if found is None or text is None:
+    found = await _written(message, state, session, memberships)
+    if found is None:
         return
-    draft, suggestion, membership = found
+    _text, draft, suggestion, membership = found
     owner = await service.possible_owner(session, suggestion, membership, draft.owner)
     day = await typed_due_date(message, membership.enterprise, deps.clock, locale)
     if owner is None or day is None:
