@@ -60,9 +60,9 @@ def sql_in_handler(source: str) -> list[str]:
         if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and (
                 node.func.id == "isinstance") and len(node.args) == 2:
             annotations.append(node.args[1])
-        if isinstance(node, ast.Subscript) and isinstance(node.value, ast.Name) and (
-                node.value.id == "TypeVar"):
-            annotations.append(node)
+        if isinstance(node, ast.AnnAssign) and isinstance(node.annotation, ast.Name) and (
+                node.annotation.id == "TypeAlias") and node.value is not None:
+            annotations.append(node.value)  # `Act: TypeAlias = Callable[[Suggestion], ...]`
         for annotation in annotations:
             types_only.update(id(n) for n in ast.walk(annotation))
     enums = {name for name in models

@@ -19,6 +19,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable
 from datetime import datetime
+from typing import TypeAlias
 
 from aiogram import Bot, F, Router, html
 from aiogram.exceptions import TelegramBadRequest
@@ -263,7 +264,8 @@ async def ask_new_date(query: CallbackQuery, callback_data: EscalationCallback, 
                           ui.date_keyboard(subject, today, locale))
 
 
-Answer = Callable[[Stall, escalation.Subject], Awaitable[escalation.Subject | None]]
+Answer: TypeAlias = Callable[[Stall, escalation.Subject],
+                           Awaitable[escalation.Subject | None]]
 
 
 async def _answer(query: CallbackQuery, callback_data: EscalationCallback, bot: Bot,

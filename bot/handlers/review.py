@@ -33,6 +33,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import asdict, dataclass
 from datetime import date
 from functools import partial
+from typing import TypeAlias
 
 from aiogram import Bot, F, Router
 from aiogram.filters import Command
@@ -232,7 +233,7 @@ async def _refresh_card(bot: Bot, query: CallbackQuery, session: AsyncSession,
                                reply_markup=ui.review_keyboard(suggestion))
 
 
-Act = Callable[[Suggestion, Membership], Awaitable[None]]
+Act: TypeAlias = Callable[[Suggestion, Membership], Awaitable[None]]
 
 
 async def _review(query: CallbackQuery, suggestion_id: int, session: AsyncSession,
