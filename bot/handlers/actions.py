@@ -474,9 +474,10 @@ async def new_date_text(message: Message, state: FSMContext, session: AsyncSessi
         date=fmt.day(item.due_on, locale)))
 
 
-async def action_text(message: Message, state: FSMContext, session: AsyncSession,
-                      person: Person, memberships: list[Membership], clock: Clock) -> None:
-    current = await state.get_state()
+async def _being_updated(message: Message, state: FSMContext, session: AsyncSession,
+                         person: Person, memberships: list[Membership]) -> ActionItem | None:
+    """The action the conversation is about, if the person may still update it; otherwise
+    the conversation ends with a kind word and None is returned."""
     found = await actions.item_with_enterprise(
         session, int((await state.get_data()).get("action", 0)))
     item = found[0] if found else None
@@ -484,29 +485,45 @@ async def action_text(message: Message, state: FSMContext, session: AsyncSession
     if item is None or not actions.may_update(membership, item, person.id):
         await state.clear()
         await message.answer(_("Sorry, this action is not yours to update."))
+        return None
+    return item
+
+
+async def after_photo(message: Message, state: FSMContext, session: AsyncSession,
+                      person: Person, memberships: list[Membership], clock: Clock) -> None:
+    """Done: the after-photo (or a reminder to send one, or tap Skip)."""
+    item = await _being_updated(message, state, session, person, memberships)
+    if item is None:
         return
-    if current == ActionFlow.after_photo.state:
-        if not message.photo:
-            await message.answer(_("Please send a photo, or tap Skip."))
-            return
-        actions.add_note(session, item, person, clock.now(),
-                         photo_file_id=message.photo[-1].file_id, text=message.caption or "")
-        await state.clear()
-        await message.answer(_("After-photo saved. Thank you for making it happen!"))
+    if not message.photo:
+        await message.answer(_("Please send a photo, or tap Skip."))
         return
-    if message.photo:  # how it looks now: the "before" picture SCORE teams like to keep
-        actions.add_note(session, item, person, clock.now(), in_progress=True,
-                         photo_file_id=message.photo[-1].file_id, text=message.caption or "")
-        await state.clear()
-        await message.answer(_("Photo saved with your progress. Keep going!"))
+    actions.add_note(session, item, person, clock.now(),
+                     photo_file_id=message.photo[-1].file_id, text=message.caption or "")
+    await state.clear()
+    await message.answer(_("After-photo saved. Thank you for making it happen!"))
+
+
+async def progress_note(message: Message, state: FSMContext, session: AsyncSession,
+                        person: Person, memberships: list[Membership], clock: Clock) -> None:
+    """In progress: a few words, or a photo of how it looks now (the "before" picture SCORE
+    teams like to keep)."""
+    item = await _being_updated(message, state, session, person, memberships)
+    if item is None:
         return
     text = (message.text or "").strip()
-    if not text or text.startswith("/"):
+    if message.photo:
+        actions.add_note(session, item, person, clock.now(), in_progress=True,
+                         photo_file_id=message.photo[-1].file_id, text=message.caption or "")
+        reply = _("Photo saved with your progress. Keep going!")
+    elif not text or text.startswith("/"):
         await message.answer(_("Please write a few words, or send a photo."))
         return
-    actions.add_note(session, item, person, clock.now(), text=text, in_progress=True)
+    else:
+        actions.add_note(session, item, person, clock.now(), text=text, in_progress=True)
+        reply = _("Noted. Keep going!")
     await state.clear()
-    await message.answer(_("Noted. Keep going!"))
+    await message.answer(reply)
 
 
 def build_router() -> Router:
@@ -532,7 +549,7 @@ def build_router() -> Router:
     router.callback_query.register(action_unknown, ActionCallback.filter(), flags=LEARN)
     router.message.register(new_date_text, StateFilter(ActionFlow.new_date), F.text,
                             flags=LEARN)
-    router.message.register(action_text, StateFilter(ActionFlow.note, ActionFlow.after_photo),
-                            flags=LEARN)
+    router.message.register(after_photo, ActionFlow.after_photo, flags=LEARN)
+    router.message.register(progress_note, ActionFlow.note, flags=LEARN)
     return router
 

@@ -264,20 +264,22 @@ async def stale_step(query: CallbackQuery, callback_data: SuggestCallback,
                                f"{await state.get_state()}")
 
 
+async def stale_enterprise(query: CallbackQuery) -> None:
+    """"Which enterprise?" answered with no suggestion waiting for it (an old message)."""
+    await refuse_button(query, "suggestion enterprise with no draft")
+
+
 async def suggest_enterprise(
     query: CallbackQuery, callback_data: EnterpriseCallback, state: FSMContext,
     session: AsyncSession, person: Person, allowed_memberships: list[Membership], deps: Deps,
     tx: UpdateTransaction,
 ) -> None:
     """The enterprise a suggestion is for, chosen by someone who belongs to several."""
-    data = await state.get_data()
-    if await state.get_state() != SuggestFlow.enterprise.state or "draft" not in data:
-        await refuse_button(query, "suggestion enterprise with no draft")
-        return
-    membership = await picked_enterprise(query, callback_data, allowed_memberships)
-    if membership is not None:
-        await _submit(query, state, session, person, membership,
-                      service.Draft.from_state(data["draft"]), deps, tx)
+    draft = await _draft(query, state)
+    membership = await picked_enterprise(query, callback_data, allowed_memberships) \
+        if draft is not None else None
+    if draft is not None and membership is not None:
+        await _submit(query, state, session, person, membership, draft, deps, tx)
 
 
 async def _submit(query: CallbackQuery, state: FSMContext, session: AsyncSession,
@@ -408,7 +410,9 @@ def build_router() -> Router:
          SuggestCallback.filter((F.step == "anonymous") & F.value.in_({"yes", "no"})),
          SuggestFlow.anonymity, flags=WRITE)
     step(stale_step, SuggestCallback.filter(), flags=WRITE)
-    step(suggest_enterprise, EnterpriseCallback.filter(F.action == "suggest"), flags=WRITE)
+    step(suggest_enterprise, EnterpriseCallback.filter(F.action == "suggest"),
+         SuggestFlow.enterprise, flags=WRITE)
+    step(stale_enterprise, EnterpriseCallback.filter(F.action == "suggest"), flags=WRITE)
     step(stats_picked, EnterpriseCallback.filter(F.action == "stats"), flags=SUGGEST)
     # The submitter's Answer under a reviewer's question (and the same button sent before it
     # had its own factory).
