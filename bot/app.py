@@ -127,8 +127,7 @@ class Application:
 
     @property
     def jobs(self) -> JobContext:
-        return JobContext(self.session_factory, self.clock, self.i18n, self.curriculum,
-                          self.settings.default_locale)
+        return JobContext(self.session_factory, self.clock, self.i18n, self.curriculum)
 
     async def close(self) -> None:
         await self.dispatcher.storage.close()
