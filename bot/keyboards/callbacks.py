@@ -20,6 +20,8 @@ DbId = Annotated[int, Field(ge=0, le=2**31 - 1)]
 SmallNumber = Annotated[int, Field(ge=-1, le=366)]
 # A language code as bot.languages lists them ("en", "zh_Hans").
 LanguageCode = Annotated[str, Field(pattern=r"^[a-z]{2,3}(_[A-Za-z]{2,4})?$")]
+# A lesson's short key ("m2-03", see bot.content.schema.Lesson.key).
+LessonKey = Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]{1,16}$")]
 
 # What each button does: one handler each, chosen by a magic filter (F.action == "accept").
 # A value outside these does not unpack: the button matches no handler and is refused.
@@ -63,23 +65,23 @@ class InviteCallback(CallbackData, prefix="inv"):
 class LessonCallback(CallbackData, prefix="ls"):
     """Open a lesson the bot announced. `key` is the lesson's short key, e.g. "m2-03"."""
 
-    key: str
+    key: LessonKey
 
 
 class QuizCallback(CallbackData, prefix="qz"):
-    key: str
+    key: LessonKey
     option: SmallNumber
 
 
 class ReviewCallback(CallbackData, prefix="rv"):
-    key: str
+    key: LessonKey
     option: SmallNumber
 
 
 class LessonActionCallback(CallbackData, prefix="la"):
     """A team lead turns a lesson's "apply it this week" task into a team action."""
 
-    key: str
+    key: LessonKey
 
 
 class ScheduleCallback(CallbackData, prefix="sc"):
