@@ -208,3 +208,26 @@ async def test_stats_and_weekly_recognition_thank_only_named_contributors(databa
                    for m in weekly)
         assert not [m for m in weekly if "Esi" in m.text]
         assert not [m for m in await tg.run_scheduled() if "This week" in m.text]
+
+
+async def test_a_reviewers_refused_button_is_logged_with_the_reviewer(database_url, caplog):
+    """Reviewer buttons carry the review capability and are not a private flow (only the
+    submitter's Answer is): a forged one is refused and the line names the reviewer."""
+    from bot.keyboards.callbacks import SuggestionCallback
+    from storage.models import Role
+
+    caplog.set_level(logging.INFO)
+    caplog.handler.addFilter(ContextFilter())
+    async with BotUnderTest(database_url) as tg:
+        enterprise, _team = await enterprise_with_team(tg.app.session_factory, clock=tg.clock)
+        abena = await tg.join("Abena", Role.MANAGER, enterprise=enterprise)
+        async with tg.app.session_factory() as session:
+            abena_id = await session.scalar(select(Person.id).where(
+                Person.telegram_id == abena.id))
+        anchor = (await tg.send(abena, "/review"))[-1]
+        caplog.clear()
+        await tg.press_data(abena, anchor, SuggestionCallback(id=999, action="accept").pack())
+        assert tg.callback_answers()[-1]["show_alert"] == "true"
+        (refused,) = [r for r in caplog.records if "button refused" in r.getMessage()]
+        assert refused.context.get("person_id") == abena_id
+        assert "sr:999:accept" in refused.getMessage()
