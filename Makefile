@@ -1,6 +1,6 @@
 # Two commands for a fresh machine (see README):
 #   make start   install, then serve Telegram (BOT_TOKEN set) or open the offline demo
-#   make test    install, then run the whole test suite and the linter
+#   make test    install, then the linter, the type checker and the whole test suite
 VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
@@ -33,6 +33,7 @@ start: $(STAMP) fonts
 
 test: $(STAMP) fonts
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/mypy
 	$(VENV)/bin/pytest
 
 # Benchmarks (not part of the tests): four tables with targets; see README "Performance".

@@ -45,7 +45,7 @@ async def _context(url: str, clock: datetime):  # type: ignore[no-untyped-def]
 
     engine = create_engine(url)
     ctx = JobContext(create_session_factory(engine), FakeClock(clock), build_i18n("en"),
-                     curriculum(), "en")
+                     curriculum())
     return engine, ctx
 
 

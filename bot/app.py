@@ -9,6 +9,7 @@ import dataclasses
 import logging
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
 from aiogram import Bot, Dispatcher
 from aiogram.client.default import DefaultBotProperties
@@ -27,6 +28,7 @@ from bot.clock import Clock, SystemClock
 from bot.commands import set_default_menus, set_member_menu
 from bot.config import Settings
 from bot.content.loader import Curriculum, curriculum
+from bot.deps import Deps
 from bot.handlers import feature_routers
 from bot.i18n import CatalogI18n, build_i18n
 from bot.logs import LogContextMiddleware, UnloggedPersonMiddleware
@@ -112,6 +114,7 @@ def build_dispatcher(
         session_factory=session_factory,
         i18n=i18n,
         curriculum=curriculum,
+        deps=Deps(settings, clock, i18n, curriculum),
     )
     # Outer middlewares on `update` see every update, in this order.
     dp.update.outer_middleware(LogContextMiddleware())
@@ -144,8 +147,7 @@ class Application:
 
     @property
     def jobs(self) -> JobContext:
-        return JobContext(self.session_factory, self.clock, self.i18n, self.curriculum,
-                          self.settings.default_locale)
+        return JobContext(self.session_factory, self.clock, self.i18n, self.curriculum)
 
     async def close(self) -> None:
         await self.dispatcher.storage.close()
@@ -255,7 +257,7 @@ class WebhookHandler(SimpleRequestHandler):
             log.warning("webhook: refused a body that is not a Telegram update (%s, %s bytes)",
                         type(error).__name__, request.content_length)
             return web.Response(status=400, text="Bad Request")
-        result = await self.dispatcher.feed_webhook_update(bot, update, **self.data)
+        result: Any = await self.dispatcher.feed_webhook_update(bot, update, **self.data)
         return web.Response(body=self._build_response_writer(bot=bot, result=result))
 
 
@@ -295,7 +297,7 @@ def whatsapp_webhook(app: Application, bot: Bot):  # type: ignore[no-untyped-def
     settings = app.settings
     return WhatsAppWebhook(
         dispatcher=app.dispatcher, bot=bot,
-        app_secret=settings.whatsapp_app_secret.get_secret_value()  # type: ignore[union-attr]
+        app_secret=settings.whatsapp_app_secret.get_secret_value()
         if settings.whatsapp_app_secret else "",
         verify_token=settings.whatsapp_verify_token.get_secret_value()
         if settings.whatsapp_verify_token else "",

@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from matplotlib import font_manager
+from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter
@@ -159,7 +160,7 @@ def _grid(count: int, panel_height: float, heading: str, locale: str,
 def fit_text(text: Any, figure: Figure, share: float, smallest: float) -> None:
     """Make `text` fit `share` of the figure's width: smaller, down to `smallest` points,
     then on several lines (between words, or between characters in Chinese)."""
-    renderer = figure.canvas.get_renderer()
+    renderer = figure.canvas.get_renderer()  # type: ignore[attr-defined]  # Agg's canvas has it; the base class does not say so
     room = figure.bbox.width * share
 
     def width() -> float:
@@ -189,7 +190,7 @@ def fit_text(text: Any, figure: Figure, share: float, smallest: float) -> None:
     text.set_text("\n".join(lines))
 
 
-def _panel(axes, item: Series, baseline_label: str, target_label: str,  # type: ignore[no-untyped-def]
+def _panel(axes: Axes, item: Series, baseline_label: str, target_label: str,
            date_label: Callable[[date], str], number_label: Callable[[float], str],
            fonts: list[str]) -> None:
     axes.set_title(item.title, fontsize=TITLE_PT, family=fonts, parse_math=False)

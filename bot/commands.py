@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from aiogram import Bot
 from aiogram.exceptions import TelegramAPIError
 from aiogram.types import BotCommand, BotCommandScopeChat, BotCommandScopeDefault
-from aiogram.utils.i18n.lazy_proxy import LazyProxy
+from babel.support import LazyProxy
 
 from bot.i18n import CatalogI18n, __
 from bot.languages import SUPPORTED_LOCALES, telegram_language_code

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from datetime import date
 
 from babel.dates import ParseError, get_date_format, parse_date
@@ -48,8 +49,9 @@ def parse_day(text: str, locale: str) -> date | None:
         month_first = get_date_format("short", locale=locale).pattern.lstrip().startswith("M")
     except (ValueError, LookupError):
         month_first = False
-    readers = (lambda: _in_locale(text, locale), lambda: _day_first(text)) if month_first \
-        else (lambda: _day_first(text), lambda: _in_locale(text, locale))
+    readers: tuple[Callable[[], date | None], ...] = (
+        (lambda: _in_locale(text, locale), lambda: _day_first(text)) if month_first
+        else (lambda: _day_first(text), lambda: _in_locale(text, locale)))
     for read in readers:
         day = read()
         if day is not None and YEARS[0] <= day.year <= YEARS[1]:

@@ -14,14 +14,14 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.i18n import lazy_gettext as __
-from babel import dates, numbers
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
+
+from bot import formatting
 
 LOCALES_DIR = Path(__file__).parent / "locales"
 DOMAIN = "messages"
@@ -74,14 +74,13 @@ def build_i18n(default_locale: str = "en") -> CatalogI18n:
 
 
 def format_date(moment: datetime, locale: str, timezone: str = "UTC") -> str:
-    """A date as people of `locale` write it, in the enterprise's timezone."""
-    return dates.format_date(moment.astimezone(ZoneInfo(timezone)), format="medium", locale=locale)
+    """A date as people of `locale` write it, in the enterprise's timezone (bot.formatting)."""
+    return formatting.day(moment, locale, timezone)
 
 
 def format_datetime(moment: datetime, locale: str, timezone: str = "UTC") -> str:
-    local = moment.astimezone(ZoneInfo(timezone))
-    return dates.format_datetime(local, format="medium", locale=locale, tzinfo=local.tzinfo)
+    return formatting.moment(moment, locale, timezone)
 
 
 def format_number(value: float, locale: str) -> str:
-    return numbers.format_decimal(value, locale=locale)
+    return formatting.number(value, locale)

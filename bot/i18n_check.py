@@ -49,9 +49,9 @@ def catalog_problems(locales: list[str] | None = None) -> list[str]:
             label = f"{locale}: {key[:60]!r}"
             if message.fuzzy:
                 problems.append(f"{label}: fuzzy")
-            sources = [message.id] if isinstance(message.id, str) else list(message.id)
+            sources = [message.id] if isinstance(message.id, str) else list(message.id or ())
             translations = (
-                [message.string] if isinstance(message.string, str) else list(message.string)
+                [message.string] if isinstance(message.string, str) else list(message.string or ())
             )
             if not all(translations):
                 problems.append(f"{label}: untranslated")

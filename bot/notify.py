@@ -28,7 +28,8 @@ def _queue(
     with i18n.speaking(locale):
         rendered = render(locale)
     text, markup = rendered if isinstance(rendered, tuple) else (rendered, None)
-    first, *more = media or [None]
+    first: tuple[str, str] | None = media[0] if media else None
+    more = list(media[1:])
     enqueue(
         session,
         chat_id=chat_id,
@@ -52,15 +53,17 @@ def notify(
     kind: str,
     now: datetime,
     enterprise: Enterprise | None,
-    default_locale: str,
     render: Callable[[str], Rendered],
     media: Sequence[tuple[str, str]] = (),
+    default_locale: str | None = None,
 ) -> None:
-    """Queue `render(locale)` for `person`, in the locale they would be answered in. With
+    """Queue `render(locale)` for `person`, in the locale they would be answered in (theirs,
+    else the enterprise's, else the bot's: `i18n.default_locale`, from the settings). With
     `media` ((kind, file id) pairs: "photo" or "voice"), the text is the first medium's
     caption (or follows it when too long for one) and every other medium follows."""
     locale = locale_outside_update(
-        person, enterprise.default_locale if enterprise else None, default_locale
+        person, enterprise.default_locale if enterprise else None,
+        default_locale or i18n.default_locale,
     )
     _queue(session, i18n, locale, chat_id=person.telegram_id, person_id=person.id, kind=kind,
            now=now, render=render, media=media)
@@ -74,11 +77,11 @@ def notify_group(
     kind: str,
     now: datetime,
     enterprise: Enterprise,
-    default_locale: str,
     render: Callable[[str], Rendered],
+    default_locale: str | None = None,
 ) -> None:
     """Queue `render(locale)` for a consultant's group chat, in the group's language (or the
-    enterprise's)."""
-    locale = group.locale or enterprise.default_locale or default_locale
+    enterprise's, or the bot's)."""
+    locale = group.locale or enterprise.default_locale or default_locale or i18n.default_locale
     _queue(session, i18n, locale, chat_id=group.telegram_chat_id, person_id=None, kind=kind,
            now=now, render=render)

@@ -7,6 +7,8 @@ message to send instead of a QR code, with a space to write the bot's name in.""
 
 from __future__ import annotations
 
+from typing import Any
+
 import qrcode
 import qrcode.constants
 from matplotlib.backends.backend_agg import FigureCanvasAgg
@@ -23,7 +25,7 @@ def qr_matrix(link: str) -> list[list[bool]]:
     code = qrcode.QRCode(border=4, error_correction=qrcode.constants.ERROR_CORRECT_M)
     code.add_data(link)
     code.make(fit=True)
-    return code.get_matrix()
+    return [[bool(module) for module in row] for row in code.get_matrix()]
 
 
 def invite_poster(*, enterprise: str, team: str | None, instruction: str, link: str | None,
@@ -34,7 +36,7 @@ def invite_poster(*, enterprise: str, team: str | None, instruction: str, link: 
     figure = Figure(figsize=A4, dpi=DPI)
     FigureCanvasAgg(figure)
 
-    def line(y: float, text: str, size: float, smallest: float, **style: object) -> None:
+    def line(y: float, text: str, size: float, smallest: float, **style: Any) -> None:
         artist = figure.text(0.5, y, text, ha="center", va="top", fontsize=size,
                              family=style.pop("family", fonts), parse_math=False, **style)
         fit_text(artist, figure, 0.88, smallest)

@@ -21,7 +21,7 @@ from sqlalchemy.engine import make_url
 try:
     import fcntl
 except ImportError:  # pragma: no cover - not on POSIX: no lock
-    fcntl = None  # type: ignore[assignment]
+    fcntl = None  # type: ignore[assignment]  # checked before use: no lock on Windows
 
 
 class AlreadyServed(Exception):

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from bot.clock import FakeClock
 from bot.content.loader import curriculum
 from storage.models import ActionItem, ActionNote, ActionStatus, Role
-from tests.factories import enterprise_with_team, invite
+from tests.factories import enterprise_with_team
 from tests.fakes.harness import BotUnderTest
 
 MONDAY_0900_ACCRA = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)  # Accra is on UTC
@@ -19,14 +19,9 @@ MONDAY_0900_ACCRA = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)  # Accra is on UTC
 
 async def test_reminders_answers_help_new_date_and_done(database_url):
     async with BotUnderTest(database_url, clock=FakeClock(MONDAY_0900_ACCRA)) as tg:
-        enterprise, team = await enterprise_with_team(tg.app.session_factory, clock=tg.clock)
-        lead_token = (await invite(tg.app.session_factory, enterprise, team, Role.TEAM_LEAD,
-                                   tg.clock)).token
-        worker_token = (await invite(tg.app.session_factory, enterprise, team, Role.WORKER,
-                                     tg.clock)).token
-        kofi, ama = tg.person("Kofi"), tg.person("Ama")
-        await tg.send(kofi, f"/start {lead_token}")
-        await tg.send(ama, f"/start {worker_token}")
+        _enterprise, team = await enterprise_with_team(tg.app.session_factory, clock=tg.clock)
+        kofi = await tg.join("Kofi", Role.TEAM_LEAD, team)
+        ama = await tg.join("Ama", Role.WORKER, team)
 
         # Kofi turns a lesson task into an action due next Monday, then hands it to Ama.
         first = curriculum().lessons[0]
@@ -95,16 +90,11 @@ async def test_others_cannot_answer_for_the_owner(database_url):
     from bot.keyboards.callbacks import ActionCallback
 
     async with BotUnderTest(database_url, clock=FakeClock(MONDAY_0900_ACCRA)) as tg:
-        enterprise, team = await enterprise_with_team(tg.app.session_factory, clock=tg.clock)
-        other_ent, other_team = await enterprise_with_team(tg.app.session_factory, "Other",
+        _enterprise, team = await enterprise_with_team(tg.app.session_factory, clock=tg.clock)
+        _other_ent, other_team = await enterprise_with_team(tg.app.session_factory, "Other",
                                                            "X", clock=tg.clock)
-        lead_token = (await invite(tg.app.session_factory, enterprise, team, Role.TEAM_LEAD,
-                                   tg.clock)).token
-        stranger_token = (await invite(tg.app.session_factory, other_ent, other_team,
-                                       Role.TEAM_LEAD, tg.clock)).token
-        kofi, yaw = tg.person("Kofi"), tg.person("Yaw")
-        await tg.send(kofi, f"/start {lead_token}")
-        await tg.send(yaw, f"/start {stranger_token}")
+        kofi = await tg.join("Kofi", Role.TEAM_LEAD, team)
+        yaw = await tg.join("Yaw", Role.TEAM_LEAD, other_team)
         first = curriculum().lessons[0]
         _lesson, quiz = await tg.send(kofi, "/lesson")
         _feedback, task = await tg.press(kofi, quiz, first.answer)
@@ -119,12 +109,9 @@ async def test_others_cannot_answer_for_the_owner(database_url):
 
 async def test_a_team_lead_plans_an_action_by_hand(database_url):
     async with BotUnderTest(database_url, clock=FakeClock(MONDAY_0900_ACCRA)) as tg:
-        enterprise, team = await enterprise_with_team(tg.app.session_factory, clock=tg.clock)
-        kofi, ama = tg.person("Kofi"), tg.person("Ama")
-        for user, role in ((kofi, Role.TEAM_LEAD), (ama, Role.WORKER)):
-            token = (await invite(tg.app.session_factory, enterprise, team, role,
-                                  tg.clock)).token
-            await tg.send(user, f"/start {token}")
+        _enterprise, team = await enterprise_with_team(tg.app.session_factory, clock=tg.clock)
+        kofi = await tg.join("Kofi", Role.TEAM_LEAD, team)
+        ama = await tg.join("Ama", Role.WORKER, team)
 
         (refused,) = await tg.send(ama, "/action")  # workers do not plan for the team
         assert "does not allow" in refused.text

@@ -18,7 +18,6 @@ from tests.factories import enterprise_with_team
 from tests.fakes.harness import BotUnderTest
 from tests.test_kpis_e2e import FRIDAY_1400_LIMA
 from tests.test_kpis_e2e import setup as checkin_setup
-from tests.test_suggestions_e2e import join
 
 NOTHING_SAVED = {"en": "Sorry, something went wrong on our side and nothing was saved.",
                  "es": "Perdón, algo falló"}
@@ -45,8 +44,8 @@ async def count(tg: BotUnderTest, model) -> int:  # type: ignore[no-untyped-def]
 
 async def suggestion_ready_to_send(tg: BotUnderTest):  # type: ignore[no-untyped-def]
     enterprise, team = await enterprise_with_team(tg.app.session_factory, clock=tg.clock)
-    abena = await join(tg, enterprise, None, "Abena", "en", Role.MANAGER)
-    kwame = await join(tg, enterprise, team, "Kwame", "en", Role.WORKER)
+    abena = await tg.join("Abena", Role.MANAGER, enterprise=enterprise)
+    kwame = await tg.join("Kwame", Role.WORKER, team)
     await tg.send(kwame, "/suggest")
     (areas,) = await tg.send(kwame, "Paint walkways yellow")
     (anonymity,) = await tg.press(kwame, areas, "Skip")

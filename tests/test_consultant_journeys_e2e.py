@@ -101,10 +101,8 @@ async def stalled_action_at_the_consultant(tg: BotUnderTest, name: str = "Kumasi
 
     enterprise, team = await enterprise_with_team(tg.app.session_factory, name, "Cutting",
                                                   clock=tg.clock)
-    ama, esi = tg.person("Ama"), tg.person("Esi")
-    for user, role, in_team in ((ama, Role.WORKER, team), (esi, Role.CONSULTANT, None)):
-        token = (await invite(tg.app.session_factory, enterprise, in_team, role, tg.clock)).token
-        await tg.send(user, f"/start {token}")
+    ama = await tg.join("Ama", Role.WORKER, team)
+    esi = await tg.join("Esi", Role.CONSULTANT, enterprise=enterprise)
     tg.telegram.add_group(GROUP, "SCORE Ghana coaching")
     import re
 

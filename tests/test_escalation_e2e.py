@@ -27,7 +27,7 @@ from storage.models import (
     Suggestion,
     SuggestionArea,
 )
-from tests.factories import enterprise_with_team, invite
+from tests.factories import enterprise_with_team
 from tests.fakes.harness import BotUnderTest
 
 MONDAY = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)  # Accra is on UTC
@@ -41,11 +41,9 @@ def at(day: int, hour: int = 9) -> datetime:
 async def _people(tg: BotUnderTest):  # type: ignore[no-untyped-def]
     enterprise, team = await enterprise_with_team(tg.app.session_factory, clock=tg.clock,
                                                   team_name="Cutting")
-    kofi, ama, esi = tg.person("Kofi"), tg.person("Ama"), tg.person("Esi")
-    for user, role, in_team in ((kofi, Role.TEAM_LEAD, team), (ama, Role.WORKER, team),
-                                (esi, Role.CONSULTANT, None)):
-        token = (await invite(tg.app.session_factory, enterprise, in_team, role, tg.clock)).token
-        await tg.send(user, f"/start {token}")
+    kofi = await tg.join("Kofi", Role.TEAM_LEAD, team)
+    ama = await tg.join("Ama", Role.WORKER, team)
+    esi = await tg.join("Esi", Role.CONSULTANT, enterprise=enterprise)
     return enterprise, team, kofi, ama, esi
 
 

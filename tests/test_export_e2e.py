@@ -28,7 +28,7 @@ from storage.models import (
     Suggestion,
     SuggestionArea,
 )
-from tests.factories import enterprise_with_team, invite
+from tests.factories import enterprise_with_team
 from tests.fakes.harness import BotUnderTest
 
 MONDAY = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
@@ -45,10 +45,7 @@ async def test_an_enterprise_named_with_html_characters_links_and_exports(databa
     async with BotUnderTest(database_url, clock=FakeClock(MONDAY)) as tg:
         enterprise, _team = await enterprise_with_team(tg.app.session_factory, name=name,
                                                       clock=tg.clock)
-        esi = tg.person("Esi")
-        token = (await invite(tg.app.session_factory, enterprise, None, Role.CONSULTANT,
-                              tg.clock)).token
-        await tg.send(esi, f"/start {token}")
+        esi = await tg.join("Esi", Role.CONSULTANT, enterprise=enterprise)
         tg.telegram.add_group(GROUP, "Coaching")
 
         (codes,) = await tg.send(esi, "/link")
@@ -117,10 +114,7 @@ async def _factory_with_two_teams(tg: BotUnderTest):  # type: ignore[no-untyped-
 async def test_a_french_consultant_exports_a_workbook_they_can_read(database_url):
     async with BotUnderTest(database_url, clock=FakeClock(MONDAY)) as tg:
         enterprise, _item, anonymous_small = await _factory_with_two_teams(tg)
-        claire = tg.person("Claire", "fr")
-        token = (await invite(tg.app.session_factory, enterprise, None, Role.CONSULTANT,
-                              tg.clock)).token
-        await tg.send(claire, f"/start {token}")
+        claire = await tg.join("Claire", Role.CONSULTANT, language="fr", enterprise=enterprise)
 
         (document,) = await tg.send(claire, "/export")
         book = load_workbook(io.BytesIO(document.document))

@@ -12,21 +12,12 @@ from sqlalchemy import select
 
 from bot.clock import FakeClock
 from storage.models import ActionItem, ActionStatus, Role, Suggestion, SuggestionStatus
-from tests.factories import enterprise_with_team, invite
+from tests.factories import enterprise_with_team
 from tests.fakes.harness import BotUnderTest
 
 MONDAY_0900_ACCRA = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)  # Accra is on UTC
 NAGGING = ("Coming up", "Due today", "Overdue", "stuck", "Rappel", "Bientôt", "En retard",
            "bloquée")
-
-
-async def join(tg, enterprise, team, name, language, role):  # type: ignore[no-untyped-def]
-    token = (await invite(tg.app.session_factory, enterprise,
-                          team if role in (Role.WORKER, Role.TEAM_LEAD) else None,
-                          role, tg.clock)).token
-    person = tg.person(name, language)
-    await tg.send(person, f"/start {token}")
-    return person
 
 
 def to(person, messages):  # type: ignore[no-untyped-def]
@@ -56,10 +47,10 @@ async def nagging_after_due(tg, *people, days=40):  # type: ignore[no-untyped-de
 async def test_assigned_suggestion_owner_told_action_done_implements_it(database_url):
     async with BotUnderTest(database_url, clock=FakeClock(MONDAY_0900_ACCRA)) as tg:
         enterprise, team = await enterprise_with_team(tg.app.session_factory, clock=tg.clock)
-        abena = await join(tg, enterprise, None, "Abena", "en", Role.MANAGER)
-        kofi = await join(tg, enterprise, team, "Kofi", "en", Role.TEAM_LEAD)
-        kwame = await join(tg, enterprise, team, "Kwame", "en", Role.WORKER)
-        marie = await join(tg, enterprise, team, "Marie", "fr", Role.WORKER)
+        abena = await tg.join("Abena", Role.MANAGER, enterprise=enterprise, language="en")
+        kofi = await tg.join("Kofi", Role.TEAM_LEAD, team, "en")
+        kwame = await tg.join("Kwame", Role.WORKER, team, "en")
+        marie = await tg.join("Marie", Role.WORKER, team, "fr")
 
         # Kwame sends an idea anonymously; Abena assigns it to Marie, due in a week.
         await suggest(tg, kwame, "Hang the gloves by the press", anonymous=True)
@@ -103,9 +94,9 @@ async def test_assigned_suggestion_owner_told_action_done_implements_it(database
 async def test_suggestion_marked_implemented_closes_its_action(database_url):
     async with BotUnderTest(database_url, clock=FakeClock(MONDAY_0900_ACCRA)) as tg:
         enterprise, team = await enterprise_with_team(tg.app.session_factory, clock=tg.clock)
-        abena = await join(tg, enterprise, None, "Abena", "en", Role.MANAGER)
-        kwame = await join(tg, enterprise, team, "Kwame", "en", Role.WORKER)
-        esi = await join(tg, enterprise, team, "Esi", "en", Role.WORKER)
+        abena = await tg.join("Abena", Role.MANAGER, enterprise=enterprise, language="en")
+        kwame = await tg.join("Kwame", Role.WORKER, team, "en")
+        esi = await tg.join("Esi", Role.WORKER, team, "en")
 
         await suggest(tg, kwame, "A second bin for offcuts")
         (card,) = to(abena, await tg.run_scheduled())
@@ -139,9 +130,9 @@ async def test_actions_is_a_list_each_person_can_act_on(database_url):
 
             painting = await create_team(session, await session.merge(enterprise), "Painting",
                                          now=tg.clock.now())
-        abena = await join(tg, enterprise, None, "Abena", "en", Role.MANAGER)
-        ama = await join(tg, enterprise, welding, "Ama", "en", Role.WORKER)
-        yaw = await join(tg, enterprise, painting, "Yaw", "en", Role.WORKER)
+        abena = await tg.join("Abena", Role.MANAGER, enterprise=enterprise, language="en")
+        ama = await tg.join("Ama", Role.WORKER, welding, "en")
+        yaw = await tg.join("Yaw", Role.WORKER, painting, "en")
 
         # The manager plans one action for each team.
         for team_name, owner, title in (("Welding", "Ama", "Fix the compressor hose"),
@@ -178,8 +169,8 @@ async def test_actions_is_a_list_each_person_can_act_on(database_url):
 
 async def test_forged_action_buttons_are_refused_once_without_an_error(database_url, caplog):
     async with BotUnderTest(database_url, clock=FakeClock(MONDAY_0900_ACCRA)) as tg:
-        enterprise, team = await enterprise_with_team(tg.app.session_factory, clock=tg.clock)
-        kofi = await join(tg, enterprise, team, "Kofi", "en", Role.TEAM_LEAD)
+        _enterprise, team = await enterprise_with_team(tg.app.session_factory, clock=tg.clock)
+        kofi = await tg.join("Kofi", Role.TEAM_LEAD, team, "en")
         (ask,) = await tg.send(kofi, "/action")
         (who,) = await tg.send(kofi, "Sweep the loading bay")
         (when,) = await tg.press(kofi, who, "Kofi")
@@ -207,9 +198,9 @@ async def test_forged_action_buttons_are_refused_once_without_an_error(database_
 async def test_due_dates_can_be_typed_in_the_readers_way(database_url):
     async with BotUnderTest(database_url, clock=FakeClock(MONDAY_0900_ACCRA)) as tg:
         enterprise, team = await enterprise_with_team(tg.app.session_factory, clock=tg.clock)
-        kofi = await join(tg, enterprise, team, "Kofi", "en", Role.TEAM_LEAD)
-        marie = await join(tg, enterprise, team, "Marie", "fr", Role.WORKER)
-        abena = await join(tg, enterprise, None, "Abena", "en", Role.MANAGER)
+        kofi = await tg.join("Kofi", Role.TEAM_LEAD, team, "en")
+        marie = await tg.join("Marie", Role.WORKER, team, "fr")
+        abena = await tg.join("Abena", Role.MANAGER, enterprise=enterprise, language="en")
 
         async def due_dates():  # type: ignore[no-untyped-def]
             async with tg.app.session_factory() as session:
@@ -256,9 +247,9 @@ async def test_french_reader_reads_a_lesson_action_in_french(database_url):
     from bot.content.loader import curriculum
 
     async with BotUnderTest(database_url, clock=FakeClock(MONDAY_0900_ACCRA)) as tg:
-        enterprise, team = await enterprise_with_team(tg.app.session_factory, clock=tg.clock)
-        kofi = await join(tg, enterprise, team, "Kofi", "en", Role.TEAM_LEAD)
-        marie = await join(tg, enterprise, team, "Marie", "fr", Role.WORKER)
+        _enterprise, team = await enterprise_with_team(tg.app.session_factory, clock=tg.clock)
+        kofi = await tg.join("Kofi", Role.TEAM_LEAD, team, "en")
+        marie = await tg.join("Marie", Role.WORKER, team, "fr")
         first = curriculum().lessons[0]
         _lesson, quiz = await tg.send(kofi, "/lesson")
         _feedback, task = await tg.press(kofi, quiz, first.answer)
@@ -312,8 +303,8 @@ def photo(file_id: str, album: str | None = None) -> dict:
 async def test_an_album_is_one_suggestion_and_reviewers_get_every_photo(database_url):
     async with BotUnderTest(database_url, clock=FakeClock(MONDAY_0900_ACCRA)) as tg:
         enterprise, team = await enterprise_with_team(tg.app.session_factory, clock=tg.clock)
-        abena = await join(tg, enterprise, None, "Abena", "en", Role.MANAGER)
-        kwame = await join(tg, enterprise, team, "Kwame", "en", Role.WORKER)
+        abena = await tg.join("Abena", Role.MANAGER, enterprise=enterprise, language="en")
+        kwame = await tg.join("Kwame", Role.WORKER, team, "en")
 
         # Three photos sent together, no /suggest: one question, no "did not understand".
         (question,) = await tg.send(kwame, None, caption="Oil on the floor by press 3",
@@ -346,9 +337,9 @@ async def test_an_album_is_one_suggestion_and_reviewers_get_every_photo(database
 async def test_one_review_one_message_per_worker(database_url):
     async with BotUnderTest(database_url, clock=FakeClock(MONDAY_0900_ACCRA)) as tg:
         enterprise, team = await enterprise_with_team(tg.app.session_factory, clock=tg.clock)
-        abena = await join(tg, enterprise, None, "Abena", "en", Role.MANAGER)
-        kwame = await join(tg, enterprise, team, "Kwame", "en", Role.WORKER)
-        esi = await join(tg, enterprise, team, "Esi", "en", Role.WORKER)
+        abena = await tg.join("Abena", Role.MANAGER, enterprise=enterprise, language="en")
+        kwame = await tg.join("Kwame", Role.WORKER, team, "en")
+        esi = await tg.join("Esi", Role.WORKER, team, "en")
         for idea, anonymous in (("Label shelves", False), ("Fix the fan", True),
                                 ("Sweep at noon", False)):
             await suggest(tg, kwame, idea, anonymous=anonymous)
@@ -372,8 +363,8 @@ async def test_one_review_one_message_per_worker(database_url):
 async def test_long_questions_and_answers_arrive_and_accepting_keeps_the_answer(database_url):
     async with BotUnderTest(database_url, clock=FakeClock(MONDAY_0900_ACCRA)) as tg:
         enterprise, team = await enterprise_with_team(tg.app.session_factory, clock=tg.clock)
-        abena = await join(tg, enterprise, None, "Abena", "en", Role.MANAGER)
-        kwame = await join(tg, enterprise, team, "Kwame", "en", Role.WORKER)
+        abena = await tg.join("Abena", Role.MANAGER, enterprise=enterprise, language="en")
+        kwame = await tg.join("Kwame", Role.WORKER, team, "en")
         await suggest(tg, kwame, "Shade over the yard", anonymous=True)
         (card,) = to(abena, await tg.run_scheduled())
 

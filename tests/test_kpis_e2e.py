@@ -13,7 +13,7 @@ from bot.clock import FakeClock
 from bot.services import kpis
 from bot.services.errors import InvalidValue
 from storage.models import ActionItem, Enterprise, EnterpriseKpi, KpiValue, Role
-from tests.factories import enterprise_with_team, invite
+from tests.factories import enterprise_with_team
 from tests.fakes.harness import BotUnderTest
 
 # Friday 6 March 2026 in Lima (UTC-5): the check-in opens at 14:00 there, 19:00 UTC.
@@ -30,21 +30,15 @@ async def setup(tg: BotUnderTest):  # type: ignore[no-untyped-def]
                               now=tg.clock.now())
         await kpis.enable_kpi(session, ent, "on_time_delivery", baseline=80.0, target=95.0,
                               now=tg.clock.now())
-    token = (await invite(tg.app.session_factory, enterprise, None, Role.MANAGER,
-                          tg.clock)).token
-    rosa = tg.person("Rosa", "es")
-    await tg.send(rosa, f"/start {token}")
+    rosa = await tg.join("Rosa", Role.MANAGER, language="es", enterprise=enterprise)
     return enterprise, team, rosa
 
 
 async def test_spanish_check_in_with_a_comma_a_mistake_and_the_report(database_url):
     async with BotUnderTest(database_url, clock=FakeClock(FRIDAY_1400_LIMA - timedelta(
             days=3))) as tg:
-        enterprise, team, rosa = await setup(tg)
-        worker_token = (await invite(tg.app.session_factory, enterprise, team, Role.WORKER,
-                                     tg.clock)).token
-        juan = tg.person("Juan", "es")
-        await tg.send(juan, f"/start {worker_token}")
+        _enterprise, team, rosa = await setup(tg)
+        juan = await tg.join("Juan", Role.WORKER, team, "es")
         tg.clock.set(FRIDAY_1400_LIMA - timedelta(minutes=1))
         assert [m for m in await tg.run_scheduled() if m.chat_id == rosa.id] == []
         tg.clock.set(FRIDAY_1400_LIMA)
@@ -142,10 +136,7 @@ async def test_the_consultant_corrects_a_baseline_and_others_cannot(database_url
 
     async with BotUnderTest(database_url, clock=FakeClock(FRIDAY_1400_LIMA)) as tg:
         enterprise, _team, rosa = await setup(tg)
-        consultant_token = (await invite(tg.app.session_factory, enterprise, None,
-                                         Role.CONSULTANT, tg.clock)).token
-        lucia = tg.person("Lucía", "es")
-        await tg.send(lucia, f"/start {consultant_token}")
+        lucia = await tg.join("Lucía", Role.CONSULTANT, language="es", enterprise=enterprise)
 
         (menu,) = await tg.send(lucia, "/baseline")
         (prompt,) = await tg.press(lucia, menu, "Tasa de defectos")
@@ -178,10 +169,7 @@ async def test_the_consultant_corrects_a_baseline_and_others_cannot(database_url
 async def test_the_consultant_adjusts_the_effectiveness_points(database_url):
     async with BotUnderTest(database_url, clock=FakeClock(FRIDAY_1400_LIMA)) as tg:
         enterprise, _team, _rosa = await setup(tg)
-        token = (await invite(tg.app.session_factory, enterprise, None, Role.CONSULTANT,
-                              tg.clock)).token
-        lucia = tg.person("Lucía", "es")
-        await tg.send(lucia, f"/start {token}")
+        lucia = await tg.join("Lucía", Role.CONSULTANT, language="es", enterprise=enterprise)
         (menu,) = await tg.send(lucia, "/points")
         (prompt,) = await tg.press(lucia, menu, "Tasa de defectos")
         assert "14:-100; 8:0; 2:100" in prompt.text

@@ -13,7 +13,7 @@ from sqlalchemy import update
 from bot.clock import FakeClock
 from bot.services import daytime
 from storage.models import Role, Team
-from tests.factories import enterprise_with_team, invite
+from tests.factories import enterprise_with_team
 from tests.fakes.harness import BotUnderTest
 from tests.test_kpis_e2e import FRIDAY_1400_LIMA
 from tests.test_kpis_e2e import setup as checkin_setup
@@ -28,16 +28,13 @@ def paris(day: int, hour: int, minute: int = 0) -> datetime:
 
 async def test_a_wave_late_by_a_night_goes_out_at_seven_not_at_three(database_url):
     async with BotUnderTest(database_url, clock=FakeClock(paris(2, 10))) as tg:  # Monday
-        enterprise, team = await enterprise_with_team(
+        _enterprise, team = await enterprise_with_team(
             tg.app.session_factory, "Atelier Lyonnais", "Couture", country="FR",
             timezone="Europe/Paris", locale="fr", clock=tg.clock)
         async with tg.app.session_factory() as session, session.begin():
             await session.execute(update(Team).where(Team.id == team.id).values(
                 lesson_weekdays="2", lesson_hour=16, lesson_minute=0))  # Tuesdays 16:00
-        token = (await invite(tg.app.session_factory, enterprise, team, Role.WORKER,
-                              tg.clock)).token
-        marie = tg.person("Marie", "fr")
-        await tg.send(marie, f"/start {token}")
+        marie = await tg.join("Marie", Role.WORKER, team, "fr")
         before = len(tg.telegram.messages_to(marie.id))
 
         tg.clock.set(paris(3, 3))  # Tuesday 03:00: the bot goes down

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from bot.clock import FakeClock
 from bot.content.loader import curriculum
 from storage.models import LessonDelivery, OutboxMessage, Person, Role
-from tests.factories import enterprise_with_team, invite
+from tests.factories import enterprise_with_team
 from tests.fakes.harness import BotUnderTest
 
 # Monday 2 March 2026, 15:00 in Ho Chi Minh City (UTC+7).
@@ -19,28 +19,15 @@ MONDAY = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
 TUESDAY_0959_HCM = datetime(2026, 3, 3, 2, 59, tzinfo=UTC)
 
 
-async def join(tg: BotUnderTest, name: str, language: str, role: Role = Role.WORKER):
-    factory = tg.app.session_factory
-    async with factory() as session:
-        from storage.models import Enterprise, Team
-
-        enterprise = await session.scalar(select(Enterprise))
-        team = await session.scalar(select(Team))
-    token = (await invite(factory, enterprise, None if role == Role.MANAGER else team, role,
-                          tg.clock)).token
-    person = tg.person(name, language)
-    await tg.send(person, f"/start {token}")
-    return person
-
-
 async def test_scheduled_lesson_quiz_feedback_in_vietnamese_and_review(database_url):
     first = curriculum().lessons[0]
     vi = first.in_locale("vi")
     async with BotUnderTest(database_url, clock=FakeClock(MONDAY)) as tg:
-        await enterprise_with_team(tg.app.session_factory, "Saigon Garments", "Sewing",
+        _enterprise, team = await enterprise_with_team(tg.app.session_factory,
+                                   "Saigon Garments", "Sewing",
                                    country="VN", timezone="Asia/Ho_Chi_Minh", locale="vi",
                                    clock=tg.clock)
-        lan = await join(tg, "Lan", "vi")
+        lan = await tg.join("Lan", Role.WORKER, team, "vi")
 
         # Tuesday 09:59 in Ho Chi Minh City: nothing yet.
         tg.clock.set(TUESDAY_0959_HCM)
@@ -85,10 +72,11 @@ async def test_scheduled_lesson_quiz_feedback_in_vietnamese_and_review(database_
 
 async def test_one_reminder_then_the_team_lead_hears_of_three_missed(database_url):
     async with BotUnderTest(database_url, clock=FakeClock(MONDAY)) as tg:
-        await enterprise_with_team(tg.app.session_factory, "Accra Foods", "Packing",
+        _enterprise, team = await enterprise_with_team(tg.app.session_factory,
+                                   "Accra Foods", "Packing",
                                    clock=tg.clock)
-        kofi = await join(tg, "Kofi", "en", Role.TEAM_LEAD)
-        ama = await join(tg, "Ama", "en")
+        kofi = await tg.join("Kofi", Role.TEAM_LEAD, team, "en")
+        ama = await tg.join("Ama", Role.WORKER, team, "en")
 
         to_ama = []
         tg.clock.set(datetime(2026, 3, 3, 10, 0, tzinfo=UTC))  # Tuesday 10:00 in Accra
@@ -119,8 +107,8 @@ async def test_one_reminder_then_the_team_lead_hears_of_three_missed(database_ur
 
 async def test_pause_stops_lessons_and_on_demand_lessons_continue(database_url):
     async with BotUnderTest(database_url, clock=FakeClock(MONDAY)) as tg:
-        await enterprise_with_team(tg.app.session_factory, clock=tg.clock)
-        ama = await join(tg, "Ama", "en")
+        _enterprise, team = await enterprise_with_team(tg.app.session_factory, clock=tg.clock)
+        ama = await tg.join("Ama", Role.WORKER, team, "en")
         replies = await tg.send(ama, "/pause")
         assert "Paused" in replies[0].text
         tg.clock.set(datetime(2026, 3, 3, 10, 0, tzinfo=UTC))
@@ -140,13 +128,14 @@ async def test_pause_stops_lessons_and_on_demand_lessons_continue(database_url):
 
 async def test_team_lead_sets_the_schedule_and_cannot_touch_another_team(database_url):
     async with BotUnderTest(database_url, clock=FakeClock(MONDAY)) as tg:
-        await enterprise_with_team(tg.app.session_factory, "Lima Textiles", "Tejido",
+        _enterprise, team = await enterprise_with_team(tg.app.session_factory,
+                                   "Lima Textiles", "Tejido",
                                    country="PE", timezone="America/Lima", locale="es",
                                    clock=tg.clock)
         _other, other_team = await enterprise_with_team(tg.app.session_factory, "Other",
                                                         "Dyeing", clock=tg.clock)
-        rosa = await join(tg, "Rosa", "es", Role.TEAM_LEAD)
-        worker = await join(tg, "Juan", "es")
+        rosa = await tg.join("Rosa", Role.TEAM_LEAD, team, "es")
+        worker = await tg.join("Juan", Role.WORKER, team, "es")
 
         editor = (await tg.send(rosa, "/schedule"))[0]
         assert "martes, jueves" in editor.text and "America/Lima" in editor.text
@@ -182,9 +171,9 @@ async def test_team_lead_sets_the_schedule_and_cannot_touch_another_team(databas
 
 async def test_team_lead_turns_the_task_into_a_team_action(database_url):
     async with BotUnderTest(database_url, clock=FakeClock(MONDAY)) as tg:
-        await enterprise_with_team(tg.app.session_factory, clock=tg.clock)
-        kofi = await join(tg, "Kofi", "en", Role.TEAM_LEAD)
-        ama = await join(tg, "Ama", "en")
+        _enterprise, team = await enterprise_with_team(tg.app.session_factory, clock=tg.clock)
+        kofi = await tg.join("Kofi", Role.TEAM_LEAD, team, "en")
+        ama = await tg.join("Ama", Role.WORKER, team, "en")
         first = curriculum().lessons[0]
 
         _lesson, quiz = await tg.send(ama, "/lesson")

@@ -20,7 +20,7 @@ from storage.models import (
     Suggestion,
     SuggestionRelay,
 )
-from tests.factories import enterprise_with_team, invite
+from tests.factories import enterprise_with_team
 from tests.fakes.harness import BotUnderTest
 
 
@@ -32,11 +32,8 @@ def test_every_reference_to_a_person_has_a_forget_rule():
 async def test_mydata_then_forget(database_url):
     async with BotUnderTest(database_url) as tg:
         enterprise, team = await enterprise_with_team(tg.app.session_factory, clock=tg.clock)
-        tokens = [(await invite(tg.app.session_factory, enterprise, team, role,
-                                tg.clock)).token for role in (Role.TEAM_LEAD, Role.WORKER)]
-        kofi, ama = tg.person("Kofi"), tg.person("Ama Mensah")
-        await tg.send(kofi, f"/start {tokens[0]}")
-        await tg.send(ama, f"/start {tokens[1]}")
+        kofi = await tg.join("Kofi", Role.TEAM_LEAD, team)
+        ama = await tg.join("Ama Mensah", Role.WORKER, team)
         (stranger_reply,) = await tg.send(tg.person("Yaw"), "/mydata")
         assert "no data about you" in stranger_reply.text
 

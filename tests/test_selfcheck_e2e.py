@@ -13,7 +13,7 @@ from bot.clock import FakeClock
 from bot.keyboards.callbacks import SelfCheckCallback
 from bot.services.selfcheck import ITEMS
 from storage.models import ActionItem, ActionStatus, Person, Role, SelfCheckAnswer
-from tests.factories import enterprise_with_team, invite
+from tests.factories import enterprise_with_team
 from tests.fakes.harness import BotUnderTest
 
 SET_UP = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
@@ -35,15 +35,10 @@ async def test_a_disagreement_becomes_a_proposed_action(database_url):
         factory = tg.app.session_factory
         enterprise, team = await enterprise_with_team(factory, clock=tg.clock)
         tg.clock.set(APRIL_FIRST)
-        tokens = {role: (await invite(factory, enterprise, team if role in (
-            Role.WORKER,) else None, role, tg.clock, uses=3)).token
-            for role in (Role.WORKER, Role.MANAGER, Role.CONSULTANT)}
-        efua, ama, kojo = tg.person("Efua"), tg.person("Ama", "fr"), tg.person("Kojo")
-        lucia = tg.person("Lucía", "es")
-        await tg.send(efua, f"/start {tokens[Role.MANAGER]}")
-        await tg.send(ama, f"/start {tokens[Role.WORKER]}")
-        await tg.send(kojo, f"/start {tokens[Role.WORKER]}")
-        await tg.send(lucia, f"/start {tokens[Role.CONSULTANT]}")
+        efua = await tg.join("Efua", Role.MANAGER, enterprise=enterprise)
+        ama = await tg.join("Ama", Role.WORKER, team, "fr")
+        kojo = await tg.join("Kojo", Role.WORKER, team)
+        lucia = await tg.join("Lucía", Role.CONSULTANT, language="es", enterprise=enterprise)
 
         # The quarter opens: the manager is asked to choose a representative.
         sent = await tg.run_scheduled()
@@ -64,9 +59,10 @@ async def test_a_disagreement_becomes_a_proposed_action(database_url):
 
         # The manager: all yes, but not sure about piece rates.
         (first,) = await tg.press(efua, invitation, "Answer the checklist")
-        for forged in (SelfCheckCallback(action="answer", id=check_id, item=366, value="yes"),
-                       SelfCheckCallback(action="answer", id=check_id, item=0, value="maybe")):
-            await tg.press_data(efua, first, forged.pack())
+        for forged in (SelfCheckCallback(action="answer", id=check_id, item=366,
+                                         value="yes").pack(),
+                       f"lc:answer:{check_id}:0:maybe"):  # no such answer: does not unpack
+            await tg.press_data(efua, first, forged)
             assert tg.callback_answers()[-1]["show_alert"] == "true"
         done = await answer_all(tg, efua, first, {"piece_rates": UNSURE})
         assert "other side" in done.text

@@ -14,19 +14,8 @@ from bot.services import suggestions as service
 from bot.services.errors import InvalidValue
 from bot.services.export import SUGGESTION_COLUMNS, suggestion_rows, to_csv
 from storage.models import AuditEvent, Person, Suggestion, SuggestionStatus
-from tests.factories import enterprise_with_team, invite
+from tests.factories import enterprise_with_team
 from tests.fakes.harness import BotUnderTest
-
-
-async def join(tg, enterprise, team, name, language, role):  # type: ignore[no-untyped-def]
-    from storage.models import Role
-
-    token = (await invite(tg.app.session_factory, enterprise,
-                          team if role in (Role.WORKER, Role.TEAM_LEAD) else None,
-                          role, tg.clock)).token
-    person = tg.person(name, language)
-    await tg.send(person, f"/start {token}")
-    return person
 
 
 def photo(file_id: str) -> dict:
@@ -45,8 +34,8 @@ async def test_anonymous_photo_suggestion_in_indonesian_never_left_in_silence(
         enterprise, team = await enterprise_with_team(
             tg.app.session_factory, "Surabaya Auto Parts", "Stamping", country="ID",
             timezone="Asia/Jakarta", locale="id", clock=tg.clock)
-        sari = await join(tg, enterprise, None, "Sari", "en", Role.MANAGER)
-        budi = await join(tg, enterprise, team, "Budi", "id", Role.WORKER)
+        sari = await tg.join("Sari", Role.MANAGER, enterprise=enterprise, language="en")
+        budi = await tg.join("Budi", Role.WORKER, team, "id")
 
         # Budi sends a photo on its own: is it a suggestion? Yes; area; anonymously.
         (question,) = await tg.send(budi, None, caption="Pasang rak untuk cetakan di dekat "
@@ -64,8 +53,8 @@ async def test_anonymous_photo_suggestion_in_indonesian_never_left_in_silence(
         assert "anonymous" in card.text and "Budi" not in card.text
         replies = await tg.send(sari, "/review")
         assert "Budi" not in replies[0].text
-        to_budi = [m for m in await tg.run_scheduled() if m.chat_id == budi.id]
-        assert "sedang ditinjau" in to_budi[0].text or "S1" in to_budi[0].text
+        (under_review,) = [m for m in await tg.run_scheduled() if m.chat_id == budi.id]
+        assert under_review.text == "Saran Anda S1 sedang ditinjau."
 
         # She asks a question; it reaches Budi, who answers through the bot.
         await tg.press(sari, replies[0], "Ask a question")
@@ -73,7 +62,7 @@ async def test_anonymous_photo_suggestion_in_indonesian_never_left_in_silence(
         (relayed,) = [m for m in await tg.run_scheduled() if m.chat_id == budi.id]
         assert "How many racks" in relayed.text
         (answer_prompt,) = await tg.press(budi, relayed, 0)
-        assert answer_prompt.text
+        assert answer_prompt.text == "Tulis jawaban Anda:"
         await tg.send(budi, "Dua rak, satu per mesin.")
         (answer,) = [m for m in await tg.run_scheduled() if m.chat_id == sari.id]
         assert "Dua rak" in answer.text and "Budi" not in answer.text
@@ -83,14 +72,16 @@ async def test_anonymous_photo_suggestion_in_indonesian_never_left_in_silence(
         assert "accepted" in card.text and "Budi" not in card.text
         (accepted,) = [m for m in await tg.run_scheduled() if m.chat_id == budi.id]
         assert "S1" in accepted.text and "diterima" in accepted.text
-        implemented_menu = await tg.press(sari, card, "Implemented")
-        await tg.send(sari, None, **photo("PHOTO-AFTER"))
-        impact = tg.telegram.messages_to(sari.id)[-1]
+        (ask_photo,) = await tg.press(sari, card, "Implemented")
+        assert ask_photo.text.startswith("Marked as implemented. Send an after-photo")
+        (impact,) = await tg.send(sari, None, **photo("PHOTO-AFTER"))
+        assert impact.text == "After-photo saved. What did it bring?"
         (ask_money,) = await tg.press(sari, impact, "Money saved")
-        await tg.send(sari, "1,250")
+        assert ask_money.text == "How much money does it save per month? Send a number."
+        (recorded,) = await tg.send(sari, "1,250")
+        assert recorded.text == "Thank you: the impact is recorded."
         (done,) = [m for m in await tg.run_scheduled() if m.chat_id == budi.id]
         assert "S1" in done.text and "diterapkan" in done.text
-        assert implemented_menu and ask_money
 
         async with tg.app.session_factory() as session:
             suggestion = await session.scalar(select(Suggestion))
@@ -121,8 +112,8 @@ async def test_a_decline_needs_a_reason(database_url):
 
     async with BotUnderTest(database_url) as tg:
         enterprise, team = await enterprise_with_team(tg.app.session_factory, clock=tg.clock)
-        abena = await join(tg, enterprise, None, "Abena", "en", Role.MANAGER)
-        kwame = await join(tg, enterprise, team, "Kwame", "en", Role.WORKER)
+        abena = await tg.join("Abena", Role.MANAGER, enterprise=enterprise, language="en")
+        kwame = await tg.join("Kwame", Role.WORKER, team, "en")
 
         await tg.send(kwame, "/suggest")
         (areas,) = await tg.send(kwame, "Paint walkways yellow")
@@ -157,22 +148,27 @@ async def test_a_decline_needs_a_reason(database_url):
 
 
 async def test_workers_cannot_review_or_answer_for_others(database_url):
-    from bot.keyboards.callbacks import SuggestionCallback
+    from bot.keyboards.callbacks import SubmitterAnswerCallback, SuggestionCallback
     from storage.models import Role
 
     async with BotUnderTest(database_url) as tg:
         enterprise, team = await enterprise_with_team(tg.app.session_factory, clock=tg.clock)
-        await join(tg, enterprise, None, "Abena", "en", Role.MANAGER)
-        kwame = await join(tg, enterprise, team, "Kwame", "en", Role.WORKER)
-        esi = await join(tg, enterprise, team, "Esi", "en", Role.WORKER)
+        await tg.join("Abena", Role.MANAGER, enterprise=enterprise, language="en")
+        kwame = await tg.join("Kwame", Role.WORKER, team, "en")
+        esi = await tg.join("Esi", Role.WORKER, team, "en")
         await tg.send(kwame, "/suggest")
         (areas,) = await tg.send(kwame, "Label the shelves")
         (anonymity,) = await tg.press(kwame, areas, "Skip")
         await tg.press(kwame, anonymity, "Send anonymously")
 
-        for action in ("accept", "answer", "implemented"):
-            await tg.press_data(esi, areas, SuggestionCallback(id=1, action=action).pack())
-            assert tg.callback_answers()[-1]["show_alert"] == "true", action
+        presses = [SuggestionCallback(id=1, action="accept").pack(),
+                   SuggestionCallback(id=1, action="implemented").pack(),
+                   SubmitterAnswerCallback(id=1).pack(),
+                   "sr:1:answer"]  # the submitter's Answer as sent before its own factory
+        for data in presses:
+            await tg.press_data(esi, areas, data)
+            assert tg.callback_answers()[-1]["show_alert"] == "true", data
+            assert "Write your answer" not in tg.messages_for(esi)[-1].text, data
         replies = await tg.send(esi, "/review")
         assert "role does not allow" in replies[0].text
         async with tg.app.session_factory() as session:
@@ -189,9 +185,9 @@ async def test_stats_and_weekly_recognition_thank_only_named_contributors(databa
     async with BotUnderTest(database_url, clock=FakeClock(monday_morning - timedelta(days=3))
                             ) as tg:
         enterprise, team = await enterprise_with_team(tg.app.session_factory, clock=tg.clock)
-        await join(tg, enterprise, None, "Abena", "en", Role.MANAGER)
-        kwame = await join(tg, enterprise, team, "Kwame", "en", Role.WORKER)
-        esi = await join(tg, enterprise, team, "Esi", "en", Role.WORKER)
+        await tg.join("Abena", Role.MANAGER, enterprise=enterprise, language="en")
+        kwame = await tg.join("Kwame", Role.WORKER, team, "en")
+        esi = await tg.join("Esi", Role.WORKER, team, "en")
         for person, choice in ((kwame, "Send with my name"), (esi, "Send anonymously")):
             await tg.send(person, "/suggest")
             (areas,) = await tg.send(person, f"Idea from {person.name}")
@@ -212,3 +208,26 @@ async def test_stats_and_weekly_recognition_thank_only_named_contributors(databa
                    for m in weekly)
         assert not [m for m in weekly if "Esi" in m.text]
         assert not [m for m in await tg.run_scheduled() if "This week" in m.text]
+
+
+async def test_a_reviewers_refused_button_is_logged_with_the_reviewer(database_url, caplog):
+    """Reviewer buttons carry the review capability and are not a private flow (only the
+    submitter's Answer is): a forged one is refused and the line names the reviewer."""
+    from bot.keyboards.callbacks import SuggestionCallback
+    from storage.models import Role
+
+    caplog.set_level(logging.INFO)
+    caplog.handler.addFilter(ContextFilter())
+    async with BotUnderTest(database_url) as tg:
+        enterprise, _team = await enterprise_with_team(tg.app.session_factory, clock=tg.clock)
+        abena = await tg.join("Abena", Role.MANAGER, enterprise=enterprise)
+        async with tg.app.session_factory() as session:
+            abena_id = await session.scalar(select(Person.id).where(
+                Person.telegram_id == abena.id))
+        anchor = (await tg.send(abena, "/review"))[-1]
+        caplog.clear()
+        await tg.press_data(abena, anchor, SuggestionCallback(id=999, action="accept").pack())
+        assert tg.callback_answers()[-1]["show_alert"] == "true"
+        (refused,) = [r for r in caplog.records if "button refused" in r.getMessage()]
+        assert refused.context.get("person_id") == abena_id
+        assert "sr:999:accept" in refused.getMessage()

@@ -9,8 +9,8 @@ from bot.content.glossary import catalog_segments, glossary_problems, lesson_seg
 from bot.content.loader import ContentError, Curriculum, load_curriculum
 from bot.content.review import review_gaps
 from bot.content.schema import LESSON_MESSAGE_MAX
-from bot.i18n import CatalogI18n, build_i18n
-from bot.i18n_check import LOCALES_DIR, catalog_path, catalog_problems
+from bot.i18n import LOCALES_DIR, CatalogI18n, build_i18n
+from bot.i18n_check import catalog_path, catalog_problems
 from bot.languages import SUPPORTED_LOCALES
 from bot.offline.telegram import parse_html, telegram_length
 

@@ -85,7 +85,8 @@ def catalog_segments(locales: Iterable[str], locales_dir: Path) -> Iterator[Segm
                     yield Segment(f"catalog {message.id[1]!r}", locale, message.id[1],
                                   strings[-1])
             elif message.string:
-                yield Segment(f"catalog {message.id!r}", locale, message.id, message.string)
+                yield Segment(f"catalog {message.id!r}", locale, str(message.id),
+                              str(message.string))
 
 
 def lesson_segments(curriculum: Curriculum) -> Iterator[Segment]:

@@ -260,7 +260,7 @@ def import_po(data: bytes, *, reviewer: str | None = None, native: bool = False,
         if lesson_id not in lessons:
             raw, comment = read_raw(paths[lesson_id])
             lessons[lesson_id] = (paths[lesson_id], raw, comment)
-        wrong = _set_lesson_field(lessons[lesson_id][1], locale, match, message.id,
+        wrong = _set_lesson_field(lessons[lesson_id][1], locale, match, str(message.id),
                                   str(message.string).strip())
         if wrong:
             name = message.context.split("|", 1)[1]

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import tomllib
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
@@ -38,12 +38,13 @@ class Curriculum:
     """All lessons in the order they are taught: module by module, by order within it."""
 
     lessons: tuple[Lesson, ...]
+    _by_id: dict[str, Lesson] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "_by_id", {lesson.id: lesson for lesson in self.lessons})
 
     def get(self, lesson_id: str) -> Lesson | None:
-        return self._by_id.get(lesson_id)  # type: ignore[attr-defined]
+        return self._by_id.get(lesson_id)
 
     def by_key(self, key: str) -> Lesson | None:
         return next((lesson for lesson in self.lessons if lesson.key == key), None)
@@ -83,7 +84,8 @@ def curriculum() -> Curriculum:
     return load_curriculum()
 
 
-def length_problems(lessons: Iterable[Lesson], render) -> list[str]:  # type: ignore[no-untyped-def]
+def length_problems(lessons: Iterable[Lesson],
+                    render: Callable[[Lesson, str], str]) -> list[str]:
     """Lessons whose message, as `render(lesson, locale)` sends it, is over the limit."""
     problems = []
     for lesson in lessons:

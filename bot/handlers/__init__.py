@@ -21,6 +21,7 @@ from bot.handlers import (
     privacy,
     programme,
     recordings,
+    review,
     schedule,
     selfcheck,
     suggestions,
@@ -32,7 +33,7 @@ def feature_routers() -> list[Router]:
     """Fresh routers (a router belongs to one dispatcher; tests and benchmarks build many)."""
     modules = [
         errors, onboarding, help, language, privacy, lessons, recordings, schedule, suggestions,
-        checkin, actions, climate, selfcheck, programme, team, invites, consultant, groups,
+        review, checkin, actions, climate, selfcheck, programme, team, invites, consultant, groups,
     ]
     # The catch-all comes last: it answers whatever nothing else did.
     return [module.build_router() for module in [*modules, fallback]]

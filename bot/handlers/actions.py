@@ -1,7 +1,18 @@
 """Action items by hand and one-tap answers to their reminders.
 
-    /action -> team (if several) -> what needs doing -> owner -> due date (a button or a
-    typed date) -> planned, and the owner is told
+```mermaid
+stateDiagram-v2
+    [*] --> team: /action, by someone planning for several teams
+    [*] --> title: /action, one team
+    [*] --> team: "Plan an action" under a slipping KPI (the title given)
+    team --> title: the team picked
+    team --> owner: the team picked, the title given
+    title --> owner: what needs doing, typed
+    owner --> due: the owner picked
+    due --> [*]: a date tapped or typed: planned, and the owner told
+```
+Cancel ends any step. The plan under way is a typed draft (`PlanDraft`).
+
     /actions -> each open action one may update, with its buttons; the rest as a list
     action buttons (on reminders and on /actions, usable at any time): done (with an
     after-photo if wished; an action made from a suggestion implements it), in progress
@@ -10,6 +21,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, timedelta
 
 from aiogram import Bot, F, Router, html
@@ -18,10 +30,11 @@ from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.keyboard import InlineKeyboardBuilder
-from babel.dates import format_date
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot import formatting as fmt
 from bot.clock import Clock
+from bot.deps import Deps
 from bot.handlers.common import (
     pack_messages,
     private_router,
@@ -29,17 +42,17 @@ from bot.handlers.common import (
     replace_message,
     typed_due_date,
 )
-from bot.handlers.suggestions import tell_implemented
+from bot.handlers.review import tell_implemented
 from bot.i18n import _
 from bot.keyboards.callbacks import ActionCallback, PlanCallback
 from bot.notify import notify
 from bot.presenters import actions as ui
 from bot.presenters.kpis import kpi_name
-from bot.services import actions
+from bot.services import actions, kpis
 from bot.services.enterprises import teams_of
 from bot.services.people import team_leads, team_members
 from bot.services.permissions import Capability, membership_in
-from storage.models import ActionItem, Enterprise, EnterpriseKpi, Membership, Person, Team
+from storage.models import ActionItem, Enterprise, Membership, Person, Team
 
 LEARN = {"capability": Capability.LEARN}
 
@@ -142,7 +155,7 @@ async def plan_from_kpi(query: CallbackQuery, callback_data: PlanCallback, state
                         session: AsyncSession, bot: Bot, locale: str,
                         allowed_memberships: list[Membership]) -> None:
     """"Plan an action" under a slipping KPI in the weekly report."""
-    kpi = await session.get(EnterpriseKpi, callback_data.value)
+    kpi = await kpis.kpi_by_id(session, callback_data.value)
     membership = membership_in(allowed_memberships, kpi.enterprise_id) if kpi else None
     if kpi is None or membership is None:
         await refuse_button(query, "planning for a KPI outside the person's reach")
@@ -155,63 +168,116 @@ async def plan_from_kpi(query: CallbackQuery, callback_data: PlanCallback, state
     await bot.send_message(query.from_user.id, text, reply_markup=markup)
 
 
-async def plan_button(query: CallbackQuery, callback_data: PlanCallback, state: FSMContext,
-                      session: AsyncSession, person: Person, clock: Clock, bot: Bot,
-                      locale: str, settings, i18n,  # type: ignore[no-untyped-def]
-                      allowed_memberships: list[Membership]) -> None:
-    step, data = callback_data.step, await state.get_data()
-    if step == "cancel":
-        await state.clear()
-        await query.answer()
-        await replace_message(bot, query, _("Cancelled. Nothing was saved."))
-        return
-    team_id = callback_data.value if step == "team" else int(data.get("team", 0))
-    team = await session.get(Team, team_id)
+@dataclass
+class PlanDraft:
+    """An action being planned, kept in the conversation state (under the keys it always
+    had, so a plan begun before a deploy carries on)."""
+
+    team: int = 0
+    title: str = ""
+    source: str = "manual"  # "kpi" when planned under a slipping KPI
+    ref: str = ""  # the KPI's key then
+    owner: int = 0
+
+    @classmethod
+    async def of(cls, state: FSMContext) -> PlanDraft:
+        data = await state.get_data()
+        return cls(int(data.get("team", 0)), str(data.get("title", "")),
+                   str(data.get("source", "manual")), str(data.get("ref", "")),
+                   int(data.get("owner", 0)))
+
+
+async def _planning_for(query: CallbackQuery, team_id: int, session: AsyncSession,
+                        allowed_memberships: list[Membership],
+                        ) -> tuple[Team, Membership] | None:
+    """The team a plan is for and the planner's membership there, if they may plan for it;
+    None (the button refused) otherwise."""
+    team = await actions.team_by_id(session, team_id)
     membership = membership_in(allowed_memberships, team.enterprise_id) if team else None
     if team is None or membership is None or not actions.may_plan_for(membership, team):
         await refuse_button(query, "planning for a team outside the person's reach")
-        return
-    if step == "team":
+        return None
+    return team, membership
+
+
+async def plan_cancel(query: CallbackQuery, state: FSMContext, bot: Bot) -> None:
+    await state.clear()
+    await query.answer()
+    await replace_message(bot, query, _("Cancelled. Nothing was saved."))
+
+
+async def plan_team(query: CallbackQuery, callback_data: PlanCallback, state: FSMContext,
+                    session: AsyncSession, bot: Bot,
+                    allowed_memberships: list[Membership]) -> None:
+    """The team picked: what needs doing (or, planned under a KPI, who will do it)?"""
+    found = await _planning_for(query, callback_data.value, session, allowed_memberships)
+    if found is not None:
         await query.answer()
-        await replace_message(bot, query, *await _after_team(state, session, team))
+        await replace_message(bot, query, *await _after_team(state, session, found[0]))
+
+
+async def plan_owner(query: CallbackQuery, callback_data: PlanCallback, state: FSMContext,
+                     session: AsyncSession, deps: Deps, bot: Bot, locale: str,
+                     allowed_memberships: list[Membership]) -> None:
+    """The owner picked (a member of the team): by when?"""
+    draft = await PlanDraft.of(state)
+    found = await _planning_for(query, draft.team, session, allowed_memberships)
+    if found is None:
         return
-    members = {m.person_id: m.person for m in await team_members(session, team.id)}
-    if step == "owner" and callback_data.value in members and data.get("title"):
-        await query.answer()
-        await state.update_data(owner=callback_data.value)
-        await state.set_state(PlanFlow.due)
-        today = actions.local_date(clock.now(), membership.enterprise.timezone)
-        await replace_message(bot, query, ui.date_prompt(today, locale), _plan_keyboard(
-            [(format_date(today + timedelta(days=days), format="medium", locale=locale),
-              PlanCallback(step="due", value=days)) for days in actions.PLAN_DAYS]))
+    team, membership = found
+    owner = await actions.team_member(session, team, callback_data.value)
+    if owner is None or not draft.title:
+        await refuse_button(query, "plan step owner out of order")
         return
-    owner = members.get(int(data.get("owner", 0)))
-    if step != "due" or callback_data.value not in actions.PLAN_DAYS or owner is None:
-        await refuse_button(query, f"plan step {step} out of order")
+    await query.answer()
+    await state.update_data(owner=owner.id)
+    await state.set_state(PlanFlow.due)
+    today = actions.local_date(deps.clock.now(), membership.enterprise.timezone)
+    await replace_message(bot, query, ui.date_prompt(today, locale), _plan_keyboard(
+        [(fmt.day(today + timedelta(days=days), locale),
+          PlanCallback(step="due", value=days)) for days in actions.PLAN_DAYS]))
+
+
+async def plan_due(query: CallbackQuery, callback_data: PlanCallback, state: FSMContext,
+                   session: AsyncSession, person: Person, deps: Deps, bot: Bot, locale: str,
+                   allowed_memberships: list[Membership]) -> None:
+    """The due date tapped: the action is planned, and its owner told."""
+    draft = await PlanDraft.of(state)
+    found = await _planning_for(query, draft.team, session, allowed_memberships)
+    if found is None:
+        return
+    team, membership = found
+    owner = await actions.team_member(session, team, draft.owner)
+    if owner is None:
+        await refuse_button(query, "plan step due out of order")
         return
     await query.answer()
     enterprise = membership.enterprise
-    due_on = actions.local_date(clock.now(), enterprise.timezone) + timedelta(
+    due_on = actions.local_date(deps.clock.now(), enterprise.timezone) + timedelta(
         days=callback_data.value)
-    text = await _create_planned(session, state, person, enterprise, team, owner, due_on, data,
-                                 clock, locale, settings, i18n)
+    text = await _create_planned(session, state, person, enterprise, team, owner, due_on,
+                                 draft, deps, locale)
     await replace_message(bot, query, text)
 
 
-async def _create_planned(session: AsyncSession, state: FSMContext, person: Person,  # type: ignore[no-untyped-def]
+async def plan_stale(query: CallbackQuery, callback_data: PlanCallback) -> None:
+    await refuse_button(query, f"plan step {callback_data.step} out of order")
+
+
+async def _create_planned(session: AsyncSession, state: FSMContext, person: Person,
                           enterprise: Enterprise, team: Team, owner: Person, due_on: date,
-                          data: dict, clock: Clock, locale: str, settings, i18n) -> str:
+                          draft: PlanDraft, deps: Deps, locale: str) -> str:
     """Create the planned action, tell its owner (when it is someone else), and return the
     confirmation for the planner."""
-    now = clock.now()
+    now = deps.clock.now()
     item = await actions.create(
-        session, enterprise_id=enterprise.id, team_id=team.id, title=str(data["title"]),
-        owner=owner, created_by=person, due_on=due_on,
-        source=str(data.get("source", "manual")), source_ref=str(data.get("ref", "")), now=now)
+        session, enterprise_id=enterprise.id, team_id=team.id, title=draft.title,
+        owner=owner, created_by=person, due_on=due_on, source=draft.source,
+        source_ref=draft.ref, now=now)
     await state.clear()
     if owner.id != person.id:
-        notify(session, i18n, owner, kind="action_planned", now=now, enterprise=enterprise,
-               default_locale=settings.default_locale,
+        notify(session, deps.i18n, owner, kind="action_planned", now=now,
+               enterprise=enterprise,
                render=lambda loc: (ui.assigned(person.display_name, item, loc),
                                    ui.reminder_keyboard(item)))
     return ui.planned(item, owner.display_name, locale)
@@ -249,24 +315,22 @@ async def show_actions(message: Message, session: AsyncSession, person: Person,
 
 
 async def plan_due_text(message: Message, state: FSMContext, session: AsyncSession,
-                        person: Person, clock: Clock, locale: str, settings, i18n,  # type: ignore[no-untyped-def]
+                        person: Person, deps: Deps, locale: str,
                         allowed_memberships: list[Membership]) -> None:
     """A due date typed instead of tapped, once the owner is chosen."""
-    data = await state.get_data()
-    team = await session.get(Team, int(data.get("team", 0)))
+    draft = await PlanDraft.of(state)
+    team = await actions.team_by_id(session, draft.team)
     membership = membership_in(allowed_memberships, team.enterprise_id) if team else None
-    members = {m.person_id: m.person for m in await team_members(session, team.id)} \
-        if team else {}
-    owner = members.get(int(data.get("owner", 0)))
-    if team is None or membership is None or owner is None or not data.get("title"):
+    owner = await actions.team_member(session, team, draft.owner) if team else None
+    if team is None or membership is None or owner is None or not draft.title:
         await state.clear()
         await message.answer(_("Cancelled. Nothing was saved."))
         return
-    day = await typed_due_date(message, membership.enterprise, clock, locale)
+    day = await typed_due_date(message, membership.enterprise, deps.clock, locale)
     if day is None:
         return
     text = await _create_planned(session, state, person, membership.enterprise, team, owner,
-                                 day, data, clock, locale, settings, i18n)
+                                 day, draft, deps, locale)
     await message.answer(text)
 
 
@@ -278,22 +342,20 @@ async def _updatable(query: CallbackQuery, callback_data: ActionCallback,
                      open_only: bool = True) -> tuple[ActionItem, Enterprise] | None:
     """The action the button names, if this person may update it; otherwise the button is
     answered (refused, or "closed already") and None returned."""
-    item = await session.get(ActionItem, callback_data.id)
-    membership = membership_in(memberships, item.enterprise_id) if item else None
-    if item is None or not actions.may_update(membership, item, person.id):
+    found = await actions.item_with_enterprise(session, callback_data.id)
+    membership = membership_in(memberships, found[0].enterprise_id) if found else None
+    if found is None or not actions.may_update(membership, found[0], person.id):
         await refuse_button(query, "action outside what the person may update")
         return None
-    if open_only and item.status not in actions.OPEN_STATUSES:
+    if open_only and found[0].status not in actions.OPEN_STATUSES:
         await query.answer(_("This action is closed already."), show_alert=True)
         return None
-    enterprise = await session.get(Enterprise, item.enterprise_id)
-    assert enterprise is not None
-    return item, enterprise
+    return found
 
 
 async def action_done(query: CallbackQuery, callback_data: ActionCallback, state: FSMContext,
                       session: AsyncSession, person: Person, memberships: list[Membership],
-                      clock: Clock, bot: Bot, settings, i18n) -> None:  # type: ignore[no-untyped-def]
+                      clock: Clock, bot: Bot, deps: Deps) -> None:
     found = await _updatable(query, callback_data, session, person, memberships)
     if found is None:
         return
@@ -301,7 +363,7 @@ async def action_done(query: CallbackQuery, callback_data: ActionCallback, state
     await query.answer()
     suggestion = await actions.mark_done(session, item, person, clock.now())
     if suggestion is not None:
-        await tell_implemented(session, suggestion, person, clock, settings, i18n)
+        await tell_implemented(session, suggestion, person, deps)
     await state.set_state(ActionFlow.after_photo)
     await state.set_data({"action": item.id})
     # A new message: the one with the buttons stays as it was (a second tap is told the
@@ -337,17 +399,17 @@ async def action_progress(query: CallbackQuery, callback_data: ActionCallback,
 
 async def action_help(query: CallbackQuery, callback_data: ActionCallback,
                       session: AsyncSession, person: Person, memberships: list[Membership],
-                      clock: Clock, bot: Bot, settings, i18n) -> None:  # type: ignore[no-untyped-def]
+                      bot: Bot, deps: Deps) -> None:
+    """Need help: the team leads are told."""
     found = await _updatable(query, callback_data, session, person, memberships)
     if found is None:
         return
     item, enterprise = found
     await query.answer()
-    now = clock.now()
+    now = deps.clock.now()
     leads = [lead for lead in await team_leads(session, item.team_id) if lead.id != person.id]
     for lead in leads:
-        notify(session, i18n, lead, kind="action_help", now=now, enterprise=enterprise,
-               default_locale=settings.default_locale,
+        notify(session, deps.i18n, lead, kind="action_help", now=now, enterprise=enterprise,
                render=lambda locale: ui.help_request(person.display_name, item, locale))
     actions.add_note(session, item, person, now, text="(asked for help)")
     await bot.send_message(query.from_user.id,
@@ -384,7 +446,7 @@ async def action_move(query: CallbackQuery, callback_data: ActionCallback, state
     actions.move_due_date(session, item, person, callback_data.value, enterprise, clock.now())
     await state.clear()
     await replace_message(bot, query, _("New date: {date}.").format(
-        date=format_date(item.due_on, format="medium", locale=locale)))
+        date=fmt.day(item.due_on, locale)))
 
 
 async def action_unknown(query: CallbackQuery) -> None:
@@ -394,55 +456,74 @@ async def action_unknown(query: CallbackQuery) -> None:
 async def new_date_text(message: Message, state: FSMContext, session: AsyncSession,
                         person: Person, memberships: list[Membership], clock: Clock,
                         locale: str) -> None:
-    item = await session.get(ActionItem, int((await state.get_data()).get("action", 0)))
+    found = await actions.item_with_enterprise(
+        session, int((await state.get_data()).get("action", 0)))
+    item, enterprise = found if found else (None, None)
     membership = membership_in(memberships, item.enterprise_id) if item else None
-    if item is None or not actions.may_update(membership, item, person.id) or (
-            item.status not in actions.OPEN_STATUSES):
+    if item is None or enterprise is None or not actions.may_update(
+            membership, item, person.id) or item.status not in actions.OPEN_STATUSES:
         await state.clear()
         await message.answer(_("Sorry, this action is not yours to update."))
         return
-    enterprise = await session.get(Enterprise, item.enterprise_id)
-    assert enterprise is not None
     day = await typed_due_date(message, enterprise, clock, locale)
     if day is None:
         return
     actions.set_due_date(session, item, person, day, enterprise, clock.now())
     await state.clear()
     await message.answer(_("New date: {date}.").format(
-        date=format_date(item.due_on, format="medium", locale=locale)))
+        date=fmt.day(item.due_on, locale)))
 
 
-async def action_text(message: Message, state: FSMContext, session: AsyncSession,
-                      person: Person, memberships: list[Membership], clock: Clock) -> None:
-    current = await state.get_state()
-    item = await session.get(ActionItem, int((await state.get_data()).get("action", 0)))
+async def _being_updated(message: Message, state: FSMContext, session: AsyncSession,
+                         person: Person, memberships: list[Membership]) -> ActionItem | None:
+    """The action the conversation is about, if the person may still update it; otherwise
+    the conversation ends with a kind word and None is returned."""
+    found = await actions.item_with_enterprise(
+        session, int((await state.get_data()).get("action", 0)))
+    item = found[0] if found else None
     membership = membership_in(memberships, item.enterprise_id) if item else None
     if item is None or not actions.may_update(membership, item, person.id):
         await state.clear()
         await message.answer(_("Sorry, this action is not yours to update."))
+        return None
+    return item
+
+
+async def after_photo(message: Message, state: FSMContext, session: AsyncSession,
+                      person: Person, memberships: list[Membership], clock: Clock) -> None:
+    """Done: the after-photo (or a reminder to send one, or tap Skip)."""
+    item = await _being_updated(message, state, session, person, memberships)
+    if item is None:
         return
-    if current == ActionFlow.after_photo.state:
-        if not message.photo:
-            await message.answer(_("Please send a photo, or tap Skip."))
-            return
-        actions.add_note(session, item, person, clock.now(),
-                         photo_file_id=message.photo[-1].file_id, text=message.caption or "")
-        await state.clear()
-        await message.answer(_("After-photo saved. Thank you for making it happen!"))
+    if not message.photo:
+        await message.answer(_("Please send a photo, or tap Skip."))
         return
-    if message.photo:  # how it looks now: the "before" picture SCORE teams like to keep
-        actions.add_note(session, item, person, clock.now(), in_progress=True,
-                         photo_file_id=message.photo[-1].file_id, text=message.caption or "")
-        await state.clear()
-        await message.answer(_("Photo saved with your progress. Keep going!"))
+    actions.add_note(session, item, person, clock.now(),
+                     photo_file_id=message.photo[-1].file_id, text=message.caption or "")
+    await state.clear()
+    await message.answer(_("After-photo saved. Thank you for making it happen!"))
+
+
+async def progress_note(message: Message, state: FSMContext, session: AsyncSession,
+                        person: Person, memberships: list[Membership], clock: Clock) -> None:
+    """In progress: a few words, or a photo of how it looks now (the "before" picture SCORE
+    teams like to keep)."""
+    item = await _being_updated(message, state, session, person, memberships)
+    if item is None:
         return
     text = (message.text or "").strip()
-    if not text or text.startswith("/"):
+    if message.photo:
+        actions.add_note(session, item, person, clock.now(), in_progress=True,
+                         photo_file_id=message.photo[-1].file_id, text=message.caption or "")
+        reply = _("Photo saved with your progress. Keep going!")
+    elif not text or text.startswith("/"):
         await message.answer(_("Please write a few words, or send a photo."))
         return
-    actions.add_note(session, item, person, clock.now(), text=text, in_progress=True)
+    else:
+        actions.add_note(session, item, person, clock.now(), text=text, in_progress=True)
+        reply = _("Noted. Keep going!")
     await state.clear()
-    await message.answer(_("Noted. Keep going!"))
+    await message.answer(reply)
 
 
 def build_router() -> Router:
@@ -452,7 +533,13 @@ def build_router() -> Router:
     router.message.register(plan_title, StateFilter(PlanFlow.title), flags=PLAN)
     router.callback_query.register(plan_from_kpi, PlanCallback.filter(F.step == "kpi"),
                                    flags=PLAN)
-    router.callback_query.register(plan_button, PlanCallback.filter(), flags=PLAN)
+    step = router.callback_query.register
+    step(plan_cancel, PlanCallback.filter(F.step == "cancel"), flags=PLAN)
+    step(plan_team, PlanCallback.filter(F.step == "team"), flags=PLAN)
+    step(plan_owner, PlanCallback.filter(F.step == "owner"), flags=PLAN)
+    step(plan_due, PlanCallback.filter((F.step == "due") & F.value.in_(actions.PLAN_DAYS)),
+         flags=PLAN)
+    step(plan_stale, PlanCallback.filter(), flags=PLAN)
     router.message.register(plan_due_text, StateFilter(PlanFlow.due), F.text, flags=PLAN)
     for action, handler in (("done", action_done), ("skip", action_skip),
                             ("progress", action_progress), ("help", action_help),
@@ -462,7 +549,7 @@ def build_router() -> Router:
     router.callback_query.register(action_unknown, ActionCallback.filter(), flags=LEARN)
     router.message.register(new_date_text, StateFilter(ActionFlow.new_date), F.text,
                             flags=LEARN)
-    router.message.register(action_text, StateFilter(ActionFlow.note, ActionFlow.after_photo),
-                            flags=LEARN)
+    router.message.register(after_photo, ActionFlow.after_photo, flags=LEARN)
+    router.message.register(progress_note, ActionFlow.note, flags=LEARN)
     return router
 

@@ -22,7 +22,7 @@ from bot.replies import UpdateTransaction
 from bot.services import climate
 from bot.services.enterprises import teams_of
 from bot.services.permissions import ENTERPRISE_WIDE_ROLES, Capability
-from storage.models import Membership, Person, PulseRound, Team
+from storage.models import Membership, Person
 
 log = logging.getLogger(__name__)
 SEE = {"capability": Capability.SEE_CLIMATE}
@@ -41,7 +41,7 @@ async def pulse_button(
     query: CallbackQuery, callback_data: PulseCallback, session: AsyncSession, person: Person,
     memberships: list[Membership], bot: Bot, locale: str, tx: UpdateTransaction,
 ) -> None:
-    pulse = await session.get(PulseRound, callback_data.round_id)
+    pulse = await climate.round_by_id(session, callback_data.round_id)
     if pulse is None or not any(m.team_id == pulse.team_id for m in memberships):
         await _refuse(query, "pulse round outside the person's team")
         return
@@ -97,8 +97,8 @@ async def show_climate(message: Message, session: AsyncSession, person: Person,
         if membership.team_id is None:
             continue
         pulse = await climate.open_round_for_person(session, membership.team_id, person.id)
-        team = await session.get(Team, membership.team_id)
-        if pulse is not None and team is not None:
+        if pulse is not None and membership.team is not None:
+            team = membership.team
             text, markup = ui.question(pulse, "", locale, team=team.name)
             await message.answer(text, reply_markup=markup)
 

@@ -8,8 +8,8 @@ from datetime import date, timedelta
 from aiogram import Bot, F, Router
 from aiogram.exceptions import TelegramBadRequest
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
-from babel.dates import format_date
 
+from bot import formatting as fmt
 from bot.clock import Clock
 from bot.dates import parse_day
 from bot.i18n import _
@@ -91,7 +91,7 @@ async def typed_due_date(message: Message, enterprise: Enterprise, clock: Clock,
     if day is None:
         await message.answer(_("Sorry, I could not read that date. Please type it like "
                                "{example}, or tap a date.").format(
-            example=format_date(today + timedelta(days=10), format="short", locale=locale)))
+            example=fmt.day(today + timedelta(days=10), locale, style="short")))
         return None
     try:
         return check_due_date(day, enterprise, clock.now())

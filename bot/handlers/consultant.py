@@ -1,21 +1,35 @@
 """What consultants (and admins) use to follow enterprises: /teams with a health colour per
 enterprise, /link codes for group chats, /export, and their answers to escalations, which
-work both in a direct chat and in a group."""
+work both in a direct chat and in a group.
+
+```mermaid
+stateDiagram-v2
+    [*] --> alert: a stall reaches the consultant (direct chat and group copies)
+    alert --> [*]: Acknowledge, I will call, Snooze (every copy says so)
+    alert --> owners: Reassign
+    owners --> [*]: the new owner picked (told)
+    alert --> dates: New date
+    dates --> [*]: the date picked (the owner told)
+```
+Each answer is its own handler; no conversation state is kept (the alert is edited).
+"""
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 from datetime import datetime
+from typing import TypeAlias
 
 from aiogram import Bot, F, Router, html
 from aiogram.exceptions import TelegramBadRequest
 from aiogram.filters import Command
 from aiogram.types import BufferedInputFile, CallbackQuery, InlineKeyboardMarkup, Message
-from babel.dates import format_datetime
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot import formatting as fmt
 from bot.clock import Clock
-from bot.config import Settings
+from bot.deps import Deps
 from bot.handlers.common import (
     ask_enterprise,
     pack_messages,
@@ -24,18 +38,18 @@ from bot.handlers.common import (
     refuse_button,
     replace_message,
 )
-from bot.i18n import CatalogI18n, _
+from bot.i18n import _
 from bot.keyboards.callbacks import EnterpriseCallback, EscalationCallback, HealthItemCallback
-from bot.notify import notify
+from bot.notify import Rendered, notify
 from bot.presenters import escalation as ui
 from bot.presenters import export as export_ui
 from bot.presenters import health as health_ui
 from bot.services import actions, escalation, export, groups
 from bot.services.errors import InvalidValue
-from bot.services.health import Overdue, health_of
-from bot.services.people import locale_outside_update, team_members
+from bot.services.health import health_of, health_overdue
+from bot.services.people import locale_outside_update
 from bot.services.permissions import Capability, membership_in
-from storage.models import ActionItem, Membership, Person, Role, Stall, StallStatus, Team
+from storage.models import Membership, Person, Stall, StallStatus
 
 log = logging.getLogger(__name__)
 FOLLOW = {"capability": Capability.FOLLOW}
@@ -81,39 +95,36 @@ async def show_health(query: CallbackQuery, callback_data: EnterpriseCallback, b
     await replace_message(bot, query, pack_messages([text])[0], health_ui.card_keyboard(health))
 
 
-async def show_health_item(query: CallbackQuery, callback_data: HealthItemCallback, bot: Bot,
-                           session: AsyncSession, clock: Clock, locale: str,
-                           allowed_memberships: list[Membership]) -> None:
-    """A stalled or overdue item opened from the health card: a stall comes with the
-    consultant's answers, an overdue action with what it is and what happens next."""
-    now = clock.now()
-    if callback_data.kind == "stall":
-        stall = await session.get(Stall, callback_data.id)
-        membership = membership_in(allowed_memberships, stall.enterprise_id) if stall else None
-        subject = await escalation.subject_of(session, stall) if stall else None
-        if stall is None or subject is None or not escalation.may_handle(membership, stall):
-            await refuse_button(query, "health item outside what the person follows")
-            return
-        if stall.status is StallStatus.RESOLVED:
-            await query.answer(_("This is resolved already: nothing to do."), show_alert=True)
-            return
-        await query.answer()
-        text, keyboard = ui.to_consultant(subject, now, locale)
-        await bot.send_message(query.from_user.id, text, reply_markup=keyboard)
+async def show_health_stall(query: CallbackQuery, callback_data: HealthItemCallback,
+                            bot: Bot, session: AsyncSession, deps: Deps, locale: str,
+                            allowed_memberships: list[Membership]) -> None:
+    """A stall opened from the health card: the alert, with the consultant's answers."""
+    stall = await escalation.stall_by_id(session, callback_data.id)
+    membership = membership_in(allowed_memberships, stall.enterprise_id) if stall else None
+    subject = await escalation.subject_of(session, stall) if stall else None
+    if stall is None or subject is None or not escalation.may_handle(membership, stall):
+        await refuse_button(query, "health item outside what the person follows")
         return
-    item = await session.get(ActionItem, callback_data.id) if callback_data.kind == "action" \
-        else None
-    membership = membership_in(allowed_memberships, item.enterprise_id) if item else None
-    if item is None or membership is None:
+    if stall.status is StallStatus.RESOLVED:
+        await query.answer(_("This is resolved already: nothing to do."), show_alert=True)
+        return
+    await query.answer()
+    text, keyboard = ui.to_consultant(subject, deps.clock.now(), locale)
+    await bot.send_message(query.from_user.id, text, reply_markup=keyboard)
+
+
+async def show_health_action(query: CallbackQuery, callback_data: HealthItemCallback,
+                             bot: Bot, session: AsyncSession, deps: Deps, locale: str,
+                             allowed_memberships: list[Membership]) -> None:
+    """An overdue action opened from the health card: what it is and what happens next."""
+    overdue = await health_overdue(session, callback_data.id, deps.clock.now())
+    membership = membership_in(allowed_memberships, overdue[0].item.enterprise_id) \
+        if overdue else None
+    if overdue is None or membership is None:
         await refuse_button(query, "health item outside what the person follows")
         return
     await query.answer()
-    today = actions.local_date(now, membership.enterprise.timezone)
-    owner = await session.get(Person, item.owner_id) if item.owner_id else None
-    team = await session.get(Team, item.team_id) if item.team_id else None
-    overdue = Overdue(item, owner.display_name if owner else "", (today - item.due_on).days)
-    await bot.send_message(query.from_user.id,
-                           health_ui.overdue_action(overdue, team.name if team else "", locale))
+    await bot.send_message(query.from_user.id, health_ui.overdue_action(*overdue, locale))
 
 
 # --- /link in a direct chat: codes for groups ----------------------------------------------
@@ -163,102 +174,193 @@ async def _send_export(bot: Bot, chat_id: int, session: AsyncSession, membership
     caption = _("{enterprise}: KPIs, suggestions, actions, lesson progress and escalations, "
                 "as of {date}. Anonymous suggestions stay anonymous.").format(
         enterprise=html.quote(membership.enterprise.name),
-        date=format_datetime(now, format="medium", locale=locale))
+        date=fmt.moment(now, locale, membership.enterprise.timezone))
     await bot.send_document(chat_id, BufferedInputFile(content, filename=name), caption=caption)
 
 
 # --- answers to escalations (direct chat or group) ---------------------------------------
 
 
-async def escalation_button(
-    query: CallbackQuery, callback_data: EscalationCallback, bot: Bot, session: AsyncSession,
-    person: Person, memberships: list[Membership], clock: Clock, locale: str,
-    settings: Settings, i18n: CatalogI18n,
-) -> None:
-    stall = await session.get(Stall, callback_data.id)
+async def _open_stall(query: CallbackQuery, callback_data: EscalationCallback,
+                     session: AsyncSession, memberships: list[Membership],
+                     ) -> tuple[Stall, escalation.Subject] | None:
+    """The stall a button names and what it is about, if the person follows it, the answer
+    fits it and it is still open; None (the button answered) otherwise."""
+    stall = await escalation.stall_by_id(session, callback_data.id)
     membership = membership_in(memberships, stall.enterprise_id) if stall else None
     if stall is None or not escalation.may_handle(membership, stall):
         await refuse_button(query, "escalation outside what the person follows")
-        return
-    action = callback_data.action
-    allowed = escalation.CONSULTANT_ACTIONS[stall.kind]
-    if action not in allowed and not (action in ("pick_owner", "pick_date")
-                                      and "owner" in allowed):
-        await refuse_button(query, f"escalation action {action} for a {stall.kind.value}")
-        return
+        return None
+    if not escalation.allows(stall, callback_data.action):
+        await refuse_button(query, f"escalation action {callback_data.action} for a "
+                                   f"{stall.kind.value}")
+        return None
     if stall.status is StallStatus.RESOLVED:
         await query.answer(_("This is resolved already: nothing to do."), show_alert=True)
-        return
+        return None
     subject = await escalation.subject_of(session, stall)
     if subject is None:
         await refuse_button(query, "escalation whose subject is gone")
+        return None
+    return stall, subject
+
+
+def _card(subject: escalation.Subject, deps: Deps, locale: str) -> str:
+    return ui.to_consultant(subject, deps.clock.now(), locale)[0]
+
+
+def _tell(session: AsyncSession, deps: Deps, people: list[Person],
+          subject: escalation.Subject, render: Callable[[str], Rendered]) -> None:
+    for someone in people:
+        notify(session, deps.i18n, someone, kind="escalation_answer", now=deps.clock.now(),
+               enterprise=subject.enterprise, render=render)
+
+
+async def _answered(query: CallbackQuery, callback_data: EscalationCallback, bot: Bot,
+                    session: AsyncSession, person: Person, stall: Stall,
+                    subject: escalation.Subject, card: str, deps: Deps,
+                    locale: str) -> None:
+    """The answer is shown under the alert here (`card`, as it was before the answer) and in
+    every other copy of it (drawn anew)."""
+    now = deps.clock.now()
+    await query.answer(_("Done."))
+    await replace_message(bot, query, card + "\n\n" + ui.outcome(
+        callback_data.action, person.display_name, locale, subject))
+    await _answer_everywhere(bot, query, session, stall, callback_data.action, person, subject,
+                             now, deps)
+
+
+async def ask_new_owner(query: CallbackQuery, callback_data: EscalationCallback, bot: Bot,
+                        session: AsyncSession, memberships: list[Membership], deps: Deps,
+                        locale: str) -> None:
+    """Reassign: who should take it over?"""
+    found = await _open_stall(query, callback_data, session, memberships)
+    if found is None:
         return
-    now = clock.now()
+    stall, subject = found
+    members = await escalation.reassign_choices(session, stall)
+    if not members:
+        await query.answer(_("This team has nobody else to give it to."), show_alert=True)
+        return
+    await query.answer()
+    await replace_message(bot, query, _card(subject, deps, locale) + "\n\n"
+                          + _("Who should take it over?"),
+                          ui.owner_keyboard(subject, members))
+
+
+async def ask_new_date(query: CallbackQuery, callback_data: EscalationCallback, bot: Bot,
+                       session: AsyncSession, memberships: list[Membership], deps: Deps,
+                       locale: str) -> None:
+    """New date: by when can it be done?"""
+    found = await _open_stall(query, callback_data, session, memberships)
+    if found is None:
+        return
+    _stall, subject = found
+    now = deps.clock.now()
     card, _keyboard = ui.to_consultant(subject, now, locale)
-    if action == "owner":
-        members = [m for m in await team_members(session, stall.team_id or 0)
-                   if not m.person.blocked_bot]
-        if not members:
-            await query.answer(_("This team has nobody else to give it to."), show_alert=True)
-            return
-        await query.answer()
-        await replace_message(bot, query, card + "\n\n" + _("Who should take it over?"),
-                              ui.owner_keyboard(subject, members))
-        return
-    if action == "date":
-        await query.answer()
-        today = actions.local_date(now, subject.enterprise.timezone)
-        await replace_message(bot, query, card + "\n\n" + _("By when can it be done?"),
-                              ui.date_keyboard(subject, today, locale))
-        return
+    await query.answer()
+    today = actions.local_date(now, subject.enterprise.timezone)
+    await replace_message(bot, query, card + "\n\n" + _("By when can it be done?"),
+                          ui.date_keyboard(subject, today, locale))
 
-    def tell(people: list[Person], render) -> None:  # type: ignore[no-untyped-def]
-        for someone in people:
-            notify(session, i18n, someone, kind="escalation_answer", now=now,
-                   enterprise=subject.enterprise, default_locale=settings.default_locale,
-                   render=render)
 
-    if action == "ack":
-        escalation.acknowledge(session, stall, person, now)
-    elif action == "call":
-        escalation.will_call(session, stall, person, now)
-        tell(await escalation.concerned(session, stall),
-             lambda _locale: ui.will_call(person.display_name, subject))
-    elif action == "snooze":
-        escalation.snooze(session, stall, person, now)
-    elif action == "pick_owner":
-        item = subject.item
-        member = next((m for m in await team_members(session, stall.team_id or 0)
-                       if m.person_id == callback_data.value), None)
-        if item is None or member is None or member.role not in (Role.WORKER, Role.TEAM_LEAD):
+Answer: TypeAlias = Callable[[Stall, escalation.Subject],
+                           Awaitable[escalation.Subject | None]]
+
+
+async def _answer(query: CallbackQuery, callback_data: EscalationCallback, bot: Bot,
+                  session: AsyncSession, person: Person, memberships: list[Membership],
+                  deps: Deps, locale: str, act: Answer) -> None:
+    """`act` on the stall a button names, if the person follows it and it is open; then the
+    answer is shown under every copy of the alert (`act` returns what the alert is about
+    now, or None when it refused the button)."""
+    found = await _open_stall(query, callback_data, session, memberships)
+    if found is None:
+        return
+    stall, subject = found
+    card = _card(subject, deps, locale)
+    shown = await act(stall, subject)
+    if shown is not None:
+        await _answered(query, callback_data, bot, session, person, stall, shown, card, deps,
+                        locale)
+
+
+async def acknowledge(query: CallbackQuery, callback_data: EscalationCallback, bot: Bot,
+                      session: AsyncSession, person: Person, memberships: list[Membership],
+                      deps: Deps, locale: str) -> None:
+    async def act(stall: Stall, subject: escalation.Subject) -> escalation.Subject:
+        escalation.acknowledge(session, stall, person, deps.clock.now())
+        return subject
+
+    await _answer(query, callback_data, bot, session, person, memberships, deps, locale, act)
+
+
+async def will_call(query: CallbackQuery, callback_data: EscalationCallback, bot: Bot,
+                    session: AsyncSession, person: Person, memberships: list[Membership],
+                    deps: Deps, locale: str) -> None:
+    """"I will call": those concerned hear that their consultant will call."""
+    async def act(stall: Stall, subject: escalation.Subject) -> escalation.Subject:
+        escalation.will_call(session, stall, person, deps.clock.now())
+        _tell(session, deps, await escalation.concerned(session, stall), subject,
+              lambda _locale: ui.will_call(person.display_name, subject))
+        return subject
+
+    await _answer(query, callback_data, bot, session, person, memberships, deps, locale, act)
+
+
+async def snooze(query: CallbackQuery, callback_data: EscalationCallback, bot: Bot,
+                 session: AsyncSession, person: Person, memberships: list[Membership],
+                 deps: Deps, locale: str) -> None:
+    async def act(stall: Stall, subject: escalation.Subject) -> escalation.Subject:
+        escalation.snooze(session, stall, person, deps.clock.now())
+        return subject
+
+    await _answer(query, callback_data, bot, session, person, memberships, deps, locale, act)
+
+
+async def new_owner_picked(query: CallbackQuery, callback_data: EscalationCallback, bot: Bot,
+                           session: AsyncSession, person: Person,
+                           memberships: list[Membership], deps: Deps, locale: str) -> None:
+    """The action is given to the member picked, who is told."""
+    async def act(stall: Stall, subject: escalation.Subject) -> escalation.Subject | None:
+        member = await escalation.possible_new_owner(session, stall, callback_data.value)
+        if subject.item is None or member is None:
             await refuse_button(query, "new owner outside the action's team")
-            return
-        escalation.reassign(session, stall, item, member.person, person, now)
-        subject = await escalation.subject_of(session, stall)
-        assert subject is not None
-        tell([member.person], lambda loc: ui.taken_over(person.display_name, subject, loc))
-    elif action == "pick_date":
+            return None
+        escalation.reassign(session, stall, subject.item, member.person, person,
+                            deps.clock.now())
+        moved = await escalation.subject_of(session, stall)
+        assert moved is not None
+        _tell(session, deps, [member.person], moved,
+              lambda loc: ui.taken_over(person.display_name, moved, loc))
+        return moved
+
+    await _answer(query, callback_data, bot, session, person, memberships, deps, locale, act)
+
+
+async def new_date_picked(query: CallbackQuery, callback_data: EscalationCallback, bot: Bot,
+                          session: AsyncSession, person: Person,
+                          memberships: list[Membership], deps: Deps, locale: str) -> None:
+    """The action's due date moves; its owner is told."""
+    async def act(stall: Stall, subject: escalation.Subject) -> escalation.Subject | None:
         assert subject.item is not None
         try:
             escalation.new_date(session, stall, subject.item, callback_data.value,
-                                subject.enterprise, person, now)
+                                subject.enterprise, person, deps.clock.now())
         except InvalidValue:
             await refuse_button(query, f"new date of {callback_data.value} days")
-            return
-        owner = await session.get(Person, subject.item.owner_id or 0)
-        tell([owner] if owner else [],
-             lambda loc: ui.date_moved(person.display_name, subject, loc))
-    await query.answer(_("Done."))
-    await replace_message(bot, query, card + "\n\n"
-                          + ui.outcome(action, person.display_name, locale, subject))
-    await _answer_everywhere(bot, query, session, stall, action, person, subject, now,
-                             settings, i18n)
+            return None
+        owner = await escalation.owner_of(session, subject.item)
+        _tell(session, deps, [owner] if owner else [], subject,
+              lambda loc: ui.date_moved(person.display_name, subject, loc))
+        return subject
+
+    await _answer(query, callback_data, bot, session, person, memberships, deps, locale, act)
 
 
 async def _answer_everywhere(bot: Bot, query: CallbackQuery, session: AsyncSession,
                              stall: Stall, action: str, person: Person,
-                             subject: escalation.Subject, now: datetime, settings: Settings,
-                             i18n: CatalogI18n) -> None:
+                             subject: escalation.Subject, now: datetime, deps: Deps) -> None:
     """The other copies of the alert (the group's, the direct chats') say what was done, in
     their own language, and lose their buttons: nobody answers a stall twice. The alert is
     drawn again in each copy's language: delivered messages keep no text (README "Security
@@ -267,15 +369,8 @@ async def _answer_everywhere(bot: Bot, query: CallbackQuery, session: AsyncSessi
     for copy in await escalation.alert_copies(session, stall):
         if (copy.chat_id, copy.message_id) == pressed:
             continue
-        if copy.group is not None:
-            other_locale = (copy.group.locale or subject.enterprise.default_locale
-                            or settings.default_locale)
-        elif copy.person is not None:
-            other_locale = locale_outside_update(copy.person, subject.enterprise.default_locale,
-                                                 settings.default_locale)
-        else:
-            other_locale = subject.enterprise.default_locale or settings.default_locale
-        with i18n.speaking(other_locale):
+        other_locale = _copy_locale(copy, subject, deps.settings.default_locale)
+        with deps.i18n.speaking(other_locale):
             alert, _keyboard = ui.to_consultant(subject, now, other_locale)
             line = ui.outcome(action, person.display_name, other_locale, subject)
         try:
@@ -284,6 +379,18 @@ async def _answer_everywhere(bot: Bot, query: CallbackQuery, session: AsyncSessi
         except TelegramBadRequest as error:  # deleted, too old, or already the same
             log.info("alert copy %s/%s not edited: %s", copy.chat_id, copy.message_id,
                      error.message)
+
+
+def _copy_locale(copy: escalation.AlertCopy, subject: escalation.Subject,
+                 default_locale: str) -> str:
+    """The language a copy of an alert is in: its group's, its person's, or the
+    enterprise's."""
+    if copy.group is not None:
+        return copy.group.locale or subject.enterprise.default_locale or default_locale
+    if copy.person is not None:
+        return locale_outside_update(copy.person, subject.enterprise.default_locale,
+                                     default_locale)
+    return subject.enterprise.default_locale or default_locale
 
 
 def build_router() -> Router:
@@ -295,13 +402,22 @@ def build_router() -> Router:
                                     flags=FOLLOW)
     private.callback_query.register(back_to_teams, EnterpriseCallback.filter(F.action == "teams"),
                                     flags=FOLLOW)
-    private.callback_query.register(show_health_item, HealthItemCallback.filter(), flags=FOLLOW)
+    private.callback_query.register(show_health_stall,
+                                    HealthItemCallback.filter(F.kind == "stall"), flags=FOLLOW)
+    private.callback_query.register(show_health_action,
+                                    HealthItemCallback.filter(F.kind == "action"), flags=FOLLOW)
     private.callback_query.register(export_pick, EnterpriseCallback.filter(F.action == "export"),
                                     flags=FOLLOW)
     # Escalations are answered from direct chats and from groups alike.
     anywhere = Router(name="escalations")
-    anywhere.callback_query.register(escalation_button, EscalationCallback.filter(),
-                                     flags=FOLLOW)
+    answer = anywhere.callback_query.register
+    answer(acknowledge, EscalationCallback.filter(F.action == "ack"), flags=FOLLOW)
+    answer(will_call, EscalationCallback.filter(F.action == "call"), flags=FOLLOW)
+    answer(snooze, EscalationCallback.filter(F.action == "snooze"), flags=FOLLOW)
+    answer(ask_new_owner, EscalationCallback.filter(F.action == "owner"), flags=FOLLOW)
+    answer(new_owner_picked, EscalationCallback.filter(F.action == "pick_owner"), flags=FOLLOW)
+    answer(ask_new_date, EscalationCallback.filter(F.action == "date"), flags=FOLLOW)
+    answer(new_date_picked, EscalationCallback.filter(F.action == "pick_date"), flags=FOLLOW)
     router = Router(name="consultant")
     router.include_routers(private, anywhere)
     return router

@@ -13,7 +13,7 @@ import traceback
 from aiogram import Bot, Router
 from aiogram.exceptions import TelegramAPIError
 from aiogram.fsm.context import FSMContext
-from aiogram.types import ErrorEvent
+from aiogram.types import ErrorEvent, Update, User
 
 from bot.i18n import CatalogI18n, _
 from bot.languages import match_locale
@@ -27,31 +27,29 @@ def _where(error: BaseException) -> str:
     return "".join(traceback.format_tb(error.__traceback__))
 
 
+def _origin(update: Update) -> tuple[User | None, int | None, str | None]:
+    """Who sent the update, the chat to answer in, and the button's query id (if any)."""
+    if update.message:
+        return update.message.from_user, update.message.chat.id, None
+    if update.callback_query:
+        query = update.callback_query
+        chat_id = query.message.chat.id if query.message else query.from_user.id
+        return query.from_user, chat_id, query.id
+    return None, None, None
+
+
 async def on_error(event: ErrorEvent, bot: Bot, i18n: CatalogI18n,
                    state: FSMContext | None = None, private_flow: bool = False,
                    locale: str | None = None) -> None:
     update = event.update
-    user = None
-    chat_id = None
-    query_id = None
-    if update.message:
-        user, chat_id = update.message.from_user, update.message.chat.id
-    elif update.callback_query:
-        user, query_id = update.callback_query.from_user, update.callback_query.id
-        message = update.callback_query.message
-        chat_id = message.chat.id if message else user.id
+    user, chat_id, query_id = _origin(update)
     current = await state.get_state() if state is not None else None
     if private_flow or is_private_update(update, current):
         log.error("update %s failed in a private flow: %s\n%s", update.update_id,
                   type(event.exception).__name__, _where(event.exception))
     else:
-        log.error(
-            "update %s from user %s failed: %r",
-            update.update_id,
-            user.id if user else None,
-            event.exception,
-            exc_info=event.exception,
-        )
+        log.error("update %s from user %s failed: %r", update.update_id,
+                  user.id if user else None, event.exception, exc_info=event.exception)
     # The person's own language when the middlewares found it, else Telegram's.
     locale = locale or match_locale(user.language_code if user else None) \
         or i18n.default_locale

@@ -8,11 +8,9 @@ import logging
 from aiogram import Bot, Router, html
 from aiogram.filters import Command
 from aiogram.types import CallbackQuery, Message
-from babel.dates import format_date
-from babel.numbers import format_percent
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot import formatting as fmt
 from bot.clock import Clock
 from bot.content.loader import Curriculum
 from bot.content.schema import Lesson
@@ -66,7 +64,7 @@ async def next_lesson_now(
     locale: str,
 ) -> None:
     """/lesson: the waiting lesson if one is unopened, else the next one."""
-    waiting = await _latest_unopened(session, person.id)
+    waiting = await lessons.latest_unopened(session, person.id)
     lesson = curriculum.get(waiting.lesson_id) if waiting else None
     if waiting is not None and lesson is not None:
         lessons.mark_opened(waiting, clock.now())
@@ -80,15 +78,6 @@ async def next_lesson_now(
         lessons.record_delivery(session, person, lesson, team, clock.now(), scheduled=False)
     await _send_lesson(bot, message.chat.id, lesson, locale, curriculum,
                        await lessons.countries_of(session, person.id), session)
-
-
-async def _latest_unopened(session: AsyncSession, person_id: int) -> LessonDelivery | None:
-    return await session.scalar(
-        select(LessonDelivery)
-        .where(LessonDelivery.person_id == person_id, LessonDelivery.opened_at.is_(None))
-        .order_by(LessonDelivery.sent_at.desc())
-        .limit(1)
-    )
 
 
 async def _delivered(
@@ -207,7 +196,7 @@ async def make_team_action(
         session, team=lead.team, enterprise=lead.enterprise, lesson_id=lesson.id,
         title=lesson.in_locale(locale).task, owner=person, now=clock.now(),
     )
-    due = format_date(item.due_on, format="medium", locale=locale)
+    due = fmt.day(item.due_on, locale)
     if created:
         note = _("Added to the actions of “{team}”, due {date}. Send /actions to see them.")
     else:
@@ -310,7 +299,7 @@ async def _team_lines(
 
 
 def percent(share: float, locale: str) -> str:
-    return format_percent(share, locale=locale)
+    return fmt.percent(share, locale)
 
 
 async def pause(message: Message, person: Person) -> None:

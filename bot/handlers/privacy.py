@@ -56,13 +56,18 @@ async def ask_to_forget(message: Message, person: Person | None) -> None:
           "It cannot be undone. Go ahead?"), reply_markup=builder.as_markup())
 
 
-async def forget_button(query: CallbackQuery, callback_data: PrivacyCallback, bot: Bot,
-                        session: AsyncSession, person: Person | None, state: FSMContext,
-                        clock: Clock, tx: UpdateTransaction) -> None:
-    if callback_data.action != "forget" or person is None:
-        await query.answer()
-        await replace_message(bot, query, _("Nothing was changed.") if person else
-                              _nothing_held())
+async def keep_me(query: CallbackQuery, bot: Bot, person: Person | None) -> None:
+    """"No, keep me": nothing changes."""
+    await query.answer()
+    await replace_message(bot, query, _("Nothing was changed.") if person else _nothing_held())
+
+
+async def forget_me(query: CallbackQuery, bot: Bot, session: AsyncSession,
+                    person: Person | None, state: FSMContext, clock: Clock,
+                    tx: UpdateTransaction) -> None:
+    """"Yes, forget me": forgotten, committed, and only then said so."""
+    if person is None:
+        await keep_me(query, bot, person)
         return
     await privacy.forget(session, person, clock.now())
     await tx.commit()  # "done" only once it is done
@@ -77,6 +82,6 @@ def build_router() -> Router:
     router = private_router("privacy")
     router.message.register(send_my_data, Command("mydata"))
     router.message.register(ask_to_forget, Command("forget"))
-    router.callback_query.register(forget_button, PrivacyCallback.filter(
-        F.action.in_({"forget", "keep"})))
+    router.callback_query.register(forget_me, PrivacyCallback.filter(F.action == "forget"))
+    router.callback_query.register(keep_me, PrivacyCallback.filter(F.action == "keep"))
     return router

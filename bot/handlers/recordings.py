@@ -11,12 +11,12 @@ from aiogram.filters import Command, CommandObject, StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, Message
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import Clock
 from bot.content.loader import Curriculum
 from bot.handlers.common import private_router, replace_message
+from bot.i18n import CatalogI18n
 from bot.keyboards.recordings import RecordingCallback
 from bot.languages import match_locale
 from bot.notify import notify
@@ -24,7 +24,7 @@ from bot.presenters import recordings as ui
 from bot.replies import UpdateTransaction
 from bot.services import recordings as service
 from bot.services.permissions import Capability
-from storage.models import Enterprise, LessonRecording, Membership, Person
+from storage.models import Membership, Person
 
 log = logging.getLogger(__name__)
 
@@ -63,7 +63,7 @@ async def _show_pending(message: Message, session: AsyncSession, person: Person,
         lesson = curriculum.get(recording.lesson_id)
         if lesson is None:
             continue
-        recorder = await session.get(Person, recording.recorded_by_id or 0)
+        recorder = await service.recorder_of(session, recording)
         await bot.send_voice(
             message.chat.id, recording.file_id,
             caption=ui.approval_request(recording, recorder.display_name if recorder else "?",
@@ -73,7 +73,7 @@ async def _show_pending(message: Message, session: AsyncSession, person: Person,
 
 async def receive_voice(message: Message, state: FSMContext, session: AsyncSession,
                         person: Person, memberships: list[Membership], curriculum: Curriculum,
-                        clock: Clock, settings, i18n, tx: UpdateTransaction) -> None:  # type: ignore[no-untyped-def]
+                        clock: Clock, i18n: CatalogI18n, tx: UpdateTransaction) -> None:
     data = await state.get_data()
     lesson = curriculum.get(str(data.get("lesson", "")))
     language = str(data.get("locale", ""))
@@ -84,9 +84,9 @@ async def receive_voice(message: Message, state: FSMContext, session: AsyncSessi
     recording = service.record(session, lesson_id=lesson.id, locale=language,
                                file_id=message.voice.file_id, by=person, now=clock.now())
     await session.flush()
-    for approver, enterprise in await _approvers(session, person, memberships):
+    for approver, enterprise in await service.approvers(session, person, memberships):
         notify(session, i18n, approver, kind="recording", now=clock.now(),
-               enterprise=enterprise, default_locale=settings.default_locale,
+               enterprise=enterprise,
                render=lambda _locale: (ui.approval_request(recording, person.display_name,
                                                            lesson),
                                        ui.approval_keyboard(recording)),
@@ -95,22 +95,6 @@ async def receive_voice(message: Message, state: FSMContext, session: AsyncSessi
     await state.clear()
     await tx.tell(ui.recorded(lesson.key, language), chat_id=message.chat.id)
     log.info("lesson %s recorded in %s", lesson.id, language)
-
-
-async def _approvers(session: AsyncSession, recorder: Person,
-                     memberships: list[Membership]) -> list[tuple[Person, Enterprise]]:
-    """The other consultants and admins of the recorder's enterprises, each once."""
-    enterprise_ids = {m.enterprise_id for m in memberships}
-    rows = await session.execute(
-        select(Person, Enterprise).join(Membership, Membership.person_id == Person.id)
-        .join(Enterprise, Enterprise.id == Membership.enterprise_id)
-        .where(Membership.enterprise_id.in_(enterprise_ids),
-               Membership.role.in_(service.RECORDING_ROLES), Person.id != recorder.id)
-        .order_by(Person.id))
-    seen: dict[int, tuple[Person, Enterprise]] = {}
-    for approver, enterprise in rows:
-        seen.setdefault(approver.id, (approver, enterprise))
-    return list(seen.values())
 
 
 async def not_a_voice(message: Message) -> None:
@@ -125,8 +109,8 @@ async def cancel(query: CallbackQuery, state: FSMContext, bot: Bot) -> None:
 
 async def decide(query: CallbackQuery, callback_data: RecordingCallback, session: AsyncSession,
                  person: Person, memberships: list[Membership], curriculum: Curriculum,
-                 clock: Clock, settings, i18n, tx: UpdateTransaction) -> None:  # type: ignore[no-untyped-def]
-    recording = await session.get(LessonRecording, callback_data.id)
+                 clock: Clock, i18n: CatalogI18n, tx: UpdateTransaction) -> None:
+    recording = await service.get(session, callback_data.id)
     if recording is None:
         await query.answer(ui.decided_already(), show_alert=True)
         return
@@ -139,7 +123,7 @@ async def decide(query: CallbackQuery, callback_data: RecordingCallback, session
     lesson = curriculum.get(recording.lesson_id)
     lesson_id = lesson.key if lesson else recording.lesson_id
     language = recording.locale
-    recorder = await session.get(Person, recording.recorded_by_id or 0)
+    recorder = await service.recorder_of(session, recording)
     if callback_data.action == "ok":
         service.approve(session, recording, person, clock.now())
         text = ui.approved(lesson_id, language)
@@ -150,7 +134,6 @@ async def decide(query: CallbackQuery, callback_data: RecordingCallback, session
         told = ui.your_recording_rejected
     if recorder is not None and recorder.telegram_id is not None:
         notify(session, i18n, recorder, kind="recording", now=clock.now(), enterprise=None,
-               default_locale=settings.default_locale,
                render=lambda _locale: told(lesson_id, language))
     await tx.commit()
     await tx.tell(text, query=query)

@@ -7,84 +7,133 @@ stays within Telegram's 64-byte limit even with the largest ids; a test checks i
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 from aiogram.filters.callback_data import CallbackData
 from pydantic import Field
+
+from storage.models import Role, SuggestionArea
 
 # Ids as the database stores them (32-bit integers). Anything else in a button is forged:
 # it does not unpack, the button matches no handler, and gets the polite refusal.
 DbId = Annotated[int, Field(ge=0, le=2**31 - 1)]
 SmallNumber = Annotated[int, Field(ge=-1, le=366)]
+# A language code as bot.languages lists them ("en", "zh_Hans").
+LanguageCode = Annotated[str, Field(pattern=r"^[a-z]{2,3}(_[A-Za-z]{2,4})?$")]
+# A lesson's short key ("m2-03", see bot.content.schema.Lesson.key).
+LessonKey = Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]{1,16}$")]
+
+# What each button does: one handler each, chosen by a magic filter (F.action == "accept").
+# A value outside these does not unpack: the button matches no handler and is refused.
+ScheduleAction = Literal["day", "hour", "done", "show"]
+SuggestStep = Literal["cancel", "start_with_media", "area", "retype", "anonymous"]
+ReviewAction = Literal["accept", "decline", "ask", "duplicate", "assign", "implemented",
+                       "impact_menu"]
+ImpactKind = Literal["money", "hours", "defects", "safety", "skip"]
+PickKind = Literal["dup", "owner", "due"]
+CheckinAction = Literal["start", "redo", "correct", "keep", "skip", "save", "restart",
+                        "cancel"]
+KpiAction = Literal["chart", "baseline", "points"]
+ActionAnswer = Literal["done", "progress", "help", "date", "move", "skip"]
+PlanStep = Literal["team", "owner", "kpi", "due", "cancel"]
+EscalationAction = Literal["ack", "call", "owner", "date", "snooze", "pick_owner", "pick_date"]
+EnterpriseAction = Literal["suggest", "stats", "checkin", "kpi", "baseline", "points",
+                           "health", "teams", "export"]
+HealthItemKind = Literal["stall", "action"]
+SelfCheckAction = Literal["start", "answer", "rep", "setrep", "take", "drop"]
+PrivacyAction = Literal["forget", "keep"]
 
 
 class LanguageCallback(CallbackData, prefix="lang"):
-    code: str
+    code: LanguageCode
 
 
 class GroupLanguageCallback(CallbackData, prefix="gl"):
     """The language of a linked group chat, chosen by a consultant or admin who follows it."""
 
-    code: str
+    code: LanguageCode
 
 
 class InviteCallback(CallbackData, prefix="inv"):
     """Steps of /invite: pick the enterprise, then the role, then the team (team roles)."""
 
     enterprise_id: DbId
-    role: str = ""
+    role: Role | None = None
     team_id: DbId = 0
 
 
 class LessonCallback(CallbackData, prefix="ls"):
     """Open a lesson the bot announced. `key` is the lesson's short key, e.g. "m2-03"."""
 
-    key: str
+    key: LessonKey
 
 
 class QuizCallback(CallbackData, prefix="qz"):
-    key: str
+    key: LessonKey
     option: SmallNumber
 
 
 class ReviewCallback(CallbackData, prefix="rv"):
-    key: str
+    key: LessonKey
     option: SmallNumber
 
 
 class LessonActionCallback(CallbackData, prefix="la"):
     """A team lead turns a lesson's "apply it this week" task into a team action."""
 
-    key: str
+    key: LessonKey
 
 
 class ScheduleCallback(CallbackData, prefix="sc"):
     """Change a team's lesson schedule: toggle a weekday (1-7), move the hour, or finish."""
 
     team_id: DbId
-    action: str  # "day", "hour" or "done"
+    action: ScheduleAction
     value: SmallNumber = 0
 
 
 class SuggestCallback(CallbackData, prefix="sg"):
     """Steps of writing a suggestion: its area, anonymity, cancel, or start from a photo."""
 
-    step: str
-    value: str = ""
+    step: SuggestStep
+    value: SuggestionArea | Literal["", "none", "yes", "no"] = ""
 
 
 class SuggestionCallback(CallbackData, prefix="sr"):
-    """A reviewer's action on a suggestion (accept, decline, ...) or the submitter's answer."""
+    """A reviewer's action on a suggestion (accept, decline, ...). Reviewers only: the
+    submitter's answer has its own factory, `SubmitterAnswerCallback`."""
 
     id: DbId
-    action: str
+    action: ReviewAction
+
+
+class ImpactCallback(CallbackData, prefix="si"):
+    """What an implemented suggestion brought, picked by its reviewer (or Skip)."""
+
+    id: DbId
+    kind: ImpactKind
+
+
+class SubmitterAnswerCallback(CallbackData, prefix="sa"):
+    """The submitter answers a reviewer's question (a private flow: see
+    bot.middlewares.private_flow)."""
+
+    id: DbId
+
+
+class LegacySubmitterAnswerCallback(CallbackData, prefix="sr"):
+    """"sr:<id>:answer": the submitter's Answer button as sent before it had its own factory;
+    still in people's chats, so still answered."""
+
+    id: DbId
+    action: Literal["answer"]
 
 
 class SuggestionPickCallback(CallbackData, prefix="sp"):
     """A reviewer picks the original of a duplicate, an owner, or a due date (days)."""
 
     id: DbId
-    kind: str  # "dup", "owner" or "due"
+    kind: PickKind
     value: DbId  # an id for "dup" and "owner", days for "due"
 
 
@@ -93,7 +142,7 @@ class CheckinCallback(CallbackData, prefix="ck"):
     leave the figures as they are ("keep"), skip a KPI, save, restart, cancel. The enterprise
     is named when the person reports for several (0: the only one, or the one under way)."""
 
-    action: str
+    action: CheckinAction
     kpi_id: DbId = 0
     enterprise_id: DbId = 0
 
@@ -101,7 +150,7 @@ class CheckinCallback(CallbackData, prefix="ck"):
 class KpiCallback(CallbackData, prefix="kp"):
     """Pick a KPI: "chart" for its own chart, "baseline" to correct its baseline."""
 
-    action: str
+    action: KpiAction
     kpi_id: DbId
 
 
@@ -109,14 +158,14 @@ class ActionCallback(CallbackData, prefix="ac"):
     """One-tap answers to an action reminder: done, in progress, need help, new date."""
 
     id: DbId
-    action: str
+    action: ActionAnswer
     value: SmallNumber = 0
 
 
 class PlanCallback(CallbackData, prefix="pa"):
     """Steps of /action: pick the team, the owner, the due date (days), or cancel."""
 
-    step: str
+    step: PlanStep
     value: DbId = 0
 
 
@@ -125,19 +174,21 @@ class EscalationCallback(CallbackData, prefix="es"):
     owner), new date (then pick the days), snooze."""
 
     id: DbId
-    action: str
+    action: EscalationAction
     value: DbId = 0
 
 
 class EnterpriseCallback(CallbackData, prefix="en"):
     """Open one enterprise's details (/teams), or pick it for an export or a group link."""
 
-    action: str
+    action: EnterpriseAction
     id: DbId
+
+
 class HealthItemCallback(CallbackData, prefix="hi"):
     """From an enterprise's health card to one item on it: a stall or an overdue action."""
 
-    kind: str  # "stall" or "action"
+    kind: HealthItemKind
     id: DbId
 
 
@@ -160,16 +211,17 @@ class SelfCheckCallback(CallbackData, prefix="lc"):
     """The labour-standards self-check: answer an item ("yes", "no", "unsure"), start, choose
     the worker representative, or take on or drop a proposed action."""
 
-    action: str
+    action: SelfCheckAction
     id: DbId = 0  # a round, a person or an action, depending on the action
     item: SmallNumber = 0
-    value: str = ""
+    # An answer ("yes", "no", "unsure"), or the enterprise's id when choosing its representative.
+    value: Annotated[str, Field(pattern=r"^(|yes|no|unsure|[0-9]{1,10})$")] = ""
 
 
 class PrivacyCallback(CallbackData, prefix="pv"):
     """/forget: "forget" to go ahead, "keep" to change nothing."""
 
-    action: str
+    action: PrivacyAction
 
 
 ALL_FACTORIES: tuple[type[CallbackData], ...] = (
@@ -183,6 +235,9 @@ ALL_FACTORIES: tuple[type[CallbackData], ...] = (
     LessonActionCallback,
     SuggestCallback,
     SuggestionCallback,
+    ImpactCallback,
+    SubmitterAnswerCallback,
+    LegacySubmitterAnswerCallback,
     SuggestionPickCallback,
     CheckinCallback,
     KpiCallback,

@@ -21,8 +21,8 @@ from aiogram.types import (
     KeyboardButton,
     ReplyKeyboardMarkup,
 )
-from aiogram.utils.i18n.lazy_proxy import LazyProxy
 from aiogram.utils.keyboard import InlineKeyboardBuilder
+from babel.support import LazyProxy
 
 from bot.i18n import CatalogI18n, __
 from bot.languages import SUPPORTED_LOCALES

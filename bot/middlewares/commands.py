@@ -4,6 +4,7 @@ typed or tapped."""
 from __future__ import annotations
 
 import logging
+from datetime import UTC, datetime
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -58,9 +59,9 @@ class ForgivingCommandsMiddleware(BaseMiddleware):
                 if message is not event.message:
                     event = event.model_copy(update={"message": message})
             elif event.callback_query is not None:
-                message = await self._pressed(event.callback_query, data)
-                if message is not None:
-                    event = event.model_copy(update={"message": message,
+                pressed = await self._pressed(event.callback_query, data)
+                if pressed is not None:
+                    event = event.model_copy(update={"message": pressed,
                                                      "callback_query": None})
         return await handler(event, data)
 
@@ -95,7 +96,8 @@ class ForgivingCommandsMiddleware(BaseMiddleware):
         await query.answer()
         assert query.message is not None
         return Message(
-            message_id=query.message.message_id, date=query.message.date, chat=chat,
+            message_id=query.message.message_id, date=_date_of(query.message.date),
+            chat=chat,
             from_user=query.from_user, text=f"/{name}",
             entities=[MessageEntity(type="bot_command", offset=0, length=len(name) + 1)],
         ).as_(bot)
@@ -120,3 +122,8 @@ class CommandsLeaveFlowsMiddleware(BaseMiddleware):
                 log.info("a command leaves the unfinished step %s", step)
                 await state.clear()
         return await handler(event, data)
+
+
+def _date_of(date: datetime | int) -> datetime:
+    """A pressed message's date; an inaccessible (too old) message has 0."""
+    return date if isinstance(date, datetime) else datetime.fromtimestamp(date, UTC)

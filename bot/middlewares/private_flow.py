@@ -17,14 +17,19 @@ from aiogram import BaseMiddleware
 from aiogram.fsm.context import FSMContext
 from aiogram.types import TelegramObject, Update
 
-from bot.keyboards.callbacks import PulseCallback, SuggestCallback, SuggestionCallback
+from bot.keyboards.callbacks import (
+    PulseCallback,
+    SubmitterAnswerCallback,
+    SuggestCallback,
+    SuggestionCallback,
+)
 from bot.logs import enter_private_flow
 
 # Conversation states (aiogram StatesGroup names) of the private flows.
 PRIVATE_STATE_GROUPS = ("SuggestFlow", "ReplyFlow")
 # Buttons of the private flows: writing a suggestion, the pulse survey, the submitter's answer.
-PRIVATE_BUTTON_PREFIXES = (SuggestCallback.__prefix__, PulseCallback.__prefix__)
-SUBMITTER_ANSWER = "answer"
+PRIVATE_BUTTON_PREFIXES = (SuggestCallback.__prefix__, PulseCallback.__prefix__,
+                           SubmitterAnswerCallback.__prefix__)
 
 
 def _private_button(data: str) -> bool:
@@ -32,12 +37,14 @@ def _private_button(data: str) -> bool:
     if prefix in PRIVATE_BUTTON_PREFIXES:
         return True
     if prefix == SuggestionCallback.__prefix__:
-        # "sr:<id>:answer" is the submitter's; reviewers' actions are not private. A button too
-        # broken to read is treated as private: when in doubt, show less.
+        # Reviewers' actions are not private; but "sr:<id>:answer" is the submitter's Answer
+        # as sent before it had its own factory (`LegacySubmitterAnswerCallback`). A button
+        # too broken to read is treated as private: when in doubt, show less.
         try:
-            return SuggestionCallback.unpack(data).action == SUBMITTER_ANSWER
+            SuggestionCallback.unpack(data)
         except (TypeError, ValueError):
             return True
+        return False
     return False
 
 

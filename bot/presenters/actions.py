@@ -9,8 +9,8 @@ from aiogram import html
 from aiogram.filters.callback_data import CallbackData
 from aiogram.types import InlineKeyboardMarkup
 from aiogram.utils.keyboard import InlineKeyboardBuilder
-from babel.dates import format_date
 
+from bot import formatting as fmt
 from bot.content.loader import curriculum
 from bot.i18n import _
 from bot.keyboards.callbacks import ActionCallback
@@ -21,7 +21,7 @@ from storage.models import ActionItem
 
 
 def _day(day: date, locale: str) -> str:
-    return format_date(day, format="medium", locale=locale)
+    return fmt.day(day, locale)
 
 
 def title(item: ActionItem, locale: str) -> str:
@@ -48,6 +48,11 @@ def reminder(item: ActionItem, stage: int, locale: str) -> str:
         return _("Due today: “{title}”. Is it done?").format(title=title_)
     return _("Overdue since {date}: “{title}”. What is the news?").format(title=title_,
                                                                           date=due)
+
+
+def reminder_with_buttons(item: ActionItem, stage: int,
+                          locale: str) -> tuple[str, InlineKeyboardMarkup]:
+    return reminder(item, stage, locale), reminder_keyboard(item)
 
 
 def reminder_keyboard(item: ActionItem) -> InlineKeyboardMarkup:
@@ -110,4 +115,4 @@ def listed(item: ActionItem, locale: str) -> str:
 def date_prompt(today: date, locale: str) -> str:
     """Asking for a due date: the buttons below, or one typed in the reader's own way."""
     return _("By when? Tap a date, or type one (for example {example}).").format(
-        example=format_date(today + timedelta(days=10), format="short", locale=locale))
+        example=fmt.day(today + timedelta(days=10), locale, style="short"))

@@ -7,9 +7,8 @@ from datetime import date
 from aiogram import html
 from aiogram.types import InlineKeyboardMarkup
 from aiogram.utils.keyboard import InlineKeyboardBuilder
-from babel.dates import format_skeleton
-from babel.numbers import format_decimal
 
+from bot import formatting as fmt
 from bot.i18n import _
 from bot.keyboards.callbacks import PulseCallback
 from bot.services.climate import MIN_ANSWERS, Climate
@@ -41,11 +40,11 @@ def scale() -> list[tuple[int, str]]:
 
 
 def month_name(month: date, locale: str) -> str:
-    return format_skeleton("yMMMM", month, locale=locale)
+    return fmt.month(month, locale)
 
 
 def _number(value: float, locale: str) -> str:
-    return format_decimal(round(value), locale=locale)
+    return fmt.number(value, locale, digits=0)
 
 
 def question(pulse: PulseRound, given: str, locale: str, *, team: str = "",

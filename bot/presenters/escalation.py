@@ -8,8 +8,8 @@ from datetime import date, datetime
 from aiogram import html
 from aiogram.types import InlineKeyboardMarkup
 from aiogram.utils.keyboard import InlineKeyboardBuilder
-from babel.dates import format_date
 
+from bot import formatting as fmt
 from bot.i18n import _, current_locale
 from bot.keyboards.callbacks import EscalationCallback
 from bot.notify import Rendered
@@ -19,7 +19,7 @@ from storage.models import Membership, StallKind
 
 
 def _day(day: date, locale: str) -> str:
-    return format_date(day, format="medium", locale=locale)
+    return fmt.day(day, locale)
 
 
 def _reason(subject: escalation.Subject, now: datetime) -> str:

@@ -6,9 +6,8 @@ from __future__ import annotations
 from aiogram import html
 from aiogram.types import InlineKeyboardMarkup
 from aiogram.utils.keyboard import InlineKeyboardBuilder
-from babel.dates import format_date
-from babel.numbers import format_decimal, format_percent
 
+from bot import formatting as fmt
 from bot.i18n import _
 from bot.keyboards.callbacks import EnterpriseCallback, HealthItemCallback
 from bot.presenters.escalation import topic
@@ -41,7 +40,7 @@ def _reason(code: str) -> str:
 def _stall_line(subject: Subject, locale: str) -> str:
     stall = subject.stall
     return "• " + _("{what}: since {date}, level {level} of 3").format(
-        what=topic(subject), date=format_date(stall.detected_at, format="short", locale=locale),
+        what=topic(subject), date=fmt.day(stall.detected_at, locale, style="short"),
         level=stall.level)
 
 
@@ -50,7 +49,7 @@ def _overdue_line(overdue: Overdue, locale: str) -> str:
                     "“{title}”, {owner}: due {date}, {days} days late",
                     overdue.days_late).format(
         title=html.quote(overdue.item.title), owner=html.quote(overdue.owner_name or "—"),
-        date=format_date(overdue.item.due_on, format="short", locale=locale),
+        date=fmt.day(overdue.item.due_on, locale, style="short"),
         days=overdue.days_late)
 
 
@@ -60,8 +59,8 @@ def card(health: Health, locale: str) -> list[str]:
     if health.reasons:
         lines.append(_("Why: {reasons}").format(
             reasons="; ".join(_reason(code) for code in health.reasons)))
-    lines.append(_("People: {count}").format(count=format_decimal(health.members, locale=locale)))
-    completion = (format_percent(health.lesson_completion, locale=locale)
+    lines.append(_("People: {count}").format(count=fmt.number(health.members, locale)))
+    completion = (fmt.percent(health.lesson_completion, locale)
                   if health.lesson_completion is not None else "—")
     lines.append(_("Lessons this week: {answered} of {sent} answered; completion {percent}")
                  .format(answered=health.lessons_answered, sent=health.lessons_sent,
@@ -70,15 +69,14 @@ def card(health: Health, locale: str) -> list[str]:
         lines.append(_("Check-in: none yet"))
     else:
         lines.append(_("Check-in: last for the week of {date}").format(
-            date=format_date(health.last_checkin_week, format="medium", locale=locale)))
+            date=fmt.day(health.last_checkin_week, locale)))
     if health.missed_checkins:
         lines.append(_("Check-ins missed: {count}").format(count=health.missed_checkins))
     if health.effectiveness is not None:
         text = _("Effectiveness: {percent} of maximum").format(
-            percent=format_percent(health.effectiveness / 100, locale=locale))
+            percent=fmt.percent(health.effectiveness / 100, locale))
         if health.effectiveness_change is not None:
-            text += " (" + format_decimal(round(health.effectiveness_change, 1),
-                                          format="+#,##0.#;-#", locale=locale) + ")"
+            text += " (" + fmt.change(health.effectiveness_change, locale) + ")"
         lines.append(text)
     if health.slipping:
         lines.append(_("KPIs slipping: {count}").format(count=health.slipping))

@@ -8,9 +8,8 @@ from datetime import date
 from aiogram import html
 from aiogram.types import InlineKeyboardMarkup
 from aiogram.utils.keyboard import InlineKeyboardBuilder
-from babel.dates import format_date
-from babel.numbers import format_decimal, format_percent
 
+from bot import formatting as fmt
 from bot.i18n import _
 from bot.keyboards.callbacks import CheckinCallback, KpiCallback, PlanCallback
 from bot.services.kpis import Change
@@ -53,7 +52,7 @@ def unit_label(kpi: EnterpriseKpi) -> str:
 def figure(value: float | None, kpi: EnterpriseKpi, locale: str) -> str:
     if value is None:
         return "–"
-    number = format_decimal(round(value, 2), locale=locale)
+    number = fmt.number(value, locale, digits=2)
     return f"{number} %" if kpi.unit == "%" else number
 
 
@@ -132,7 +131,7 @@ def summary(rows: list[tuple[EnterpriseKpi, float | str]], week: date, locale: s
     recorded = recorded or {}
     title = (_("<b>Correction of the week of {date}</b>") if recorded
              else _("<b>Check-in for the week of {date}</b>"))
-    lines = [title.format(date=format_date(week, format="medium", locale=locale))]
+    lines = [title.format(date=fmt.day(week, locale))]
     for kpi, entry in rows:
         shown = entry_text(entry, kpi, locale)
         if kpi.id in recorded and recorded[kpi.id] != entry:
@@ -147,7 +146,7 @@ def already_in(rows: list[tuple[EnterpriseKpi, float | str]], week: date,
                locale: str) -> str:
     """A second /checkin in the same week: the figures that are in, and the question."""
     lines = [_("The figures for the week of {date} are in already:").format(
-        date=format_date(week, format="medium", locale=locale))]
+        date=fmt.day(week, locale))]
     lines += [f"• {html.quote(kpi_name(kpi, locale))}: {entry_text(entry, kpi, locale)}"
               for kpi, entry in rows]
     lines += ["", _("Do you want to correct them?")]
@@ -172,7 +171,7 @@ def corrected_notice(name: str, week: date,
     """To the rest of the enterprise when someone corrects a week's figures: only what
     changed, and the effectiveness it now makes."""
     lines = ["✏️ " + _("{name} corrected the figures for the week of {date}:").format(
-        name=html.quote(name), date=format_date(week, format="medium", locale=locale))]
+        name=html.quote(name), date=fmt.day(week, locale))]
     for kpi, old, new in changed:
         lines.append(f"• {html.quote(kpi_name(kpi, locale))}: "
                      f"{entry_text(old, kpi, locale)} → {entry_text(new, kpi, locale)}")
@@ -235,8 +234,8 @@ def _effectiveness_line(effectiveness: Score, locale: str) -> str:
     if percent is None:
         return ""
     return _("Effectiveness: {score} points, {percent} of the maximum").format(
-        score=format_decimal(round(effectiveness.overall, 1), locale=locale),
-        percent=format_percent(percent / 100, locale=locale))
+        score=fmt.number(effectiveness.overall, locale, digits=1),
+        percent=fmt.percent(percent / 100, locale))
 
 
 def week_report(changes: list[Change], effectiveness: Score, locale: str,
@@ -248,7 +247,7 @@ def week_report(changes: list[Change], effectiveness: Score, locale: str,
     with a lesson, and open actions. `corrected`: the week whose figures were corrected."""
     if corrected is not None:
         lines = [_("<b>Corrected figures for the week of {date}</b>").format(
-            date=format_date(corrected, format="medium", locale=locale))]
+            date=fmt.day(corrected, locale))]
     else:
         lines = [_("<b>This week's figures</b>")]
     for change in changes:

@@ -3,8 +3,8 @@ from __future__ import annotations
 from aiogram import html
 from aiogram.types import InlineKeyboardMarkup
 from aiogram.utils.keyboard import InlineKeyboardBuilder
-from babel.dates import get_day_names
 
+from bot import formatting as fmt
 from bot.content.loader import Curriculum
 from bot.content.schema import Lesson
 from bot.i18n import _
@@ -143,6 +143,6 @@ def missed_notice(name: str, count: int) -> str:
 
 
 def weekday_names(days: list[int], locale: str) -> str:
-    names = get_day_names("abbreviated", locale=locale)
+    names = fmt.weekday_names(locale, "abbreviated")
     # Babel counts Monday as 0; ISO weekdays count it as 1.
     return ", ".join(names[day - 1] for day in days)

@@ -3,9 +3,11 @@ chart. Called inside the reader's locale (an update, or `i18n.speaking` on the c
 
 from __future__ import annotations
 
-from aiogram import html
-from babel.numbers import format_decimal
+from decimal import Decimal
 
+from aiogram import html
+
+from bot import formatting as fmt
 from bot.charts import bar_panels
 from bot.i18n import _
 from bot.presenters.kpis import kpi_name
@@ -45,7 +47,10 @@ def nothing_to_show() -> str:
 
 
 def _number(value: object, locale: str) -> str:
-    return "–" if value is None else format_decimal(value, locale=locale)
+    if value is None:
+        return "–"
+    assert isinstance(value, int | float | Decimal), value
+    return fmt.number(value, locale)
 
 
 def messages(report: ProgrammeReport, locale: str) -> list[str]:
@@ -68,11 +73,10 @@ def chart(report: ProgrammeReport, locale: str) -> bytes:
     headings, rows = table(report, names)
     panels = []
     for column, title in enumerate(headings[2:], start=2):
-        bars = [(str(row[0]), float(row[column])) for row in rows  # type: ignore[arg-type]
-                if row[column] is not None]
+        bars = [(str(row[0]), float(value)) for row in rows
+                if isinstance(value := row[column], int | float)]
         if bars:
             panels.append((title, bars))
     return bar_panels(panels, heading=_("Programme figures by group (medians)"), locale=locale,
-                      number_label=lambda value: format_decimal(round(value, 1),
-                                                                locale=locale))
+                      number_label=lambda value: fmt.number(value, locale, digits=1))
 

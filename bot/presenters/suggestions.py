@@ -3,17 +3,24 @@ author shown comes only from `Suggestion.author_id` (None when anonymous)."""
 
 from __future__ import annotations
 
+from datetime import date
+
 from aiogram import html
 from aiogram.types import InlineKeyboardMarkup
 from aiogram.utils.keyboard import InlineKeyboardBuilder
-from babel.dates import format_date
-from babel.lists import format_list
-from babel.numbers import format_decimal, format_percent
 
+from bot import formatting as fmt
 from bot.i18n import _
-from bot.keyboards.callbacks import SuggestCallback, SuggestionCallback
+from bot.keyboards.callbacks import (
+    ImpactCallback,
+    ImpactKind,
+    SubmitterAnswerCallback,
+    SuggestCallback,
+    SuggestionCallback,
+    SuggestionPickCallback,
+)
 from bot.services.suggestions import BENCHMARK_TOYOTA, BENCHMARK_WEAK, Stats
-from storage.models import Suggestion, SuggestionArea, SuggestionStatus
+from storage.models import Person, Suggestion, SuggestionArea, SuggestionStatus
 
 TEXT_SHOWN = 1500  # of a suggestion's text in a review card (a message holds 4096)
 
@@ -51,7 +58,7 @@ def area_keyboard() -> InlineKeyboardMarkup:
     builder = InlineKeyboardBuilder()
     for area in SuggestionArea:
         builder.button(text=area_name(area), callback_data=SuggestCallback(step="area",
-                                                                           value=area.value))
+                                                                           value=area))
     builder.button(text=_("Skip"), callback_data=SuggestCallback(step="area", value="none"))
     builder.adjust(1)
     return builder.as_markup()
@@ -125,7 +132,7 @@ def card_heading(suggestion: Suggestion) -> str:
 
 def under_review(suggestions: list[Suggestion], locale: str) -> str:
     """To a submitter whose several suggestions one review moved on."""
-    references = format_list([s.reference for s in suggestions], locale=locale)
+    references = fmt.listing([s.reference for s in suggestions], locale)
     return _("Your suggestions {references} are being reviewed.").format(
         references=references)
 
@@ -143,8 +150,7 @@ def card(suggestion: Suggestion, author_name: str | None, team_name: str | None,
         _("From: {who}").format(who=html.quote(who)) + (
             f" · {html.quote(team_name)}" if team_name else ""),
         _("Area: {area}").format(area=area_name(suggestion.area)),
-        _("Sent on {date}").format(date=format_date(suggestion.created_at, format="medium",
-                                                    locale=locale)),
+        _("Sent on {date}").format(date=fmt.day(suggestion.created_at, locale)),
     ]
     if text:
         lines += ["", html.quote(text)]
@@ -212,6 +218,10 @@ def in_progress_detail(owner_name: str, due: str) -> str:
                                                                date=due)
 
 
+def in_progress(owner_name: str, due: date, locale: str) -> str:
+    return in_progress_detail(owner_name, fmt.day(due, locale))
+
+
 def implemented_by_action(suggestion: Suggestion, owner_name: str) -> str:
     """To the reviewers: the action made from the suggestion is done."""
     return _("{name} finished the action for suggestion {reference}: it is now "
@@ -221,13 +231,88 @@ def implemented_by_action(suggestion: Suggestion, owner_name: str) -> str:
 
 def impact_keyboard(suggestion_id: int) -> InlineKeyboardMarkup:
     builder = InlineKeyboardBuilder()
-    for label, kind in ((_("Money saved"), "money"), (_("Hours saved"), "hours"),
-                        (_("Defects avoided"), "defects"), (_("Safer work"), "safety"),
-                        (_("Skip"), "skip")):
-        builder.button(text=label, callback_data=SuggestionCallback(
-            id=suggestion_id, action=f"impact_{kind}"))
+    kinds: tuple[tuple[str, ImpactKind], ...] = (
+        (_("Money saved"), "money"), (_("Hours saved"), "hours"),
+        (_("Defects avoided"), "defects"), (_("Safer work"), "safety"), (_("Skip"), "skip"))
+    for label, kind in kinds:
+        builder.button(text=label, callback_data=ImpactCallback(id=suggestion_id, kind=kind))
     builder.adjust(2, 2, 1)
     return builder.as_markup()
+
+
+def impact_prompt(kind: ImpactKind) -> str:
+    prompts = {
+        "money": _("How much money does it save per month? Send a number."),
+        "hours": _("How many hours does it save per month? Send a number."),
+        "defects": _("How many defects does it avoid per month? Send a number."),
+        "safety": _("In a few words: what is safer now?"),
+    }
+    return prompts[kind]
+
+
+def cancel_keyboard() -> InlineKeyboardMarkup:
+    builder = InlineKeyboardBuilder()
+    builder.button(text=_("Cancel"), callback_data=SuggestCallback(step="cancel"))
+    return builder.as_markup()
+
+
+def decline_prompt() -> str:
+    return _("Why is it declined? The person who sent it will read your reason.")
+
+
+def question_prompt() -> str:
+    return _("Write your question. It goes to the person who sent the suggestion; "
+             "their answer comes back to you.")
+
+
+def after_photo_prompt() -> str:
+    """Asked once a reviewer marks a suggestion implemented; Skip goes to its impact."""
+    return _("Marked as implemented. Send an after-photo (SCORE's favourite evidence), "
+             "or tap Skip.")
+
+
+def after_photo_keyboard(suggestion_id: int) -> InlineKeyboardMarkup:
+    builder = InlineKeyboardBuilder()
+    builder.button(text=_("Skip"), callback_data=SuggestionCallback(id=suggestion_id,
+                                                                    action="impact_menu"))
+    return builder.as_markup()
+
+
+def originals_keyboard(suggestion: Suggestion,
+                       originals: list[Suggestion]) -> InlineKeyboardMarkup:
+    builder = InlineKeyboardBuilder()
+    for original in originals:
+        builder.button(text=f"{original.reference}: {original.text[:40]}",
+                       callback_data=SuggestionPickCallback(id=suggestion.id, kind="dup",
+                                                            value=original.id))
+    builder.adjust(1)
+    return builder.as_markup()
+
+
+def owners_keyboard(suggestion: Suggestion, people: list[Person]) -> InlineKeyboardMarkup:
+    builder = InlineKeyboardBuilder()
+    for candidate in people:
+        builder.button(text=candidate.display_name or "?",
+                       callback_data=SuggestionPickCallback(id=suggestion.id, kind="owner",
+                                                            value=candidate.id))
+    builder.adjust(2)
+    return builder.as_markup()
+
+
+def due_keyboard(suggestion: Suggestion, choices: list[tuple[int, date]],
+                 locale: str) -> InlineKeyboardMarkup:
+    """A button per due date on offer: (days from today, the date) pairs."""
+    builder = InlineKeyboardBuilder()
+    for days, due in choices:
+        builder.button(text=fmt.day(due, locale),
+                       callback_data=SuggestionPickCallback(id=suggestion.id, kind="due",
+                                                            value=days))
+    return builder.as_markup()
+
+
+def no_longer_possible(suggestion: Suggestion) -> str:
+    return _("That is no longer possible: the suggestion is {status}.").format(
+        status=status_name(suggestion.status))
 
 
 def question_to_submitter(suggestion: Suggestion, question: str) -> str:
@@ -240,7 +325,7 @@ def question_to_submitter(suggestion: Suggestion, question: str) -> str:
 def answer_keyboard(suggestion_id: int) -> InlineKeyboardMarkup:
     builder = InlineKeyboardBuilder()
     builder.button(text=_("Answer"),
-                   callback_data=SuggestionCallback(id=suggestion_id, action="answer"))
+                   callback_data=SubmitterAnswerCallback(id=suggestion_id))
     return builder.as_markup()
 
 
@@ -252,7 +337,7 @@ def answer_to_reviewer(suggestion: Suggestion, answer: str) -> str:
 
 def stats_text(stats: Stats, locale: str) -> str:
     def number(value: float) -> str:
-        return format_decimal(round(value, 1), locale=locale)
+        return fmt.number(value, locale, digits=1)
 
     rate = stats.implementation_rate
     median = stats.median_days_to_answer
@@ -262,9 +347,9 @@ def stats_text(stats: Stats, locale: str) -> str:
         _("Implemented per person: {value}").format(
             value=number(stats.implemented_per_person_year)),
         _("Participation: {value} of members made a suggestion").format(
-            value=format_percent(stats.participation, locale=locale)),
+            value=fmt.percent(stats.participation, locale)),
         _("Implementation rate: {value}").format(
-            value=format_percent(rate, locale=locale) if rate is not None else "–"),
+            value=fmt.percent(rate, locale) if rate is not None else "–"),
         _("Median time to a first answer: {value} days").format(
             value=number(median) if median is not None else "–"),
         "",

@@ -3,6 +3,8 @@ working days (Monday to Saturday), never to someone who paused."""
 
 from __future__ import annotations
 
+from functools import partial
+
 from bot.notify import notify
 from bot.presenters import actions as ui
 from bot.scheduling.context import JobContext
@@ -21,8 +23,6 @@ async def send_action_reminders(ctx: JobContext) -> int:
                 continue
             item.reminder_stage = stage
             notify(session, ctx.i18n, owner, kind=f"action_reminder_{stage}", now=now,
-                   enterprise=enterprise, default_locale=ctx.default_locale,
-                   render=lambda locale, item=item, stage=stage: (
-                       ui.reminder(item, stage, locale), ui.reminder_keyboard(item)))
+                   enterprise=enterprise, render=partial(ui.reminder_with_buttons, item, stage))
             sent += 1
     return sent

@@ -88,5 +88,5 @@ def _tell(ctx: JobContext, session: AsyncSession, enterprise: Enterprise, what: 
 
     for person in people:
         notify(session, ctx.i18n, person, kind=f"checkin_{what}", now=ctx.clock.now(),
-               enterprise=enterprise, default_locale=ctx.default_locale, render=render)
+               enterprise=enterprise, render=render)
     return len(people)

@@ -6,18 +6,22 @@ working days, and never to someone who paused."""
 from __future__ import annotations
 
 import logging
+from datetime import datetime
+from functools import partial
 from zoneinfo import ZoneInfo
+
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.notify import notify
 from bot.presenters import climate as ui
 from bot.scheduling.context import JobContext
 from bot.services import climate, lessons
-from storage.models import Enterprise, Team
+from storage.models import Enterprise, PulseRound, Team
 
 log = logging.getLogger(__name__)
 
 
-def awake(enterprise: Enterprise, now) -> bool:  # type: ignore[no-untyped-def]
+def awake(enterprise: Enterprise, now: datetime) -> bool:
     local = now.astimezone(ZoneInfo(enterprise.timezone)).date()
     return climate.working_day(local) and lessons.is_daytime(now, enterprise.timezone)
 
@@ -42,9 +46,7 @@ async def run_pulse_surveys(ctx: JobContext) -> int:
             people = await climate.still_to_answer(session, pulse)
             for person in people:
                 notify(session, ctx.i18n, person, kind="pulse", now=now, enterprise=enterprise,
-                       default_locale=ctx.default_locale,
-                       render=lambda locale, pulse=pulse, team=team: ui.question(
-                           pulse, "", locale, team=team.name))
+                       render=partial(ui.question, pulse, "", team=team.name))
             log.info("team %s: pulse survey for %s sent to %s people", team.id, month,
                      len(people))
             queued += len(people)
@@ -58,14 +60,14 @@ async def run_pulse_surveys(ctx: JobContext) -> int:
                 people = await climate.still_to_answer(session, pulse)
                 for person in people:
                     notify(session, ctx.i18n, person, kind="pulse_reminder", now=now,
-                           enterprise=enterprise, default_locale=ctx.default_locale,
-                           render=lambda locale, pulse=pulse: ui.question(
-                               pulse, "", locale, reminder=True))
+                           enterprise=enterprise,
+                           render=partial(ui.question, pulse, "", reminder=True))
                 queued += len(people)
     return queued
 
 
-async def _close(ctx: JobContext, session, pulse, team: Team, enterprise: Enterprise) -> int:  # type: ignore[no-untyped-def]
+async def _close(ctx: JobContext, session: AsyncSession, pulse: PulseRound, team: Team,
+                 enterprise: Enterprise) -> int:
     now = ctx.clock.now()
     pulse.closed_at = now
     await climate.count_ballots(session, pulse)
@@ -75,7 +77,6 @@ async def _close(ctx: JobContext, session, pulse, team: Team, enterprise: Enterp
     people = await climate.audience(session, team)
     for person in people:
         notify(session, ctx.i18n, person, kind="pulse_result", now=now, enterprise=enterprise,
-               default_locale=ctx.default_locale,
                render=lambda locale: ui.closed_notice(team.name, latest, previous, locale))
     log.info("team %s: pulse survey for %s closed", team.id, pulse.month)
     return len(people)

@@ -11,10 +11,10 @@ from bot.i18n import CatalogI18n
 
 @dataclass(frozen=True)
 class JobContext:
-    """What scheduled jobs need: storage, time, language and content. No Telegram."""
+    """What scheduled jobs need: storage, time, language (with the bot's default locale, which
+    `notify()` falls back on) and content. No Telegram. Handlers get the same in `bot.deps.Deps`."""
 
     session_factory: async_sessionmaker[AsyncSession]
     clock: Clock
     i18n: CatalogI18n
     curriculum: Curriculum
-    default_locale: str

@@ -4,6 +4,8 @@ sent, in the transaction that queues it, so a digest is never sent twice."""
 
 from __future__ import annotations
 
+from functools import partial
+
 from bot.notify import notify_group
 from bot.presenters import health as health_ui
 from bot.scheduling.context import JobContext
@@ -18,8 +20,8 @@ async def send_digests(ctx: JobContext) -> int:
         for link, group, enterprise, week in await groups.due_digests(session, now):
             health = await health_of(session, enterprise, now)
             notify_group(session, ctx.i18n, group, kind="digest", now=now,
-                         enterprise=enterprise, default_locale=ctx.default_locale,
-                         render=lambda locale, health=health: health_ui.digest(health, locale))
+                         enterprise=enterprise,
+                         render=partial(health_ui.digest, health))
             link.last_digest_week = week
             sent += 1
     return sent

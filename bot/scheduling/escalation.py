@@ -36,11 +36,10 @@ async def alert_consultants(ctx: JobContext, session: AsyncSession, subject: esc
 
     for person in people:
         notify(session, ctx.i18n, person, kind="escalation", now=now,
-               enterprise=subject.enterprise, default_locale=ctx.default_locale, render=render)
+               enterprise=subject.enterprise, render=render)
     for group in await groups_following(session, subject.enterprise.id):
         notify_group(session, ctx.i18n, group, kind="escalation", now=now,
-                     enterprise=subject.enterprise, default_locale=ctx.default_locale,
-                     render=render)
+                     enterprise=subject.enterprise, render=render)
 
 
 async def _tell_next_level(ctx: JobContext, session: AsyncSession, stall: Stall,
@@ -65,7 +64,7 @@ async def _tell_next_level(ctx: JobContext, session: AsyncSession, stall: Stall,
         return
     for person in people:
         notify(session, ctx.i18n, person, kind=f"stall_level_{level}", now=now,
-               enterprise=subject.enterprise, default_locale=ctx.default_locale,
+               enterprise=subject.enterprise,
                render=lambda locale: ui.to_enterprise(subject, level, now, locale))
 
 

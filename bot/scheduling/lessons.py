@@ -5,6 +5,10 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
+from datetime import datetime
+from functools import partial
+
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.notify import notify
 from bot.presenters import lessons as ui
@@ -34,7 +38,7 @@ async def send_lesson_waves(ctx: JobContext) -> int:
     return queued
 
 
-async def _send_wave(ctx: JobContext, team_id: int, slot) -> int:  # type: ignore[no-untyped-def]
+async def _send_wave(ctx: JobContext, team_id: int, slot: datetime) -> int:
     now = ctx.clock.now()
     async with ctx.session_factory() as session, session.begin():
         team = await session.get(Team, team_id, with_for_update=True)
@@ -53,8 +57,7 @@ async def _send_wave(ctx: JobContext, team_id: int, slot) -> int:  # type: ignor
                 continue
             lessons.record_delivery(session, person, lesson, team, now, scheduled=True)
             notify(session, ctx.i18n, person, kind="lesson", now=now, enterprise=enterprise,
-                   default_locale=ctx.default_locale,
-                   render=lambda locale, lesson=lesson: ui.teaser(lesson, locale))
+                   render=partial(ui.teaser, lesson))
             modules[lesson.module] += 1
             queued += 1
         team.lessons_sent_for = slot
@@ -64,7 +67,8 @@ async def _send_wave(ctx: JobContext, team_id: int, slot) -> int:  # type: ignor
         return queued
 
 
-async def _report_missed_streak(ctx, session, person: Person, team: Team,  # type: ignore[no-untyped-def]
+async def _report_missed_streak(ctx: JobContext, session: AsyncSession, person: Person,
+                                team: Team,
                                 enterprise: Enterprise) -> None:
     missed = await lessons.missed_streak(session, person.id)
     if not missed:
@@ -75,7 +79,7 @@ async def _report_missed_streak(ctx, session, person: Person, team: Team,  # typ
         if lead.id == person.id:
             continue
         notify(session, ctx.i18n, lead, kind="missed_lessons", now=ctx.clock.now(),
-               enterprise=enterprise, default_locale=ctx.default_locale,
+               enterprise=enterprise,
                render=lambda _locale: ui.missed_notice(person.display_name, len(missed)))
 
 
@@ -90,8 +94,8 @@ async def send_reminders(ctx: JobContext) -> int:
                 continue
             delivery.reminded_at = now
             notify(session, ctx.i18n, person, kind="lesson_reminder", now=now,
-                   enterprise=enterprise, default_locale=ctx.default_locale,
-                   render=lambda locale, lesson=lesson: ui.reminder(lesson, locale))
+                   enterprise=enterprise,
+                   render=partial(ui.reminder, lesson))
             sent += 1
     return sent
 
@@ -109,7 +113,7 @@ async def send_reviews(ctx: JobContext) -> int:
             delivery.review_due_at = None
             delivery.reviews_sent += 1
             notify(session, ctx.i18n, person, kind="lesson_review", now=now,
-                   enterprise=enterprise, default_locale=ctx.default_locale,
-                   render=lambda locale, lesson=lesson: ui.review(lesson, locale))
+                   enterprise=enterprise,
+                   render=partial(ui.review, lesson))
             sent += 1
     return sent

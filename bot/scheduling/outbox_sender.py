@@ -54,7 +54,7 @@ from aiogram.exceptions import (
     TelegramNotFound,
     TelegramRetryAfter,
 )
-from aiogram.types import InlineKeyboardMarkup
+from aiogram.types import InlineKeyboardMarkup, Message
 from sqlalchemy import or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -275,19 +275,20 @@ class OutboxSender:
             await self._release_now(ids, lease)  # the database still away: the run stops
             self._not_given_back.pop(0)
 
-    async def _deliver(self, message: OutboxMessage, markup: InlineKeyboardMarkup | None):  # type: ignore[no-untyped-def]
+    async def _deliver(self, message: OutboxMessage,
+                       markup: InlineKeyboardMarkup | None) -> Message:
         caption = message.text or None
         timeout = self.request_timeout
         if message.media_kind == "photo":
             return await self.bot.send_photo(message.chat_id, message.media_file_id or "",
                                              caption=caption, reply_markup=markup,
-                                             request_timeout=timeout)  # type: ignore[arg-type]
+                                             request_timeout=timeout)  # type: ignore[arg-type]  # aiogram types it int; float works
         if message.media_kind == "voice":
             return await self.bot.send_voice(message.chat_id, message.media_file_id or "",
                                              caption=caption, reply_markup=markup,
-                                             request_timeout=timeout)  # type: ignore[arg-type]
+                                             request_timeout=timeout)  # type: ignore[arg-type]  # aiogram types it int; float works
         return await self.bot.send_message(message.chat_id, message.text, reply_markup=markup,
-                                           request_timeout=timeout)  # type: ignore[arg-type]
+                                           request_timeout=timeout)  # type: ignore[arg-type]  # aiogram types it int; float works
 
     async def _pause(self, seconds: float) -> datetime:
         """Nothing is sent by this process for `seconds`, nor by the others sharing the
@@ -394,7 +395,8 @@ def _is_way_down(error: Exception) -> bool:
     return isinstance(error, TelegramAPIError | ClientDecodeError | OSError | TimeoutError)
 
 
-async def _person_blocked_us(session_factory, message: OutboxMessage) -> None:  # type: ignore[no-untyped-def]
+async def _person_blocked_us(session_factory: async_sessionmaker[AsyncSession],
+                            message: OutboxMessage) -> None:
     log.info("chat %s blocked the bot; dropping its messages", message.chat_id)
     async with session_factory() as session, session.begin():
         await session.execute(

@@ -197,7 +197,7 @@ class RedisRateLimiter:
 
         # Short socket timeouts: a Redis that hangs must not hold up sending for long.
         redis = Redis.from_url(url, socket_timeout=2, socket_connect_timeout=2)
-        return cls(redis, **options)  # type: ignore[arg-type]
+        return cls(redis, **options)  # type: ignore[arg-type]  # options: the keywords of __init__
 
     def _now(self) -> str:
         return "" if self._monotonic is None else repr(self._monotonic() * 1000)
@@ -207,9 +207,10 @@ class RedisRateLimiter:
         wait before asking again (nothing is counted)."""
         keys = [f"{self.prefix}:all", f"{self.prefix}:chat:{chat_id}",
                 f"{self.prefix}:group:{chat_id}", f"{self.prefix}:hold"]
-        args = [self.overall_per_second, self.chat_interval * 1000, self.group_per_minute,
-                next(self._members), "1" if chat_id < 0 else "0", self._now(),
-                self.overall_window * 1000]
+        args: list[str | int | float] = [
+            self.overall_per_second, self.chat_interval * 1000, self.group_per_minute,
+            next(self._members), "1" if chat_id < 0 else "0", self._now(),
+            self.overall_window * 1000]
         return float(await self._acquire(keys=keys, args=args)) / 1000
 
     async def wait(self, chat_id: int) -> None:

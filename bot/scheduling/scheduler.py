@@ -7,12 +7,13 @@ gains or loses the lead."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC
 from typing import Any
 
 from aiogram import Bot
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
+from bot.clock import SystemClock
 from bot.scheduling.context import JobContext
 from bot.scheduling.due_work import run_due_work
 from bot.scheduling.outbox_sender import OutboxSender
@@ -50,7 +51,7 @@ def add_due_work(
 ) -> None:
     # Triggers run on the wall clock; the jobs read "now" from ctx.clock for their rules.
     scheduler.add_job(run_due_work, "interval", seconds=seconds, args=[ctx], id=DUE_WORK_JOB,
-                      next_run_time=datetime.now(UTC), replace_existing=True, **_COMMON)
+                      next_run_time=SystemClock().now(), replace_existing=True, **_COMMON)
 
 
 def remove_due_work(scheduler: AsyncIOScheduler) -> None:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from zoneinfo import ZoneInfo
 
+from aiogram.types import InlineKeyboardMarkup
 from sqlalchemy import select
 
 from bot.notify import notify
@@ -15,7 +16,7 @@ from bot.scheduling.climate import awake
 from bot.scheduling.context import JobContext
 from bot.services import climate, selfcheck
 from bot.services.kpis import reporters
-from storage.models import Enterprise, Person, Role
+from storage.models import Enterprise, Person, Role, SelfCheckRound
 
 
 async def open_self_checks(ctx: JobContext) -> int:
@@ -44,14 +45,15 @@ async def open_self_checks(ctx: JobContext) -> int:
                     continue
                 choose = side == selfcheck.MANAGER and rep is None
 
-                def render(_locale: str, side: str = side, choose: bool = choose,  # type: ignore[no-untyped-def]
-                           name: str = enterprise.name, check=check):
+                def render(_locale: str, side: str = side, choose: bool = choose,
+                           name: str = enterprise.name, check: SelfCheckRound = check,
+                           ) -> tuple[str, InlineKeyboardMarkup]:
                     text = ui.invitation(name, check.quarter, side)
                     if choose:
                         text += "\n\n" + ui.no_representative()
                     return text, ui.start_keyboard(check, can_choose_rep=choose)
 
                 notify(session, ctx.i18n, person, kind="selfcheck_invite", now=now,
-                       enterprise=enterprise, default_locale=ctx.default_locale, render=render)
+                       enterprise=enterprise, render=render)
                 queued += 1
     return queued

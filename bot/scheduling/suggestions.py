@@ -4,7 +4,7 @@ implemented in the past week, and named contributors are thanked. Anonymous ones
 from __future__ import annotations
 
 import logging
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from bot.notify import notify
@@ -18,7 +18,7 @@ SUMMARY_WEEKDAY = 1  # Monday
 SUMMARY_TIME = time(9, 0)
 
 
-def summary_week(now: datetime, timezone: str):  # type: ignore[no-untyped-def]
+def summary_week(now: datetime, timezone: str) -> date | None:
     """The Monday of this week, if its summary time has passed in the enterprise's timezone."""
     local = now.astimezone(ZoneInfo(timezone))
     monday = local.date() - timedelta(days=local.isoweekday() - SUMMARY_WEEKDAY)
@@ -38,13 +38,12 @@ async def send_weekly_summaries(ctx: JobContext) -> int:
             came_in, implemented, names = await suggestions.week_summary(session, team.id, now)
             if not came_in and not implemented:
                 continue
-            def render(_locale: str, came_in=came_in, implemented=implemented,  # type: ignore[no-untyped-def]
-                       names=names) -> str:
+            def render(_locale: str, came_in: int = came_in, implemented: int = implemented,
+                       names: list[str] = names) -> str:
                 return ui.weekly_recognition(came_in, implemented, names)
 
             for person in await lessons.team_members_to_teach(session, team):
                 notify(session, ctx.i18n, person, kind="suggestions_week", now=now,
-                       enterprise=enterprise, default_locale=ctx.default_locale,
-                       render=render)
+                       enterprise=enterprise, render=render)
                 sent += 1
     return sent

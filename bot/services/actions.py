@@ -12,6 +12,7 @@ from sqlalchemy.orm import selectinload
 
 from bot.services import audit
 from bot.services.errors import InvalidValue
+from bot.services.people import team_members
 from storage.models import (
     ActionItem,
     ActionNote,
@@ -245,3 +246,21 @@ async def propose_action(
     audit.record(session, "action.propose", actor_label="scheduler", enterprise_id=enterprise.id,
                  subject="action", subject_id=item.id, source=source, ref=source_ref)
     return item, True
+
+
+async def team_by_id(session: AsyncSession, team_id: int) -> Team | None:
+    return await session.get(Team, team_id)
+
+
+async def team_member(session: AsyncSession, team: Team, person_id: int) -> Person | None:
+    """The person a button names, if they are in the team."""
+    members = {m.person_id: m.person for m in await team_members(session, team.id)}
+    return members.get(person_id)
+
+
+async def item_with_enterprise(session: AsyncSession,
+                               item_id: int) -> tuple[ActionItem, Enterprise] | None:
+    """An action a button or a conversation names, with its enterprise."""
+    item = await session.get(ActionItem, item_id)
+    enterprise = await session.get(Enterprise, item.enterprise_id) if item else None
+    return (item, enterprise) if item is not None and enterprise is not None else None

@@ -307,3 +307,7 @@ async def audience(session: AsyncSession, team: Team) -> list[Person]:
             .order_by(Person.id)
         )
     )
+
+
+async def round_by_id(session: AsyncSession, round_id: int) -> PulseRound | None:
+    return await session.get(PulseRound, round_id)

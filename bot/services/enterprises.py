@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from babel import Locale
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.clock import SystemClock
 from bot.languages import SUPPORTED_LOCALES
 from bot.services import audit
 from bot.services.errors import InvalidValue, NotFound
@@ -20,7 +22,8 @@ from storage.models import Enterprise, Team
 _NOT_COUNTRIES = frozenset({"AC", "CP", "CQ", "DG", "EA", "EU", "EZ", "IC", "QO", "TA", "UN",
                             "XA", "XB", "XK", "ZZ"})
 _COUNTRIES = frozenset(code for code in Locale("en").territories
-                       if code.isalpha() and code not in _NOT_COUNTRIES)
+                       if isinstance(code, str) and code.isalpha()
+                       and code not in _NOT_COUNTRIES)
 SECTOR_MAX = 80
 
 
@@ -84,7 +87,7 @@ async def create_enterprise(
         country=validate_country(country),
         timezone=validate_timezone(timezone),
         default_locale=validate_locale(default_locale),
-        created_at=now or datetime.now(UTC),
+        created_at=now or SystemClock().now(),
     )
     session.add(enterprise)
     await session.flush()
@@ -155,7 +158,7 @@ async def create_team(
     )
     if exists:
         raise InvalidValue("duplicate", f"{enterprise.name} has a team named {name!r} already")
-    team = Team(enterprise_id=enterprise.id, name=name, created_at=now or datetime.now(UTC))
+    team = Team(enterprise_id=enterprise.id, name=name, created_at=now or SystemClock().now())
     session.add(team)
     await session.flush()
     audit.record(
@@ -231,7 +234,7 @@ async def update_enterprise(
         raise InvalidValue("pulse_hour", "the pulse hour must be in daytime, 7 to 20")
     if pulse_every_months is not None and pulse_every_months not in (0, 1, 2, 3, 4, 6, 12):
         raise InvalidValue("pulse_every", "every 1, 2, 3, 4, 6 or 12 months, or 0 for never")
-    changes = {
+    changes: dict[str, Any] = {
         "name": await _free_name(session, _clean_name(name, "enterprise"),
                                  other_than=enterprise.id) if name is not None else None,
         "timezone": validate_timezone(timezone) if timezone is not None else None,

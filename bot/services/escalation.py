@@ -21,7 +21,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.services import actions, anonymity, suggestions
-from bot.services.people import reachable, team_leads
+from bot.services.people import reachable, team_leads, team_members
 from storage.models import (
     ActionItem,
     CheckinRound,
@@ -352,3 +352,33 @@ async def alert_copies(session: AsyncSession, stall: Stall) -> list[AlertCopy]:
         person = await session.get(Person, row.person_id) if row.person_id else None
         copies.append(AlertCopy(row.chat_id, row.telegram_message_id or 0, group, person))
     return copies
+
+
+def allows(stall: Stall, action: str) -> bool:
+    """Whether a consultant's answer `action` fits this kind of stall (a new owner or date
+    is picked only where the stall offers to reassign)."""
+    allowed = CONSULTANT_ACTIONS[stall.kind]
+    return action in allowed or (action in ("pick_owner", "pick_date") and "owner" in allowed)
+
+
+async def stall_by_id(session: AsyncSession, stall_id: int) -> Stall | None:
+    return await session.get(Stall, stall_id)
+
+
+async def reassign_choices(session: AsyncSession, stall: Stall) -> list[Membership]:
+    """Whom a stalled action may be given to: its team's members the bot can reach."""
+    return [m for m in await team_members(session, stall.team_id or 0)
+            if not m.person.blocked_bot]
+
+
+async def possible_new_owner(session: AsyncSession, stall: Stall,
+                             person_id: int) -> Membership | None:
+    """The team member a button names as the new owner, if they may take it over."""
+    member = next((m for m in await team_members(session, stall.team_id or 0)
+                   if m.person_id == person_id), None)
+    return member if member is not None and member.role in (Role.WORKER, Role.TEAM_LEAD) \
+        else None
+
+
+async def owner_of(session: AsyncSession, item: ActionItem) -> Person | None:
+    return await session.get(Person, item.owner_id) if item.owner_id else None

@@ -104,11 +104,12 @@ async def suggestion_rows(session: AsyncSession, enterprise_id: int,
     )).all()
     sizes = await anonymity.team_sizes(
         session, {s.team_id for s, _t, _a in rows if s.anonymous and s.team_id is not None})
-    table = []
+    table: list[Row] = []
     for suggestion, team_name, author_name in rows:
         anonymous = suggestion.anonymous
         when = clock.week if anonymous else clock.local
-        team_shown = not anonymous or anonymity.team_is_shown(sizes.get(suggestion.team_id, 0))
+        team_shown = not anonymous or anonymity.team_is_shown(
+            sizes.get(suggestion.team_id, 0) if suggestion.team_id else 0)
         table.append({
             "reference": suggestion.reference,
             "team": (team_name or "") if team_shown else "",
@@ -160,7 +161,7 @@ async def effectiveness_rows(session: AsyncSession, enterprise: Enterprise) -> l
         .where(EnterpriseKpi.enterprise_id == enterprise.id)
         .order_by(KpiValue.week)
     )
-    table = []
+    table: list[Row] = []
     for week in list(weeks):
         score = await kpis.effectiveness(session, enterprise.id, week)
         if not score.per_indicator:
@@ -244,7 +245,7 @@ async def escalation_rows(session: AsyncSession, enterprise: Enterprise, clock: 
         .where(Stall.enterprise_id == enterprise.id)
         .order_by(Stall.id, EscalationEvent.id)
     )
-    table = []
+    table: list[Row] = []
     for stall, event, actor, title, suggestion_id, anonymous, team in rows:
         if stall.kind is StallKind.ACTION:
             subject = title or ""

@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.services import actions, escalation, kpis
@@ -75,7 +75,7 @@ class Health:
         return COLOUR_DOT[self.colour]
 
 
-async def _count(session: AsyncSession, query) -> int:  # type: ignore[no-untyped-def]
+async def _count(session: AsyncSession, query: Select[int]) -> int:
     return await session.scalar(query) or 0
 
 
@@ -181,3 +181,18 @@ async def health_of(session: AsyncSession, enterprise: Enterprise, now: datetime
     health.stalls = [subject for subject in subjects if subject is not None]
     _judge(health)
     return health
+
+
+async def health_overdue(session: AsyncSession, item_id: int,
+                         now: datetime) -> tuple[Overdue, str] | None:
+    """An action opened from the health card, as the overdue list shows it, with its team's
+    name; None when there is no such action."""
+    item = await session.get(ActionItem, item_id)
+    enterprise = await session.get(Enterprise, item.enterprise_id) if item else None
+    if item is None or enterprise is None:
+        return None
+    today = actions.local_date(now, enterprise.timezone)
+    owner = await session.get(Person, item.owner_id) if item.owner_id else None
+    team = await session.get(Team, item.team_id) if item.team_id else None
+    return (Overdue(item, owner.display_name if owner else "", (today - item.due_on).days),
+            team.name if team else "")

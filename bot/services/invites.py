@@ -22,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from bot.clock import Clock
+from bot.limits import DEEP_LINK_PAYLOAD_MAX
 from bot.services import audit
 from bot.services.errors import InvalidValue
 from bot.services.people import Identity, ensure_person, load_person
@@ -29,7 +30,7 @@ from bot.services.permissions import TEAM_ROLES
 from storage.models import Enterprise, Invite, Membership, Person, Role, Team
 
 # Telegram deep-link payloads: 1-64 characters of A-Z, a-z, 0-9, _ and -.
-TOKEN_PATTERN = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+TOKEN_PATTERN = re.compile(rf"^[A-Za-z0-9_-]{{1,{DEEP_LINK_PAYLOAD_MAX}}}$")
 MAX_USES = 1000
 MAX_DAYS = 365
 DEFAULT_DAYS = 14
@@ -135,7 +136,7 @@ async def redeem(
         .values(remaining_uses=Invite.remaining_uses - 1)
         .execution_options(synchronize_session=False)
     )
-    if claimed.rowcount != 1:  # type: ignore[attr-defined]
+    if claimed.rowcount != 1:  # type: ignore[attr-defined]  # an UPDATE's result has it
         return Redemption(Outcome.USED_UP, person)
     person = person or await ensure_person(session, identity)
 
@@ -182,3 +183,19 @@ def qr_png(link: str) -> bytes:
     buffer = io.BytesIO()
     code.make_image(image_factory=PyPNGImage).save(buffer)
     return buffer.getvalue()
+
+
+# A worker invite usually goes on a poster for the whole team; other roles are personal.
+USES_BY_ROLE = {Role.WORKER: 50}
+
+
+async def team_named(session: AsyncSession, membership: Membership,
+                     team_id: int) -> Team | None:
+    """The team a button names for an invite, if it is in the inviter's enterprise."""
+    team = await session.get(Team, team_id)
+    return team if team is not None and team.enterprise_id == membership.enterprise_id \
+        else None
+
+
+async def enterprise_by_id(session: AsyncSession, enterprise_id: int) -> Enterprise | None:
+    return await session.get(Enterprise, enterprise_id)

@@ -11,6 +11,7 @@ import re
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from babel.numbers import NumberFormatError, get_decimal_symbol, parse_decimal
@@ -18,13 +19,15 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.services import audit
+from bot.services.actions import OPEN_STATUSES
 from bot.services.daytime import may_go_now
 from bot.services.errors import InvalidValue
 from bot.services.lessons import is_working_daytime
 from bot.services.people import reachable
 from bot.services.permissions import Capability, can
-from bot.services.promes import Contingency, Indicator, Score, score
+from bot.services.promes import Contingency, Indicator, Score, priorities, score
 from storage.models import (
+    ActionItem,
     CheckinRound,
     Enterprise,
     EnterpriseKpi,
@@ -33,6 +36,10 @@ from storage.models import (
     Person,
     Role,
 )
+
+if TYPE_CHECKING:
+    from bot.content.loader import Curriculum
+    from bot.content.schema import Lesson
 
 
 @dataclass(frozen=True)
@@ -357,7 +364,7 @@ async def history(
                KpiValue.week <= until, KpiValue.week > until - timedelta(weeks=weeks))
         .order_by(KpiValue.week)
     )
-    return [(week, value) for week, value in rows]
+    return [(week, value) for week, value in rows if value is not None]
 
 
 async def changes(session: AsyncSession, enterprise_id: int, week: date) -> list[Change]:
@@ -380,9 +387,10 @@ async def slipping(session: AsyncSession, enterprise_id: int, week: date) -> lis
     for kpi in await active_kpis(session, enterprise_id):
         series = dict(await history(session, kpi.id, 3, week))
         values = [series.get(week - timedelta(weeks=n)) for n in (2, 1, 0)]
-        worse_twice = all(v is not None for v in values) and all(
+        known = [v for v in values if v is not None]
+        worse_twice = len(known) == len(values) and all(
             (b < a) if kpi.higher_is_better else (b > a)
-            for a, b in itertools.pairwise(values)  # type: ignore[operator]
+            for a, b in itertools.pairwise(known)
         )
         definition = CATALOGUE.get(kpi.key)
         current = values[-1]
@@ -468,3 +476,66 @@ async def planners(session: AsyncSession, enterprise_id: int) -> set[int]:
     memberships = await session.scalars(
         select(Membership).where(Membership.enterprise_id == enterprise_id))
     return {m.person_id for m in memberships if can(m, Capability.PLAN_ACTIONS)}
+
+
+@dataclass
+class WeekFeedback:
+    """What the week's SIMAPRO feedback report says, read from the database once (one
+    report goes to the whole enterprise, each in their language)."""
+
+    changes: list[Change]
+    score: Score
+    slipping: list[tuple[EnterpriseKpi, Lesson]]  # slipping KPIs that have a lesson
+    top: EnterpriseKpi | None  # the top priority, when improving it gains anything
+    open_actions: list[str]
+    suggestions: tuple[int, int] | None
+
+
+async def week_feedback(session: AsyncSession, enterprise: Enterprise, week: date,
+                        curriculum: Curriculum) -> WeekFeedback:
+    changes_ = await changes(session, enterprise.id, week)
+    score_ = await effectiveness(session, enterprise.id, week)
+    active = await active_kpis(session, enterprise.id)
+    values = {str(c.kpi.id): c.value for c in changes_ if c.value is not None}
+    ranked = priorities(indicators(active), values)
+    by_id = {str(k.id): k for k in active}
+    top = by_id.get(ranked[0][0]) if ranked and ranked[0][1] > 0 else None
+    with_lessons = []
+    for kpi in await slipping(session, enterprise.id, week):
+        definition = CATALOGUE.get(kpi.key)
+        lesson = curriculum.by_key(definition.lesson) if definition else None
+        if lesson is not None:
+            with_lessons.append((kpi, lesson))
+    titles = list(await session.scalars(
+        select(ActionItem.title).where(ActionItem.enterprise_id == enterprise.id,
+                                       ActionItem.status.in_(OPEN_STATUSES))
+        .order_by(ActionItem.due_on)))
+    return WeekFeedback(changes_, score_, with_lessons, top, titles,
+                        await suggestions_in_week(session, enterprise.id, week,
+                                                  enterprise.timezone))
+
+
+async def effectiveness_history(session: AsyncSession, enterprise_id: int, until: date,
+                                weeks: int) -> list[tuple[date, float]]:
+    """Overall effectiveness week by week up to `until` (weeks with no scored KPI left
+    out): the SIMAPRO picture, 0 being the expected level."""
+    points = []
+    for n in range(weeks - 1, -1, -1):
+        week = until - timedelta(weeks=n)
+        scored = await effectiveness(session, enterprise_id, week)
+        if scored.per_indicator:
+            points.append((week, scored.overall))
+    return points
+
+
+def corrections(active: list[EnterpriseKpi], before: dict[int, float | str],
+                entries: dict[int, float | str],
+                ) -> list[tuple[EnterpriseKpi, float | str | None, float | str]]:
+    """What a correction changed: (KPI, before, now) for each figure that differs."""
+    by_id = {k.id: k for k in active}
+    return [(by_id[kpi_id], before.get(kpi_id), entry) for kpi_id, entry in entries.items()
+            if kpi_id in by_id and before.get(kpi_id) != entry]
+
+
+async def kpi_by_id(session: AsyncSession, kpi_id: int) -> EnterpriseKpi | None:
+    return await session.get(EnterpriseKpi, kpi_id)

@@ -375,3 +375,13 @@ async def team_progress(
         result.append(MemberProgress(member, _progress(curriculum, own), missed))
     return result
 
+
+
+async def latest_unopened(session: AsyncSession, person_id: int) -> LessonDelivery | None:
+    """The lesson last sent to the person that they have not opened yet."""
+    return await session.scalar(
+        select(LessonDelivery)
+        .where(LessonDelivery.person_id == person_id, LessonDelivery.opened_at.is_(None))
+        .order_by(LessonDelivery.sent_at.desc())
+        .limit(1)
+    )

@@ -11,9 +11,8 @@ from typing import Any
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.limits import CAPTION_MAX, plain_text, telegram_length
 from storage.models import OutboxMessage, OutboxStatus
-
-CAPTION_LIMIT = 1024
 
 
 def enqueue(
@@ -30,7 +29,7 @@ def enqueue(
 ) -> OutboxMessage:
     """Queue a message. With `media` ("photo" or "voice", file id) the text is its caption;
     text too long for a caption goes in a message of its own after the media."""
-    if media is not None and len(text) > CAPTION_LIMIT:
+    if media is not None and telegram_length(plain_text(text)) > CAPTION_MAX:
         enqueue(session, chat_id=chat_id, kind=kind, text="", now=now, person_id=person_id,
                 send_after=send_after, media=media)
         media = None

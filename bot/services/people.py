@@ -79,7 +79,8 @@ def resolve_locale(
     else the bot's default."""
     if person is not None and person.locale:
         return person.locale
-    from_telegram = match_locale(telegram_language or (person and person.telegram_language))
+    from_telegram = match_locale(telegram_language
+                                 or (person.telegram_language if person else None))
     if from_telegram:
         return from_telegram
     if person is not None:
@@ -120,7 +121,7 @@ async def member_counts(session: AsyncSession, enterprise_id: int) -> dict[int, 
         .where(Membership.enterprise_id == enterprise_id, Membership.team_id.is_not(None))
         .group_by(Membership.team_id)
     )
-    return {team_id: count for team_id, count in rows}
+    return {team_id: count for team_id, count in rows if team_id is not None}
 
 
 async def reachable(

@@ -13,7 +13,7 @@ import re
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Table, delete, select, update
+from sqlalchemy import Executable, Table, delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.services import audit
@@ -115,7 +115,7 @@ async def my_data(session: AsyncSession, person: Person) -> dict[str, Any]:
     """Everything stored about the person, as plain values."""
     pid = person.id
 
-    async def rows(query) -> list[Any]:  # type: ignore[no-untyped-def]
+    async def rows(query: Executable) -> list[Any]:
         return list((await session.execute(query)).all())
 
     memberships = await rows(

@@ -12,7 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.services import audit
-from storage.models import LessonRecording, Membership, Person, Role
+from storage.models import Enterprise, LessonRecording, Membership, Person, Role
 
 RECORDING_ROLES = frozenset({Role.CONSULTANT, Role.ADMIN})
 
@@ -100,3 +100,29 @@ async def coverage_report(database_url: str, lesson_count: int, locales: Iterabl
     lines = ["Voice versions (approved recordings), lessons per language:"]
     lines += [f"  {locale:8} {counts.get(locale, 0)} of {lesson_count}" for locale in locales]
     return "\n".join(lines)
+
+
+async def get(session: AsyncSession, recording_id: int) -> LessonRecording | None:
+    return await session.get(LessonRecording, recording_id)
+
+
+async def recorder_of(session: AsyncSession, recording: LessonRecording) -> Person | None:
+    if recording.recorded_by_id is None:
+        return None
+    return await session.get(Person, recording.recorded_by_id)
+
+
+async def approvers(session: AsyncSession, recorder: Person,
+                     memberships: list[Membership]) -> list[tuple[Person, Enterprise]]:
+    """The other consultants and admins of the recorder's enterprises, each once."""
+    enterprise_ids = {m.enterprise_id for m in memberships}
+    rows = await session.execute(
+        select(Person, Enterprise).join(Membership, Membership.person_id == Person.id)
+        .join(Enterprise, Enterprise.id == Membership.enterprise_id)
+        .where(Membership.enterprise_id.in_(enterprise_ids),
+               Membership.role.in_(RECORDING_ROLES), Person.id != recorder.id)
+        .order_by(Person.id))
+    seen: dict[int, tuple[Person, Enterprise]] = {}
+    for approver, enterprise in rows:
+        seen.setdefault(approver.id, (approver, enterprise))
+    return list(seen.values())

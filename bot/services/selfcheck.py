@@ -245,3 +245,15 @@ async def history(session: AsyncSession, enterprise_id: int, limit: int = 4) -> 
         select(SelfCheckRound).where(SelfCheckRound.enterprise_id == enterprise_id)
         .order_by(SelfCheckRound.quarter.desc()).limit(limit)))
     return [status_of(r, await answers_of(session, r.id)) for r in rounds]
+
+
+async def round_with_enterprise(session: AsyncSession, round_id: int,
+                                ) -> tuple[SelfCheckRound, Enterprise] | None:
+    """A self-check round a button names, with its enterprise (None when there is none)."""
+    check = await session.get(SelfCheckRound, round_id)
+    enterprise = await session.get(Enterprise, check.enterprise_id) if check else None
+    return (check, enterprise) if check is not None and enterprise is not None else None
+
+
+async def action_item(session: AsyncSession, item_id: int) -> ActionItem | None:
+    return await session.get(ActionItem, item_id)

@@ -18,7 +18,9 @@ from __future__ import annotations
 import statistics
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from typing import Any
 
+from babel.numbers import NumberFormatError, parse_decimal
 from rapidfuzz import fuzz, process
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -28,6 +30,7 @@ from bot.limits import MESSAGE_TEXT_MAX
 from bot.services import actions, anonymity, audit
 from bot.services.actions import local_date
 from bot.services.errors import InvalidValue
+from bot.services.people import team_members
 from storage.models import (
     ActionItem,
     Enterprise,
@@ -104,12 +107,12 @@ class Draft:
     def drop_voice(self) -> None:
         self.media = [(kind, file_id) for kind, file_id in self.media if kind != "voice"]
 
-    def as_state(self) -> dict:
+    def as_state(self) -> dict[str, Any]:
         return {"text": self.text, "media": [list(m) for m in self.media], "area": self.area,
                 "anonymous": self.anonymous}
 
     @classmethod
-    def from_state(cls, data: dict) -> Draft:
+    def from_state(cls, data: dict[str, Any]) -> Draft:
         return cls(data.get("text", ""), [tuple(m) for m in data.get("media", [])],
                    data.get("area"), bool(data.get("anonymous")))
 
@@ -405,6 +408,100 @@ async def review_queue(
     return list(await session.scalars(query))
 
 
+@dataclass
+class QueueCard:
+    """One suggestion of a reviewer's /review queue, with what its card shows."""
+
+    suggestion: Suggestion
+    origin: Origin
+    similar: list[tuple[Suggestion, float]]
+
+
+async def open_queue(session: AsyncSession, memberships: list[Membership], reviewer: Person,
+                     now: datetime) -> tuple[list[QueueCard], list[Suggestion]]:
+    """The suggestions a reviewer sees on /review, in every enterprise they review in; the
+    new ones among them are moved to under review (returned second, for their submitters)."""
+    cards: list[QueueCard] = []
+    moved: list[Suggestion] = []
+    for membership in memberships:
+        for suggestion in await review_queue(session, membership):
+            if suggestion.status is SuggestionStatus.NEW:
+                await change_status(session, suggestion, SuggestionStatus.UNDER_REVIEW,
+                                    reviewer=reviewer, now=now)
+                moved.append(suggestion)
+            cards.append(QueueCard(suggestion, await origin_of(session, suggestion),
+                                   await similar_open(session, suggestion, viewer=membership)))
+    return cards, moved
+
+
+def check_can_become(suggestion: Suggestion, status: SuggestionStatus) -> None:
+    """Raise InvalidValue unless the suggestion may move to `status` now (asked before a
+    reviewer is asked for a reason or an original)."""
+    if status not in NEXT[suggestion.status]:
+        raise InvalidValue("transition", f"{suggestion.status} cannot become {status}")
+
+
+ASSIGNABLE = (SuggestionStatus.NEW, SuggestionStatus.UNDER_REVIEW, SuggestionStatus.ACCEPTED)
+OWNER_CHOICES_MAX = 30
+ORIGINAL_CHOICES_MAX = 5
+
+
+async def original_choices(session: AsyncSession, suggestion: Suggestion,
+                           membership: Membership) -> list[Suggestion]:
+    """The open suggestions this one may be a duplicate of, most similar first."""
+    check_can_become(suggestion, SuggestionStatus.DUPLICATE)
+    return [s for s, _score in await similar_open(session, suggestion, viewer=membership,
+                                                  limit=ORIGINAL_CHOICES_MAX)]
+
+
+async def owner_choices(session: AsyncSession, suggestion: Suggestion,
+                        membership: Membership) -> list[Person]:
+    """Who may be given the suggestion to put into practice: its team (or the reviewer's),
+    and the reviewer first when not in it."""
+    if suggestion.status not in ASSIGNABLE:
+        raise InvalidValue("transition", "cannot assign now")
+    team_id = suggestion.team_id or membership.team_id
+    members = [m.person for m in await team_members(session, team_id)] if team_id else []
+    reviewer = await session.get(Person, membership.person_id)
+    if reviewer is not None and reviewer not in members:
+        members.insert(0, reviewer)
+    return members[:OWNER_CHOICES_MAX]
+
+
+async def possible_owner(session: AsyncSession, suggestion: Suggestion,
+                         membership: Membership, person_id: int) -> Person | None:
+    """The person a button names as the owner, if they may be: in the suggestion's team (or
+    the reviewer's), or the reviewer themself."""
+    owner = await session.get(Person, person_id)
+    if owner is None:
+        return None
+    team_id = suggestion.team_id or membership.team_id or 0
+    member_ids = {m.person_id for m in await team_members(session, team_id)}
+    return owner if owner.id in member_ids or owner.id == membership.person_id else None
+
+
+IMPACT_MAX = 1e9
+
+
+def parse_impact(kind: str, text: str, locale: str) -> float | None:
+    """The figure a reviewer typed for an impact (None for "safety", which is words);
+    InvalidValue("number") when it is not a number from 0 to a billion."""
+    if kind == "safety":
+        return None
+    try:
+        value = float(parse_decimal(text.replace(" ", ""), locale=locale))
+    except (NumberFormatError, ValueError) as error:
+        raise InvalidValue("number", "an impact is a number") from error
+    if not 0 <= value <= IMPACT_MAX:
+        raise InvalidValue("number", "an impact is between 0 and a billion")
+    return value
+
+
+def add_after_photo(session: AsyncSession, suggestion: Suggestion, file_id: str) -> None:
+    session.add(SuggestionMedia(suggestion_id=suggestion.id, kind="photo", file_id=file_id,
+                                stage="after"))
+
+
 async def stalled(session: AsyncSession, now: datetime) -> list[Suggestion]:
     """Suggestions nobody has answered within their enterprise's stall days."""
     rows = await session.execute(
@@ -504,3 +601,22 @@ async def week_summary(
 
 def default_due(enterprise: Enterprise, now: datetime, days: int) -> date:
     return local_date(now, enterprise.timezone) + timedelta(days=days)
+
+
+DUE_CHOICES = (7, 14, 30)
+
+
+def due_choices(enterprise: Enterprise, now: datetime) -> list[tuple[int, date]]:
+    """The due dates a reviewer is offered when assigning: (days from today, the date)."""
+    return [(days, default_due(enterprise, now, days)) for days in DUE_CHOICES]
+
+
+async def enterprise_of(session: AsyncSession, suggestion: Suggestion) -> Enterprise | None:
+    return await session.get(Enterprise, suggestion.enterprise_id)
+
+
+async def any_team_small(session: AsyncSession, memberships: list[Membership]) -> bool:
+    """Whether any team of the writer is too small to be named beside an anonymous idea:
+    someone in several teams is warned when any of them is small (when in doubt, warn)."""
+    return not all([anonymity.team_is_shown(await anonymity.team_size(session, m.team_id))
+                    for m in memberships])

@@ -31,7 +31,7 @@ def contact_id_of(chat_id: int) -> int:
 
 
 def _digest(value: str, bits: int) -> int:
-    return int.from_bytes(hashlib.sha256(value.encode()).digest()[:8], "big") % (2**bits)
+    return int.from_bytes(hashlib.sha256(value.encode()).digest()[:8], "big") % (1 << bits)
 
 
 def message_id_of(wamid: str) -> int:

@@ -60,8 +60,8 @@ def to_whatsapp(text: str) -> str:
         position = match.end()
         closing, name = match.group(1), match.group(2).lower()
         if not closing:
-            href = _HREF.search(match.group(3) or "")
-            stack.append((name, len(out), html.unescape(href.group(1)) if href else ""))
+            found = _HREF.search(match.group(3) or "")
+            stack.append((name, len(out), html.unescape(found.group(1)) if found else ""))
             continue
         while stack and stack[-1][0] != name:
             stack.pop()

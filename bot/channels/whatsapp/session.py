@@ -75,7 +75,7 @@ class CloudApi:
 
     async def _answer(self, response: Any) -> dict[str, Any]:
         try:
-            body = await response.json(content_type=None)
+            body: dict[str, Any] = await response.json(content_type=None)
         except ValueError:
             body = {}
         if response.status >= 400 or "error" in body:
@@ -229,6 +229,8 @@ class ChannelSession(BaseSession):
             filename = value.filename or filename
         else:  # a Telegram file id: fetched from Telegram, uploaded to WhatsApp
             content = (await bot.download(str(value))).read()  # type: ignore[union-attr]
+        if not isinstance(content, bytes):
+            raise CloudApiError(0, 0, "a file to upload had no content")
         return {"id": await self.cloud.upload(content, mime, filename)}
 
     async def _render(self, bot: Bot, method: TelegramMethod[Any], chat_id: int) -> (
@@ -237,7 +239,8 @@ class ChannelSession(BaseSession):
         markup = getattr(method, "reply_markup", None)
         markup_dict = markup.model_dump(exclude_none=True) if markup is not None else None
         if name in ("sendMessage", "editMessageText"):
-            return render.message(method.text, markup_dict, await self._wording(chat_id))
+            return render.message(str(getattr(method, "text", "")), markup_dict,
+                                  await self._wording(chat_id))
         if name in _MEDIA:
             kind, field, mime, filename = _MEDIA[name]
             medium = await self._medium(bot, getattr(method, field), mime, filename)
