@@ -4,8 +4,8 @@ typed or tapped."""
 from __future__ import annotations
 
 import logging
-from datetime import UTC, datetime
 from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
 from typing import Any
 
 from aiogram import BaseMiddleware, Bot
