@@ -9,7 +9,7 @@ import dataclasses
 import logging
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aiogram import Bot, Dispatcher
 from aiogram.client.default import DefaultBotProperties
@@ -49,6 +49,9 @@ from bot.scheduling.scheduler import add_due_work, build_scheduler, remove_due_w
 from storage.db import create_engine, create_session_factory
 from storage.migrate import upgrade
 
+if TYPE_CHECKING:
+    from bot.channels.whatsapp.webhook import WhatsAppWebhook
+
 log = logging.getLogger(__name__)
 
 # Updates the bot asks Telegram for; everything the routers handle, nothing more.
@@ -79,7 +82,7 @@ def build_bot(
         from bot.channels.whatsapp.session import ChannelSession, CloudApi
 
         cloud = CloudApi(str(settings.whatsapp_api_base), settings.whatsapp_phone_number_id or "",
-                         settings.whatsapp_token.get_secret_value())  # type: ignore[union-attr]
+                         settings.whatsapp_token.get_secret_value())  # type: ignore[union-attr]  # checked by whatsapp_enabled
         session = ChannelSession(session, cloud, app.session_factory, app.clock, app.i18n,
                                  settings.default_locale, settings.bot_username or "scorebot")
     token = settings.bot_token.get_secret_value() if settings.bot_token else WHATSAPP_ONLY_TOKEN
@@ -290,7 +293,7 @@ def build_webhook_app(app: Application, bot: Bot) -> web.Application:
     return web_app
 
 
-def whatsapp_webhook(app: Application, bot: Bot):  # type: ignore[no-untyped-def]
+def whatsapp_webhook(app: Application, bot: Bot) -> WhatsAppWebhook:
     """The handler of WhatsApp's webhook (bot/channels/whatsapp/webhook.py)."""
     from bot.channels.whatsapp.webhook import WhatsAppWebhook
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 import io
 import re
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +24,7 @@ from babel.messages.catalog import Catalog
 from babel.messages.pofile import read_po, write_po
 from pydantic import ValidationError
 
+from bot.clock import SystemClock
 from bot.content.files import read_raw, write_raw
 from bot.content.glossary import glossary
 from bot.content.loader import LESSONS_DIR, load_curriculum
@@ -275,7 +276,7 @@ def import_po(data: bytes, *, reviewer: str | None = None, native: bool = False,
         raise HandoffError("\n".join(problems))
 
     result = ImportResult()
-    reviewed = {"reviewed_by": reviewer, "reviewed_on": today or datetime.now(UTC).date(),
+    reviewed = {"reviewed_by": reviewer, "reviewed_on": today or SystemClock().now().date(),
                 "native": native} if reviewer else None
     for _lesson_id, (path, raw, comment) in sorted(lessons.items()):
         before_lesson = Lesson.model_validate(read_raw(path)[0])

@@ -17,7 +17,7 @@ WA_UPDATE_ID_BASE = 2**62
 
 def is_whatsapp_chat(chat_id: int | str | None) -> bool:
     try:
-        return int(chat_id) >= WA_CHAT_ID_BASE  # type: ignore[arg-type]
+        return int(chat_id) >= WA_CHAT_ID_BASE  # type: ignore[arg-type]  # aiogram's ChatIdUnion may be a str
     except (TypeError, ValueError):
         return False
 

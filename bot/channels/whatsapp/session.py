@@ -147,10 +147,10 @@ class ChannelSession(BaseSession):
     def _whatsapp_chat(method: TelegramMethod[Any]) -> int | None:
         chat_id = getattr(method, "chat_id", None)
         if is_whatsapp_chat(chat_id):
-            return int(chat_id)  # type: ignore[arg-type]
+            return int(chat_id)  # type: ignore[arg-type]  # aiogram's ChatIdUnion may be a str
         scope = getattr(method, "scope", None)
         if is_whatsapp_chat(getattr(scope, "chat_id", None)):
-            return int(scope.chat_id)  # type: ignore[union-attr]
+            return int(scope.chat_id)  # type: ignore[union-attr]  # every method routed here names a chat
         query_id = getattr(method, "callback_query_id", None)
         if isinstance(query_id, str) and query_id.startswith("wa:"):
             return int(query_id.split(":")[1])
@@ -206,7 +206,7 @@ class ChannelSession(BaseSession):
                 body["parameters"] = {"retry_after": retry_after}
         response = self.check_response(bot=bot, method=method, status_code=status,
                                        content=json.dumps(body))
-        return response.result  # type: ignore[return-value]
+        return response.result  # type: ignore[return-value]  # the method's own result type
 
     async def _wording(self, chat_id: int) -> render.Wording:
         locale = await self._locale(chat_id)
@@ -225,10 +225,10 @@ class ChannelSession(BaseSession):
         if isinstance(value, InputFile):
             content = getattr(value, "data", None)
             if content is None:
-                content = await asyncio.to_thread(Path(value.path).read_bytes)  # type: ignore[attr-defined]
+                content = await asyncio.to_thread(Path(value.path).read_bytes)  # type: ignore[attr-defined]  # FSInputFile has a path
             filename = value.filename or filename
         else:  # a Telegram file id: fetched from Telegram, uploaded to WhatsApp
-            content = (await bot.download(str(value))).read()  # type: ignore[union-attr]
+            content = (await bot.download(str(value))).read()  # type: ignore[union-attr]  # download returns a buffer when no destination
         if not isinstance(content, bytes):
             raise CloudApiError(0, 0, "a file to upload had no content")
         return {"id": await self.cloud.upload(content, mime, filename)}
@@ -289,7 +289,7 @@ class ChannelSession(BaseSession):
         message: dict[str, Any] = {"message_id": message_id_of(wamid), "date": int(time.time()),
                                    "chat": {"id": chat_id, "type": "private"}}
         if getattr(method, "text", None):
-            message["text"] = method.text  # type: ignore[attr-defined]
+            message["text"] = method.text  # type: ignore[attr-defined]  # only text methods come here
         return self._answer(bot, method, message)
 
     async def _deliver(self, contact: contacts.Contact, rendered: render.Rendered,
