@@ -135,23 +135,52 @@ async def _run(settings: Settings, webhook: bool) -> None:
         await app.close()
 
 
-async def _console(settings: Settings, seed: bool) -> None:
+async def _console(settings: Settings, seed: bool, tour: Path | None = None,
+                   pace: float = 0.0) -> None:
     from bot.offline.console import run_console
-    from bot.offline.demo import seed_demo
+    from bot.offline.demo import DEMO_FILES_DIR, seed_demo
 
     app = await _open_application(settings)
     try:
         if seed:
             async with app.session_factory() as session, session.begin():
                 await seed_demo(session, app.clock)
-        await run_console(app)
+        if tour is not None:
+            from bot.offline.tour import TourFailed, run_tour
+
+            try:
+                await run_tour(app, tour, files_dir=DEMO_FILES_DIR, pace=pace)
+            except TourFailed as error:
+                fail(f"the tour stopped: {error}")
+            print(f"\nThe tour's factory stays in {settings.database_url.split('///')[-1]}: "
+                  f"scorebot console --database {settings.database_url} carries on from here.")
+            return
+        await run_console(app, files_dir=DEMO_FILES_DIR)
     finally:
         await app.close()
 
 
-def _demo_settings(args: argparse.Namespace) -> Settings:
-    from bot.offline.demo import DEMO_DATABASE_URL
+def _log_to_file() -> None:
+    """The console shares the terminal with the chat: log lines go to a file instead."""
+    from bot.offline.demo import DEMO_FILES_DIR
 
+    DEMO_FILES_DIR.mkdir(exist_ok=True)
+    root = logging.getLogger()
+    handler = logging.FileHandler(DEMO_FILES_DIR / "scorebot.log", encoding="utf-8")
+    if root.handlers:
+        handler.setFormatter(root.handlers[0].formatter)
+        for log_filter in root.handlers[0].filters:
+            handler.addFilter(log_filter)
+    root.handlers[:] = [handler]
+
+
+def _demo_settings(args: argparse.Namespace) -> Settings:
+    from bot.offline.demo import DEMO_DATABASE_URL, TOUR_DATABASE_URL
+
+    if getattr(args, "tour", False) and not args.database:
+        # The tour plays on a fresh factory each time, so it always tells the same story.
+        Path(TOUR_DATABASE_URL.split("///")[-1]).unlink(missing_ok=True)
+        return load_settings(database_url=TOUR_DATABASE_URL)
     return load_settings(database_url=args.database or DEMO_DATABASE_URL)
 
 
@@ -480,6 +509,13 @@ def build_parser() -> argparse.ArgumentParser:
         sub = commands.add_parser(name, help=text)
         sub.add_argument("--database", type=_database_url_option,
                          help="database URL (default: the demo database, scorebot-demo.db)")
+        if name == "demo":
+            sub.add_argument("--tour", action="store_true", help="play two weeks of a demo "
+                             "factory with narration, on a fresh database (scorebot-tour.db)")
+            sub.add_argument("--script", type=Path, help="the tour to play (default: the "
+                             "shipped tour, bot/offline/tour.txt)")
+            sub.add_argument("--pace", type=float, help="seconds between the tour's steps "
+                             "(default 1 in a terminal, else 0)")
 
     db = commands.add_parser("db", help="database migrations")
     db_commands = db.add_subparsers(dest="db_command", required=True)
@@ -584,7 +620,15 @@ def dispatch(args: argparse.Namespace) -> Awaitable[None]:
     if command in {"demo", "console"}:
         settings = _demo_settings(args)
         _setup_logging(None, "WARNING")
-        return _console(settings, seed=command == "demo")
+        _log_to_file()
+        tour = None
+        if getattr(args, "tour", False) or getattr(args, "script", None):
+            from bot.offline.tour import TOUR_SCRIPT
+
+            tour = args.script or TOUR_SCRIPT
+        pace = args.pace if getattr(args, "pace", None) is not None else (
+            1.0 if sys.stdout.isatty() else 0.0)
+        return _console(settings, seed=command == "demo", tour=tour, pace=pace)
     settings = load_settings()
     serving = command == "run" or (command == "start" and settings.bot_token is not None)
     # The console shares the terminal with the log: keep it to warnings there.
@@ -596,7 +640,9 @@ def dispatch(args: argparse.Namespace) -> Awaitable[None]:
         if settings.bot_token is None:
             from bot.offline.demo import DEMO_DATABASE_URL
 
-            print("BOT_TOKEN is not set: starting the offline demo console.", file=sys.stderr)
+            print("BOT_TOKEN is not set: starting the offline demo console "
+                  "(scorebot demo --tour plays a guided tour).", file=sys.stderr)
+            _log_to_file()
             return _console(load_settings(database_url=DEMO_DATABASE_URL), seed=True)
         return _run(settings, webhook=False)
     if command == "run":
