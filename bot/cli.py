@@ -23,17 +23,25 @@ import os
 import sys
 from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
-from pydantic import ValidationError
-
-from bot.config import Settings, normalize_database_url
 from bot.languages import SUPPORTED_LOCALES
-from bot.services.enterprises import RULES
-from bot.services.errors import DomainError
-from storage.models import Role
 
-# Kept here (not imported from the services) so `scorebot --help` stays quick.
+if TYPE_CHECKING:
+    from bot.config import Settings
+
+# Kept here (not imported from the services and models) so `scorebot --help` and the admin
+# commands start quickly; tests/test_cli.py checks they match.
+ROLES = ("worker", "team_lead", "manager", "consultant", "admin")
+RULES: dict[str, tuple[int, int]] = {
+    "lesson_reminder_hours": (1, 168),
+    "suggestion_stall_days": (1, 90),
+    "action_overdue_stall_days": (1, 90),
+    "action_silent_stall_days": (1, 180),
+    "escalation_step_days": (1, 30),
+    "checkin_weekday": (1, 7),
+    "checkin_hour": (6, 20),
+}
 KPI_KEYS = (
     "productivity", "defect_rate", "on_time_delivery", "absenteeism", "turnover", "accidents",
     "near_misses", "energy", "water", "material_waste", "cost_savings",
@@ -51,6 +59,10 @@ def fail(message: str) -> NoReturn:
 
 
 def load_settings(**overrides: Any) -> Settings:
+    from pydantic import ValidationError
+
+    from bot.config import Settings
+
     try:
         settings = Settings()
     except ValidationError as error:
@@ -67,6 +79,8 @@ def load_settings(**overrides: Any) -> Settings:
 
 
 def _database_url_option(value: str) -> str:
+    from bot.config import normalize_database_url
+
     try:
         return normalize_database_url(value)
     except ValueError as error:
@@ -85,14 +99,51 @@ def _setup_logging(settings: Settings | None, level: str, *, console: bool = Fal
     setup_logging(level, fmt, secrets)
 
 
-async def _open_application(settings: Settings, *, migrate: bool = True):  # type: ignore[no-untyped-def]
+class AdminContext:
+    """What the admin commands need: the database, the clock and, when asked, the catalogs;
+    not the dispatcher, its handlers, the charts or the lessons, so they start quickly."""
+
+    def __init__(self, settings: Settings, engine: Any, session_factory: Any) -> None:
+        from bot.clock import SystemClock
+
+        self.settings = settings
+        self.engine = engine
+        self.session_factory = session_factory
+        self.clock = SystemClock()
+        self._i18n: Any = None
+
+    @property
+    def i18n(self) -> Any:
+        if self._i18n is None:
+            from bot.i18n import build_i18n
+
+            self._i18n = build_i18n(self.settings.default_locale)
+        return self._i18n
+
+    async def close(self) -> None:
+        await self.engine.dispose()
+
+
+async def _build_admin_context(settings: Settings) -> AdminContext:
+    from storage.db import create_engine, create_session_factory
+    from storage.migrate import upgrade
+
+    engine = create_engine(settings.database_url)
+    await upgrade(engine)
+    return AdminContext(settings, engine, create_session_factory(engine))
+
+
+async def _open_application(settings: Settings, *, migrate: bool = True, full: bool = True):  # type: ignore[no-untyped-def]
     from sqlalchemy.exc import SQLAlchemyError
 
-    from bot.app import build_application
     from bot.content.loader import ContentError
     from storage.db import safe_url
 
     try:
+        if not full:
+            return await _build_admin_context(settings)
+        from bot.app import build_application
+
         return await build_application(settings, migrate=migrate)
     except ContentError as error:
         fail(f"lesson content cannot be used: {error}")
@@ -188,7 +239,9 @@ def _demo_settings(args: argparse.Namespace) -> Settings:
 
 
 async def _with_session(settings: Settings, work: Callable[..., Awaitable[Any]]) -> Any:
-    app = await _open_application(settings)
+    from bot.services.errors import DomainError
+
+    app = await _open_application(settings, full=False)
     try:
         async with app.session_factory() as session, session.begin():
             return await work(session, app)
@@ -353,6 +406,7 @@ async def _invite(settings: Settings, args: argparse.Namespace) -> None:
     from bot.presenters import posters
     from bot.services.enterprises import find_enterprise, find_team
     from bot.services.invites import create_invite, deep_link
+    from storage.models import Role
 
     path = _poster_path(args.qr)
     username = await _bot_username(settings)
@@ -603,7 +657,7 @@ def build_parser() -> argparse.ArgumentParser:
     invite = admin_commands.add_parser("invite", help="create an invite link and QR code")
     invite.add_argument("--enterprise", required=True, help="id or name")
     invite.add_argument("--team", help="id or name (needed for worker and team_lead)")
-    invite.add_argument("--role", required=True, choices=[r.value for r in Role])
+    invite.add_argument("--role", required=True, choices=ROLES)
     invite.add_argument("--uses", type=int, default=1, help="how many people may join with it")
     invite.add_argument("--days", type=int, default=14, help="days until it expires")
     invite.add_argument("--qr", metavar="PATH.png",
