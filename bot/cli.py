@@ -193,7 +193,7 @@ async def _console(settings: Settings, seed: bool, tour: Path | None = None,
 
     app = await _open_application(settings)
     try:
-        if seed:
+        if seed and tour is None:  # the tour makes its factory itself, at its own date
             async with app.session_factory() as session, session.begin():
                 await seed_demo(session, app.clock)
         if tour is not None:

@@ -586,8 +586,11 @@ class Console:
                 self.write(f"Message #{number} was deleted.")
                 return
             if not self._can_see(message.chat_id):
-                self.write(f"Message #{number} is in {self._name_of(message.chat_id)}'s chat: "
-                           f"be them first (:as N).")
+                group = self.groups.get(message.chat_id)
+                self.write(f"Message #{number} is in the group {group.title}: be in the group "
+                           f"first (:add N there, or :group {group.title})." if group else
+                           f"Message #{number} is in {self._name_of(message.chat_id)}'s "
+                           "private chat: be them first (:as N).")
                 return
             index = int(button)
         else:
@@ -692,19 +695,18 @@ class Console:
         when = f" ({self._local(at, self._zone(event.chat_id))})" if at is not None else ""
         head = (f"{where}bot #{number} edited:" if event.kind == "edit"
                 else f"{where}bot #{number}{when}>")
-        body = message.text
         if message.content is not None and event.kind == "message":
             kind = "photo" if message.photo is not None else (
                 "voice note" if message.voice is not None else "file")
             path = self._files.get((event.chat_id, message.message_id))
-            label = f"[{kind}: {path}]" if path else (
-                f"[{kind}, {len(message.content) // 1024 + 1} KB]")
-            body = f"{label} {body}".rstrip()
+            # The file's path is never wrapped, so it can be copied (or clicked) whole.
+            head += f" [{kind}: {path}]" if path else (
+                f" [{kind}, {len(message.content) // 1024 + 1} KB]")
         wrapped = "\n".join(
             textwrap.fill(paragraph, width=78, subsequent_indent="  ") if paragraph else ""
-            for paragraph in body.split("\n")
+            for paragraph in message.text.split("\n")
         )
-        self.write(f"{head} {wrapped}")
+        self.write(f"{head} {wrapped}".rstrip())
         if message.buttons:
             index = itertools.count(1)
             for row in message.buttons:

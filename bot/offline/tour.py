@@ -19,6 +19,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from bot.app import Application
+from bot.clock import FakeClock
 from bot.offline.console import Console, OffsetClock
 from bot.offline.demo import seed_demo
 
@@ -33,14 +34,17 @@ async def run_tour(app: Application, script: Path, *, files_dir: Path | None = N
                    pace: float = 0.0, write: Callable[[str], None] = print) -> Console:
     """Play `script`; returns the console, still open (the caller closes it)."""
     lines = (await asyncio.to_thread(script.read_text, "utf-8")).splitlines()
-    clock = app.clock if isinstance(app.clock, OffsetClock) else OffsetClock(app.clock)
-    app.clock = clock
-    app.dispatcher["clock"] = clock
     first = next((line.strip() for line in lines if line.strip()
                   and not line.lstrip().startswith("#")), "")
     if first.startswith("start "):
         start = datetime.fromisoformat(first.removeprefix("start ").strip())
-        clock.offset = start.replace(tzinfo=start.tzinfo or UTC) - clock.base.now()
+        start = start.replace(tzinfo=start.tzinfo or UTC)
+    else:
+        start = app.clock.now().replace(second=0, microsecond=0)
+    # The tour's time stands still between its steps, so it tells the same story each time.
+    clock = OffsetClock(FakeClock(start))
+    app.clock = clock
+    app.dispatcher["clock"] = clock
     async with app.session_factory() as session, session.begin():
         await seed_demo(session, clock)
     step_output: list[str] = []
