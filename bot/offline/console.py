@@ -551,6 +551,19 @@ class Console:
         group = self.groups.get(chat_id)
         return group is not None and self.current.telegram_id in group.members
 
+    @property
+    def last_with_buttons(self) -> SentMessage | None:
+        """The newest message with buttons in the chat the current person is in, as it is now."""
+        if self.current is None:
+            return None
+        chat = self._chat_id()
+        for sent in reversed(self.telegram.sent):
+            message = self.telegram.message(chat, sent.message_id) if (
+                sent.chat_id == chat) else None
+            if message is not None and message.buttons:
+                return message
+        return None
+
     async def _c_press(self, label: str) -> None:
         if self.current is None or not label:
             self.write("Press a button by its label: :press TEXT (as who? :as N)")
@@ -594,11 +607,7 @@ class Console:
                 return
             index = int(button)
         else:
-            chat = self._chat_id()
-            latest = next((m for m in reversed(self.telegram.sent) if m.chat_id == chat
-                           and (current := self.telegram.message(chat, m.message_id))
-                           and current.buttons), None)
-            message = self.telegram.message(chat, latest.message_id) if latest else None
+            message = self.last_with_buttons
             index = int(number)
             if message is None:
                 self.write("There is no message with buttons to press.")
