@@ -1,4 +1,4 @@
-"""`python -m bench [--quick] [--only updates,outbox,scheduler,memory]` (or `make bench`).
+"""`python -m bench [--quick] [--only updates,outbox,scheduler,memory,startup]` (or `make bench`).
 
 SQLite always (a database in a temporary directory). PostgreSQL and Redis when
 BENCH_DATABASE_URL (emptied!) and BENCH_REDIS_URL are set. See README "Performance".
@@ -17,7 +17,7 @@ from pathlib import Path
 
 from bench.harness import FakeApiProcess, table, verdict
 
-PARTS = ("updates", "outbox", "scheduler", "memory")
+PARTS = ("updates", "outbox", "scheduler", "memory", "startup")
 
 
 def machine() -> str:
@@ -84,6 +84,10 @@ async def main(argv: list[str] | None = None) -> None:
     began = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="scorebot-bench-") as directory:
         tmp = Path(directory)
+        if "startup" in parts:
+            from bench.startup import startup_table
+
+            print(startup_table(tmp, args.quick), flush=True)
         async with FakeApiProcess() as api:
             if "updates" in parts:
                 print(await updates_table(api, tmp, args.quick), flush=True)

@@ -26,17 +26,25 @@ import os
 import sys
 from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
-from pydantic import ValidationError
-
-from bot.config import Settings, normalize_database_url
 from bot.languages import SUPPORTED_LOCALES
-from bot.services.enterprises import RULES
-from bot.services.errors import DomainError
-from storage.models import Role
 
-# Kept here (not imported from the services) so `scorebot --help` stays quick.
+if TYPE_CHECKING:
+    from bot.config import Settings
+
+# Kept here (not imported from the services and models) so `scorebot --help` and the admin
+# commands start quickly; tests/test_cli.py checks they match.
+ROLES = ("worker", "team_lead", "manager", "consultant", "admin")
+RULES: dict[str, tuple[int, int]] = {
+    "lesson_reminder_hours": (1, 168),
+    "suggestion_stall_days": (1, 90),
+    "action_overdue_stall_days": (1, 90),
+    "action_silent_stall_days": (1, 180),
+    "escalation_step_days": (1, 30),
+    "checkin_weekday": (1, 7),
+    "checkin_hour": (6, 20),
+}
 KPI_KEYS = (
     "productivity", "defect_rate", "on_time_delivery", "absenteeism", "turnover", "accidents",
     "near_misses", "energy", "water", "material_waste", "cost_savings",
@@ -54,6 +62,10 @@ def fail(message: str) -> NoReturn:
 
 
 def load_settings(**overrides: Any) -> Settings:
+    from pydantic import ValidationError
+
+    from bot.config import Settings
+
     try:
         settings = Settings()
     except ValidationError as error:
@@ -70,6 +82,8 @@ def load_settings(**overrides: Any) -> Settings:
 
 
 def _database_url_option(value: str) -> str:
+    from bot.config import normalize_database_url
+
     try:
         return normalize_database_url(value)
     except ValueError as error:
@@ -88,14 +102,51 @@ def _setup_logging(settings: Settings | None, level: str, *, console: bool = Fal
     setup_logging(level, fmt, secrets)
 
 
-async def _open_application(settings: Settings, *, migrate: bool = True):  # type: ignore[no-untyped-def]
+class AdminContext:
+    """What the admin commands need: the database, the clock and, when asked, the catalogs;
+    not the dispatcher, its handlers, the charts or the lessons, so they start quickly."""
+
+    def __init__(self, settings: Settings, engine: Any, session_factory: Any) -> None:
+        from bot.clock import SystemClock
+
+        self.settings = settings
+        self.engine = engine
+        self.session_factory = session_factory
+        self.clock = SystemClock()
+        self._i18n: Any = None
+
+    @property
+    def i18n(self) -> Any:
+        if self._i18n is None:
+            from bot.i18n import build_i18n
+
+            self._i18n = build_i18n(self.settings.default_locale)
+        return self._i18n
+
+    async def close(self) -> None:
+        await self.engine.dispose()
+
+
+async def _build_admin_context(settings: Settings) -> AdminContext:
+    from storage.db import create_engine, create_session_factory
+    from storage.migrate import upgrade
+
+    engine = create_engine(settings.database_url)
+    await upgrade(engine)
+    return AdminContext(settings, engine, create_session_factory(engine))
+
+
+async def _open_application(settings: Settings, *, migrate: bool = True, full: bool = True):  # type: ignore[no-untyped-def]
     from sqlalchemy.exc import SQLAlchemyError
 
-    from bot.app import build_application
     from bot.content.loader import ContentError
     from storage.db import safe_url
 
     try:
+        if not full:
+            return await _build_admin_context(settings)
+        from bot.app import build_application
+
         return await build_application(settings, migrate=migrate)
     except ContentError as error:
         fail(f"lesson content cannot be used: {error}")
@@ -149,23 +200,52 @@ async def _run(settings: Settings, webhook: bool) -> None:
             await app.close()
 
 
-async def _console(settings: Settings, seed: bool) -> None:
+async def _console(settings: Settings, seed: bool, tour: Path | None = None,
+                   pace: float = 0.0) -> None:
     from bot.offline.console import run_console
-    from bot.offline.demo import seed_demo
+    from bot.offline.demo import DEMO_FILES_DIR, seed_demo
 
     app = await _open_application(settings)
     try:
-        if seed:
+        if seed and tour is None:  # the tour makes its factory itself, at its own date
             async with app.session_factory() as session, session.begin():
                 await seed_demo(session, app.clock)
-        await run_console(app)
+        if tour is not None:
+            from bot.offline.tour import TourFailed, run_tour
+
+            try:
+                await run_tour(app, tour, files_dir=DEMO_FILES_DIR, pace=pace)
+            except TourFailed as error:
+                fail(f"the tour stopped: {error}")
+            print(f"\nThe tour's factory stays in {settings.database_url.split('///')[-1]}: "
+                  f"scorebot console --database {settings.database_url} carries on from here.")
+            return
+        await run_console(app, files_dir=DEMO_FILES_DIR)
     finally:
         await app.close()
 
 
-def _demo_settings(args: argparse.Namespace) -> Settings:
-    from bot.offline.demo import DEMO_DATABASE_URL
+def _log_to_file() -> None:
+    """The console shares the terminal with the chat: log lines go to a file instead."""
+    from bot.offline.demo import DEMO_FILES_DIR
 
+    DEMO_FILES_DIR.mkdir(exist_ok=True)
+    root = logging.getLogger()
+    handler = logging.FileHandler(DEMO_FILES_DIR / "scorebot.log", encoding="utf-8")
+    if root.handlers:
+        handler.setFormatter(root.handlers[0].formatter)
+        for log_filter in root.handlers[0].filters:
+            handler.addFilter(log_filter)
+    root.handlers[:] = [handler]
+
+
+def _demo_settings(args: argparse.Namespace) -> Settings:
+    from bot.offline.demo import DEMO_DATABASE_URL, TOUR_DATABASE_URL
+
+    if getattr(args, "tour", False) and not args.database:
+        # The tour plays on a fresh factory each time, so it always tells the same story.
+        Path(TOUR_DATABASE_URL.split("///")[-1]).unlink(missing_ok=True)
+        return load_settings(database_url=TOUR_DATABASE_URL)
     return load_settings(database_url=args.database or DEMO_DATABASE_URL)
 
 
@@ -173,7 +253,9 @@ def _demo_settings(args: argparse.Namespace) -> Settings:
 
 
 async def _with_session(settings: Settings, work: Callable[..., Awaitable[Any]]) -> Any:
-    app = await _open_application(settings)
+    from bot.services.errors import DomainError
+
+    app = await _open_application(settings, full=False)
     try:
         async with app.session_factory() as session, session.begin():
             return await work(session, app)
@@ -338,6 +420,7 @@ async def _invite(settings: Settings, args: argparse.Namespace) -> None:
     from bot.presenters import posters
     from bot.services.enterprises import find_enterprise, find_team
     from bot.services.invites import create_invite, deep_link
+    from storage.models import Role
 
     path = _poster_path(args.qr)
     username = await _bot_username(settings)
@@ -508,6 +591,9 @@ def _content_handoff(args: argparse.Namespace) -> None:
 
 
 async def _voice_report() -> str:
+    from pydantic import ValidationError
+
+    from bot.config import Settings
     from bot.content.loader import curriculum
     from bot.services.recordings import coverage_report
 
@@ -534,6 +620,13 @@ def build_parser() -> argparse.ArgumentParser:
         sub = commands.add_parser(name, help=text)
         sub.add_argument("--database", type=_database_url_option,
                          help="database URL (default: the demo database, scorebot-demo.db)")
+        if name == "demo":
+            sub.add_argument("--tour", action="store_true", help="play two weeks of a demo "
+                             "factory with narration, on a fresh database (scorebot-tour.db)")
+            sub.add_argument("--script", type=Path, help="the tour to play (default: the "
+                             "shipped tour, bot/offline/tour.txt)")
+            sub.add_argument("--pace", type=float, help="seconds between the tour's steps "
+                             "(default 1 in a terminal, else 0)")
 
     db = commands.add_parser("db", help="database migrations")
     db_commands = db.add_subparsers(dest="db_command", required=True)
@@ -635,7 +728,7 @@ def build_parser() -> argparse.ArgumentParser:
     invite = admin_commands.add_parser("invite", help="create an invite link and QR code")
     invite.add_argument("--enterprise", required=True, help="id or name")
     invite.add_argument("--team", help="id or name (needed for worker and team_lead)")
-    invite.add_argument("--role", required=True, choices=[r.value for r in Role])
+    invite.add_argument("--role", required=True, choices=ROLES)
     invite.add_argument("--uses", type=int, default=1, help="how many people may join with it")
     invite.add_argument("--days", type=int, default=14, help="days until it expires")
     invite.add_argument("--qr", metavar="PATH.png",
@@ -652,7 +745,15 @@ def dispatch(args: argparse.Namespace) -> Awaitable[None]:
     if command in {"demo", "console"}:
         settings = _demo_settings(args)
         _setup_logging(None, "WARNING")
-        return _console(settings, seed=command == "demo")
+        _log_to_file()
+        tour = None
+        if getattr(args, "tour", False) or getattr(args, "script", None):
+            from bot.offline.tour import TOUR_SCRIPT
+
+            tour = args.script or TOUR_SCRIPT
+        pace = args.pace if getattr(args, "pace", None) is not None else (
+            1.0 if sys.stdout.isatty() else 0.0)
+        return _console(settings, seed=command == "demo", tour=tour, pace=pace)
     settings = load_settings()
     serving = command == "run" or (command == "start" and settings.bot_token is not None)
     # The console shares the terminal with the log: keep it to warnings there.
@@ -664,7 +765,9 @@ def dispatch(args: argparse.Namespace) -> Awaitable[None]:
         if settings.bot_token is None:
             from bot.offline.demo import DEMO_DATABASE_URL
 
-            print("BOT_TOKEN is not set: starting the offline demo console.", file=sys.stderr)
+            print("BOT_TOKEN is not set: starting the offline demo console "
+                  "(scorebot demo --tour plays a guided tour).", file=sys.stderr)
+            _log_to_file()
             return _console(load_settings(database_url=DEMO_DATABASE_URL), seed=True)
         return _run(settings, webhook=False)
     if command == "run":

@@ -18,11 +18,10 @@ import sys
 from collections.abc import Awaitable, Callable, Iterable
 from contextvars import ContextVar
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from aiogram import BaseMiddleware
-from aiogram.dispatcher.flags import get_flag
-from aiogram.types import TelegramObject, Update
+if TYPE_CHECKING:
+    from aiogram.types import TelegramObject
 
 # The fields of the update being handled; each update runs in its own task and context.
 _context: ContextVar[dict[str, Any] | None] = ContextVar("log_context", default=None)
@@ -138,7 +137,9 @@ def keep_values_out_of_logs() -> None:
     logging.getLogger("aiosqlite").setLevel(logging.INFO)
 
 
-class LogContextMiddleware(BaseMiddleware):
+# The two middlewares are plain callables, as aiogram allows, so the command line can set up
+# logging without importing aiogram (seconds on a small machine).
+class LogContextMiddleware:
     """Outer middleware on updates: every line logged while an update is handled carries its
     id (and, once known, the person's and their enterprises')."""
 
@@ -148,8 +149,8 @@ class LogContextMiddleware(BaseMiddleware):
         event: TelegramObject,
         data: dict[str, Any],
     ) -> Any:
-        token = _context.set({"update_id": event.update_id} if isinstance(event, Update)
-                             else {})
+        update_id = getattr(event, "update_id", None)  # set on updates only
+        token = _context.set({"update_id": update_id} if update_id is not None else {})
         private = _private.set(False)
         try:
             return await handler(event, data)
@@ -158,7 +159,7 @@ class LogContextMiddleware(BaseMiddleware):
             _context.reset(token)
 
 
-class UnloggedPersonMiddleware(BaseMiddleware):
+class UnloggedPersonMiddleware:
     """Inner middleware: handlers flagged `unlogged_person` (writing a suggestion, answering a
     reviewer as its submitter) run as a private flow, even when the outer check could not
     tell, so no line ties a person to a suggestion."""
@@ -169,6 +170,8 @@ class UnloggedPersonMiddleware(BaseMiddleware):
         event: TelegramObject,
         data: dict[str, Any],
     ) -> Any:
+        from aiogram.dispatcher.flags import get_flag
+
         if get_flag(data, "unlogged_person"):
             enter_private_flow()
         return await handler(event, data)

@@ -135,7 +135,8 @@ def test_plain_postgresql_urls_are_upgraded_to_the_async_driver(tmp_path, monkey
 
 
 def test_demo_console_runs_from_piped_input(tmp_path):
-    script = "\n".join([":new vi", "/start demo-join-cutting", "/help", ":quit"]) + "\n"
+    script = "\n".join([":new vi", "/start demo-join-cutting", "/help",
+                        ":as 1", "/invite", ":quit"]) + "\n"  # a worker may not invite
     result = subprocess.run(
         [sys.executable, "-m", "bot", "demo"], cwd=tmp_path, input=script, text=True,
         capture_output=True, timeout=60,
@@ -144,6 +145,39 @@ def test_demo_console_runs_from_piped_input(tmp_path):
     assert result.returncode == 0, result.stderr
     assert "Cutting room" in result.stdout
     assert "/team" in result.stdout
+    assert "scorebot-demo-files/" in result.stdout
+    # The refusal is logged to the file, not printed into the chat.
+    assert "refused" not in result.stdout + result.stderr
+    assert "refused: capability=" in (tmp_path / "scorebot-demo-files" / "scorebot.log").read_text()
+
+
+def test_demo_tour_plays_a_script_on_a_fresh_database(tmp_path):
+    tour = tmp_path / "short.txt"
+    tour.write_text("start 2026-11-30 07:00\n## A short tour\n:as 1\n/help\nexpect /suggest\n"
+                    ":at tuesday 10:30\nexpect New lesson\n")
+    run = [sys.executable, "-m", "bot", "demo", "--tour", "--script", str(tour)]
+    env = {k: v for k, v in os.environ.items() if k != "BOT_TOKEN"}
+    for _ in range(2):  # the same story each time
+        result = subprocess.run(run, cwd=tmp_path, text=True, capture_output=True, timeout=120,
+                                env=env)
+        assert result.returncode == 0, result.stderr
+        assert "=== A short tour" in result.stdout
+        assert "(Tue 01 Dec 10:00 Accra)> New lesson" in result.stdout
+        assert "scorebot-tour.db" in result.stdout
+    tour.write_text("## Wrong\n:as 1\n/help\nexpect nothing of the kind\n")
+    result = subprocess.run(run, cwd=tmp_path, text=True, capture_output=True, timeout=120,
+                            env=env)
+    assert result.returncode == 2
+    assert "the tour stopped: short.txt line 4" in result.stderr
+
+
+def test_the_command_lines_copies_of_roles_and_rules_match_the_models():
+    from bot.cli import ROLES, RULES
+    from bot.services import enterprises
+    from storage.models import Role
+
+    assert tuple(role.value for role in Role) == ROLES
+    assert RULES == enterprises.RULES
 
 
 def test_admin_chooses_kpis_their_contingency_and_an_own_kpi(tmp_path, monkeypatch, capsys):

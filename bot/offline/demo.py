@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import timedelta
+from pathlib import Path
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -34,6 +35,9 @@ from storage.models import (
 )
 
 DEMO_DATABASE_URL = "sqlite+aiosqlite:///scorebot-demo.db"
+TOUR_DATABASE_URL = "sqlite+aiosqlite:///scorebot-tour.db"
+# Charts, workbooks and QR codes the bot sends in the console, and the log.
+DEMO_FILES_DIR = Path("scorebot-demo-files")
 # A fixed, well-known token so the README and the console banner can name it.
 DEMO_INVITE_TOKEN = "demo-join-cutting"
 
@@ -79,7 +83,9 @@ async def seed_demo(session: AsyncSession, clock: Clock) -> bool:
     enterprises = {ACCRA: accra, SAIGON: saigon}
     teams = {
         (enterprise.name, name): await create_team(
-            session, enterprise, name, actor_label="demo", now=clock.now()
+            # The teams have worked together for the eight weeks of KPI figures below, so
+            # the monthly pulse survey comes to them too.
+            session, enterprise, name, actor_label="demo", now=clock.now() - timedelta(weeks=8)
         )
         for enterprise, name in (
             (accra, "Cutting room"), (accra, "Sewing line 2"), (saigon, "Stamping")

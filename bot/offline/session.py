@@ -27,6 +27,7 @@ class InProcessSession(BaseSession):
         return None
 
     def _encode(self, bot: Bot, method: TelegramMethod[Any]) -> tuple[dict[str, Any], dict]:
+        self.telegram.upload_names = {}
         files: dict[str, InputFile] = {}
         params: dict[str, Any] = {}
         for key, value in method.model_dump(warnings=False).items():
@@ -41,6 +42,8 @@ class InProcessSession(BaseSession):
                 with open(input_file.path, "rb") as handle:  # type: ignore[attr-defined]
                     data = handle.read()
             contents[key] = data
+            if input_file.filename:
+                self.telegram.upload_names[key] = input_file.filename
         return params, contents
 
     async def make_request(

@@ -17,6 +17,7 @@ import itertools
 import json
 import re
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -138,6 +139,19 @@ class Call:
 
 
 @dataclass
+class Event:
+    """Something a person sees happen in a chat: a message sent or edited, a message deleted,
+    or the answer to their button press (a toast, or an alert when `alert`)."""
+
+    kind: str  # "message", "edit", "delete" or "answer"
+    chat_id: int
+    message: SentMessage | None = None
+    message_id: int | None = None
+    text: str = ""
+    alert: bool = False
+
+
+@dataclass
 class SentMessage:
     """A message the bot sent (or edited), as a person would see it."""
 
@@ -151,6 +165,12 @@ class SentMessage:
     voice: bytes | None = None
     document: bytes | None = None
     keyboard: list[list[str]] | None = None  # a reply keyboard's labels, when one came with it
+    filename: str | None = None  # a document's name, as the bot gave it
+
+    @property
+    def content(self) -> bytes | None:
+        """The photo, voice note or document carried, if any."""
+        return next((c for c in (self.photo, self.voice, self.document) if c is not None), None)
 
     def button_texts(self) -> list[str]:
         return [button["text"] for row in self.buttons for button in row]
@@ -218,6 +238,11 @@ class FakeTelegram:
         self._callback_ids = itertools.count(1)
         self._messages: dict[tuple[int, int], SentMessage] = {}
         self.confirmed_offset = 0
+        self.events: list[Event] = []  # what people saw happen, in order
+        self.files: dict[str, bytes] = {}  # file id -> content, of files sent either way
+        self.upload_names: dict[str, str] = {}  # attachment -> file name, for the next call
+        self.now: Callable[[], float] = time.time  # the date stamped on messages
+        self._file_ids = itertools.count(1)
         self.closing = False  # set when shutting down: long polls return at once
         self._changed = asyncio.Condition()
 
@@ -258,7 +283,7 @@ class FakeTelegram:
         chat = self.chats[chat_id if chat_id is not None else user_id]
         message: dict[str, Any] = {
             "message_id": next(self._message_ids),
-            "date": int(time.time()),
+            "date": int(self.now()),
             "chat": chat,
             "from": user,
             **extra,
@@ -285,6 +310,25 @@ class FakeTelegram:
                 "message": self._message_json(message),
             }
         )
+
+    def upload(self, kind: str, content: bytes) -> str:
+        """Keep a file a person sends, as Telegram does; returns its file id."""
+        file_id = f"{kind}-upload-{next(self._file_ids)}"
+        self.files[file_id] = content
+        return file_id
+
+    def bot_added_update(self, user_id: int, chat_id: int) -> dict[str, Any]:
+        """An update telling the bot that `user_id` added it to the group `chat_id`."""
+        me = self._me()
+        return self._update(my_chat_member={
+            "chat": self.chats[chat_id], "from": self.users[user_id], "date": int(self.now()),
+            "old_chat_member": {"status": "left", "user": me},
+            "new_chat_member": {"status": "member", "user": me},
+        })
+
+    def message_json(self, message: SentMessage) -> dict[str, Any]:
+        """The message as the Bot API shows it (to reply to it, for instance)."""
+        return self._message_json(message)
 
     def continue_update_ids(self, after: int) -> None:
         """Number the next updates after `after`, as Telegram does across a bot's restarts
@@ -405,7 +449,7 @@ class FakeTelegram:
     def _message_json(self, message: SentMessage) -> dict[str, Any]:
         body: dict[str, Any] = {
             "message_id": message.message_id,
-            "date": int(time.time()),
+            "date": int(self.now()),
             "chat": self.chats[message.chat_id],
             "from": self._me(),
         }
@@ -430,7 +474,7 @@ class FakeTelegram:
         if message.buttons:
             body["reply_markup"] = {"inline_keyboard": message.buttons}
         if message.edited:
-            body["edit_date"] = int(time.time())
+            body["edit_date"] = int(self.now())
         return body
 
     def _text(self, params: dict[str, Any], key: str, limit: int, *, required: bool) -> tuple[
@@ -447,7 +491,25 @@ class FakeTelegram:
     def _store(self, message: SentMessage) -> dict[str, Any]:
         self.sent.append(message)
         self._messages[(message.chat_id, message.message_id)] = message
-        return self._message_json(message)
+        self.events.append(Event("edit" if message.edited else "message", message.chat_id,
+                                 message, message.message_id))
+        body = self._message_json(message)
+        for kind in ("photo", "voice", "document"):
+            content = getattr(message, kind)
+            if content is not None:
+                self.files[f"{kind}{message.message_id}"] = content
+        return body
+
+    def _content(self, params: dict[str, Any], files: dict[str, bytes], key: str) -> bytes:
+        """A file in the request (attach://...), or one sent before, by its file id."""
+        value = params.get(key) or ""
+        if value.startswith("attach://"):
+            return files.get(value.removeprefix("attach://"), b"")
+        return self.files.get(value, value.encode())
+
+    def message(self, chat_id: int, message_id: int) -> SentMessage | None:
+        """The message as it is now: None once deleted."""
+        return self._messages.get((chat_id, message_id))
 
     def _m_getme(self, params: dict[str, Any], files: dict[str, bytes]) -> dict[str, Any]:
         return self._me()
@@ -464,14 +526,8 @@ class FakeTelegram:
     def _m_sendphoto(self, params: dict[str, Any], files: dict[str, bytes]) -> dict[str, Any]:
         chat = self._chat(params)
         plain, raw = self._text(params, "caption", CAPTION_MAX, required=False)
-        photo = params.get("photo") or ""
-        if photo.startswith("attach://"):
-            content = files.get(photo.removeprefix("attach://"))
-            if not content:
-                raise _bad("there is no photo in the request")
-        elif photo:
-            content = photo.encode()  # a file_id sent again
-        else:
+        content = self._content(params, files, "photo")
+        if not content:
             raise _bad("there is no photo in the request")
         buttons = self._buttons(params)
         return self._store(
@@ -481,10 +537,9 @@ class FakeTelegram:
     def _m_sendvoice(self, params: dict[str, Any], files: dict[str, bytes]) -> dict[str, Any]:
         chat = self._chat(params)
         plain, raw = self._text(params, "caption", CAPTION_MAX, required=False)
-        voice = params.get("voice") or ""
-        if not voice:
+        content = self._content(params, files, "voice")
+        if not content:
             raise _bad("there is no voice in the request")
-        content = files.get(voice.removeprefix("attach://"), b"") or voice.encode()
         return self._store(SentMessage(chat["id"], next(self._message_ids), plain, raw,
                                        self._buttons(params), voice=content,
                                        keyboard=self._keyboard(params)))
@@ -492,12 +547,12 @@ class FakeTelegram:
     def _m_senddocument(self, params: dict[str, Any], files: dict[str, bytes]) -> dict[str, Any]:
         chat = self._chat(params)
         plain, raw = self._text(params, "caption", CAPTION_MAX, required=False)
-        document = params.get("document") or ""
-        content = files.get(document.removeprefix("attach://"), b"") or document.encode()
+        content = self._content(params, files, "document")
         if not content:
             raise _bad("there is no document in the request")
+        name = self.upload_names.get((params.get("document") or "").removeprefix("attach://"))
         return self._store(SentMessage(chat["id"], next(self._message_ids), plain, raw,
-                                       self._buttons(params), document=content))
+                                       self._buttons(params), document=content, filename=name))
 
     def _edit_target(self, params: dict[str, Any]) -> SentMessage:
         chat = self._chat(params)
@@ -526,12 +581,14 @@ class FakeTelegram:
         message = self._edit_target(params)
         buttons = self._buttons(params)
         edited = SentMessage(message.chat_id, message.message_id, message.text, message.html,
-                             buttons, photo=message.photo, edited=True)
+                             buttons, photo=message.photo, edited=True, voice=message.voice,
+                             document=message.document, filename=message.filename)
         return self._store(edited)
 
     def _m_deletemessage(self, params: dict[str, Any], files: dict[str, bytes]) -> bool:
         message = self._edit_target(params)
         del self._messages[(message.chat_id, message.message_id)]
+        self.events.append(Event("delete", message.chat_id, message_id=message.message_id))
         return True
 
     def _m_answercallbackquery(self, params: dict[str, Any], files: dict[str, bytes]) -> bool:
@@ -540,7 +597,10 @@ class FakeTelegram:
             raise _bad("query is too old and response timeout expired or query ID is invalid")
         if len(params.get("text") or "") > CALLBACK_ANSWER_MAX:
             raise _bad("MESSAGE_TOO_LONG")
-        del self._open_queries[query_id]
+        user_id = self._open_queries.pop(query_id)
+        if params.get("text"):
+            alert = str(params.get("show_alert", "")).lower() in {"true", "1"}
+            self.events.append(Event("answer", user_id, text=params["text"], alert=alert))
         return True
 
     def unanswered_queries(self) -> list[str]:
