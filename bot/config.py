@@ -63,6 +63,10 @@ class Settings(BaseSettings):
     webhook_secret: SecretStr | None = None
     webhook_host: str = "0.0.0.0"  # the webhook server listens on every interface
     webhook_port: int = Field(default=8080, ge=1, le=65535)
+    # The public address of the dashboard (a Telegram Mini App, bot/web) without /dashboard;
+    # Telegram opens only https pages. Unset: WEBHOOK_BASE_URL; neither: no dashboard.
+    # In polling mode the dashboard is served on WEBHOOK_HOST:WEBHOOK_PORT.
+    web_base_url: AnyHttpUrl | None = None
     default_locale: str = "en"
     admin_ids: Annotated[list[int], NoDecode] = Field(default_factory=list)
     log_level: str = "INFO"
@@ -125,6 +129,12 @@ class Settings(BaseSettings):
             except ValueError:
                 raise ValueError("expected Telegram user ids separated by commas") from None
         return value
+
+    @property
+    def dashboard_url(self) -> str | None:
+        """Where the dashboard's pages are, e.g. https://bot.example.org/dashboard."""
+        base = self.web_base_url or self.webhook_base_url
+        return str(base).rstrip("/") + "/dashboard" if base else None
 
     @property
     def whatsapp_enabled(self) -> bool:
