@@ -53,14 +53,11 @@ async def world(tg: BotUnderTest) -> World:
     """Nadia, a consultant of three enterprises (red, amber, green), and Kofi, a manager of
     the amber one. The red one's stall reaches Nadia as an alert with its buttons."""
     made = {}
-    for name, country, sector in (("Kumasi Metal Works", "GH", "Metal"),
-                                  ("Accra Garments", "GH", "Garments"),
-                                  ("Tema Foods", "GH", "Food")):
+    for name in ("Kumasi Metal Works", "Accra Garments", "Tema Foods"):
         made[name], _team = await enterprise_with_team(tg.app.session_factory, name, "Line 1",
-                                                       country=country, clock=tg.clock)
+                                                       clock=tg.clock)
         async with tg.app.session_factory() as session, session.begin():
             enterprise = await session.get(Enterprise, made[name].id)
-            enterprise.sector = sector
             kpi = await kpis.enable_kpi(session, enterprise, "defect_rate", baseline=8.0,
                                         target=2.0, now=tg.clock.now())
             await session.flush()
@@ -72,6 +69,10 @@ async def world(tg: BotUnderTest) -> World:
     for enterprise in (green, red, amber):
         await _join(tg, nadia, enterprise, Role.CONSULTANT)
     await _join(tg, kofi, amber, Role.MANAGER)
+    async with tg.app.session_factory() as session, session.begin():
+        # After the invites (which merge the enterprises as they were made).
+        for enterprise, sector in ((green, "Metal"), (red, "Garments"), (amber, "Food")):
+            (await session.get(Enterprise, enterprise.id)).sector = sector
     async with tg.app.session_factory() as session, session.begin():
         kofi_id = (await session.scalar(select(Person).where(
             Person.telegram_id == kofi.id))).id

@@ -29,11 +29,16 @@ border-left:6px solid var(--hint)}.red{border-left-color:#d23b3b}.amber{border-l
 .green{border-left-color:#2c9b4d}.card p{margin:.3em 0}.hint{color:var(--hint);font-size:.92rem}
 button,select{font:inherit;min-height:44px;padding:6px 12px;border-radius:8px;max-width:100%}
 button{background:var(--btn);color:var(--btn-fg);border:0}select{background:var(--bg);
-color:var(--fg);border:1px solid var(--hint)}form{display:flex;flex-wrap:wrap;gap:8px;margin:8px 0}
+color:var(--fg);border:1px solid var(--hint)}
+form{display:inline-flex;flex-wrap:wrap;gap:8px;margin:4px 8px 4px 0}
+figure{margin:0 0 12px}h3{font-size:1rem;margin:.6em 0 .2em}
 svg.chart{display:block;width:100%;height:auto;max-width:480px}svg text{font-size:11px;
 fill:var(--hint)}.line{fill:none;stroke:var(--link);stroke-width:2.5}.dot{fill:var(--link)}
 .axis{stroke:var(--hint)}.baseline{stroke:var(--hint);stroke-dasharray:6 4;stroke-width:1.5}
-.target{stroke:#2c9b4d;stroke-dasharray:2 3;stroke-width:2}.legend span{margin-right:14px}
+[class^=dot-]{display:inline-block;width:.8em;height:.8em;border-radius:50%;margin-right:.4em;
+background:#9a9a9a}.dot-red{background:#d23b3b}.dot-amber{background:#e0a400}
+.dot-green{background:#2c9b4d}.target{stroke:#2c9b4d;stroke-dasharray:2 3;stroke-width:2}
+.legend span{margin-right:14px}
 table{border-collapse:collapse;width:100%}th,td{text-align:left;padding:5px 6px;
 border-bottom:1px solid var(--bg2);vertical-align:middle}.bar{height:12px;border-radius:3px;
 background:var(--link);min-width:2px}.neg{background:#d23b3b}details{margin:6px 0}

@@ -55,6 +55,12 @@ def your_enterprises() -> str:
     return re.sub(r"<[^>]+>", "", _("<b>Your enterprises</b>"))
 
 
+def dot(colour: str) -> str:
+    """The health colour as a dot drawn by CSS (an emoji needs a font a phone may lack); the
+    colour's name is always written beside it."""
+    return f'<span class="dot-{colour}" aria-hidden="true"></span>'
+
+
 def tag(name: str, text: str) -> str:
     """An element holding plain text (escaped)."""
     return f"<{name}>{escape(text)}</{name}>"
@@ -222,7 +228,7 @@ class Dashboard:
                                              health.enterprise.sector]))
             cards.append(
                 f'<div class="card {health.colour}" data-enterprise="{health.enterprise.id}">'
-                f'<p><a href="{ROOT}/e/{health.enterprise.id}"><b>{health.dot} '
+                f'<p><a href="{ROOT}/e/{health.enterprise.id}"><b>{dot(health.colour)}'
                 f"{escape(health.enterprise.name)}</b></a> · "
                 f"{escape(health_ui.colour_name(health.colour))}</p>{why}"
                 f'<p class="hint">{escape(place)}</p></div>')
@@ -247,7 +253,7 @@ class Dashboard:
     async def enterprise_body(self, db, membership: Membership, locale: str) -> str:  # type: ignore[no-untyped-def]
         enterprise, now = membership.enterprise, self.app.clock.now()
         health = await health_of(db, enterprise, now)
-        parts = [f"<h1>{health.dot} {escape(enterprise.name)}</h1>",
+        parts = [f"<h1>{dot(health.colour)}{escape(enterprise.name)}</h1>",
                  f'<div class="card {health.colour}"><p>'
                  + telegram_html("\n".join(health_ui.card(health, locale)[1:])) + "</p></div>"]
         # KPI trends against baseline and target.
@@ -322,7 +328,7 @@ class Dashboard:
         overdue = [o for o in health.overdue if o.item.id not in stalled_items]
         if not health.stalls and not overdue:
             return ""
-        parts = [f"<h2>{health.dot} <a href=\"{ROOT}/e/{membership.enterprise_id}\">"
+        parts = [f"<h2>{dot(health.colour)}<a href=\"{ROOT}/e/{membership.enterprise_id}\">"
                  f"{escape(membership.enterprise.name)}</a></h2>"]
         csrf = viewer.session.csrf(self.token)
         for subject in health.stalls:
