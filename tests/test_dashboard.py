@@ -19,13 +19,15 @@ from bot.web import auth
 from storage.models import (
     ActionItem,
     Enterprise,
-    EnterpriseKpi,
     KpiValue,
     Person,
     Role,
     Stall,
     StallKind,
     StallStatus,
+    Suggestion,
+    SuggestionStatus,
+    Team,
 )
 from tests.factories import enterprise_with_team, invite
 from tests.fakes.harness import BotUnderTest, TgUser
@@ -245,18 +247,69 @@ async def test_a_stall_snoozed_on_the_page_shows_snoozed_in_the_chat(database_ur
             assert (await session.get(Stall, w.stall_id)).status is StallStatus.SNOOZED
 
 
-async def test_the_pages_keep_k_anonymity_and_the_climate_threshold(database_url):
+async def _climate_round(tg: BotUnderTest, team_id: int, month: date, answers: int) -> None:
+    """A closed pulse round of `answers` people, everyone agreeing (4 of 5) with everything."""
+    from bot.services.climate import STATEMENTS
+    from storage.models import Membership, PulseParticipant, PulseRound, PulseTally
+
+    async with tg.app.session_factory() as session, session.begin():
+        opened = datetime(month.year, month.month, 2, 10, tzinfo=UTC)
+        pulse = PulseRound(team_id=team_id, month=month, statements=list(STATEMENTS),
+                           opened_at=opened, reminder_due_at=opened + timedelta(days=3),
+                           closes_at=opened + timedelta(days=7),
+                           closed_at=opened + timedelta(days=7))
+        session.add(pulse)
+        await session.flush()
+        for n in range(answers):
+            person = Person(telegram_id=900_000 + month.month * 100 + n,
+                            display_name=f"Worker {n}")
+            session.add(person)
+            await session.flush()
+            enterprise_id = (await session.get(Team, team_id)).enterprise_id
+            session.add(Membership(person_id=person.id, enterprise_id=enterprise_id,
+                                   role=Role.WORKER, team_id=team_id))
+            session.add(PulseParticipant(round_id=pulse.id, person_id=person.id))
+        session.add_all(PulseTally(round_id=pulse.id, statement=statement, score=4,
+                                   count=answers) for statement in STATEMENTS)
+
+
+async def test_the_enterprise_page_keeps_anonymity_and_the_climate_threshold(database_url):
+    """k = 5: in an enterprise under five people an anonymous idea moves no figure; the
+    Working Climate Index shows only with five answers or more."""
     port = free_port()
     async with BotUnderTest(database_url, clock=FakeClock(MONDAY),
                             web_base_url=f"http://127.0.0.1:{port}") as tg:
         w = await world(tg)
+        async with tg.app.session_factory() as session:
+            team = await session.scalar(select(Team).where(Team.enterprise_id == w.green.id))
+
+        async def enterprise_page() -> str:
+            async with http.get(f"{server.base}/dashboard/e/{w.green.id}") as response:
+                assert response.status == 200
+                return await response.text()
+
+        def suggestions_block(page: str) -> str:
+            return re.search(r"<b>Suggestions, last 12 months</b>.*?</div>", page).group(0)
+
         async with DashboardServer(tg, port) as server, browser() as http:
             assert await signed_in(http, server.base, w.nadia, tg.clock.now()) == 204
-            async with http.get(f"{server.base}/dashboard/e/{w.green.id}") as r:
-                page = await r.text()
-        assert "<svg" in page and "polyline" in page
-        assert "no pulse survey has closed yet" in page
-        async with tg.app.session_factory() as session:
-            kpi = await session.scalar(select(EnterpriseKpi).where(
-                EnterpriseKpi.enterprise_id == w.green.id))
-        assert kpi is not None
+            before = await enterprise_page()
+            assert "<svg" in before and "polyline" in before  # the KPI chart
+            async with tg.app.session_factory() as session, session.begin():
+                session.add(Suggestion(
+                    enterprise_id=w.green.id, team_id=team.id, anonymous=True, text="Fans",
+                    status=SuggestionStatus.IMPLEMENTED,
+                    created_at=MONDAY - timedelta(days=9),
+                    first_response_at=MONDAY - timedelta(days=8),
+                    implemented_at=MONDAY - timedelta(days=2),
+                    updated_at=MONDAY - timedelta(days=2)))
+            after = await enterprise_page()
+            assert suggestions_block(after) == suggestions_block(before)
+
+            await _climate_round(tg, team.id, date(2026, 1, 1), answers=4)
+            page = await enterprise_page()
+            assert "not enough answers to keep them anonymous (4 of the 5 needed)" in page
+            assert "Working Climate Index, Line 1" not in page
+            await _climate_round(tg, team.id, date(2026, 2, 1), answers=5)
+            page = await enterprise_page()
+            assert "Working Climate Index, Line 1, February 2026</b>: 75/100" in page
