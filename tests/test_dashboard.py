@@ -30,7 +30,7 @@ from storage.models import (
     Team,
 )
 from tests.factories import enterprise_with_team, invite
-from tests.fakes.harness import BotUnderTest, TgUser
+from tests.fakes.harness import TOKEN, BotUnderTest, TgUser
 from tests.fakes.webapp import DashboardServer, free_port, init_data
 
 MONDAY = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)  # Accra is on UTC
@@ -313,3 +313,25 @@ async def test_the_enterprise_page_keeps_anonymity_and_the_climate_threshold(dat
             await _climate_round(tg, team.id, date(2026, 2, 1), answers=5)
             page = await enterprise_page()
             assert "Working Climate Index, Line 1, February 2026</b>: 75/100" in page
+
+
+async def test_a_browser_link_is_spent_for_every_process_with_redis(database_url, redis_url):
+    """With REDIS_URL the link's nonce is in Redis: spent in one process, refused in another."""
+    from bot.app import build_storage
+    from bot.config import Settings
+
+    port = free_port()
+    async with BotUnderTest(database_url, redis_url=redis_url, clock=FakeClock(MONDAY),
+                            web_base_url=f"http://127.0.0.1:{port}") as tg:
+        w = await world(tg)
+        (reply,) = await tg.send(w.nadia, "/dashboard")
+        token = parse_qs(urlparse(reply.button(1)["url"]).query)["t"][0]
+        other_process = build_storage(Settings(redis_url=redis_url))
+        try:
+            assert await auth.spend_link_token(other_process, TOKEN, tg.bot.id, token,
+                                               tg.clock.now()) == w.nadia.id
+        finally:
+            await other_process.close()
+        async with DashboardServer(tg, port) as server, browser() as http, http.get(
+                f"{server.base}/dashboard/login", params={"t": token}) as response:
+            assert response.status == 401

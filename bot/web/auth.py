@@ -26,7 +26,10 @@ INIT_DATA_MAX_AGE = timedelta(hours=1)
 SESSION_MAX_AGE = INIT_DATA_MAX_AGE
 LINK_MAX_AGE = timedelta(minutes=10)
 COOKIE = "scorebot_dashboard"
-_LINK_DESTINY = "dashboard_link"
+# The link's nonce is kept under the person's private-chat key with this thread id, apart from
+# their conversation (which has none): aiogram's Redis key builder refuses other destinies
+# unless configured for them, and keys with a thread id are its own.
+_LINK_THREAD = 2**31 - 17
 
 
 class Refused(Exception):
@@ -94,7 +97,7 @@ def read_session(bot_token: str, cookie: str | None, now: datetime) -> Session:
 
 def _link_key(bot_id: int, telegram_id: int) -> StorageKey:
     return StorageKey(bot_id=bot_id, chat_id=telegram_id, user_id=telegram_id,
-                      destiny=_LINK_DESTINY)
+                      thread_id=_LINK_THREAD)
 
 
 async def new_link_token(storage: BaseStorage, bot_token: str, bot_id: int, telegram_id: int,
