@@ -335,3 +335,22 @@ async def test_a_browser_link_is_spent_for_every_process_with_redis(database_url
         async with DashboardServer(tg, port) as server, browser() as http, http.get(
                 f"{server.base}/dashboard/login", params={"t": token}) as response:
             assert response.status == 401
+
+
+async def test_the_webhook_server_serves_the_dashboard(database_url):
+    from bot.app import build_application, build_bot, build_webhook_app
+    from bot.config import Settings
+
+    settings = Settings(bot_token=TOKEN, database_url=database_url, webhook_secret="s3cret",
+                        webhook_base_url="https://bot.example.org")
+    assert settings.dashboard_url == "https://bot.example.org/dashboard"
+    app = await build_application(settings)
+    bot = build_bot(settings, app=app)
+    try:
+        routes = {route.resource.canonical for route in build_webhook_app(app, bot).router.routes()
+                  if route.resource is not None}
+    finally:
+        await bot.session.close()
+        await app.close()
+    assert {"/telegram/webhook", "/dashboard/app", "/dashboard/auth", "/dashboard/",
+            "/dashboard/e/{id}", "/dashboard/stalls"} <= routes
