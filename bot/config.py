@@ -118,6 +118,15 @@ class Settings(BaseSettings):
             raise ValueError(f"must be one of {', '.join(SUPPORTED_LOCALES)}")
         return value
 
+    @field_validator("web_base_url")
+    @classmethod
+    def _web_base_url(cls, value: AnyHttpUrl | None) -> AnyHttpUrl | None:
+        # Telegram opens Mini Apps only over https; plain http is for this machine (tests).
+        if value is not None and value.scheme != "https" and value.host not in (
+                "127.0.0.1", "localhost"):
+            raise ValueError("Telegram opens the dashboard only over https://")
+        return value
+
     @field_validator("admin_ids", mode="before")
     @classmethod
     def _admin_ids(cls, value: object) -> object:

@@ -354,3 +354,16 @@ async def test_the_webhook_server_serves_the_dashboard(database_url):
         await app.close()
     assert {"/telegram/webhook", "/dashboard/app", "/dashboard/auth", "/dashboard/",
             "/dashboard/e/{id}", "/dashboard/stalls"} <= routes
+
+
+def test_the_dashboard_address_must_be_https():
+    import pytest
+    from pydantic import ValidationError
+
+    from bot.config import Settings
+
+    with pytest.raises(ValidationError, match="only over https"):
+        Settings(web_base_url="http://bot.example.org")
+    assert Settings(web_base_url="https://bot.example.org/").dashboard_url == (
+        "https://bot.example.org/dashboard")
+    assert Settings(_env_file=None, webhook_base_url=None).dashboard_url is None
