@@ -367,3 +367,21 @@ def test_the_dashboard_address_must_be_https():
     assert Settings(web_base_url="https://bot.example.org/").dashboard_url == (
         "https://bot.example.org/dashboard")
     assert Settings(_env_file=None, webhook_base_url=None).dashboard_url is None
+
+
+async def test_a_programme_administrator_sees_the_programme_figures(database_url):
+    port = free_port()
+    async with BotUnderTest(database_url, clock=FakeClock(MONDAY), admin_ids=[4242],
+                            web_base_url=f"http://127.0.0.1:{port}") as tg:
+        w = await world(tg)
+        olu = tg.person("Olu", user_id=4242)  # in ADMIN_IDS, a member of no enterprise
+        (reply,) = await tg.send(olu, "/dashboard")
+        assert reply.button(0)["web_app"]["url"].endswith("/dashboard/app")
+        async with DashboardServer(tg, port) as server, browser() as http:
+            assert await signed_in(http, server.base, olu, tg.clock.now()) == 204
+            async with http.get(f"{server.base}/dashboard/") as r:
+                page = await r.text()  # no enterprise of their own: the programme figures
+            assert str(r.url).endswith("/dashboard/programme")
+            assert "Programme figures" in page and "No group has 5 enterprises" in page
+            async with http.get(f"{server.base}/dashboard/e/{w.red.id}") as r:
+                assert r.status == 403

@@ -82,5 +82,5 @@ def refused_page(locale: str) -> str:
 
 def not_allowed_page(locale: str) -> str:
     return page("SCORE", "<p>" + escape(_(
-        "Sorry, your role does not allow that. Send /help to see what you can do.")) + "</p>",
-        locale)
+        "Sorry, your role does not allow that. Send /help to see what you can do.")) + "</p>"
+        '<p><a href="/dashboard/">' + escape(_("« All enterprises")) + "</a></p>", locale)
