@@ -15,6 +15,7 @@ let them follow (Capability.DASHBOARD); nothing is read from anywhere else.
 
 from __future__ import annotations
 
+import hmac
 import logging
 import re
 from dataclasses import dataclass
@@ -403,7 +404,8 @@ class Dashboard:
             stall = await db.get(Stall, stall_id)
             membership = membership_in(viewer.memberships, stall.enterprise_id) if stall else None
             if (stall is None or viewer.person is None
-                    or form.get("csrf") != viewer.session.csrf(self.token)
+                    or not hmac.compare_digest(str(form.get("csrf", "")),
+                                               viewer.session.csrf(self.token))
                     or not escalation.may_handle(membership, stall)):
                 log.warning("dashboard: stall answer refused")
                 return self.html(self.with_i18n(viewer.locale, not_allowed_page), status=403)
