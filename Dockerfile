@@ -1,5 +1,5 @@
 # scorebot: one bot process serving Telegram's webhook (see README "Deployment").
-FROM python:3.11-slim
+FROM python:3.11-slim AS app
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
@@ -23,3 +23,18 @@ USER scorebot
 EXPOSE 8080
 # Migrates the database on start (several processes starting at once take turns).
 CMD ["scorebot", "run", "--webhook"]
+
+# The tests, with the dashboard's headless browser (docker build --target test .): Debian's
+# chromium and chromium-driver, driven by Selenium; no browser is downloaded.
+FROM app AS test
+USER root
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends chromium chromium-driver \
+    && rm -rf /var/lib/apt/lists/*
+COPY tests ./tests
+COPY tools ./tools
+RUN pip install ".[test]"
+CMD ["python", "-m", "pytest", "-q", "-p", "no:cacheprovider"]
+
+# The default image: the bot (as `app` above).
+FROM app

@@ -6,8 +6,10 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
 FONT_PACKAGES := fonts-wqy-microhei fonts-lohit-deva
+# The dashboard's browser tests drive Debian's Chromium with Selenium (no browser download).
+BROWSER_PACKAGES := chromium chromium-driver
 
-.PHONY: start test fonts bench bench-quick lint i18n clean
+.PHONY: start test fonts browser bench bench-quick lint i18n clean
 
 $(STAMP): pyproject.toml
 	python3 -m venv $(VENV)
@@ -28,10 +30,22 @@ fonts:
 		echo "Chinese and Hindi charts need fonts: sudo apt-get install $(FONT_PACKAGES) (or any CJK and Devanagari font, see README)"; \
 	fi
 
+# A headless Chromium for the dashboard's tests (tests/test_dashboard_browser.py), installed
+# like the fonts: with apt-get when missing and we may, else one line says what to install.
+browser:
+	@if [ -x /usr/bin/chromium ] && [ -x /usr/bin/chromedriver ]; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		echo "installing a headless browser for the dashboard tests: $(BROWSER_PACKAGES)"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+			--no-install-recommends $(BROWSER_PACKAGES) >/dev/null; \
+	else \
+		echo "the dashboard's browser tests need: sudo apt-get install $(BROWSER_PACKAGES) (skipped without)"; \
+	fi
+
 start: $(STAMP) fonts
 	$(VENV)/bin/scorebot start
 
-test: $(STAMP) fonts
+test: $(STAMP) fonts browser
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/mypy
 	$(VENV)/bin/pytest

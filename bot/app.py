@@ -244,7 +244,21 @@ async def run_polling(app: Application, bot: Bot) -> None:
     app.dispatcher.startup.register(_on_startup)
     run_scheduler_with(app, bot)
     await bot.delete_webhook(drop_pending_updates=False)
-    await app.dispatcher.start_polling(bot, allowed_updates=ALLOWED_UPDATES)
+    runner = None
+    if app.settings.dashboard_url and app.settings.bot_token is not None:
+        # The dashboard (bot/web) needs a web server: one beside the long polling.
+        from bot.web.server import build_dashboard_app
+
+        runner = web.AppRunner(build_dashboard_app(app, bot))
+        await runner.setup()
+        await web.TCPSite(runner, app.settings.webhook_host, app.settings.webhook_port).start()
+        log.info("dashboard served on %s:%s", app.settings.webhook_host,
+                 app.settings.webhook_port)
+    try:
+        await app.dispatcher.start_polling(bot, allowed_updates=ALLOWED_UPDATES)
+    finally:
+        if runner is not None:
+            await runner.cleanup()
 
 
 class WebhookHandler(SimpleRequestHandler):
@@ -289,6 +303,10 @@ def build_webhook_app(app: Application, bot: Bot) -> web.Application:
         ).register(web_app, path=settings.webhook_path)
     if settings.whatsapp_enabled:
         whatsapp_webhook(app, bot).register(web_app, settings.whatsapp_webhook_path)
+    if settings.bot_token is not None and settings.dashboard_url:
+        from bot.web.server import setup_dashboard
+
+        setup_dashboard(web_app, app, bot)
     setup_application(web_app, app.dispatcher, bot=bot)
     return web_app
 

@@ -54,6 +54,8 @@ COMMANDS: tuple[CommandSpec, ...] = (
     CommandSpec("selfcheck", __("Labour-standards self-check"), Capability.SELF_CHECK),
     CommandSpec("report", __("Programme figures across enterprises"),
                 Capability.SEE_PROGRAMME),
+    CommandSpec("dashboard", __("The dashboard: enterprises, charts and stalls"),
+                Capability.DASHBOARD),
     CommandSpec("team", __("Your enterprise and team"), Capability.SEE_TEAM),
     CommandSpec("schedule", __("Set your team's lesson days and time"),
                 Capability.LEAD_LEARNING),

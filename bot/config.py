@@ -63,6 +63,10 @@ class Settings(BaseSettings):
     webhook_secret: SecretStr | None = None
     webhook_host: str = "0.0.0.0"  # the webhook server listens on every interface
     webhook_port: int = Field(default=8080, ge=1, le=65535)
+    # The public address of the dashboard (a Telegram Mini App, bot/web) without /dashboard;
+    # Telegram opens only https pages. Unset: WEBHOOK_BASE_URL; neither: no dashboard.
+    # In polling mode the dashboard is served on WEBHOOK_HOST:WEBHOOK_PORT.
+    web_base_url: AnyHttpUrl | None = None
     default_locale: str = "en"
     admin_ids: Annotated[list[int], NoDecode] = Field(default_factory=list)
     log_level: str = "INFO"
@@ -114,6 +118,15 @@ class Settings(BaseSettings):
             raise ValueError(f"must be one of {', '.join(SUPPORTED_LOCALES)}")
         return value
 
+    @field_validator("web_base_url")
+    @classmethod
+    def _web_base_url(cls, value: AnyHttpUrl | None) -> AnyHttpUrl | None:
+        # Telegram opens Mini Apps only over https; plain http is for this machine (tests).
+        if value is not None and value.scheme != "https" and value.host not in (
+                "127.0.0.1", "localhost"):
+            raise ValueError("Telegram opens the dashboard only over https://")
+        return value
+
     @field_validator("admin_ids", mode="before")
     @classmethod
     def _admin_ids(cls, value: object) -> object:
@@ -125,6 +138,12 @@ class Settings(BaseSettings):
             except ValueError:
                 raise ValueError("expected Telegram user ids separated by commas") from None
         return value
+
+    @property
+    def dashboard_url(self) -> str | None:
+        """Where the dashboard's pages are, e.g. https://bot.example.org/dashboard."""
+        base = self.web_base_url or self.webhook_base_url
+        return str(base).rstrip("/") + "/dashboard" if base else None
 
     @property
     def whatsapp_enabled(self) -> bool:

@@ -10,6 +10,7 @@ from bot.handlers import (
     checkin,
     climate,
     consultant,
+    dashboard,
     errors,
     fallback,
     groups,
@@ -33,7 +34,8 @@ def feature_routers() -> list[Router]:
     """Fresh routers (a router belongs to one dispatcher; tests and benchmarks build many)."""
     modules = [
         errors, onboarding, help, language, privacy, lessons, recordings, schedule, suggestions,
-        review, checkin, actions, climate, selfcheck, programme, team, invites, consultant, groups,
+        review, checkin, actions, climate, selfcheck, programme, team, invites, consultant,
+        dashboard, groups,
     ]
     # The catch-all comes last: it answers whatever nothing else did.
     return [module.build_router() for module in [*modules, fallback]]

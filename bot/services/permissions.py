@@ -28,6 +28,7 @@ class Capability(enum.StrEnum):
     SEE_CLIMATE = "see_climate"  # answer the pulse survey; see the Working Climate Index
     SELF_CHECK = "self_check"  # run the labour-standards self-check, see its status over time
     SEE_PROGRAMME = "see_programme"  # programme-wide figures across enterprises (/report)
+    DASHBOARD = "dashboard"  # the web dashboard (/dashboard): the enterprises one follows
 
 
 # SIMAPRO is bottom-up: everyone sees the figures their work moves.
@@ -44,14 +45,16 @@ _FOLLOWERS = {Capability.SET_BASELINES, Capability.FOLLOW, Capability.PLAN_ACTIO
 ROLE_CAPABILITIES: dict[Role, frozenset[Capability]] = {
     Role.WORKER: frozenset(_EVERY_MEMBER),
     Role.TEAM_LEAD: frozenset(_REVIEWERS),
-    Role.MANAGER: frozenset(_REVIEWERS | {Capability.SELF_CHECK}),
-    Role.CONSULTANT: frozenset(_LEADS | _FOLLOWERS | {Capability.SELF_CHECK}),
-    Role.ADMIN: frozenset(_REVIEWERS | _FOLLOWERS | {Capability.SELF_CHECK}),
+    Role.MANAGER: frozenset(_REVIEWERS | {Capability.SELF_CHECK, Capability.DASHBOARD}),
+    Role.CONSULTANT: frozenset(_LEADS | _FOLLOWERS | {Capability.SELF_CHECK,
+                                                      Capability.DASHBOARD}),
+    Role.ADMIN: frozenset(_REVIEWERS | _FOLLOWERS | {Capability.SELF_CHECK,
+                                                     Capability.DASHBOARD}),
 }
 
 # Programme administrators (ADMIN_IDS) act in any enterprise for these, without a membership.
 PROGRAMME_ADMIN_CAPABILITIES = frozenset(
-    {Capability.SEE_TEAM, Capability.INVITE, Capability.SEE_PROGRAMME}
+    {Capability.SEE_TEAM, Capability.INVITE, Capability.SEE_PROGRAMME, Capability.DASHBOARD}
 )
 
 # Which roles each role may hand out by invite. A team lead invites workers to their own team.

@@ -1,0 +1,387 @@
+"""/dashboard and the web dashboard (a Telegram Mini App) over HTTP: who gets in (initData
+signed by Telegram, one-time browser links), who sees what, and an answer to a stall given
+on the page showing in the chat. The same pages in a real browser: test_dashboard_browser.py.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from urllib.parse import parse_qs, urlparse
+
+import aiohttp
+from sqlalchemy import select
+
+from bot.clock import FakeClock
+from bot.services import kpis
+from bot.web import auth
+from storage.models import (
+    ActionItem,
+    Enterprise,
+    KpiValue,
+    Person,
+    Role,
+    Stall,
+    StallKind,
+    StallStatus,
+    Suggestion,
+    SuggestionStatus,
+    Team,
+)
+from tests.factories import enterprise_with_team, invite
+from tests.fakes.harness import TOKEN, BotUnderTest, TgUser
+from tests.fakes.webapp import DashboardServer, free_port, init_data
+
+MONDAY = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)  # Accra is on UTC
+
+
+@dataclass
+class World:
+    nadia: TgUser  # consultant of all three
+    kofi: TgUser  # manager of Tema Foods only
+    red: Enterprise  # a stall has reached the consultant
+    amber: Enterprise  # an action is overdue
+    green: Enterprise  # figures coming in, nothing wrong
+    stall_id: int
+
+
+async def _join(tg: BotUnderTest, user: TgUser, enterprise: Enterprise, role: Role) -> None:
+    token = (await invite(tg.app.session_factory, enterprise, None, role, tg.clock)).token
+    await tg.send(user, f"/start {token}")
+
+
+async def world(tg: BotUnderTest) -> World:
+    """Nadia, a consultant of three enterprises (red, amber, green), and Kofi, a manager of
+    the amber one. The red one's stall reaches Nadia as an alert with its buttons."""
+    made = {}
+    for name in ("Kumasi Metal Works", "Accra Garments", "Tema Foods"):
+        made[name], _team = await enterprise_with_team(tg.app.session_factory, name, "Line 1",
+                                                       clock=tg.clock)
+        async with tg.app.session_factory() as session, session.begin():
+            enterprise = await session.get(Enterprise, made[name].id)
+            kpi = await kpis.enable_kpi(session, enterprise, "defect_rate", baseline=8.0,
+                                        target=2.0, now=tg.clock.now())
+            await session.flush()
+            for weeks_ago, value in ((3, 4.8), (2, 4.2), (1, 3.5), (0, 3.0)):
+                session.add(KpiValue(enterprise_kpi_id=kpi.id, value=value,
+                                     week=date(2026, 3, 2) - timedelta(weeks=weeks_ago)))
+    green, red, amber = made["Kumasi Metal Works"], made["Accra Garments"], made["Tema Foods"]
+    nadia, kofi = tg.person("Nadia"), tg.person("Kofi")
+    for enterprise in (green, red, amber):
+        await _join(tg, nadia, enterprise, Role.CONSULTANT)
+    await _join(tg, kofi, amber, Role.MANAGER)
+    async with tg.app.session_factory() as session, session.begin():
+        # After the invites (which merge the enterprises as they were made).
+        for enterprise, sector in ((green, "Metal"), (red, "Garments"), (amber, "Food")):
+            (await session.get(Enterprise, enterprise.id)).sector = sector
+    async with tg.app.session_factory() as session, session.begin():
+        kofi_id = (await session.scalar(select(Person).where(
+            Person.telegram_id == kofi.id))).id
+        late = ActionItem(enterprise_id=red.id, title="Mark the walkways", owner_id=None,
+                          due_on=date(2026, 2, 20), created_at=MONDAY - timedelta(days=20),
+                          updated_at=MONDAY - timedelta(days=20))
+        overdue = ActionItem(enterprise_id=amber.id, title="Fix the fire door",
+                             owner_id=kofi_id, due_on=date(2026, 3, 1),
+                             created_at=MONDAY - timedelta(days=5), updated_at=MONDAY)
+        session.add_all([late, overdue])
+        await session.flush()
+        stall = Stall(enterprise_id=red.id, kind=StallKind.ACTION, subject_id=late.id,
+                      reason="overdue", level=2, detected_at=MONDAY - timedelta(days=6),
+                      escalated_at=MONDAY - timedelta(days=3), open_key=f"action:{late.id}")
+        session.add(stall)
+        await session.flush()
+        stall_id = stall.id
+    await tg.run_scheduled()  # the stall climbs to the consultant: Nadia gets the alert
+    return World(nadia, kofi, red, amber, green, stall_id)
+
+
+def browser() -> aiohttp.ClientSession:
+    """An HTTP client that keeps cookies, as a browser does (127.0.0.1 included)."""
+    return aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True))
+
+
+def alert_in_chat(tg: BotUnderTest, user: TgUser):  # type: ignore[no-untyped-def]
+    return next(m for m in reversed(tg.messages_for(user)) if "Mark the walkways" in m.text)
+
+
+async def signed_in(http: aiohttp.ClientSession, base: str, user: TgUser,
+                    when: datetime) -> int:
+    async with http.post(f"{base}/dashboard/auth", data=init_data(user, when)) as response:
+        return response.status
+
+
+async def test_dashboard_opens_a_mini_app_and_a_one_time_link(database_url):
+    port = free_port()
+    async with BotUnderTest(database_url, clock=FakeClock(MONDAY),
+                            web_base_url=f"http://127.0.0.1:{port}") as tg:
+        w = await world(tg)
+        (reply,) = await tg.send(w.nadia, "/dashboard")
+        opener, link = reply.button(0), reply.button(1)
+        assert opener["web_app"]["url"] == f"http://127.0.0.1:{port}/dashboard/app"
+        assert link["url"].startswith(f"http://127.0.0.1:{port}/dashboard/login?t=")
+        async with DashboardServer(tg, port) as server, browser() as http:
+            # The Mini App's first page is tiny and asks for nothing outside the server.
+            async with http.get(opener["web_app"]["url"]) as response:
+                first = await response.text()
+            assert response.status == 200 and len(first.encode()) < 150_000
+            assert not re.search(r"""(src|href|action)=["']?(https?:)?//""", first)
+
+            # The browser link works once, and gives a session for the pages.
+            async with http.get(link["url"], allow_redirects=False) as response:
+                assert response.status == 303
+                assert response.headers["Location"] == "/dashboard/"
+            async with http.get(f"{server.base}/dashboard/") as response:
+                page = await response.text()
+            assert response.status == 200 and "Accra Garments" in page
+            async with browser() as stranger, stranger.get(link["url"]) as again:
+                assert again.status == 401
+                assert "/dashboard" in await again.text()
+
+            # A new link expires after ten minutes.
+            (reply,) = await tg.send(w.nadia, "/dashboard")
+            tg.clock.advance(timedelta(minutes=11))
+            async with browser() as late, late.get(reply.button(1)["url"]) as r:
+                assert r.status == 401
+            # A link whose signature was changed is refused too.
+            (reply,) = await tg.send(w.nadia, "/dashboard")
+            token = parse_qs(urlparse(reply.button(1)["url"]).query)["t"][0]
+            forged = token.replace(str(w.nadia.id), str(w.kofi.id), 1)
+            async with browser() as other, other.get(
+                    f"{server.base}/dashboard/login", params={"t": forged}) as response:
+                assert response.status == 401
+
+
+async def test_workers_and_team_leads_have_no_dashboard(database_url):
+    async with BotUnderTest(database_url, clock=FakeClock(MONDAY),
+                            web_base_url="https://bot.example.org") as tg:
+        _enterprise, team = await enterprise_with_team(tg.app.session_factory, clock=tg.clock)
+        ama = await tg.join("Ama", Role.WORKER, team)
+        (reply,) = await tg.send(ama, "/dashboard")
+        assert "does not allow" in reply.text and not reply.buttons
+
+
+async def test_init_data_forged_or_older_than_an_hour_gets_401(database_url):
+    port = free_port()
+    async with BotUnderTest(database_url, clock=FakeClock(MONDAY),
+                            web_base_url=f"http://127.0.0.1:{port}") as tg:
+        w = await world(tg)
+        async with DashboardServer(tg, port) as server:
+            now = tg.clock.now()
+            async with browser() as http:
+                assert await signed_in(http, server.base, w.nadia,
+                                       now - timedelta(minutes=61)) == 401
+                forged = init_data(w.nadia, now, token="654321:another-bots-token")
+                async with http.post(f"{server.base}/dashboard/auth", data=forged) as r:
+                    assert r.status == 401
+                tampered = init_data(w.kofi, now).replace(str(w.kofi.id), str(w.nadia.id))
+                async with http.post(f"{server.base}/dashboard/auth", data=tampered) as r:
+                    assert r.status == 401
+                async with http.post(f"{server.base}/dashboard/auth", data="") as r:
+                    assert r.status == 401
+                async with http.get(f"{server.base}/dashboard/") as r:
+                    assert r.status == 401  # no session was given
+                assert await signed_in(http, server.base, w.nadia,
+                                       now - timedelta(minutes=59)) == 204
+                async with http.get(f"{server.base}/dashboard/") as r:
+                    assert r.status == 200
+                # The session lasts an hour too.
+                tg.clock.advance(auth.SESSION_MAX_AGE + timedelta(seconds=1))
+                async with http.get(f"{server.base}/dashboard/") as r:
+                    assert r.status == 401
+
+
+async def test_a_manager_sees_only_their_enterprise(database_url):
+    port = free_port()
+    async with BotUnderTest(database_url, clock=FakeClock(MONDAY),
+                            web_base_url=f"http://127.0.0.1:{port}") as tg:
+        w = await world(tg)
+        async with DashboardServer(tg, port) as server, browser() as http:
+            assert await signed_in(http, server.base, w.kofi, tg.clock.now()) == 204
+            async with http.get(f"{server.base}/dashboard/") as r:
+                page = await r.text()
+            assert "Tema Foods" in page and "Accra Garments" not in page
+            async with http.get(f"{server.base}/dashboard/e/{w.amber.id}") as r:
+                assert r.status == 200 and "Defect rate" in await r.text()
+            for other in (w.red.id, w.green.id, 999999):
+                async with http.get(f"{server.base}/dashboard/e/{other}") as r:
+                    assert r.status == 403
+                    assert "Accra Garments" not in await r.text()
+            # Kofi sees the red enterprise's stall nowhere, and cannot answer it.
+            async with http.get(f"{server.base}/dashboard/stalls") as r:
+                page = await r.text()
+            assert "Fix the fire door" in page and "Mark the walkways" not in page
+            async with http.post(f"{server.base}/dashboard/stalls/{w.stall_id}",
+                                 data={"action": "snooze", "csrf": "x"}) as r:
+                assert r.status == 403
+            async with http.get(f"{server.base}/dashboard/programme") as r:
+                assert r.status == 403
+        async with tg.app.session_factory() as session:
+            assert (await session.get(Stall, w.stall_id)).status is StallStatus.OPEN
+
+
+async def test_a_stall_snoozed_on_the_page_shows_snoozed_in_the_chat(database_url):
+    port = free_port()
+    async with BotUnderTest(database_url, clock=FakeClock(MONDAY),
+                            web_base_url=f"http://127.0.0.1:{port}") as tg:
+        w = await world(tg)
+        alert = alert_in_chat(tg, w.nadia)
+        assert "Snooze 7 days" in alert.button_texts()
+        async with DashboardServer(tg, port) as server, browser() as http:
+            assert await signed_in(http, server.base, w.nadia, tg.clock.now()) == 204
+            async with http.get(f"{server.base}/dashboard/stalls") as r:
+                page = await r.text()
+            csrf = re.search(r'name="csrf" value="([^"]+)"', page).group(1)
+            # A form without the page's token is refused (another site posting for Nadia).
+            async with http.post(f"{server.base}/dashboard/stalls/{w.stall_id}",
+                                 data={"action": "snooze", "csrf": "forged"}) as r:
+                assert r.status == 403
+            async with http.post(f"{server.base}/dashboard/stalls/{w.stall_id}",
+                                 data={"action": "snooze", "csrf": csrf}) as r:
+                page = await r.text()
+            assert "Snoozed for 7 days by Nadia" in page
+        edited = alert_in_chat(tg, w.nadia)
+        assert edited.edited and "Snoozed for 7 days by Nadia" in edited.text
+        assert edited.buttons == []
+        async with tg.app.session_factory() as session:
+            assert (await session.get(Stall, w.stall_id)).status is StallStatus.SNOOZED
+
+
+async def _climate_round(tg: BotUnderTest, team_id: int, month: date, answers: int) -> None:
+    """A closed pulse round of `answers` people, everyone agreeing (4 of 5) with everything."""
+    from bot.services.climate import STATEMENTS
+    from storage.models import Membership, PulseParticipant, PulseRound, PulseTally
+
+    async with tg.app.session_factory() as session, session.begin():
+        opened = datetime(month.year, month.month, 2, 10, tzinfo=UTC)
+        pulse = PulseRound(team_id=team_id, month=month, statements=list(STATEMENTS),
+                           opened_at=opened, reminder_due_at=opened + timedelta(days=3),
+                           closes_at=opened + timedelta(days=7),
+                           closed_at=opened + timedelta(days=7))
+        session.add(pulse)
+        await session.flush()
+        for n in range(answers):
+            person = Person(telegram_id=900_000 + month.month * 100 + n,
+                            display_name=f"Worker {n}")
+            session.add(person)
+            await session.flush()
+            enterprise_id = (await session.get(Team, team_id)).enterprise_id
+            session.add(Membership(person_id=person.id, enterprise_id=enterprise_id,
+                                   role=Role.WORKER, team_id=team_id))
+            session.add(PulseParticipant(round_id=pulse.id, person_id=person.id))
+        session.add_all(PulseTally(round_id=pulse.id, statement=statement, score=4,
+                                   count=answers) for statement in STATEMENTS)
+
+
+async def test_the_enterprise_page_keeps_anonymity_and_the_climate_threshold(database_url):
+    """k = 5: in an enterprise under five people an anonymous idea moves no figure; the
+    Working Climate Index shows only with five answers or more."""
+    port = free_port()
+    async with BotUnderTest(database_url, clock=FakeClock(MONDAY),
+                            web_base_url=f"http://127.0.0.1:{port}") as tg:
+        w = await world(tg)
+        async with tg.app.session_factory() as session:
+            team = await session.scalar(select(Team).where(Team.enterprise_id == w.green.id))
+
+        async def enterprise_page() -> str:
+            async with http.get(f"{server.base}/dashboard/e/{w.green.id}") as response:
+                assert response.status == 200
+                return await response.text()
+
+        def suggestions_block(page: str) -> str:
+            return re.search(r"<b>Suggestions, last 12 months</b>.*?</div>", page).group(0)
+
+        async with DashboardServer(tg, port) as server, browser() as http:
+            assert await signed_in(http, server.base, w.nadia, tg.clock.now()) == 204
+            before = await enterprise_page()
+            assert "<svg" in before and "polyline" in before  # the KPI chart
+            async with tg.app.session_factory() as session, session.begin():
+                session.add(Suggestion(
+                    enterprise_id=w.green.id, team_id=team.id, anonymous=True, text="Fans",
+                    status=SuggestionStatus.IMPLEMENTED,
+                    created_at=MONDAY - timedelta(days=9),
+                    first_response_at=MONDAY - timedelta(days=8),
+                    implemented_at=MONDAY - timedelta(days=2),
+                    updated_at=MONDAY - timedelta(days=2)))
+            after = await enterprise_page()
+            assert suggestions_block(after) == suggestions_block(before)
+
+            await _climate_round(tg, team.id, date(2026, 1, 1), answers=4)
+            page = await enterprise_page()
+            assert "not enough answers to keep them anonymous (4 of the 5 needed)" in page
+            assert "Working Climate Index, Line 1" not in page
+            await _climate_round(tg, team.id, date(2026, 2, 1), answers=5)
+            page = await enterprise_page()
+            assert "Working Climate Index, Line 1, February 2026</b>: 75/100" in page
+
+
+async def test_a_browser_link_is_spent_for_every_process_with_redis(database_url, redis_url):
+    """With REDIS_URL the link's nonce is in Redis: spent in one process, refused in another."""
+    from bot.app import build_storage
+    from bot.config import Settings
+
+    port = free_port()
+    async with BotUnderTest(database_url, redis_url=redis_url, clock=FakeClock(MONDAY),
+                            web_base_url=f"http://127.0.0.1:{port}") as tg:
+        w = await world(tg)
+        (reply,) = await tg.send(w.nadia, "/dashboard")
+        token = parse_qs(urlparse(reply.button(1)["url"]).query)["t"][0]
+        other_process = build_storage(Settings(redis_url=redis_url))
+        try:
+            assert await auth.spend_link_token(other_process, TOKEN, tg.bot.id, token,
+                                               tg.clock.now()) == w.nadia.id
+        finally:
+            await other_process.close()
+        async with DashboardServer(tg, port) as server, browser() as http, http.get(
+                f"{server.base}/dashboard/login", params={"t": token}) as response:
+            assert response.status == 401
+
+
+async def test_the_webhook_server_serves_the_dashboard(database_url):
+    from bot.app import build_application, build_bot, build_webhook_app
+    from bot.config import Settings
+
+    settings = Settings(bot_token=TOKEN, database_url=database_url, webhook_secret="s3cret",
+                        webhook_base_url="https://bot.example.org")
+    assert settings.dashboard_url == "https://bot.example.org/dashboard"
+    app = await build_application(settings)
+    bot = build_bot(settings, app=app)
+    try:
+        routes = {route.resource.canonical for route in build_webhook_app(app, bot).router.routes()
+                  if route.resource is not None}
+    finally:
+        await bot.session.close()
+        await app.close()
+    assert {"/telegram/webhook", "/dashboard/app", "/dashboard/auth", "/dashboard/",
+            "/dashboard/e/{id}", "/dashboard/stalls"} <= routes
+
+
+def test_the_dashboard_address_must_be_https():
+    import pytest
+    from pydantic import ValidationError
+
+    from bot.config import Settings
+
+    with pytest.raises(ValidationError, match="only over https"):
+        Settings(web_base_url="http://bot.example.org")
+    assert Settings(web_base_url="https://bot.example.org/").dashboard_url == (
+        "https://bot.example.org/dashboard")
+    assert Settings(_env_file=None, webhook_base_url=None).dashboard_url is None
+
+
+async def test_a_programme_administrator_sees_the_programme_figures(database_url):
+    port = free_port()
+    async with BotUnderTest(database_url, clock=FakeClock(MONDAY), admin_ids=[4242],
+                            web_base_url=f"http://127.0.0.1:{port}") as tg:
+        w = await world(tg)
+        olu = tg.person("Olu", user_id=4242)  # in ADMIN_IDS, a member of no enterprise
+        (reply,) = await tg.send(olu, "/dashboard")
+        assert reply.button(0)["web_app"]["url"].endswith("/dashboard/app")
+        async with DashboardServer(tg, port) as server, browser() as http:
+            assert await signed_in(http, server.base, olu, tg.clock.now()) == 204
+            async with http.get(f"{server.base}/dashboard/") as r:
+                page = await r.text()  # no enterprise of their own: the programme figures
+            assert str(r.url).endswith("/dashboard/programme")
+            assert "Programme figures" in page and "No group has 5 enterprises" in page
+            async with http.get(f"{server.base}/dashboard/e/{w.red.id}") as r:
+                assert r.status == 403
