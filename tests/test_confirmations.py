@@ -124,3 +124,27 @@ async def test_when_the_button_can_no_longer_be_answered_the_apology_is_a_new_me
         with disk_full(tg):
             shown = await tg.press(rosa, menu, "Français")
         assert shown[-1].text.startswith(NOTHING_SAVED["es"])
+
+
+async def test_a_reviewer_is_told_done_only_once_the_acceptance_is_stored(database_url):
+    from storage.models import SuggestionStatus
+
+    async with BotUnderTest(database_url) as tg:
+        abena, kwame, anonymity = await suggestion_ready_to_send(tg)
+        await tg.press(kwame, anonymity, "Send anonymously")
+        (card,) = [m for m in await tg.run_scheduled() if m.chat_id == abena.id]
+        with disk_full(tg):
+            await tg.press(abena, card, "Accept")
+        answer = tg.callback_answers()[-1]
+        assert "Done" not in (answer.get("text") or "")
+        assert "nothing was saved" in (answer.get("text") or "")
+        async with tg.app.session_factory() as session:
+            stored = await session.scalar(select(Suggestion))
+        assert stored is not None and stored.status is SuggestionStatus.NEW
+        assert [m for m in await tg.run_scheduled() if m.chat_id == kwame.id] == []
+
+        # The database is back: the same button works, and the worker hears of it.
+        await tg.press(abena, card, "Accept")
+        assert "Done" in tg.callback_answers()[-1]["text"]
+        (told,) = [m for m in await tg.run_scheduled() if m.chat_id == kwame.id]
+        assert "accepted" in told.text

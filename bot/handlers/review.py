@@ -50,6 +50,7 @@ from bot.limits import CAPTION_MAX, fit_text, plain_text, telegram_length
 from bot.notify import Rendered, notify
 from bot.presenters import actions as action_ui
 from bot.presenters import suggestions as ui
+from bot.replies import UpdateTransaction
 from bot.services import suggestions as service
 from bot.services.actions import local_date
 from bot.services.errors import InvalidValue
@@ -211,26 +212,24 @@ async def _no_longer_possible(query: CallbackQuery, suggestion: Suggestion) -> N
 
 
 async def _changed(query: CallbackQuery, session: AsyncSession, suggestion: Suggestion,
-                   bot: Bot, deps: Deps, locale: str) -> None:
-    """After a change of status: the submitter is told, and the reviewer sees the card anew."""
+                   locale: str, deps: Deps, tx: UpdateTransaction) -> None:
+    """After a change of status: the submitter is told, the change is committed, and only then
+    does the reviewer read "done" and see the card anew: in place when the button was on the
+    card itself; as a new card when it was on another message (an answer, a question), which
+    keeps its text."""
     await tell_submitter(session, suggestion, deps)
-    await query.answer(_("Done. The person who sent it has been told."))
-    await _refresh_card(bot, query, session, suggestion, locale)
-
-
-async def _refresh_card(bot: Bot, query: CallbackQuery, session: AsyncSession,
-                        suggestion: Suggestion, locale: str) -> None:
-    """Show the card in its new state: in place when the button was on the card itself; as a
-    new card when it was on another message (an answer, a question), which keeps its text."""
+    await tx.commit()
     origin = await service.origin_of(session, suggestion)
     text = ui.card(suggestion, origin.author_name, origin.place, [], locale)
+    markup = ui.review_keyboard(suggestion)
+    done = _("Done. The person who sent it has been told.")
     pressed = query.message
     shown = (pressed.text or pressed.caption or "") if isinstance(pressed, Message) else ""
     if shown.startswith(ui.card_heading(suggestion)):
-        await replace_message(bot, query, text, ui.review_keyboard(suggestion))
+        await tx.tell(text, query=query, markup=markup, toast=done)
     else:
-        await bot.send_message(query.from_user.id, text,
-                               reply_markup=ui.review_keyboard(suggestion))
+        await query.answer(done)
+        await tx.tell(text, chat_id=query.from_user.id, markup=markup)
 
 
 Act: TypeAlias = Callable[[Suggestion, Membership], Awaitable[None]]
@@ -251,11 +250,11 @@ async def _review(query: CallbackQuery, suggestion_id: int, session: AsyncSessio
 
 async def accept(query: CallbackQuery, callback_data: SuggestionCallback,
                  session: AsyncSession, person: Person, memberships: list[Membership],
-                 bot: Bot, deps: Deps, locale: str) -> None:
+                 deps: Deps, locale: str, tx: UpdateTransaction) -> None:
     async def act(suggestion: Suggestion, _membership: Membership) -> None:
         await service.change_status(session, suggestion, SuggestionStatus.ACCEPTED,
                                     reviewer=person, now=deps.clock.now())
-        await _changed(query, session, suggestion, bot, deps, locale)
+        await _changed(query, session, suggestion, locale, deps, tx)
 
     await _review(query, callback_data.id, session, memberships, act)
 
@@ -381,17 +380,17 @@ async def impact_chosen(query: CallbackQuery, callback_data: ImpactCallback,
 
 async def original_picked(query: CallbackQuery, callback_data: SuggestionPickCallback,
                           session: AsyncSession, person: Person,
-                          allowed_memberships: list[Membership], bot: Bot,
-                          deps: Deps) -> None:
+                          allowed_memberships: list[Membership], deps: Deps,
+                          tx: UpdateTransaction) -> None:
     async def act(suggestion: Suggestion, _membership: Membership) -> None:
         original = await service.get(session, callback_data.value)
         await service.change_status(session, suggestion, SuggestionStatus.DUPLICATE,
                                     reviewer=person, now=deps.clock.now(),
                                     duplicate_of=original)
         await tell_submitter(session, suggestion, deps)
-        await query.answer()
-        await replace_message(bot, query, _("Marked as a duplicate of {reference}.").format(
-            reference=f"S{callback_data.value}"))
+        await tx.commit()
+        await tx.tell(_("Marked as a duplicate of {reference}.").format(
+            reference=f"S{callback_data.value}"), query=query)
 
     await _review(query, callback_data.id, session, allowed_memberships, act)
 
@@ -419,8 +418,8 @@ async def owner_picked(query: CallbackQuery, callback_data: SuggestionPickCallba
 
 async def due_picked(query: CallbackQuery, callback_data: SuggestionPickCallback,
                      state: FSMContext, session: AsyncSession, person: Person,
-                     allowed_memberships: list[Membership], bot: Bot, deps: Deps,
-                     locale: str) -> None:
+                     allowed_memberships: list[Membership], deps: Deps,
+                     locale: str, tx: UpdateTransaction) -> None:
     async def act(suggestion: Suggestion, membership: Membership) -> None:
         draft = await ReviewDraft.of(state)
         owner = await service.possible_owner(session, suggestion, membership, draft.owner) \
@@ -432,8 +431,8 @@ async def due_picked(query: CallbackQuery, callback_data: SuggestionPickCallback
                                   callback_data.value)
         text = await _put_in_progress(session, state, suggestion, person, owner, due,
                                       membership.enterprise, deps, locale)
-        await query.answer()
-        await replace_message(bot, query, text)
+        await tx.commit()
+        await tx.tell(text, query=query)
 
     await _review(query, callback_data.id, session, allowed_memberships, act)
 
@@ -515,7 +514,8 @@ async def no_after_photo(message: Message, state: FSMContext, session: AsyncSess
 
 
 async def decline_reason(message: Message, state: FSMContext, session: AsyncSession,
-                         person: Person, memberships: list[Membership], deps: Deps) -> None:
+                         person: Person, memberships: list[Membership], deps: Deps,
+                         tx: UpdateTransaction) -> None:
     found = await _written(message, state, session, memberships)
     if found is None:
         return
@@ -526,26 +526,31 @@ async def decline_reason(message: Message, state: FSMContext, session: AsyncSess
     except InvalidValue:
         await _too_late(message, state, suggestion)
         return
-    await state.clear()
     await tell_submitter(session, suggestion, deps)
-    await message.answer(_("Declined. The person who sent it has been told why."))
+    await tx.commit()  # the reason stays in the conversation, and they are told, if not
+    await state.clear()
+    await tx.tell(_("Declined. The person who sent it has been told why."),
+                  chat_id=message.chat.id)
 
 
 async def question(message: Message, state: FSMContext, session: AsyncSession,
-                   person: Person, memberships: list[Membership], deps: Deps) -> None:
+                   person: Person, memberships: list[Membership], deps: Deps,
+                   tx: UpdateTransaction) -> None:
     """The question is relayed to the submitter, with an Answer button."""
     found = await _written(message, state, session, memberships)
     if found is None:
         return
     text, _draft, suggestion, _membership = found
     service.ask(session, suggestion, person, text, deps.clock.now())
-    await state.clear()
     await tell_submitter(
         session, suggestion, deps, kind="suggestion_question",
         render=lambda _locale: (
             fit_text(lambda quoted: ui.question_to_submitter(suggestion, quoted), text),
             ui.answer_keyboard(suggestion.id)))
-    await message.answer(_("Your question has been sent. The answer will come here."))
+    await tx.commit()  # the question stays in the conversation, and they are told, if not
+    await state.clear()
+    await tx.tell(_("Your question has been sent. The answer will come here."),
+                  chat_id=message.chat.id)
 
 
 async def impact_value(message: Message, state: FSMContext, session: AsyncSession,
