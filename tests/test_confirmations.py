@@ -148,3 +148,29 @@ async def test_a_reviewer_is_told_done_only_once_the_acceptance_is_stored(databa
         assert "Done" in tg.callback_answers()[-1]["text"]
         (told,) = [m for m in await tg.run_scheduled() if m.chat_id == kwame.id]
         assert "accepted" in told.text
+
+
+async def test_well_done_only_once_the_action_is_stored_as_done(database_url):
+    from datetime import date
+
+    from storage.models import ActionItem, ActionStatus, Person
+
+    async with BotUnderTest(database_url) as tg:
+        enterprise, team = await enterprise_with_team(tg.app.session_factory, clock=tg.clock)
+        kwame = await tg.join("Kwame", Role.WORKER, team)
+        async with tg.app.session_factory() as session, session.begin():
+            owner = await session.scalar(select(Person).where(Person.telegram_id == kwame.id))
+            session.add(ActionItem(enterprise_id=enterprise.id, team_id=team.id,
+                                   title="Mark the walkways", owner_id=owner.id,
+                                   due_on=date(2026, 3, 20), created_at=tg.clock.now(),
+                                   updated_at=tg.clock.now()))
+        listed = await tg.send(kwame, "/actions")
+        (action,) = [m for m in listed if m.buttons]
+        with disk_full(tg):
+            shown = await tg.press(kwame, action, "Done")
+        assert not any("Well done" in m.text for m in shown)
+        async with tg.app.session_factory() as session:
+            item = await session.scalar(select(ActionItem))
+        assert item.status is not ActionStatus.DONE
+        shown = await tg.press(kwame, action, "Done")  # the database is back
+        assert any("Well done" in m.text for m in shown)

@@ -48,6 +48,7 @@ from bot.keyboards.callbacks import ActionCallback, PlanCallback
 from bot.notify import notify
 from bot.presenters import actions as ui
 from bot.presenters.kpis import kpi_name
+from bot.replies import UpdateTransaction
 from bot.services import actions, kpis
 from bot.services.enterprises import teams_of
 from bot.services.people import team_leads, team_members
@@ -239,8 +240,8 @@ async def plan_owner(query: CallbackQuery, callback_data: PlanCallback, state: F
 
 
 async def plan_due(query: CallbackQuery, callback_data: PlanCallback, state: FSMContext,
-                   session: AsyncSession, person: Person, deps: Deps, bot: Bot, locale: str,
-                   allowed_memberships: list[Membership]) -> None:
+                   session: AsyncSession, person: Person, deps: Deps, locale: str,
+                   allowed_memberships: list[Membership], tx: UpdateTransaction) -> None:
     """The due date tapped: the action is planned, and its owner told."""
     draft = await PlanDraft.of(state)
     found = await _planning_for(query, draft.team, session, allowed_memberships)
@@ -251,13 +252,13 @@ async def plan_due(query: CallbackQuery, callback_data: PlanCallback, state: FSM
     if owner is None:
         await refuse_button(query, "plan step due out of order")
         return
-    await query.answer()
     enterprise = membership.enterprise
     due_on = actions.local_date(deps.clock.now(), enterprise.timezone) + timedelta(
         days=callback_data.value)
     text = await _create_planned(session, state, person, enterprise, team, owner, due_on,
                                  draft, deps, locale)
-    await replace_message(bot, query, text)
+    await tx.commit()
+    await tx.tell(text, query=query)
 
 
 async def plan_stale(query: CallbackQuery, callback_data: PlanCallback) -> None:
@@ -355,22 +356,22 @@ async def _updatable(query: CallbackQuery, callback_data: ActionCallback,
 
 async def action_done(query: CallbackQuery, callback_data: ActionCallback, state: FSMContext,
                       session: AsyncSession, person: Person, memberships: list[Membership],
-                      clock: Clock, bot: Bot, deps: Deps) -> None:
+                      clock: Clock, deps: Deps, tx: UpdateTransaction) -> None:
     found = await _updatable(query, callback_data, session, person, memberships)
     if found is None:
         return
     item, _enterprise = found
-    await query.answer()
     suggestion = await actions.mark_done(session, item, person, clock.now())
     if suggestion is not None:
         await tell_implemented(session, suggestion, person, deps)
+    await tx.commit()  # "well done" only once it is stored
     await state.set_state(ActionFlow.after_photo)
     await state.set_data({"action": item.id})
     # A new message: the one with the buttons stays as it was (a second tap is told the
     # action is closed).
-    await bot.send_message(query.from_user.id, _("Well done! Send an after-photo to show the "
-                                                 "change, or tap Skip."),
-                           reply_markup=ui.skip_keyboard(item))
+    await query.answer()
+    await tx.tell(_("Well done! Send an after-photo to show the change, or tap Skip."),
+                  chat_id=query.from_user.id, markup=ui.skip_keyboard(item))
 
 
 async def action_skip(query: CallbackQuery, callback_data: ActionCallback, state: FSMContext,
@@ -399,22 +400,23 @@ async def action_progress(query: CallbackQuery, callback_data: ActionCallback,
 
 async def action_help(query: CallbackQuery, callback_data: ActionCallback,
                       session: AsyncSession, person: Person, memberships: list[Membership],
-                      bot: Bot, deps: Deps) -> None:
+                      deps: Deps, tx: UpdateTransaction) -> None:
     """Need help: the team leads are told."""
     found = await _updatable(query, callback_data, session, person, memberships)
     if found is None:
         return
     item, enterprise = found
-    await query.answer()
     now = deps.clock.now()
     leads = [lead for lead in await team_leads(session, item.team_id) if lead.id != person.id]
     for lead in leads:
         notify(session, deps.i18n, lead, kind="action_help", now=now, enterprise=enterprise,
                render=lambda locale: ui.help_request(person.display_name, item, locale))
     actions.add_note(session, item, person, now, text="(asked for help)")
-    await bot.send_message(query.from_user.id,
-                           _("Your team lead has been told you need help.") if leads else
-                           _("There is no team lead to tell; please talk to your manager."))
+    await tx.commit()
+    await query.answer()
+    await tx.tell(_("Your team lead has been told you need help.") if leads else
+                  _("There is no team lead to tell; please talk to your manager."),
+                  chat_id=query.from_user.id)
 
 
 async def action_date(query: CallbackQuery, callback_data: ActionCallback, state: FSMContext,
@@ -434,7 +436,7 @@ async def action_date(query: CallbackQuery, callback_data: ActionCallback, state
 
 async def action_move(query: CallbackQuery, callback_data: ActionCallback, state: FSMContext,
                       session: AsyncSession, person: Person, memberships: list[Membership],
-                      clock: Clock, bot: Bot, locale: str) -> None:
+                      clock: Clock, locale: str, tx: UpdateTransaction) -> None:
     if callback_data.value not in actions.NEW_DATE_CHOICES:
         await refuse_button(query, "new date out of the choices")
         return
@@ -442,11 +444,11 @@ async def action_move(query: CallbackQuery, callback_data: ActionCallback, state
     if found is None:
         return
     item, enterprise = found
-    await query.answer()
     actions.move_due_date(session, item, person, callback_data.value, enterprise, clock.now())
+    await tx.commit()
     await state.clear()
-    await replace_message(bot, query, _("New date: {date}.").format(
-        date=fmt.day(item.due_on, locale)))
+    await tx.tell(_("New date: {date}.").format(date=fmt.day(item.due_on, locale)),
+                  query=query)
 
 
 async def action_unknown(query: CallbackQuery) -> None:
