@@ -44,6 +44,7 @@ from bot.notify import Rendered, notify
 from bot.presenters import escalation as ui
 from bot.presenters import export as export_ui
 from bot.presenters import health as health_ui
+from bot.replies import UpdateTransaction
 from bot.services import actions, escalation, export, groups
 from bot.services.errors import InvalidValue
 from bot.services.health import health_of, health_overdue
@@ -219,13 +220,13 @@ def _tell(session: AsyncSession, deps: Deps, people: list[Person],
 async def _answered(query: CallbackQuery, callback_data: EscalationCallback, bot: Bot,
                     session: AsyncSession, person: Person, stall: Stall,
                     subject: escalation.Subject, card: str, deps: Deps,
-                    locale: str) -> None:
-    """The answer is shown under the alert here (`card`, as it was before the answer) and in
-    every other copy of it (drawn anew)."""
+                    locale: str, tx: UpdateTransaction) -> None:
+    """Once the answer is stored, it is shown under the alert here (`card`, as it was before
+    the answer) and in every other copy of it (drawn anew)."""
     now = deps.clock.now()
-    await query.answer(_("Done."))
-    await replace_message(bot, query, card + "\n\n" + ui.outcome(
-        callback_data.action, person.display_name, locale, subject))
+    await tx.commit()
+    await tx.tell(card + "\n\n" + ui.outcome(callback_data.action, person.display_name,
+                                              locale, subject), query=query, toast=_("Done."))
     await _answer_everywhere(bot, query, session, stall, callback_data.action, person, subject,
                              now, deps)
 
@@ -270,7 +271,7 @@ Answer: TypeAlias = Callable[[Stall, escalation.Subject],
 
 async def _answer(query: CallbackQuery, callback_data: EscalationCallback, bot: Bot,
                   session: AsyncSession, person: Person, memberships: list[Membership],
-                  deps: Deps, locale: str, act: Answer) -> None:
+                  deps: Deps, locale: str, act: Answer, tx: UpdateTransaction) -> None:
     """`act` on the stall a button names, if the person follows it and it is open; then the
     answer is shown under every copy of the alert (`act` returns what the alert is about
     now, or None when it refused the button)."""
@@ -282,22 +283,23 @@ async def _answer(query: CallbackQuery, callback_data: EscalationCallback, bot: 
     shown = await act(stall, subject)
     if shown is not None:
         await _answered(query, callback_data, bot, session, person, stall, shown, card, deps,
-                        locale)
+                        locale, tx)
 
 
 async def acknowledge(query: CallbackQuery, callback_data: EscalationCallback, bot: Bot,
                       session: AsyncSession, person: Person, memberships: list[Membership],
-                      deps: Deps, locale: str) -> None:
+                      deps: Deps, locale: str, tx: UpdateTransaction) -> None:
     async def act(stall: Stall, subject: escalation.Subject) -> escalation.Subject:
         escalation.acknowledge(session, stall, person, deps.clock.now())
         return subject
 
-    await _answer(query, callback_data, bot, session, person, memberships, deps, locale, act)
+    await _answer(query, callback_data, bot, session, person, memberships, deps, locale, act,
+                  tx)
 
 
 async def will_call(query: CallbackQuery, callback_data: EscalationCallback, bot: Bot,
                     session: AsyncSession, person: Person, memberships: list[Membership],
-                    deps: Deps, locale: str) -> None:
+                    deps: Deps, locale: str, tx: UpdateTransaction) -> None:
     """"I will call": those concerned hear that their consultant will call."""
     async def act(stall: Stall, subject: escalation.Subject) -> escalation.Subject:
         escalation.will_call(session, stall, person, deps.clock.now())
@@ -305,22 +307,25 @@ async def will_call(query: CallbackQuery, callback_data: EscalationCallback, bot
               lambda _locale: ui.will_call(person.display_name, subject))
         return subject
 
-    await _answer(query, callback_data, bot, session, person, memberships, deps, locale, act)
+    await _answer(query, callback_data, bot, session, person, memberships, deps, locale, act,
+                  tx)
 
 
 async def snooze(query: CallbackQuery, callback_data: EscalationCallback, bot: Bot,
                  session: AsyncSession, person: Person, memberships: list[Membership],
-                 deps: Deps, locale: str) -> None:
+                 deps: Deps, locale: str, tx: UpdateTransaction) -> None:
     async def act(stall: Stall, subject: escalation.Subject) -> escalation.Subject:
         escalation.snooze(session, stall, person, deps.clock.now())
         return subject
 
-    await _answer(query, callback_data, bot, session, person, memberships, deps, locale, act)
+    await _answer(query, callback_data, bot, session, person, memberships, deps, locale, act,
+                  tx)
 
 
 async def new_owner_picked(query: CallbackQuery, callback_data: EscalationCallback, bot: Bot,
                            session: AsyncSession, person: Person,
-                           memberships: list[Membership], deps: Deps, locale: str) -> None:
+                           memberships: list[Membership], deps: Deps, locale: str,
+                           tx: UpdateTransaction) -> None:
     """The action is given to the member picked, who is told."""
     async def act(stall: Stall, subject: escalation.Subject) -> escalation.Subject | None:
         member = await escalation.possible_new_owner(session, stall, callback_data.value)
@@ -335,12 +340,14 @@ async def new_owner_picked(query: CallbackQuery, callback_data: EscalationCallba
               lambda loc: ui.taken_over(person.display_name, moved, loc))
         return moved
 
-    await _answer(query, callback_data, bot, session, person, memberships, deps, locale, act)
+    await _answer(query, callback_data, bot, session, person, memberships, deps, locale, act,
+                  tx)
 
 
 async def new_date_picked(query: CallbackQuery, callback_data: EscalationCallback, bot: Bot,
                           session: AsyncSession, person: Person,
-                          memberships: list[Membership], deps: Deps, locale: str) -> None:
+                          memberships: list[Membership], deps: Deps, locale: str,
+                          tx: UpdateTransaction) -> None:
     """The action's due date moves; its owner is told."""
     async def act(stall: Stall, subject: escalation.Subject) -> escalation.Subject | None:
         assert subject.item is not None
@@ -355,7 +362,8 @@ async def new_date_picked(query: CallbackQuery, callback_data: EscalationCallbac
               lambda loc: ui.date_moved(person.display_name, subject, loc))
         return subject
 
-    await _answer(query, callback_data, bot, session, person, memberships, deps, locale, act)
+    await _answer(query, callback_data, bot, session, person, memberships, deps, locale, act,
+                  tx)
 
 
 async def _answer_everywhere(bot: Bot, query: CallbackQuery, session: AsyncSession,

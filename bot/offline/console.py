@@ -6,6 +6,7 @@ scheduler does (lesson waves, reminders, check-ins, escalations, digests, pulse 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import itertools
 import re
 import textwrap
@@ -171,6 +172,9 @@ class Console:
         # Handlers, jobs and the outbox all read this one clock.
         app.clock = clock
         app.dispatcher["clock"] = clock
+        deps = app.dispatcher.workflow_data.get("deps")
+        if deps is not None:
+            app.dispatcher["deps"] = dataclasses.replace(deps, clock=clock)
         telegram = FakeTelegram(token="42:OFFLINE", username="scorebot_demo_bot")
         telegram.now = lambda: clock.now().timestamp()
         bot = Bot(token=telegram.token, session=InProcessSession(telegram),
