@@ -16,7 +16,7 @@ from bot.handlers.common import private_router
 from bot.i18n import CatalogI18n, _, format_date
 from bot.keyboards.menu import main_menu
 from bot.replies import UpdateTransaction
-from bot.services.invites import Outcome, redeem
+from bot.services.invites import Outcome, Redemption, redeem
 from bot.services.people import Identity, resolve_locale
 from bot.texts import role_name
 from storage.models import Membership, Person
@@ -79,29 +79,23 @@ async def start_with_token(
         log.info("person %s joined enterprise %s as %s", result.person.id,
                  result.membership.enterprise_id, result.membership.role)
         return
-    if result.outcome is Outcome.ALREADY_MEMBER:
-        assert result.membership is not None
-        await message.answer(
-            _("You are already a member of {enterprise} as {role}. Send /help to see what you "
-              "can do.").format(enterprise=html.quote(result.membership.enterprise.name),
-                                role=role_name(result.membership.role))
-        )
-        return
-    if result.outcome is Outcome.EXPIRED:
-        assert result.expired_at is not None
-        await message.answer(
-            _("This invite expired on {date}. Please ask for a new one.").format(
-                date=format_date(result.expired_at, i18n.current_locale)
-            )
-        )
-        return
+    if result.outcome is Outcome.UNKNOWN:
+        log.info("unknown invite token from user %s", identity.telegram_id)
+    await message.answer(_not_joined(result, i18n.current_locale))
+
+
+def _not_joined(result: Redemption, locale: str) -> str:
+    """Why an invite did not make the person a member."""
+    if result.outcome is Outcome.ALREADY_MEMBER and result.membership is not None:
+        return _("You are already a member of {enterprise} as {role}. Send /help to see what "
+                 "you can do.").format(enterprise=html.quote(result.membership.enterprise.name),
+                                       role=role_name(result.membership.role))
+    if result.outcome is Outcome.EXPIRED and result.expired_at is not None:
+        return _("This invite expired on {date}. Please ask for a new one.").format(
+            date=format_date(result.expired_at, locale))
     if result.outcome is Outcome.USED_UP:
-        await message.answer(_("This invite has been used up. Please ask for a new one."))
-        return
-    log.info("unknown invite token from user %s", identity.telegram_id)
-    await message.answer(
-        _("I do not recognise this invite. Please check the link or scan the QR code again.")
-    )
+        return _("This invite has been used up. Please ask for a new one.")
+    return _("I do not recognise this invite. Please check the link or scan the QR code again.")
 
 
 async def start_plain(

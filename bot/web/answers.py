@@ -5,6 +5,7 @@ buttons (bot/handlers/consultant.py, `escalation_button`), so chat and page neve
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import datetime
 
 from aiogram import Bot
@@ -13,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import Settings
 from bot.i18n import CatalogI18n
-from bot.notify import notify
+from bot.notify import Rendered, notify
 from bot.presenters import escalation as ui
 from bot.services import actions, escalation
 from bot.services.errors import InvalidValue
@@ -40,7 +41,7 @@ async def answer(session: AsyncSession, stall: Stall, action: str, days: int, pe
     if subject is None:
         return None
 
-    def tell(people: list[Person], render) -> None:  # type: ignore[no-untyped-def]
+    def tell(people: list[Person], render: Callable[[str], Rendered]) -> None:
         for someone in people:
             notify(session, i18n, someone, kind="escalation_answer", now=now,
                    enterprise=subject.enterprise, default_locale=settings.default_locale,

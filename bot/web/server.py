@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from functools import partial
 from html import escape
+from typing import TYPE_CHECKING
 
 from aiogram import Bot
 from aiogram.types import InlineKeyboardMarkup
@@ -30,6 +31,7 @@ from aiohttp import web
 from babel import Locale
 from babel.dates import format_date
 from babel.numbers import format_percent
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.i18n import _
 from bot.keyboards.callbacks import EscalationCallback
@@ -49,6 +51,9 @@ from bot.web import answers, auth
 from bot.web.layout import not_allowed_page, page, refused_page, telegram_html
 from bot.web.svg import trend
 from storage.models import EscalationEvent, Membership, Person, Stall, Team
+
+if TYPE_CHECKING:
+    from bot.app import Application
 
 log = logging.getLogger(__name__)
 
@@ -91,7 +96,7 @@ class Viewer:
 
 
 class Dashboard:
-    def __init__(self, application, bot: Bot) -> None:  # type: ignore[no-untyped-def]
+    def __init__(self, application: Application, bot: Bot) -> None:
         self.app = application
         self.bot = bot
         settings = application.settings
@@ -111,7 +116,7 @@ class Dashboard:
                             samesite="None" if self.secure else "Lax",
                             max_age=int(auth.SESSION_MAX_AGE.total_seconds()))
 
-    async def viewer(self, request: web.Request, db) -> Viewer:  # type: ignore[no-untyped-def]
+    async def viewer(self, request: web.Request, db: AsyncSession) -> Viewer:
         settings = self.app.settings
         try:
             session = auth.read_session(self.token, request.cookies.get(auth.COOKIE),
@@ -253,7 +258,8 @@ class Dashboard:
                 return self.html(page(membership.enterprise.name, body, viewer.locale,
                                       nav=self.nav(viewer)))
 
-    async def enterprise_body(self, db, membership: Membership, locale: str) -> str:  # type: ignore[no-untyped-def]
+    async def enterprise_body(self, db: AsyncSession, membership: Membership,
+                              locale: str) -> str:
         enterprise, now = membership.enterprise, self.app.clock.now()
         health = await health_of(db, enterprise, now)
         parts = [f"<h1>{dot(health.colour)}{escape(enterprise.name)}</h1>",
@@ -325,7 +331,7 @@ class Dashboard:
                 return self.html(page(_("Stalled and overdue"), body, viewer.locale,
                                       nav=self.nav(viewer)))
 
-    async def stall_block(self, db, viewer: Viewer, membership: Membership,  # type: ignore[no-untyped-def]
+    async def stall_block(self, db: AsyncSession, viewer: Viewer, membership: Membership,
                           health: Health) -> str:
         locale, now = viewer.locale, self.app.clock.now()
         stalled_items = {s.item.id for s in health.stalls if s.item is not None}
@@ -351,7 +357,8 @@ class Dashboard:
                 + "</p></div>")
         return "".join(parts)
 
-    async def history(self, db, stall: Stall, subject: escalation.Subject, locale: str) -> str:  # type: ignore[no-untyped-def]
+    async def history(self, db: AsyncSession, stall: Stall, subject: escalation.Subject,
+                      locale: str) -> str:
         events = {"acknowledged": "ack", "will_call": "call", "snoozed": "snooze",
                   "reassigned": "pick_owner", "new_date": "pick_date"}
         rows = await db.execute(
@@ -440,7 +447,7 @@ class Dashboard:
                                   nav=self.nav(viewer)))
 
 
-def setup_dashboard(web_app: web.Application, application, bot: Bot) -> None:  # type: ignore[no-untyped-def]
+def setup_dashboard(web_app: web.Application, application: Application, bot: Bot) -> None:
     """Add the dashboard's routes to an aiohttp application (needs BOT_TOKEN)."""
     dashboard = Dashboard(application, bot)
     web_app[DASHBOARD] = dashboard
@@ -454,7 +461,7 @@ def setup_dashboard(web_app: web.Application, application, bot: Bot) -> None:  #
     web_app.router.add_get(f"{ROOT}/programme", dashboard.programme)
 
 
-def build_dashboard_app(application, bot: Bot) -> web.Application:  # type: ignore[no-untyped-def]
+def build_dashboard_app(application: Application, bot: Bot) -> web.Application:
     """A web application serving only the dashboard (polling mode, and tests)."""
     web_app = web.Application(client_max_size=64 * 1024)
     setup_dashboard(web_app, application, bot)
