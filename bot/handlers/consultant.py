@@ -18,16 +18,15 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
-from datetime import datetime
 from typing import TypeAlias
 
 from aiogram import Bot, F, Router, html
-from aiogram.exceptions import TelegramBadRequest
 from aiogram.filters import Command
 from aiogram.types import BufferedInputFile, CallbackQuery, InlineKeyboardMarkup, Message
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import formatting as fmt
+from bot import stall_answers
 from bot.clock import Clock
 from bot.deps import Deps
 from bot.handlers.common import (
@@ -40,7 +39,6 @@ from bot.handlers.common import (
 )
 from bot.i18n import _
 from bot.keyboards.callbacks import EnterpriseCallback, EscalationCallback, HealthItemCallback
-from bot.notify import Rendered, notify
 from bot.presenters import escalation as ui
 from bot.presenters import export as export_ui
 from bot.presenters import health as health_ui
@@ -48,7 +46,6 @@ from bot.replies import UpdateTransaction
 from bot.services import actions, escalation, export, groups
 from bot.services.errors import InvalidValue
 from bot.services.health import health_of, health_overdue
-from bot.services.people import locale_outside_update
 from bot.services.permissions import Capability, membership_in
 from storage.models import Membership, Person, Stall, StallStatus
 
@@ -210,13 +207,6 @@ def _card(subject: escalation.Subject, deps: Deps, locale: str) -> str:
     return ui.to_consultant(subject, deps.clock.now(), locale)[0]
 
 
-def _tell(session: AsyncSession, deps: Deps, people: list[Person],
-          subject: escalation.Subject, render: Callable[[str], Rendered]) -> None:
-    for someone in people:
-        notify(session, deps.i18n, someone, kind="escalation_answer", now=deps.clock.now(),
-               enterprise=subject.enterprise, render=render)
-
-
 async def _answered(query: CallbackQuery, callback_data: EscalationCallback, bot: Bot,
                     session: AsyncSession, person: Person, stall: Stall,
                     subject: escalation.Subject, card: str, deps: Deps,
@@ -227,8 +217,9 @@ async def _answered(query: CallbackQuery, callback_data: EscalationCallback, bot
     await tx.commit()
     await tx.tell(card + "\n\n" + ui.outcome(callback_data.action, person.display_name,
                                               locale, subject), query=query, toast=_("Done."))
-    await _answer_everywhere(bot, query, session, stall, callback_data.action, person, subject,
-                             now, deps)
+    pressed = (query.message.chat.id, query.message.message_id) if query.message else None
+    await stall_answers.show_on_every_copy(bot, session, stall, subject, callback_data.action,
+                                           person, now, deps.i18n, skip=pressed)
 
 
 async def ask_new_owner(query: CallbackQuery, callback_data: EscalationCallback, bot: Bot,
@@ -302,9 +293,8 @@ async def will_call(query: CallbackQuery, callback_data: EscalationCallback, bot
                     deps: Deps, locale: str, tx: UpdateTransaction) -> None:
     """"I will call": those concerned hear that their consultant will call."""
     async def act(stall: Stall, subject: escalation.Subject) -> escalation.Subject:
-        escalation.will_call(session, stall, person, deps.clock.now())
-        _tell(session, deps, await escalation.concerned(session, stall), subject,
-              lambda _locale: ui.will_call(person.display_name, subject))
+        await stall_answers.will_call(session, deps.i18n, stall, subject, person,
+                                      deps.clock.now())
         return subject
 
     await _answer(query, callback_data, bot, session, person, memberships, deps, locale, act,
@@ -336,8 +326,8 @@ async def new_owner_picked(query: CallbackQuery, callback_data: EscalationCallba
                             deps.clock.now())
         moved = await escalation.subject_of(session, stall)
         assert moved is not None
-        _tell(session, deps, [member.person], moved,
-              lambda loc: ui.taken_over(person.display_name, moved, loc))
+        stall_answers.tell(session, deps.i18n, [member.person], moved, deps.clock.now(),
+                           lambda loc: ui.taken_over(person.display_name, moved, loc))
         return moved
 
     await _answer(query, callback_data, bot, session, person, memberships, deps, locale, act,
@@ -350,55 +340,16 @@ async def new_date_picked(query: CallbackQuery, callback_data: EscalationCallbac
                           tx: UpdateTransaction) -> None:
     """The action's due date moves; its owner is told."""
     async def act(stall: Stall, subject: escalation.Subject) -> escalation.Subject | None:
-        assert subject.item is not None
         try:
-            escalation.new_date(session, stall, subject.item, callback_data.value,
-                                subject.enterprise, person, deps.clock.now())
+            await stall_answers.new_date(session, deps.i18n, stall, subject,
+                                         callback_data.value, person, deps.clock.now())
         except InvalidValue:
             await refuse_button(query, f"new date of {callback_data.value} days")
             return None
-        owner = await escalation.owner_of(session, subject.item)
-        _tell(session, deps, [owner] if owner else [], subject,
-              lambda loc: ui.date_moved(person.display_name, subject, loc))
         return subject
 
     await _answer(query, callback_data, bot, session, person, memberships, deps, locale, act,
                   tx)
-
-
-async def _answer_everywhere(bot: Bot, query: CallbackQuery, session: AsyncSession,
-                             stall: Stall, action: str, person: Person,
-                             subject: escalation.Subject, now: datetime, deps: Deps) -> None:
-    """The other copies of the alert (the group's, the direct chats') say what was done, in
-    their own language, and lose their buttons: nobody answers a stall twice. The alert is
-    drawn again in each copy's language: delivered messages keep no text (README "Security
-    and privacy")."""
-    pressed = (query.message.chat.id, query.message.message_id) if query.message else None
-    for copy in await escalation.alert_copies(session, stall):
-        if (copy.chat_id, copy.message_id) == pressed:
-            continue
-        other_locale = _copy_locale(copy, subject, deps.settings.default_locale)
-        with deps.i18n.speaking(other_locale):
-            alert, _keyboard = ui.to_consultant(subject, now, other_locale)
-            line = ui.outcome(action, person.display_name, other_locale, subject)
-        try:
-            await bot.edit_message_text(text=alert + "\n\n" + line, chat_id=copy.chat_id,
-                                        message_id=copy.message_id, reply_markup=None)
-        except TelegramBadRequest as error:  # deleted, too old, or already the same
-            log.info("alert copy %s/%s not edited: %s", copy.chat_id, copy.message_id,
-                     error.message)
-
-
-def _copy_locale(copy: escalation.AlertCopy, subject: escalation.Subject,
-                 default_locale: str) -> str:
-    """The language a copy of an alert is in: its group's, its person's, or the
-    enterprise's."""
-    if copy.group is not None:
-        return copy.group.locale or subject.enterprise.default_locale or default_locale
-    if copy.person is not None:
-        return locale_outside_update(copy.person, subject.enterprise.default_locale,
-                                     default_locale)
-    return subject.enterprise.default_locale or default_locale
 
 
 def build_router() -> Router:

@@ -408,7 +408,7 @@ class Dashboard:
         except ValueError:
             raise web.HTTPNotFound() from None
         form = await request.post()
-        settings, now = self.app.settings, self.app.clock.now()
+        now = self.app.clock.now()
         async with self.app.session_factory() as db:
             viewer = await self.viewer(request, db)
             stall = await db.get(Stall, stall_id)
@@ -424,11 +424,11 @@ class Dashboard:
             except ValueError:
                 days = 0
             event = await answers.answer(db, stall, str(form.get("action", "")), days,
-                                         viewer.person, now, settings, self.app.i18n)
+                                         viewer.person, now, self.app.i18n)
             await db.commit()  # stored (and its messages queued) before any chat is edited
             if event is not None:
                 await answers.show_everywhere(self.bot, db, stall, event, viewer.person, now,
-                                              settings, self.app.i18n)
+                                              self.app.i18n)
         raise web.HTTPSeeOther(f"{ROOT}/stalls#stall-{stall_id}", headers=HEADERS)
 
     # --- programme figures ----------------------------------------------------------------
