@@ -16,6 +16,7 @@ from bot import formatting as fmt
 from bot.handlers.common import private_router, refuse_button, replace_message
 from bot.i18n import _
 from bot.keyboards.callbacks import ScheduleCallback
+from bot.replies import UpdateTransaction
 from bot.services import schedule
 from bot.services.errors import InvalidValue
 from bot.services.permissions import Capability, may_see_team, membership_in
@@ -98,9 +99,17 @@ async def _shown(query: CallbackQuery, team: Team, enterprise: Enterprise, bot: 
                           schedule_keyboard(team, locale))
 
 
+async def _changed(query: CallbackQuery, team: Team, enterprise: Enterprise, locale: str,
+                   tx: UpdateTransaction) -> None:
+    """The new schedule, shown once it is stored."""
+    await tx.commit()
+    await tx.tell(schedule_text(team, enterprise, locale), query=query,
+                  markup=schedule_keyboard(team, locale))
+
+
 async def toggle_day(query: CallbackQuery, callback_data: ScheduleCallback,
                      session: AsyncSession, allowed_memberships: list[Membership],
-                     person: Person, bot: Bot, locale: str) -> None:
+                     person: Person, locale: str, tx: UpdateTransaction) -> None:
     found = await _schedulable(query, callback_data, session, allowed_memberships)
     if found is None:
         return
@@ -112,12 +121,12 @@ async def toggle_day(query: CallbackQuery, callback_data: ScheduleCallback,
             return
         await query.answer(_("Keep at least one lesson day."), show_alert=True)
         return
-    await _shown(query, *found, bot, locale)
+    await _changed(query, *found, locale, tx)
 
 
 async def move_hour(query: CallbackQuery, callback_data: ScheduleCallback,
                     session: AsyncSession, allowed_memberships: list[Membership],
-                    person: Person, bot: Bot, locale: str) -> None:
+                    person: Person, locale: str, tx: UpdateTransaction) -> None:
     found = await _schedulable(query, callback_data, session, allowed_memberships)
     if found is None:
         return
@@ -132,7 +141,7 @@ async def move_hour(query: CallbackQuery, callback_data: ScheduleCallback,
             end=fmt.clock_time(time(schedule.LATEST_HOUR), locale),
         ), show_alert=True)
         return
-    await _shown(query, *found, bot, locale)
+    await _changed(query, *found, locale, tx)
 
 
 async def done(query: CallbackQuery, callback_data: ScheduleCallback, session: AsyncSession,

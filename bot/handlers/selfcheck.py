@@ -30,6 +30,7 @@ from bot.i18n import _
 from bot.keyboards.callbacks import SelfCheckCallback
 from bot.notify import notify
 from bot.presenters import selfcheck as ui
+from bot.replies import UpdateTransaction
 from bot.services import selfcheck
 from bot.services.errors import InvalidValue
 from bot.services.permissions import Capability, can, membership_in
@@ -123,7 +124,7 @@ async def start(query: CallbackQuery, callback_data: SelfCheckCallback,
 
 async def answer(query: CallbackQuery, callback_data: SelfCheckCallback,
                  session: AsyncSession, person: Person, memberships: list[Membership],
-                 bot: Bot, deps: Deps) -> None:
+                 bot: Bot, deps: Deps, tx: UpdateTransaction) -> None:
     """An item answered: the next one, and once both sides are done, the proposals."""
     found = await _answering(query, callback_data, session, person, memberships)
     if found is None:
@@ -135,9 +136,10 @@ async def answer(query: CallbackQuery, callback_data: SelfCheckCallback,
     except InvalidValue:
         await refuse_button(query, "self-check answer out of range")
         return
+    await _complete(session, check, enterprise, deps)
+    await tx.commit()  # the next item only once this answer is stored
     await query.answer()
     await _ask_next(bot, query, session, check, side)
-    await _complete(session, check, enterprise, deps)
 
 
 def _managing(memberships: list[Membership], enterprise_id: int) -> Membership | None:
@@ -164,7 +166,8 @@ async def choose_representative(query: CallbackQuery, callback_data: SelfCheckCa
 
 async def representative_chosen(query: CallbackQuery, callback_data: SelfCheckCallback,
                                 session: AsyncSession, person: Person,
-                                memberships: list[Membership], bot: Bot, deps: Deps) -> None:
+                                memberships: list[Membership], deps: Deps,
+                                tx: UpdateTransaction) -> None:
     """The representative is invited to answer this quarter's round, if it is open."""
     enterprise_id = int(callback_data.value) if callback_data.value.isdigit() else 0
     membership = _managing(memberships, enterprise_id)
@@ -178,7 +181,6 @@ async def representative_chosen(query: CallbackQuery, callback_data: SelfCheckCa
     except InvalidValue:
         await refuse_button(query, "representative outside the enterprise")
         return
-    await query.answer()
     check = await selfcheck.round_for(session, enterprise, deps.clock.now())
     assert check is not None
     if check.completed_at is None:
@@ -187,8 +189,9 @@ async def representative_chosen(query: CallbackQuery, callback_data: SelfCheckCa
                render=lambda _locale: (
                    ui.invitation(enterprise.name, check.quarter, selfcheck.WORKER),
                    ui.start_keyboard(check)))
-    await replace_message(bot, query, _("{name} is now the worker representative.").format(
-        name=html.quote(chosen.display_name)))
+    await tx.commit()
+    await tx.tell(_("{name} is now the worker representative.").format(
+        name=html.quote(chosen.display_name)), query=query)
 
 
 async def _proposed(query: CallbackQuery, callback_data: SelfCheckCallback,
@@ -207,19 +210,21 @@ async def _proposed(query: CallbackQuery, callback_data: SelfCheckCallback,
 
 async def take_on(query: CallbackQuery, callback_data: SelfCheckCallback,
                   session: AsyncSession, person: Person, memberships: list[Membership],
-                  deps: Deps) -> None:
+                  deps: Deps, tx: UpdateTransaction) -> None:
     item = await _proposed(query, callback_data, session, memberships)
     if item is not None:
         selfcheck.take_on(session, item, person, deps.clock.now())
+        await tx.commit()
         await query.answer(_("It is yours now; reminders will follow."), show_alert=True)
 
 
 async def drop(query: CallbackQuery, callback_data: SelfCheckCallback,
                session: AsyncSession, person: Person, memberships: list[Membership],
-               deps: Deps) -> None:
+               deps: Deps, tx: UpdateTransaction) -> None:
     item = await _proposed(query, callback_data, session, memberships)
     if item is not None:
         selfcheck.drop(session, item, person, deps.clock.now())
+        await tx.commit()
         await query.answer(_("Marked as not needed."), show_alert=True)
 
 
