@@ -457,7 +457,7 @@ async def action_unknown(query: CallbackQuery) -> None:
 
 async def new_date_text(message: Message, state: FSMContext, session: AsyncSession,
                         person: Person, memberships: list[Membership], clock: Clock,
-                        locale: str) -> None:
+                        locale: str, tx: UpdateTransaction) -> None:
     found = await actions.item_with_enterprise(
         session, int((await state.get_data()).get("action", 0)))
     item, enterprise = found if found else (None, None)
@@ -471,9 +471,10 @@ async def new_date_text(message: Message, state: FSMContext, session: AsyncSessi
     if day is None:
         return
     actions.set_due_date(session, item, person, day, enterprise, clock.now())
+    await tx.commit()
     await state.clear()
-    await message.answer(_("New date: {date}.").format(
-        date=fmt.day(item.due_on, locale)))
+    await tx.tell(_("New date: {date}.").format(date=fmt.day(item.due_on, locale)),
+                  chat_id=message.chat.id)
 
 
 async def _being_updated(message: Message, state: FSMContext, session: AsyncSession,
@@ -492,7 +493,8 @@ async def _being_updated(message: Message, state: FSMContext, session: AsyncSess
 
 
 async def after_photo(message: Message, state: FSMContext, session: AsyncSession,
-                      person: Person, memberships: list[Membership], clock: Clock) -> None:
+                      person: Person, memberships: list[Membership], clock: Clock,
+                      tx: UpdateTransaction) -> None:
     """Done: the after-photo (or a reminder to send one, or tap Skip)."""
     item = await _being_updated(message, state, session, person, memberships)
     if item is None:
@@ -502,12 +504,15 @@ async def after_photo(message: Message, state: FSMContext, session: AsyncSession
         return
     actions.add_note(session, item, person, clock.now(),
                      photo_file_id=message.photo[-1].file_id, text=message.caption or "")
+    await tx.commit()
     await state.clear()
-    await message.answer(_("After-photo saved. Thank you for making it happen!"))
+    await tx.tell(_("After-photo saved. Thank you for making it happen!"),
+                  chat_id=message.chat.id)
 
 
 async def progress_note(message: Message, state: FSMContext, session: AsyncSession,
-                        person: Person, memberships: list[Membership], clock: Clock) -> None:
+                        person: Person, memberships: list[Membership], clock: Clock,
+                        tx: UpdateTransaction) -> None:
     """In progress: a few words, or a photo of how it looks now (the "before" picture SCORE
     teams like to keep)."""
     item = await _being_updated(message, state, session, person, memberships)
@@ -524,8 +529,9 @@ async def progress_note(message: Message, state: FSMContext, session: AsyncSessi
     else:
         actions.add_note(session, item, person, clock.now(), text=text, in_progress=True)
         reply = _("Noted. Keep going!")
+    await tx.commit()
     await state.clear()
-    await message.answer(reply)
+    await tx.tell(reply, chat_id=message.chat.id)
 
 
 def build_router() -> Router:

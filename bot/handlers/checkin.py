@@ -681,7 +681,8 @@ async def choose_contingency(message: Message, session: AsyncSession, bot: Bot,
 
 
 async def new_contingency(message: Message, state: FSMContext, session: AsyncSession,
-                          person: Person, memberships: list[Membership], locale: str) -> None:
+                          person: Person, memberships: list[Membership], locale: str,
+                          tx: UpdateTransaction) -> None:
     kpi = await _kpi_being_set(message, state, session, memberships)
     if kpi is None:
         return
@@ -694,9 +695,11 @@ async def new_contingency(message: Message, state: FSMContext, session: AsyncSes
                                "for example {example}").format(
             example=_points_text([[8, -60], [4.5, 0], [1, 80]], locale)))
         return
+    await tx.commit()
     await state.clear()
-    await message.answer(_("Effectiveness points for {name} saved: {points}").format(
-        name=html.quote(ui.kpi_name(kpi, locale)), points=_points_text(points, locale)))
+    await tx.tell(_("Effectiveness points for {name} saved: {points}").format(
+        name=html.quote(ui.kpi_name(kpi, locale)), points=_points_text(points, locale)),
+        chat_id=message.chat.id)
 
 
 async def choose_baseline(message: Message, session: AsyncSession, bot: Bot,
@@ -709,7 +712,7 @@ async def choose_baseline(message: Message, session: AsyncSession, bot: Bot,
 
 async def new_baseline(message: Message, state: FSMContext, session: AsyncSession,
                        person: Person, memberships: list[Membership], clock: Clock,
-                       locale: str) -> None:
+                       locale: str, tx: UpdateTransaction) -> None:
     kpi = await _kpi_being_set(message, state, session, memberships)
     if kpi is None:
         return
@@ -724,9 +727,11 @@ async def new_baseline(message: Message, state: FSMContext, session: AsyncSessio
     except InvalidValue:
         await message.answer(ui.baseline_against_target(kpi, locale))
         return
+    await tx.commit()
     await state.clear()
-    await message.answer(_("Baseline of {name} set to {value}.").format(
-        name=html.quote(ui.kpi_name(kpi, locale)), value=ui.figure(value, kpi, locale)))
+    await tx.tell(_("Baseline of {name} set to {value}.").format(
+        name=html.quote(ui.kpi_name(kpi, locale)), value=ui.figure(value, kpi, locale)),
+        chat_id=message.chat.id)
 
 
 def build_router() -> Router:

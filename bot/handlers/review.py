@@ -496,15 +496,16 @@ async def _too_late(message: Message, state: FSMContext, suggestion: Suggestion)
 
 
 async def after_photo(message: Message, state: FSMContext, session: AsyncSession,
-                      memberships: list[Membership]) -> None:
+                      memberships: list[Membership], tx: UpdateTransaction) -> None:
     found = await _under_review(message, state, session, memberships)
     if found is None or not message.photo:
         return
     _draft, suggestion, _membership = found
     service.add_after_photo(session, suggestion, message.photo[-1].file_id)
+    await tx.commit()
     await state.clear()
-    await message.answer(_("After-photo saved. What did it bring?"),
-                         reply_markup=ui.impact_keyboard(suggestion.id))
+    await tx.tell(_("After-photo saved. What did it bring?"), chat_id=message.chat.id,
+                  markup=ui.impact_keyboard(suggestion.id))
 
 
 async def no_after_photo(message: Message, state: FSMContext, session: AsyncSession,
@@ -554,7 +555,8 @@ async def question(message: Message, state: FSMContext, session: AsyncSession,
 
 
 async def impact_value(message: Message, state: FSMContext, session: AsyncSession,
-                       memberships: list[Membership], locale: str) -> None:
+                       memberships: list[Membership], locale: str,
+                       tx: UpdateTransaction) -> None:
     found = await _written(message, state, session, memberships)
     if found is None:
         return
@@ -565,13 +567,14 @@ async def impact_value(message: Message, state: FSMContext, session: AsyncSessio
         await message.answer(_("Please send a number, for example 250."))
         return
     service.record_impact(suggestion, kind=draft.impact, value=value, note=text)
+    await tx.commit()
     await state.clear()
-    await message.answer(_("Thank you: the impact is recorded."))
+    await tx.tell(_("Thank you: the impact is recorded."), chat_id=message.chat.id)
 
 
 async def due_date_typed(message: Message, state: FSMContext, session: AsyncSession,
                          person: Person, memberships: list[Membership], deps: Deps,
-                         locale: str) -> None:
+                         locale: str, tx: UpdateTransaction) -> None:
     found = await _written(message, state, session, memberships)
     if found is None:
         return
@@ -586,7 +589,8 @@ async def due_date_typed(message: Message, state: FSMContext, session: AsyncSess
     except InvalidValue:
         await _too_late(message, state, suggestion)
         return
-    await message.answer(reply)
+    await tx.commit()
+    await tx.tell(reply, chat_id=message.chat.id)
 
 
 def build_router() -> Router:
