@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 
-from aiogram import Bot, F, Router, html
+from aiogram import F, Router, html
 from aiogram.filters import (
     IS_MEMBER,
     IS_NOT_MEMBER,
@@ -24,7 +24,7 @@ from aiogram.types import CallbackQuery, ChatMemberUpdated, InlineKeyboardMarkup
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import Clock
-from bot.handlers.common import pack_messages, refuse_button, replace_message
+from bot.handlers.common import pack_messages, refuse_button
 from bot.i18n import CatalogI18n, _
 from bot.keyboards.builders import language_keyboard
 from bot.keyboards.callbacks import GroupLanguageCallback
@@ -97,30 +97,30 @@ async def group_language(message: Message, session: AsyncSession,
 
 async def set_group_language(query: CallbackQuery, callback_data: GroupLanguageCallback,
                              session: AsyncSession, person: Person | None,
-                             memberships: list[Membership], bot: Bot,
-                             i18n: CatalogI18n) -> None:
+                             memberships: list[Membership], i18n: CatalogI18n,
+                             tx: UpdateTransaction) -> None:
     chat_id = query.message.chat.id if query.message else 0
     followed = {m.enterprise_id for m in memberships_with(memberships, Capability.FOLLOW)}
     if person is None or not await groups.may_manage_group(session, chat_id, followed):
         await refuse_button(query, "group language by someone who does not follow it")
         return
     await groups.set_group_locale(session, chat_id, callback_data.code, actor_id=person.id)
+    await tx.commit()
     with i18n.use_locale(callback_data.code):
-        await query.answer()
-        await replace_message(bot, query, _("Done. From now on I will write in this group in "
-                                            "{language}.").format(
-            language=LANGUAGES[callback_data.code]))
+        await tx.tell(_("Done. From now on I will write in this group in {language}.").format(
+            language=LANGUAGES[callback_data.code]), query=query)
 
 
 async def unlink_group(message: Message, session: AsyncSession, person: Person | None,
-                       memberships: list[Membership]) -> None:
+                       memberships: list[Membership], tx: UpdateTransaction) -> None:
     followed = {m.enterprise_id for m in memberships_with(memberships, Capability.FOLLOW)}
     gone = await groups.unlink(session, message.chat.id, followed, person) if person else []
     if not gone:
         await message.answer(_("This group follows no enterprise that you follow."))
         return
-    await message.answer(_("This group no longer follows: {names}.").format(
-        names=", ".join(html.quote(e.name) for e in gone)))
+    await tx.commit()
+    await tx.tell(_("This group no longer follows: {names}.").format(
+        names=", ".join(html.quote(e.name) for e in gone)), chat_id=message.chat.id)
 
 
 async def group_status(message: Message, session: AsyncSession, clock: Clock,
