@@ -320,16 +320,17 @@ async def offer_owners(query: CallbackQuery, callback_data: SuggestionCallback,
 
 async def implemented(query: CallbackQuery, callback_data: SuggestionCallback,
                       state: FSMContext, session: AsyncSession, person: Person,
-                      memberships: list[Membership], bot: Bot, deps: Deps) -> None:
-    """Marks it implemented, tells the submitter, and asks for an after-photo."""
+                      memberships: list[Membership], deps: Deps,
+                      tx: UpdateTransaction) -> None:
+    """Marks it implemented, tells the submitter, and (once stored) asks for an after-photo."""
     async def act(suggestion: Suggestion, _membership: Membership) -> None:
         await service.change_status(session, suggestion, SuggestionStatus.IMPLEMENTED,
                                     reviewer=person, now=deps.clock.now())
-        await ReviewDraft(suggestion.id).keep(state, ReviewFlow.after_photo)
         await tell_submitter(session, suggestion, deps)
-        await query.answer()
-        await replace_message(bot, query, ui.after_photo_prompt(),
-                              ui.after_photo_keyboard(suggestion.id))
+        await tx.commit()
+        await ReviewDraft(suggestion.id).keep(state, ReviewFlow.after_photo)
+        await tx.tell(ui.after_photo_prompt(), query=query,
+                      markup=ui.after_photo_keyboard(suggestion.id))
 
     await _review(query, callback_data.id, session, memberships, act)
 

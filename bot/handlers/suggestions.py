@@ -350,7 +350,7 @@ async def start_answer(query: CallbackQuery,
 
 
 async def submitter_answer(message: Message, state: FSMContext, session: AsyncSession,
-                           person: Person, deps: Deps) -> None:
+                           person: Person, deps: Deps, tx: UpdateTransaction) -> None:
     """The answer goes to the reviewer who asked (or every reviewer), never with a name."""
     text = (message.text or "").strip()
     if not text or text.startswith("/"):
@@ -364,7 +364,6 @@ async def submitter_answer(message: Message, state: FSMContext, session: AsyncSe
         await message.answer(_("Sorry, this suggestion is not yours to answer."))
         return
     service.answer(session, suggestion, text, deps.clock.now())
-    await state.clear()
     asker = await service.last_asker(session, suggestion.id)
     recipients = [asker] if asker else await service.reviewers_for(session, suggestion)
     enterprise = await service.enterprise_of(session, suggestion)
@@ -374,7 +373,9 @@ async def submitter_answer(message: Message, state: FSMContext, session: AsyncSe
                render=lambda _locale: (
                    fit_text(lambda quoted: ui.answer_to_reviewer(suggestion, quoted), text),
                    ui.review_keyboard(suggestion)))
-    await message.answer(_("Thank you, your answer has been passed on."))
+    await tx.commit()  # the answer stays in the conversation, and they are told, if not
+    await state.clear()
+    await tx.tell(_("Thank you, your answer has been passed on."), chat_id=message.chat.id)
 
 
 async def show_stats(message: Message, session: AsyncSession, bot: Bot,
