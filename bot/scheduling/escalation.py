@@ -15,6 +15,7 @@ from bot.presenters import escalation as ui
 from bot.scheduling.context import JobContext
 from bot.services import escalation
 from bot.services.lessons import is_working_daytime
+from bot.services.outbox import ALERT_KIND
 from storage.models import Enterprise, GroupChat, GroupChatLink, Person, Stall
 
 log = logging.getLogger(__name__)
@@ -35,10 +36,10 @@ async def alert_consultants(ctx: JobContext, session: AsyncSession, subject: esc
         return ui.to_consultant(subject, now, locale, again=again)
 
     for person in people:
-        notify(session, ctx.i18n, person, kind="escalation", now=now,
+        notify(session, ctx.i18n, person, kind=ALERT_KIND, now=now,
                enterprise=subject.enterprise, render=render)
     for group in await groups_following(session, subject.enterprise.id):
-        notify_group(session, ctx.i18n, group, kind="escalation", now=now,
+        notify_group(session, ctx.i18n, group, kind=ALERT_KIND, now=now,
                      enterprise=subject.enterprise, render=render)
 
 

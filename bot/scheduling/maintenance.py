@@ -10,6 +10,7 @@ from datetime import timedelta
 from sqlalchemy import delete
 
 from bot.scheduling.context import JobContext
+from bot.services.outbox import ALERT_KIND
 from storage.models import OutboxMessage, OutboxStatus, ProcessedUpdate
 
 KEEP_UPDATE_IDS = timedelta(days=3)
@@ -33,5 +34,5 @@ async def prune_finished_outbox(ctx: JobContext) -> None:
         await session.execute(delete(OutboxMessage).where(
             OutboxMessage.status.in_(FINISHED),
             OutboxMessage.send_after < now - KEEP_FINISHED_OUTBOX,
-            (OutboxMessage.kind != "escalation")
+            (OutboxMessage.kind != ALERT_KIND)
             | (OutboxMessage.send_after < now - KEEP_FINISHED_ALERTS)))

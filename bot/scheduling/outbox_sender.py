@@ -61,15 +61,11 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.clock import Clock
 from bot.scheduling.rate_limit import Limiter, RateLimiter
 from bot.services.groups import follow_migration
+from bot.services.outbox import delivered_values
 from storage.models import OutboxMessage, OutboxStatus, Person
 
 log = logging.getLogger(__name__)
 
-# What a delivered row keeps of its message: nothing a person could be read from. An alert to
-# consultants keeps its buttons (their data names the stall, their labels are fixed words), so
-# an answer given in one chat can take the buttons off the other copies.
-DELIVERED_CLEARED: dict[str, object] = {"text": "", "reply_markup": None, "media_file_id": None}
-KEEPS_BUTTONS = frozenset({"escalation"})
 BATCH = 50
 # After CLAIM_LEASE a claimed row is free again (OUTBOX_CLAIM_SECONDS); a live sender sends
 # nothing from its claim in the second half of the lease, and gives the rest back.
@@ -314,9 +310,8 @@ class OutboxSender:
             # Delivered: the words are Telegram's to keep now, not ours. Clearing them means no
             # delivered message in the database names anybody (README "Security and privacy").
             values = {"status": OutboxStatus.SENT, "sent_at": self.clock.now(),
-                      "telegram_message_id": result.message_id, **DELIVERED_CLEARED}
-            if message.kind in KEEPS_BUTTONS:
-                values.pop("reply_markup")
+                      "telegram_message_id": result.message_id,
+                      **delivered_values(message.kind)}
             await self._way_is_back()
         except TelegramRetryAfter as error:
             values = {"send_after": await self._pause(error.retry_after)}

@@ -21,6 +21,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.services import actions, anonymity, suggestions
+from bot.services.outbox import ALERT_KIND
 from bot.services.people import reachable, team_leads, team_members
 from storage.models import (
     ActionItem,
@@ -336,7 +337,7 @@ async def alert_copies(session: AsyncSession, stall: Stall) -> list[AlertCopy]:
     consultant's answer can be shown (and the buttons removed) everywhere."""
     prefix = f"es:{stall.id}:"
     rows = await session.scalars(
-        select(OutboxMessage).where(OutboxMessage.kind == "escalation",
+        select(OutboxMessage).where(OutboxMessage.kind == ALERT_KIND,
                                     OutboxMessage.status == OutboxStatus.SENT,
                                     OutboxMessage.telegram_message_id.is_not(None),
                                     OutboxMessage.created_at >= stall.detected_at)

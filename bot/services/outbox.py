@@ -14,6 +14,21 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.limits import CAPTION_MAX, plain_text, telegram_length
 from storage.models import OutboxMessage, OutboxStatus
 
+# A consultant's alert about a stall. Once delivered it keeps its buttons (their data names the
+# stall, their labels are fixed words), so an answer given in one chat can take them off every
+# other copy (bot/stall_answers.py); every other delivered message keeps nothing to read.
+ALERT_KIND = "escalation"
+
+
+def delivered_values(kind: str) -> dict[str, object]:
+    """What a row keeps of its message once Telegram has it: no text, no file, and no
+    buttons but an alert's. So no delivered message in the database names anybody (README
+    "Security and privacy")."""
+    cleared: dict[str, object] = {"text": "", "media_file_id": None}
+    if kind != ALERT_KIND:
+        cleared["reply_markup"] = None
+    return cleared
+
 
 def enqueue(
     session: AsyncSession,

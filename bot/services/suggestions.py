@@ -618,5 +618,8 @@ async def enterprise_of(session: AsyncSession, suggestion: Suggestion) -> Enterp
 async def any_team_small(session: AsyncSession, memberships: list[Membership]) -> bool:
     """Whether any team of the writer is too small to be named beside an anonymous idea:
     someone in several teams is warned when any of them is small (when in doubt, warn)."""
-    return not all([anonymity.team_is_shown(await anonymity.team_size(session, m.team_id))
-                    for m in memberships])
+    if any(m.team_id is None for m in memberships):
+        return True  # no team to hide in
+    sizes = await anonymity.team_sizes(session, [m.team_id for m in memberships
+                                                 if m.team_id is not None])
+    return not all(anonymity.team_is_shown(size) for size in sizes.values())
