@@ -117,7 +117,7 @@ def build_dispatcher(
         session_factory=session_factory,
         i18n=i18n,
         curriculum=curriculum,
-        deps=Deps(settings, clock, i18n, curriculum),
+        deps=Deps(settings, clock, i18n, curriculum, settings.relay_secret()),
     )
     # Outer middlewares on `update` see every update, in this order.
     dp.update.outer_middleware(LogContextMiddleware())
@@ -162,7 +162,7 @@ async def build_application(
 ) -> Application:
     engine = create_engine(settings.database_url)
     if migrate:
-        await upgrade(engine)
+        await upgrade(engine, relay_key=settings.relay_secret())
     session_factory = create_session_factory(engine)
     i18n = build_i18n(settings.default_locale)
     clock = clock or SystemClock()

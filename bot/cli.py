@@ -132,7 +132,7 @@ async def _build_admin_context(settings: Settings) -> AdminContext:
     from storage.migrate import upgrade
 
     engine = create_engine(settings.database_url)
-    await upgrade(engine)
+    await upgrade(engine, relay_key=settings.relay_secret())
     return AdminContext(settings, engine, create_session_factory(engine))
 
 

@@ -5,6 +5,10 @@ A bad value stops the program with one line that names the variable (see `bot.cl
 
 from __future__ import annotations
 
+import hashlib
+import os
+import secrets
+from pathlib import Path
 from typing import Annotated, Literal
 
 from pydantic import AnyHttpUrl, Field, SecretStr, field_validator
@@ -46,6 +50,23 @@ def normalize_database_url(value: str) -> str:
     return url.set(drivername=driver).render_as_string(hide_password=False)
 
 
+def _local_relay_key(database_url: str) -> bytes:
+    """The offline console's relay key: 32 random bytes in a file beside its SQLite database
+    (readable by the owner only), made on first use."""
+    url = make_url(database_url)
+    database = url.database if url.drivername.startswith("sqlite") else None
+    folder = Path(database).parent if database and database != ":memory:" else Path()
+    path = folder / "scorebot.relay-key"
+    try:
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return bytes.fromhex(path.read_text().strip())
+    key = secrets.token_bytes(32)
+    with os.fdopen(descriptor, "w") as file:
+        file.write(key.hex())
+    return key
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_file=".env", env_file_encoding="utf-8", extra="ignore", case_sensitive=False
@@ -81,6 +102,12 @@ class Settings(BaseSettings):
     whatsapp_webhook_path: str = "/whatsapp/webhook"
     # The business number people write to, digits only, for wa.me invite links.
     whatsapp_number: str | None = None
+    # The key that seals who sent each suggestion (bot/services/anonymity.py), kept out of
+    # the database so that no row, backup or export names an anonymous sender. Set it (any
+    # long random string, the same in every process) in production. Unset: derived from
+    # BOT_TOKEN (or the WhatsApp app secret); a new token then leaves earlier senders
+    # unreachable (their ideas stay). Neither: a key file beside the SQLite database.
+    relay_key: SecretStr | None = None
     # How long an outbox sender holds the batch it claimed; after a sender crashes on
     # PostgreSQL, its claimed messages wait this long before another sender takes them.
     outbox_claim_seconds: int = Field(default=120, ge=10, le=3600)
@@ -96,6 +123,14 @@ class Settings(BaseSettings):
     # While Telegram cannot be reached (5xx, error pages, network errors, timeouts), the
     # sender pauses, twice as long each time, up to this many seconds between two tries.
     outbox_pause_max_seconds: float = Field(default=60.0, ge=1, le=3600)
+
+    def relay_secret(self) -> bytes:
+        """The relay key as 32 bytes (see `relay_key`)."""
+        for secret in (self.relay_key, self.bot_token, self.whatsapp_app_secret):
+            if secret is not None and secret.get_secret_value():
+                return hashlib.sha256(
+                    b"scorebot relay key|" + secret.get_secret_value().encode()).digest()
+        return _local_relay_key(self.database_url)
 
     @field_validator("database_url")
     @classmethod

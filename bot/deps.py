@@ -24,3 +24,5 @@ class Deps:
     clock: Clock
     i18n: CatalogI18n
     curriculum: Curriculum
+    # Seals who sent each suggestion (bot.services.anonymity.seal); from Settings.relay_secret.
+    relay_key: bytes

@@ -27,8 +27,10 @@ def alembic_config(database_url: str | None = None) -> Config:
     return config
 
 
-def _upgrade(connection: Connection, config: Config, revision: str) -> None:
+def _upgrade(connection: Connection, config: Config, revision: str,
+             relay_key: bytes | None) -> None:
     config.attributes["connection"] = connection
+    config.attributes["relay_key"] = relay_key  # seals suggestion relays (0017)
     command.upgrade(config, revision)
 
 
@@ -36,14 +38,16 @@ def _current(connection: Connection) -> str | None:
     return MigrationContext.configure(connection).get_current_revision()
 
 
-async def upgrade(engine: AsyncEngine, revision: str = "head") -> None:
-    """Bring the database schema up to `revision` (idempotent)."""
+async def upgrade(engine: AsyncEngine, revision: str = "head", *,
+                  relay_key: bytes | None = None) -> None:
+    """Bring the database schema up to `revision` (idempotent). `relay_key` (the bot's
+    `Settings.relay_secret()`) is needed only to seal suggestion relays stored before 0017."""
     async with engine.begin() as connection:
         if connection.dialect.name == "postgresql":
             await connection.execute(
                 text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK}
             )
-        await connection.run_sync(_upgrade, alembic_config(), revision)
+        await connection.run_sync(_upgrade, alembic_config(), revision, relay_key)
 
 
 async def current_revision(engine: AsyncEngine) -> str | None:

@@ -432,7 +432,7 @@ class Suggestion(Base):
     """A worker's improvement idea.
 
     Anonymity: `author_id` is set only for named suggestions, and every view and export
-    reads the author from it alone. Who sent an anonymous suggestion is kept only in
+    reads the author from it alone. Who sent an anonymous suggestion is kept only sealed, in
     `SuggestionRelay`, which nothing but the relay of messages to the submitter reads.
     """
 
@@ -482,16 +482,16 @@ class Suggestion(Base):
 
 
 class SuggestionRelay(Base):
-    """Who sent a suggestion, for relaying messages to them and nothing else."""
+    """Who sent a suggestion, sealed: an HMAC of the suggestion and its sender under a key kept
+    outside the database (bot.services.anonymity.seal), so that the bot can pass messages on
+    to the sender while no row names them. Nothing but the relay reads it."""
 
     __tablename__ = "suggestion_relays"
 
     suggestion_id: Mapped[int] = mapped_column(
         ForeignKey("suggestions.id", ondelete="CASCADE"), primary_key=True
     )
-    person_id: Mapped[int] = mapped_column(
-        ForeignKey("people.id", ondelete="CASCADE"), index=True
-    )
+    seal: Mapped[str] = mapped_column(String(64))
 
 
 class SuggestionMedia(Base):

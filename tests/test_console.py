@@ -243,7 +243,8 @@ async def test_ids_are_never_reused_and_the_forgotten_are_not_listed(console):
     first = console.current.telegram_id
     async with console.app.session_factory() as session, session.begin():
         ama = await session.scalar(select(Person).where(Person.telegram_id == 1001))
-        await privacy.forget(session, ama, console.clock.now())
+        await privacy.forget(session, ama, console.clock.now(),
+                             console.app.settings.relay_secret())
     again = await Console.open(console.app, write=console.write)  # the console restarted
     try:
         assert "(not joined, -)" not in again.banner()

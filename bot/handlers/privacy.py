@@ -13,7 +13,7 @@ from aiogram.types import BufferedInputFile, CallbackQuery, Message
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.clock import Clock
+from bot.deps import Deps
 from bot.handlers.common import private_router, replace_message
 from bot.i18n import _
 from bot.keyboards.callbacks import PrivacyCallback
@@ -29,11 +29,11 @@ def _nothing_held() -> str:
 
 
 async def send_my_data(message: Message, session: AsyncSession, person: Person | None,
-                       bot: Bot) -> None:
+                       bot: Bot, deps: Deps) -> None:
     if person is None:
         await message.answer(_nothing_held())
         return
-    data = await privacy.my_data(session, person)
+    data = await privacy.my_data(session, person, deps.relay_key)
     content = json.dumps(data, ensure_ascii=False, indent=1).encode()
     await bot.send_document(
         message.chat.id, BufferedInputFile(content, filename="my-scorebot-data.json"),
@@ -63,13 +63,13 @@ async def keep_me(query: CallbackQuery, bot: Bot, person: Person | None) -> None
 
 
 async def forget_me(query: CallbackQuery, bot: Bot, session: AsyncSession,
-                    person: Person | None, state: FSMContext, clock: Clock,
+                    person: Person | None, state: FSMContext, deps: Deps,
                     tx: UpdateTransaction) -> None:
     """"Yes, forget me": forgotten, committed, and only then said so."""
     if person is None:
         await keep_me(query, bot, person)
         return
-    await privacy.forget(session, person, clock.now())
+    await privacy.forget(session, person, deps.clock.now(), deps.relay_key)
     await tx.commit()  # "done" only once it is done
     await state.clear()
     log.info("a person asked to be forgotten; done")

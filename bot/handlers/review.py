@@ -104,7 +104,7 @@ async def tell_submitter(session: AsyncSession, suggestion: Suggestion, deps: De
                          render: Callable[[str], Rendered] | None = None) -> None:
     """Relay to the submitter (by default, the suggestion's new state). Only this function
     looks up who sent a suggestion; nothing it learns is shown to anyone else."""
-    submitter = await service.submitter_of(session, suggestion.id)
+    submitter = await service.submitter_of(session, suggestion.id, deps.relay_key)
     if submitter is None or submitter.blocked_bot:
         return
     notify(session, deps.i18n, submitter, kind=kind or f"suggestion_{suggestion.status.value}",
@@ -132,7 +132,7 @@ async def _tell_under_review(session: AsyncSession, moved: list[Suggestion],
     Submitters are found through the relay only; nothing here is shown to the reviewer."""
     by_submitter: dict[int, tuple[Person, list[Suggestion]]] = {}
     for suggestion in moved:
-        submitter = await service.submitter_of(session, suggestion.id)
+        submitter = await service.submitter_of(session, suggestion.id, deps.relay_key)
         if submitter is not None and not submitter.blocked_bot:
             by_submitter.setdefault(submitter.id, (submitter, []))[1].append(suggestion)
     for submitter, theirs in by_submitter.values():

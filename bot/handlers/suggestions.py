@@ -302,7 +302,8 @@ async def _submit(query: CallbackQuery, state: FSMContext, session: AsyncSession
     """Store the suggestion and tell its reviewers, commit, and only then clear the draft and
     say it was received (if the commit fails, the draft stays and the person is told)."""
     suggestion = await service.submit(session, person=person, membership=membership,
-                                      draft=draft, now=deps.clock.now())
+                                      draft=draft, now=deps.clock.now(),
+                                      relay_key=deps.relay_key)
     await _tell_reviewers(session, suggestion, membership, deps)
     await tx.commit()
     await state.clear()
@@ -336,9 +337,9 @@ async def _tell_reviewers(session: AsyncSession, suggestion: Suggestion,
 async def start_answer(query: CallbackQuery,
                        callback_data: SubmitterAnswerCallback | LegacySubmitterAnswerCallback,
                        state: FSMContext, session: AsyncSession, person: Person,
-                       bot: Bot) -> None:
+                       bot: Bot, deps: Deps) -> None:
     """Answer, under a reviewer's question: only its submitter may."""
-    submitter = await service.submitter_of(session, callback_data.id)
+    submitter = await service.submitter_of(session, callback_data.id, deps.relay_key)
     if submitter is None or submitter.id != person.id:
         await refuse_button(query, "answer to a suggestion the person did not send")
         return
@@ -358,7 +359,8 @@ async def submitter_answer(message: Message, state: FSMContext, session: AsyncSe
         return
     suggestion_id = int((await state.get_data()).get("suggestion", 0))
     suggestion = await service.get(session, suggestion_id)
-    submitter = await service.submitter_of(session, suggestion_id) if suggestion else None
+    submitter = (await service.submitter_of(session, suggestion_id, deps.relay_key)
+                 if suggestion else None)
     if suggestion is None or submitter is None or submitter.id != person.id:
         await state.clear()
         await message.answer(_("Sorry, this suggestion is not yours to answer."))

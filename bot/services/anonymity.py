@@ -9,11 +9,18 @@ might have done something anonymous asks this module:
 - `team_is_shown(size)`: whether a team may be named beside an anonymous suggestion;
 - `iso_week(moment, timezone)`: the only time shown for an anonymous suggestion outside the
   conversation itself (exports, lists), so the minute it was sent cannot be matched with who
-  was on shift or who used their phone.
+  was on shift or who used their phone;
+- `seal` / `sealed_by`: the only stored trace of who sent a suggestion. The bot must pass
+  questions and news on to the sender, so it keeps, per suggestion, an HMAC of the suggestion
+  and the person under a key that lives outside the database (`Settings.relay_secret`). A row
+  names nobody: whoever reads the database, a backup or an export cannot tell who sent what;
+  the bot, holding the key, finds the sender by sealing each member of the enterprise in turn.
 """
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 from collections.abc import Iterable
 from datetime import datetime
 from zoneinfo import ZoneInfo
@@ -60,3 +67,15 @@ def iso_week(moment: datetime, timezone: str) -> str:
     """The ISO week of `moment` in `timezone`, e.g. "2026-W48"."""
     year, week, _day = moment.astimezone(ZoneInfo(timezone)).isocalendar()
     return f"{year}-W{week:02d}"
+
+
+def seal(key: bytes, suggestion_id: int, person_id: int) -> str:
+    """The sender's seal on a suggestion (64 hex digits); see the module's docstring. The
+    message format is frozen: migration 0017 seals the rows it finds the same way."""
+    message = f"suggestion {suggestion_id} sent by person {person_id}".encode()
+    return hmac.new(key, message, hashlib.sha256).hexdigest()
+
+
+def sealed_by(key: bytes, suggestion_id: int, person_id: int, stored: str) -> bool:
+    """Whether `person_id` is the one who sealed `stored` on the suggestion."""
+    return hmac.compare_digest(seal(key, suggestion_id, person_id), stored)

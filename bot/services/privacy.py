@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import Executable, Table, delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.services import audit
+from bot.services import anonymity, audit
 from storage.models import (
     ActionItem,
     ActionNote,
@@ -46,7 +46,6 @@ FORGET_RULES: dict[tuple[str, str], str] = {
     ("action_notes", "author_id"): DELETE,  # their notes and photos
     ("suggestion_messages", "reviewer_id"): DELETE,  # their questions as a reviewer
     ("memberships", "person_id"): DELETE,
-    ("suggestion_relays", "person_id"): DELETE,  # the only link to what they sent
     ("pulse_participants", "person_id"): DELETE,
     ("group_link_codes", "created_by_id"): DELETE,
     ("lesson_deliveries", "person_id"): KEEP,  # anonymous now: the tombstone has no identity
@@ -63,12 +62,24 @@ def person_references() -> list[tuple[Table, str, bool]]:
     return found
 
 
-async def forget(session: AsyncSession, person: Person, now: datetime) -> None:
-    relayed = select(SuggestionRelay.suggestion_id).where(SuggestionRelay.person_id == person.id)
-    # Their answers to reviewers carry no person; they are found through the relay.
+async def sent_by(session: AsyncSession, person_id: int, relay_key: bytes) -> list[int]:
+    """The suggestions the person sent, named or not, found through their seals only (one
+    HMAC per suggestion ever sent: /mydata and /forget are rare)."""
+    relays = await session.execute(select(SuggestionRelay.suggestion_id, SuggestionRelay.seal))
+    return [suggestion_id for suggestion_id, stored in relays
+            if anonymity.sealed_by(relay_key, suggestion_id, person_id, stored)]
+
+
+async def forget(session: AsyncSession, person: Person, now: datetime,
+                 relay_key: bytes) -> None:
+    relayed = await sent_by(session, person.id, relay_key)
+    # Their answers to reviewers carry no person; they are found through the relay, and the
+    # relay itself goes: nobody can reach them through what they sent any more.
     await session.execute(delete(SuggestionMessage).where(
         SuggestionMessage.from_submitter.is_(True),
-        SuggestionMessage.suggestion_id.in_(relayed.scalar_subquery())))
+        SuggestionMessage.suggestion_id.in_(relayed)))
+    await session.execute(delete(SuggestionRelay).where(
+        SuggestionRelay.suggestion_id.in_(relayed)))
     # Named suggestions keep their content and lose their author.
     await session.execute(update(Suggestion).where(Suggestion.author_id == person.id)
                           .values(anonymous=True))
@@ -111,7 +122,7 @@ def _iso(value: Any) -> Any:
     return value.isoformat() if hasattr(value, "isoformat") else value
 
 
-async def my_data(session: AsyncSession, person: Person) -> dict[str, Any]:
+async def my_data(session: AsyncSession, person: Person, relay_key: bytes) -> dict[str, Any]:
     """Everything stored about the person, as plain values."""
     pid = person.id
 
@@ -126,11 +137,11 @@ async def my_data(session: AsyncSession, person: Person) -> dict[str, Any]:
         select(LessonDelivery.lesson_id, LessonDelivery.sent_at, LessonDelivery.opened_at,
                LessonDelivery.answered_at, LessonDelivery.correct)
         .where(LessonDelivery.person_id == pid).order_by(LessonDelivery.sent_at))
-    sent = select(SuggestionRelay.suggestion_id).where(SuggestionRelay.person_id == pid)
+    sent = await sent_by(session, pid, relay_key)
     suggestions = await rows(
         select(Suggestion.id, Suggestion.created_at, Suggestion.anonymous, Suggestion.status,
                Suggestion.text)
-        .where((Suggestion.author_id == pid) | Suggestion.id.in_(sent.scalar_subquery()))
+        .where((Suggestion.author_id == pid) | Suggestion.id.in_(sent))
         .order_by(Suggestion.id))
     actions = await rows(
         select(ActionItem.id, ActionItem.title, ActionItem.status, ActionItem.due_on)

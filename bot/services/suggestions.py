@@ -119,7 +119,7 @@ class Draft:
 
 async def submit(
     session: AsyncSession, *, person: Person, membership: Membership, draft: Draft,
-    now: datetime,
+    now: datetime, relay_key: bytes,
 ) -> Suggestion:
     if draft.empty:
         raise InvalidValue("empty", "a suggestion needs text, a photo or a voice note")
@@ -139,7 +139,8 @@ async def submit(
     )
     session.add(suggestion)
     await session.flush()
-    session.add(SuggestionRelay(suggestion_id=suggestion.id, person_id=person.id))
+    session.add(SuggestionRelay(suggestion_id=suggestion.id,
+                                seal=anonymity.seal(relay_key, suggestion.id, person.id)))
     audit.record(
         session, "suggestion.submit",
         actor_id=None if draft.anonymous else person.id,
@@ -149,13 +150,28 @@ async def submit(
     return suggestion
 
 
-async def submitter_of(session: AsyncSession, suggestion_id: int) -> Person | None:
-    """The person who sent the suggestion, for relaying messages to them. Never show it."""
-    return await session.scalar(
-        select(Person)
-        .join(SuggestionRelay, SuggestionRelay.person_id == Person.id)
-        .where(SuggestionRelay.suggestion_id == suggestion_id)
-    )
+async def submitter_of(session: AsyncSession, suggestion_id: int,
+                       relay_key: bytes) -> Person | None:
+    """The person who sent the suggestion, for relaying messages to them. Never show it.
+
+    The relay holds only a seal (`anonymity.seal`): each member of the suggestion's enterprise
+    is sealed in turn until one matches. Someone who has left the enterprise, or asked to be
+    forgotten, is found by nobody."""
+    row = (await session.execute(
+        select(Suggestion.enterprise_id, SuggestionRelay.seal)
+        .join(SuggestionRelay, SuggestionRelay.suggestion_id == Suggestion.id)
+        .where(Suggestion.id == suggestion_id)
+    )).first()
+    if row is None:
+        return None
+    enterprise_id, stored = row
+    members = await session.scalars(
+        select(Membership.person_id).where(Membership.enterprise_id == enterprise_id)
+        .distinct())
+    for person_id in members:
+        if anonymity.sealed_by(relay_key, suggestion_id, person_id, stored):
+            return await session.get(Person, person_id)
+    return None
 
 
 async def get(session: AsyncSession, suggestion_id: int) -> Suggestion | None:
