@@ -24,7 +24,7 @@ import contextlib
 import logging
 import os
 import sys
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
@@ -738,7 +738,7 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def dispatch(args: argparse.Namespace) -> Awaitable[None]:
+def dispatch(args: argparse.Namespace) -> Coroutine[Any, Any, None]:
     command = args.command
     if command == "content":
         return _content(args)

@@ -114,6 +114,11 @@ def _make_folder(folder: Path | None) -> None:
         folder.mkdir(parents=True, exist_ok=True)
 
 
+def _caption(caption: str) -> dict[str, Any]:
+    """The caption field of a sent photo or file, when there is one."""
+    return {"caption": caption} if caption else {}
+
+
 def _read(name: str) -> tuple[Path, bytes] | None:
     """The file a person named, if there is one."""
     path = Path(name).expanduser()
@@ -498,7 +503,7 @@ class Console:
         file_id = self.telegram.upload("photo", content)
         size = {"file_id": file_id, "file_unique_id": file_id, "width": 96, "height": 64}
         self.write(f"(you send the photo {path.name})")
-        await self._send(photo=[size], **({"caption": caption} if caption else {}))
+        await self._send(photo=[size], **_caption(caption))
 
     async def _c_voice(self, rest: str) -> None:
         file_id = self.telegram.upload("voice", SAMPLE_VOICE)
@@ -525,7 +530,7 @@ class Console:
         self.write(f"(you send the file {path.name})")
         await self._send(document={"file_id": file_id, "file_unique_id": file_id,
                                    "file_name": path.name},
-                         **({"caption": caption} if caption else {}))
+                         **_caption(caption))
 
     def _chat_id(self) -> int:
         assert self.current is not None
@@ -632,7 +637,7 @@ class Console:
 
     # What the bot does -----------------------------------------------------------------
 
-    async def _deliver(self, update: dict) -> None:
+    async def _deliver(self, update: dict[str, Any]) -> None:
         assert self.current is not None
         await self.app.dispatcher.feed_raw_update(self.bot, update)
         # Messages the bot sends on its own (to this person or others) go out at once here.

@@ -132,7 +132,7 @@ async def seed_demo(session: AsyncSession, clock: Clock) -> bool:
 
 
 # Eight weeks of figures for the Accra demo enterprise: defects falling, delivery improving.
-DEMO_KPIS = {
+DEMO_KPIS: dict[str, tuple[float, float, list[float]]] = {
     "defect_rate": (6.0, 2.0, [6.1, 5.8, 5.9, 5.2, 4.8, 4.9, 4.1, 3.6]),
     "on_time_delivery": (78.0, 95.0, [77, 80, 79, 83, 85, 84, 88, 90]),
     "absenteeism": (7.5, 4.0, [7.8, 7.2, 7.6, 6.9, 6.5, 6.8, 6.1, 6.3]),
@@ -155,7 +155,8 @@ async def _kpi_history(session: AsyncSession, enterprise: Enterprise, clock: Clo
 # of results: what programme managers compare with `scorebot report`.
 PEERS = ("Kumasi Apparel", "Tema Textiles", "Takoradi Stitch", "Cape Coast Wear", "Ho Uniforms")
 PEER_WORKERS = ("Abena", "Yaw", "Akosua", "Kwame", "Adwoa")
-PEER_KPIS = {  # baseline, target, the latest figures (better by the factory's number)
+# Per KPI: baseline, target, the latest figures (better by the factory's number).
+PEER_KPIS: dict[str, tuple[float, float, list[float]]] = {
     "defect_rate": (6.5, 3.0, [6.2, 5.5, 5.0]),
     "on_time_delivery": (75.0, 92.0, [78, 82, 85]),
     "absenteeism": (8.0, 4.5, [7.6, 7.1, 6.8]),

@@ -26,7 +26,8 @@ class InProcessSession(BaseSession):
     async def close(self) -> None:
         return None
 
-    def _encode(self, bot: Bot, method: TelegramMethod[Any]) -> tuple[dict[str, Any], dict]:
+    def _encode(self, bot: Bot,
+                method: TelegramMethod[Any]) -> tuple[dict[str, Any], dict[str, bytes]]:
         self.telegram.upload_names = {}
         files: dict[str, InputFile] = {}
         params: dict[str, Any] = {}
@@ -58,7 +59,8 @@ class InProcessSession(BaseSession):
                 )
             else:
                 result = self.telegram.handle(method.__api_method__, params, files)
-            status, body = HTTPStatus.OK, {"ok": True, "result": result}
+            status: int = HTTPStatus.OK
+            body = {"ok": True, "result": result}
         except BotApiError as error:
             status, body = error.status, error.payload()
         response = self.check_response(
