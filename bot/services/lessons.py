@@ -377,6 +377,30 @@ async def team_progress(
 
 
 
+@dataclass(frozen=True)
+class LessonMedia:
+    """What comes with a lesson for one person (Telegram file ids): its approved voice and
+    quiz recordings in their language, the approved picture for their enterprises, and
+    whether they chose to hear lessons first."""
+
+    voice: str | None
+    quiz_voice: str | None
+    picture: str | None
+    voice_first: bool
+
+
+async def media_for(session: AsyncSession, lesson: Lesson, person: Person,
+                    locale: str) -> LessonMedia:
+    from bot.services import pictures, recordings
+
+    voice = await recordings.approved_voice(session, lesson.id, locale)
+    quiz_voice = await recordings.approved_voice(session, lesson.id, locale, "quiz")
+    picture = await pictures.approved_picture(session, lesson.id, person.id)
+    return LessonMedia(voice.file_id if voice else None,
+                       quiz_voice.file_id if quiz_voice else None,
+                       picture.file_id if picture else None, person.voice_first)
+
+
 async def latest_unopened(session: AsyncSession, person_id: int) -> LessonDelivery | None:
     """The lesson last sent to the person that they have not opened yet."""
     return await session.scalar(
