@@ -46,6 +46,13 @@ async def enterprises_of(session: AsyncSession, picture: LessonPicture) -> list[
         .order_by(LessonPictureEnterprise.enterprise_id)))
 
 
+async def enterprise_names(session: AsyncSession, picture: LessonPicture) -> list[str]:
+    return list(await session.scalars(
+        select(Enterprise.name)
+        .join(LessonPictureEnterprise, LessonPictureEnterprise.enterprise_id == Enterprise.id)
+        .where(LessonPictureEnterprise.picture_id == picture.id).order_by(Enterprise.name)))
+
+
 async def may_approve(session: AsyncSession, picture: LessonPicture, person: Person,
                       memberships: Iterable[Membership]) -> bool:
     """A second consultant or admin of one of the picture's enterprises; never the person
