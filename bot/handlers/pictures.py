@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import Clock
 from bot.content.loader import Curriculum
-from bot.handlers.common import private_router, replace_message
+from bot.handlers.common import private_router, refuse_button, replace_message
 from bot.i18n import CatalogI18n
 from bot.keyboards.recordings import PictureCallback
 from bot.notify import notify
@@ -118,8 +118,11 @@ async def decide(query: CallbackQuery, callback_data: PictureCallback, session: 
     if picture is None or picture.approved_at is not None:
         await query.answer(ui.decided_already(), show_alert=True)
         return
-    if not await service.may_approve(session, picture, person, allowed_memberships):
+    if picture.attached_by_id == person.id:
         await query.answer(ui.own_picture(), show_alert=True)
+        return
+    if not await service.may_approve(session, picture, person, allowed_memberships):
+        await refuse_button(query, "approving a picture of an enterprise one does not follow")
         return
     lesson = curriculum.get(picture.lesson_id)
     key = lesson.key if lesson else picture.lesson_id
