@@ -21,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.content.loader import Curriculum
 from bot.content.schema import Lesson
-from bot.services import audit
+from bot.services import audit, pictures, recordings
 from storage.models import Enterprise, LessonDelivery, Membership, Person, Team
 
 REVIEW_AFTER = timedelta(days=3)
@@ -391,8 +391,6 @@ class LessonMedia:
 
 async def media_for(session: AsyncSession, lesson: Lesson, person: Person,
                     locale: str) -> LessonMedia:
-    from bot.services import pictures, recordings
-
     voice = await recordings.approved_voice(session, lesson.id, locale)
     quiz_voice = await recordings.approved_voice(session, lesson.id, locale, "quiz")
     picture = await pictures.approved_picture(session, lesson.id, person.id)
