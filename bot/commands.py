@@ -50,6 +50,8 @@ COMMANDS: tuple[CommandSpec, ...] = (
     CommandSpec("link", __("Have a group chat follow an enterprise"), Capability.FOLLOW),
     CommandSpec("export", __("Programme data as a spreadsheet"), Capability.FOLLOW),
     CommandSpec("record", __("Read a lesson aloud for workers"), Capability.FOLLOW),
+    CommandSpec("picture", __("Add a photo from the factory floor to a lesson"),
+                Capability.FOLLOW),
     CommandSpec("climate", __("Working Climate Index of your team"), Capability.SEE_CLIMATE),
     CommandSpec("selfcheck", __("Labour-standards self-check"), Capability.SELF_CHECK),
     CommandSpec("report", __("Programme figures across enterprises"),

@@ -173,6 +173,8 @@ class Person(Base):
     blocked_bot: Mapped[bool] = mapped_column(Boolean, default=False)
     # /pause: no scheduled lessons or reminders until /resume.
     paused: Mapped[bool] = mapped_column(Boolean, default=False)
+    # /language "voice first": lessons come as their approved voice note, the text underneath.
+    voice_first: Mapped[bool] = mapped_column(Boolean, default=False)
     # Set by /forget: the row stays only so anonymous figures (lessons done) still add up.
     forgotten_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=_utcnow)
@@ -795,8 +797,9 @@ class SelfCheckAnswer(Base):
 class LessonRecording(Base):
     """A lesson read aloud by a person (a consultant or an admin) in one language, kept as
     Telegram's file id of the voice note. Workers hear it only once a second person (another
-    consultant, or an admin) has approved it; the latest approved one of a lesson and language
-    is the one played."""
+    consultant, or an admin) has approved it; the latest approved one of a lesson, part and
+    language is the one played. `part` is "lesson" (the lesson's text) or "quiz" (its quiz
+    question and answers)."""
 
     __tablename__ = "lesson_recordings"
     __table_args__ = (Index("ix_lesson_recordings_lesson_locale", "lesson_id", "locale"),)
@@ -805,6 +808,7 @@ class LessonRecording(Base):
     lesson_id: Mapped[str] = mapped_column(String(64))
     locale: Mapped[str] = mapped_column(String(16))
     file_id: Mapped[str] = mapped_column(String(255))
+    part: Mapped[str] = mapped_column(String(16), default="lesson")
     recorded_by_id: Mapped[int | None] = mapped_column(
         ForeignKey("people.id", ondelete="SET NULL"), default=None
     )
@@ -813,6 +817,41 @@ class LessonRecording(Base):
         ForeignKey("people.id", ondelete="SET NULL"), default=None
     )
     approved_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+
+
+class LessonPicture(Base):
+    """A photo from the factory floor shown with a lesson (a 5S board, a guarded machine),
+    kept by Telegram's file id. Attached by a consultant or an admin for the enterprises they
+    follow (`LessonPictureEnterprise`, fixed when attached), shown there only once a second
+    person of those enterprises has approved it; the latest approved one is shown."""
+
+    __tablename__ = "lesson_pictures"
+    __table_args__ = (Index("ix_lesson_pictures_lesson", "lesson_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    lesson_id: Mapped[str] = mapped_column(String(64))
+    file_id: Mapped[str] = mapped_column(String(255))
+    attached_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("people.id", ondelete="SET NULL"), default=None
+    )
+    attached_at: Mapped[datetime] = mapped_column(UTCDateTime, default=_utcnow)
+    approved_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("people.id", ondelete="SET NULL"), default=None
+    )
+    approved_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+
+
+class LessonPictureEnterprise(Base):
+    """An enterprise whose workers see a lesson picture."""
+
+    __tablename__ = "lesson_picture_enterprises"
+
+    picture_id: Mapped[int] = mapped_column(
+        ForeignKey("lesson_pictures.id", ondelete="CASCADE"), primary_key=True
+    )
+    enterprise_id: Mapped[int] = mapped_column(
+        ForeignKey("enterprises.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
 
 
 class ProcessedUpdate(Base):

@@ -19,6 +19,7 @@ from bot.handlers import (
     language,
     lessons,
     onboarding,
+    pictures,
     privacy,
     programme,
     recordings,
@@ -33,7 +34,8 @@ from bot.handlers import (
 def feature_routers() -> list[Router]:
     """Fresh routers (a router belongs to one dispatcher; tests and benchmarks build many)."""
     modules = [
-        errors, onboarding, help, language, privacy, lessons, recordings, schedule, suggestions,
+        errors, onboarding, help, language, privacy, lessons, recordings, pictures,
+        schedule, suggestions,
         review, checkin, actions, climate, selfcheck, programme, team, invites, consultant,
         dashboard, groups,
     ]

@@ -22,7 +22,7 @@ from bot.keyboards.callbacks import (
     QuizCallback,
     ReviewCallback,
 )
-from bot.keyboards.recordings import ListenCallback
+from bot.keyboards.recordings import ListenCallback, QuizListenCallback
 from bot.presenters import lessons as ui
 from bot.replies import UpdateTransaction
 from bot.services import actions, lessons, recordings
@@ -35,18 +35,25 @@ log = logging.getLogger(__name__)
 LEARN = {"capability": Capability.LEARN}
 
 
-async def _send_lesson(
-    bot: Bot, chat_id: int, lesson: Lesson, locale: str, curriculum: Curriculum,
-    countries: list[str],
-    session: AsyncSession,
-) -> None:
-    voice = await recordings.approved_voice(session, lesson.id, locale)
-    await bot.send_message(chat_id, ui.lesson_text(lesson, locale, curriculum),
-                           reply_markup=ui.listen_button(lesson) if voice else None)
-    for note in ui.country_notes(lesson, locale, countries):
-        await bot.send_message(chat_id, note)
-    text, markup = ui.quiz(lesson, locale)
-    await bot.send_message(chat_id, text, reply_markup=markup)
+async def _send_lesson(bot: Bot, chat_id: int, lesson: Lesson, locale: str,
+                       curriculum: Curriculum, person: Person, session: AsyncSession) -> None:
+    """The lesson with what comes with it for this person (voice, picture, country notes),
+    then its quiz: see `ui.lesson_messages` for the order."""
+    media = await lessons.media_for(session, lesson, person, locale)
+    messages = ui.lesson_messages(
+        lesson, locale, curriculum, countries=await lessons.countries_of(session, person.id),
+        voice=media.voice, picture=media.picture, voice_first=media.voice_first,
+        quiz_voice=media.quiz_voice)
+    for message in messages:
+        caption = message.text or None
+        if message.voice is not None:
+            await bot.send_voice(chat_id, message.voice, caption=caption,
+                                 reply_markup=message.markup)
+        elif message.photo is not None:
+            await bot.send_photo(chat_id, message.photo, caption=caption,
+                                 reply_markup=message.markup)
+        else:
+            await bot.send_message(chat_id, message.text, reply_markup=message.markup)
 
 
 def _team_of(memberships: list[Membership]) -> Team | None:
@@ -76,8 +83,7 @@ async def next_lesson_now(
                                    "them, and send /progress to see your results."))
             return
         lessons.record_delivery(session, person, lesson, team, clock.now(), scheduled=False)
-    await _send_lesson(bot, message.chat.id, lesson, locale, curriculum,
-                       await lessons.countries_of(session, person.id), session)
+    await _send_lesson(bot, message.chat.id, lesson, locale, curriculum, person, session)
 
 
 async def _delivered(
@@ -110,8 +116,7 @@ async def open_lesson(
     lesson, delivery = found
     lessons.mark_opened(delivery, clock.now())
     await query.answer()
-    await _send_lesson(bot, query.from_user.id, lesson, locale, curriculum,
-                       await lessons.countries_of(session, person.id), session)
+    await _send_lesson(bot, query.from_user.id, lesson, locale, curriculum, person, session)
 
 
 async def listen(
@@ -135,6 +140,31 @@ async def listen(
     await query.answer()
     await bot.send_voice(query.from_user.id, voice.file_id,
                          caption=html.quote(lesson.in_locale(locale).title))
+
+
+async def listen_to_quiz(
+    query: CallbackQuery,
+    callback_data: QuizListenCallback,
+    session: AsyncSession,
+    person: Person,
+    curriculum: Curriculum,
+    bot: Bot,
+    locale: str,
+) -> None:
+    """▶️ Listen under a quiz: the question and its answers read aloud in the person's
+    language."""
+    found = await _delivered(query, callback_data.key, session, person, curriculum,
+                             "listening to the quiz")
+    if found is None:
+        return
+    lesson, _delivery = found
+    voice = await recordings.approved_voice(session, lesson.id, locale, "quiz")
+    if voice is None:
+        await refuse_button(query, "listening to a quiz with no voice in this language")
+        return
+    await query.answer()
+    await bot.send_voice(query.from_user.id, voice.file_id, caption=ui.quiz_caption(lesson,
+                                                                                     locale))
 
 
 def _led_team(memberships: list[Membership]) -> Membership | None:
@@ -323,6 +353,7 @@ def build_router() -> Router:
     router.callback_query.register(open_lesson, LessonCallback.filter(), flags=LEARN)
     router.callback_query.register(answer_quiz, QuizCallback.filter(), flags=LEARN)
     router.callback_query.register(listen, ListenCallback.filter(), flags=LEARN)
+    router.callback_query.register(listen_to_quiz, QuizListenCallback.filter(), flags=LEARN)
     router.callback_query.register(answer_review, ReviewCallback.filter(), flags=LEARN)
     router.callback_query.register(make_team_action, LessonActionCallback.filter(),
                                    flags={"capability": Capability.LEAD_LEARNING})

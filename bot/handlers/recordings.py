@@ -47,10 +47,15 @@ async def start_recording(message: Message, command: CommandObject, state: FSMCo
     if lesson is None:
         await message.answer(ui.unknown_lesson(args[0][:40]) + "\n\n" + ui.usage())
         return
-    language = (match_locale(args[1]) if len(args) > 1 else None) or locale
+    # "/record m2-04 es quiz": the language and "quiz" (its question read aloud) in any order.
+    rest = [arg.lower() for arg in args[1:]]
+    part: service.Part = "quiz" if "quiz" in rest else "lesson"
+    language = next((found for arg in rest if arg != "quiz"
+                     and (found := match_locale(arg)) is not None), None) or locale
     await state.set_state(RecordFlow.voice)
-    await state.set_data({"lesson": lesson.id, "locale": language})
-    await message.answer(ui.ask_voice(lesson, language), reply_markup=ui.cancel_keyboard())
+    await state.set_data({"lesson": lesson.id, "locale": language, "part": part})
+    ask = ui.ask_quiz_voice if part == "quiz" else ui.ask_voice
+    await message.answer(ask(lesson, language), reply_markup=ui.cancel_keyboard())
 
 
 async def _show_pending(message: Message, session: AsyncSession, person: Person,
@@ -77,12 +82,14 @@ async def receive_voice(message: Message, state: FSMContext, session: AsyncSessi
     data = await state.get_data()
     lesson = curriculum.get(str(data.get("lesson", "")))
     language = str(data.get("locale", ""))
+    part: service.Part = "quiz" if data.get("part") == "quiz" else "lesson"
     if lesson is None or match_locale(language) != language or message.voice is None:
         await state.clear()
         await message.answer(ui.cancelled())
         return
     recording = service.record(session, lesson_id=lesson.id, locale=language,
-                               file_id=message.voice.file_id, by=person, now=clock.now())
+                               file_id=message.voice.file_id, by=person, now=clock.now(),
+                               part=part)
     await session.flush()
     for approver, enterprise in await service.approvers(session, person, memberships):
         notify(session, i18n, approver, kind="recording", now=clock.now(),
@@ -93,8 +100,8 @@ async def receive_voice(message: Message, state: FSMContext, session: AsyncSessi
                media=[("voice", recording.file_id)])
     await tx.commit()
     await state.clear()
-    await tx.tell(ui.recorded(lesson.key, language), chat_id=message.chat.id)
-    log.info("lesson %s recorded in %s", lesson.id, language)
+    await tx.tell(ui.recorded(ui.label(lesson.key, part), language), chat_id=message.chat.id)
+    log.info("lesson %s (%s) recorded in %s", lesson.id, part, language)
 
 
 async def not_a_voice(message: Message) -> None:
@@ -121,7 +128,7 @@ async def decide(query: CallbackQuery, callback_data: RecordingCallback, session
         await query.answer(ui.own_recording(), show_alert=True)
         return
     lesson = curriculum.get(recording.lesson_id)
-    lesson_id = lesson.key if lesson else recording.lesson_id
+    lesson_id = ui.label(lesson.key if lesson else recording.lesson_id, recording.part)
     language = recording.locale
     recorder = await service.recorder_of(session, recording)
     if callback_data.action == "ok":

@@ -17,6 +17,7 @@ from functools import cache
 
 from aiogram.filters.callback_data import CallbackData
 from aiogram.types import (
+    InlineKeyboardButton,
     InlineKeyboardMarkup,
     KeyboardButton,
     ReplyKeyboardMarkup,
@@ -24,7 +25,7 @@ from aiogram.types import (
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 from babel.support import LazyProxy
 
-from bot.i18n import CatalogI18n, __
+from bot.i18n import CatalogI18n, _, __
 from bot.languages import SUPPORTED_LOCALES
 from storage.models import Membership, Role
 
@@ -115,6 +116,22 @@ def all_labels(i18n: CatalogI18n) -> dict[str, list[str]]:
         with i18n.speaking(locale):
             labels[locale] = [str(item.label) for item in MENU]
     return labels
+
+
+class VoiceFirstCallback(CallbackData, prefix="vf"):
+    """The "voice first" setting under /language: lessons as their voice note first."""
+
+    on: bool
+
+
+def with_voice_first(markup: InlineKeyboardMarkup, on: bool) -> InlineKeyboardMarkup:
+    """`markup` (the language chooser) with the voice-first button under it, ticked when on;
+    a press turns it the other way."""
+    builder = InlineKeyboardBuilder.from_markup(markup)
+    mark = "✓ " if on else ""
+    builder.row(InlineKeyboardButton(text=mark + _("🔊 Voice first"),
+                                     callback_data=VoiceFirstCallback(on=not on).pack()))
+    return builder.as_markup()
 
 
 class RunCommand(CallbackData, prefix="cmd"):

@@ -1,7 +1,9 @@
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from aiogram import html
-from aiogram.types import InlineKeyboardMarkup
+from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot import formatting as fmt
@@ -14,7 +16,8 @@ from bot.keyboards.callbacks import (
     QuizCallback,
     ReviewCallback,
 )
-from bot.keyboards.recordings import ListenCallback
+from bot.keyboards.recordings import ListenCallback, QuizListenCallback
+from bot.limits import CAPTION_MAX, fit_text, plain_text, telegram_length
 
 
 def module_name(module: int) -> str:
@@ -84,9 +87,69 @@ def listen_button(lesson: Lesson) -> InlineKeyboardMarkup:
     return builder.as_markup()
 
 
-def quiz(lesson: Lesson, locale: str) -> tuple[str, InlineKeyboardMarkup]:
+def quiz(lesson: Lesson, locale: str, can_listen: bool = False) -> tuple[
+    str, InlineKeyboardMarkup
+]:
+    """The quiz question and its answers; "▶️ Listen" under them when the question is
+    recorded in the reader's language (last, so the answers keep their places)."""
     text = "❓ " + html.quote(lesson.in_locale(locale).question)
-    return text, _option_buttons(lesson, locale, QuizCallback)
+    markup = _option_buttons(lesson, locale, QuizCallback)
+    if can_listen:
+        builder = InlineKeyboardBuilder.from_markup(markup)
+        builder.row(InlineKeyboardButton(
+            text=_("▶️ Listen"), callback_data=QuizListenCallback(key=lesson.key).pack()))
+        markup = builder.as_markup()
+    return text, markup
+
+
+def quiz_caption(lesson: Lesson, locale: str) -> str:
+    """The caption of the quiz question's voice note."""
+    return fit_text(lambda question: "❓ " + question, lesson.in_locale(locale).question,
+                    CAPTION_MAX)
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    """One message as sent: a text, or a photo or voice note (Telegram file id) with `text`
+    as its caption (empty: none)."""
+
+    text: str
+    markup: InlineKeyboardMarkup | None = None
+    photo: str | None = None
+    voice: str | None = None
+
+
+def fits_caption(text: str) -> bool:
+    """Whether an HTML text fits Telegram's caption limit, counted as Telegram counts it:
+    after the entities are parsed, in UTF-16 code units."""
+    return telegram_length(plain_text(text)) <= CAPTION_MAX
+
+
+def lesson_messages(lesson: Lesson, locale: str, curriculum: Curriculum, *,
+                    countries: list[str], voice: str | None = None, picture: str | None = None,
+                    voice_first: bool = False, quiz_voice: str | None = None,
+                    ) -> list[Outgoing]:
+    """A lesson as the messages that carry it, in order:
+    - voice first (the person's setting) and a recording in their language: the voice note
+      first, the text underneath; else the text with "▶️ Listen" when a recording exists;
+    - an approved picture for their enterprise: the photo with the text as its caption when
+      it fits Telegram's caption limit, else the photo and then the text;
+    - the country notes, then the quiz (with "▶️ Listen" when its question is recorded)."""
+    text = lesson_text(lesson, locale, curriculum)
+    listen = listen_button(lesson) if voice and not voice_first else None
+    messages: list[Outgoing] = []
+    if voice and voice_first:
+        messages.append(Outgoing(html.quote(lesson.in_locale(locale).title), voice=voice))
+    if picture and fits_caption(text):
+        messages.append(Outgoing(text, listen, photo=picture))
+    elif picture:
+        messages += [Outgoing("", photo=picture), Outgoing(text, listen)]
+    else:
+        messages.append(Outgoing(text, listen))
+    messages += [Outgoing(note) for note in country_notes(lesson, locale, countries)]
+    question, buttons = quiz(lesson, locale, can_listen=quiz_voice is not None)
+    messages.append(Outgoing(question, buttons))
+    return messages
 
 
 def review(lesson: Lesson, locale: str) -> tuple[str, InlineKeyboardMarkup]:

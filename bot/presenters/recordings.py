@@ -15,7 +15,14 @@ from storage.models import LessonRecording
 
 def usage() -> str:
     return _("To record a lesson, send /record and the lesson's name, for example "
-             "<code>/record m2-04</code>, then a voice note of you reading it aloud.")
+             "<code>/record m2-04</code>, then a voice note of you reading it aloud.") + "\n" + \
+        _("To record its quiz question, send <code>/record m2-04 quiz</code>.")
+
+
+def label(lesson_key: str, part: str) -> str:
+    """How a recording is named in messages: the lesson's key, with ❓ for its quiz
+    question (as the quiz itself is marked)."""
+    return f"{lesson_key} ❓" if part == "quiz" else lesson_key
 
 
 def unknown_lesson(name: str) -> str:
@@ -27,6 +34,13 @@ def ask_voice(lesson: Lesson, locale: str) -> str:
     return _("Send a voice note now: read the lesson “{title}” ({lesson}) aloud in {language}, "
              "slowly and clearly.").format(title=html.quote(lesson.in_locale(locale).title),
                                            lesson=lesson.key, language=LANGUAGES[locale])
+
+
+def ask_quiz_voice(lesson: Lesson, locale: str) -> str:
+    return _("Send a voice note now: read the quiz question of “{title}” ({lesson}) and its "
+             "answers aloud in {language}, slowly and clearly.").format(
+        title=html.quote(lesson.in_locale(locale).title), lesson=lesson.key,
+        language=LANGUAGES[locale])
 
 
 def not_a_voice() -> str:
@@ -53,7 +67,7 @@ def approval_request(recording: LessonRecording, recorder: str, lesson: Lesson) 
     return _("{name} recorded the lesson “{title}” ({lesson}) in {language}. Listen, and "
              "approve it if workers should hear it.").format(
         name=html.quote(recorder), title=html.quote(lesson.in_locale(recording.locale).title),
-        lesson=lesson.key, language=LANGUAGES[recording.locale])
+        lesson=label(lesson.key, recording.part), language=LANGUAGES[recording.locale])
 
 
 def approval_keyboard(recording: LessonRecording) -> InlineKeyboardMarkup:

@@ -21,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.content.loader import Curriculum
 from bot.content.schema import Lesson
-from bot.services import audit
+from bot.services import audit, pictures, recordings
 from storage.models import Enterprise, LessonDelivery, Membership, Person, Team
 
 REVIEW_AFTER = timedelta(days=3)
@@ -375,6 +375,28 @@ async def team_progress(
         result.append(MemberProgress(member, _progress(curriculum, own), missed))
     return result
 
+
+
+@dataclass(frozen=True)
+class LessonMedia:
+    """What comes with a lesson for one person (Telegram file ids): its approved voice and
+    quiz recordings in their language, the approved picture for their enterprises, and
+    whether they chose to hear lessons first."""
+
+    voice: str | None
+    quiz_voice: str | None
+    picture: str | None
+    voice_first: bool
+
+
+async def media_for(session: AsyncSession, lesson: Lesson, person: Person,
+                    locale: str) -> LessonMedia:
+    voice = await recordings.approved_voice(session, lesson.id, locale)
+    quiz_voice = await recordings.approved_voice(session, lesson.id, locale, "quiz")
+    picture = await pictures.approved_picture(session, lesson.id, person.id)
+    return LessonMedia(voice.file_id if voice else None,
+                       quiz_voice.file_id if quiz_voice else None,
+                       picture.file_id if picture else None, person.voice_first)
 
 
 async def latest_unopened(session: AsyncSession, person_id: int) -> LessonDelivery | None:

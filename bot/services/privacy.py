@@ -25,6 +25,8 @@ from storage.models import (
     Enterprise,
     KpiValue,
     LessonDelivery,
+    LessonPicture,
+    LessonRecording,
     Membership,
     OutboxMessage,
     Person,
@@ -49,6 +51,10 @@ FORGET_RULES: dict[tuple[str, str], str] = {
     ("pulse_participants", "person_id"): DELETE,
     ("group_link_codes", "created_by_id"): DELETE,
     ("lesson_deliveries", "person_id"): KEEP,  # anonymous now: the tombstone has no identity
+    # Their voice is them: lessons they read aloud go (workers fall back to the text). Pictures
+    # they attached stay for the enterprise's workers, tied to no one; approvals they gave
+    # stay approved, by no one.
+    ("lesson_recordings", "recorded_by_id"): DELETE,
 }
 
 
@@ -98,6 +104,7 @@ async def forget(session: AsyncSession, person: Person, now: datetime,
     person.telegram_id = -person.id  # frees their Telegram id; real ones are positive
     person.display_name, person.locale, person.telegram_language = "", None, None
     person.blocked_bot, person.paused, person.forgotten_at = True, True, now
+    person.voice_first = False
     audit.record(session, "person.forget", actor_label="the person",
                  subject="person", subject_id=person.id)
 
@@ -153,12 +160,24 @@ async def my_data(session: AsyncSession, person: Person, relay_key: bytes) -> di
     surveys = await rows(select(PulseRound.month)
                          .join(PulseParticipant, PulseParticipant.round_id == PulseRound.id)
                          .where(PulseParticipant.person_id == pid))
+    recorded = await rows(
+        select(LessonRecording.lesson_id, LessonRecording.part, LessonRecording.locale,
+               LessonRecording.recorded_by_id, LessonRecording.recorded_at,
+               LessonRecording.approved_at)
+        .where((LessonRecording.recorded_by_id == pid) | (LessonRecording.approved_by_id == pid))
+        .order_by(LessonRecording.recorded_at, LessonRecording.id))
+    pictured = await rows(
+        select(LessonPicture.lesson_id, LessonPicture.attached_by_id, LessonPicture.attached_at,
+               LessonPicture.approved_at)
+        .where((LessonPicture.attached_by_id == pid) | (LessonPicture.approved_by_id == pid))
+        .order_by(LessonPicture.attached_at, LessonPicture.id))
     history = await rows(select(AuditEvent.at, AuditEvent.action, AuditEvent.subject)
                          .where(AuditEvent.actor_id == pid).order_by(AuditEvent.at))
     return {
         "person": {"telegram_id": person.telegram_id, "name": person.display_name,
                    "language": person.locale or person.telegram_language,
-                   "paused": person.paused, "since": _iso(person.created_at)},
+                   "paused": person.paused, "voice_first": person.voice_first,
+                   "since": _iso(person.created_at)},
         "memberships": [{"enterprise": e, "team": t, "role": r.value, "joined": _iso(j)}
                         for e, t, r, j in memberships],
         "lessons": [{"lesson": lesson, "sent": _iso(s), "opened": _iso(o), "answered": _iso(a),
@@ -171,6 +190,13 @@ async def my_data(session: AsyncSession, person: Person, relay_key: bytes) -> di
         "action_notes": [{"action": a, "at": _iso(at), "text": text} for a, at, text in notes],
         "kpi_figures_entered": [{"kpi": k, "week": _iso(w), "value": v} for k, w, v in figures],
         "pulse_surveys_answered": [_iso(month) for (month,) in surveys],
+        "lesson_recordings": [{"lesson": lesson, "part": part, "language": language,
+                               "you": "recorded" if by == pid else "approved",
+                               "recorded": _iso(at), "approved": _iso(approved)}
+                              for lesson, part, language, by, at, approved in recorded],
+        "lesson_pictures": [{"lesson": lesson, "you": "attached" if by == pid else "approved",
+                             "attached": _iso(at), "approved": _iso(approved)}
+                            for lesson, by, at, approved in pictured],
         "what_you_did": [{"at": _iso(at), "action": action, "on": subject}
                          for at, action, subject in history],
         "note": "Pulse survey answers are stored only as counts: nobody, not even you, "

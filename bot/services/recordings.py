@@ -1,12 +1,16 @@
 """Lessons read aloud by people: a consultant or an admin records a lesson in a language; a
 second person (another consultant, or an admin) approves it; then workers of that language
-can listen to it. Kept by Telegram file id, with who recorded and who approved."""
+can listen to it. Kept by Telegram file id, with who recorded and who approved.
+
+A recording reads one part of a lesson: "lesson" (its text) or "quiz" (its quiz question and
+answers, heard with "▶️ Listen" under the question)."""
 
 from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable
 from datetime import datetime
+from typing import Literal
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -15,6 +19,9 @@ from bot.services import audit
 from storage.models import Enterprise, LessonRecording, Membership, Person, Role
 
 RECORDING_ROLES = frozenset({Role.CONSULTANT, Role.ADMIN})
+
+Part = Literal["lesson", "quiz"]
+PARTS: tuple[Part, ...] = ("lesson", "quiz")
 
 
 def may_record(memberships: Iterable[Membership], programme_admin: bool = False) -> bool:
@@ -28,9 +35,9 @@ def may_approve(recording: LessonRecording, person: Person, memberships: Iterabl
 
 
 def record(session: AsyncSession, *, lesson_id: str, locale: str, file_id: str, by: Person,
-           now: datetime) -> LessonRecording:
+           now: datetime, part: Part = "lesson") -> LessonRecording:
     recording = LessonRecording(lesson_id=lesson_id, locale=locale, file_id=file_id,
-                                recorded_by_id=by.id, recorded_at=now)
+                                part=part, recorded_by_id=by.id, recorded_at=now)
     session.add(recording)
     return recording
 
@@ -41,7 +48,7 @@ def approve(session: AsyncSession, recording: LessonRecording, by: Person,
     recording.approved_at = now
     audit.record(session, "recording.approve", actor_id=by.id, enterprise_id=None,
                  subject="lesson_recording", subject_id=recording.id,
-                 lesson=recording.lesson_id, locale=recording.locale)
+                 lesson=recording.lesson_id, locale=recording.locale, part=recording.part)
 
 
 async def reject(session: AsyncSession, recording: LessonRecording) -> None:
@@ -55,33 +62,38 @@ async def pending(session: AsyncSession, limit: int = 10) -> list[LessonRecordin
         .order_by(LessonRecording.recorded_at, LessonRecording.id).limit(limit)))
 
 
-async def approved_voice(session: AsyncSession, lesson_id: str,
-                         locale: str) -> LessonRecording | None:
-    """The recording workers of `locale` hear for this lesson: the latest approved one."""
+async def approved_voice(session: AsyncSession, lesson_id: str, locale: str,
+                         part: Part = "lesson") -> LessonRecording | None:
+    """The recording workers of `locale` hear for this lesson (or its quiz): the latest
+    approved one."""
     return await session.scalar(
         select(LessonRecording)
         .where(LessonRecording.lesson_id == lesson_id, LessonRecording.locale == locale,
-               LessonRecording.approved_at.is_not(None))
+               LessonRecording.part == part, LessonRecording.approved_at.is_not(None))
         .order_by(LessonRecording.approved_at.desc(), LessonRecording.id.desc()).limit(1))
 
 
-async def voice_coverage(session: AsyncSession) -> Counter[str]:
-    """How many lessons have an approved voice version, per locale."""
+async def voice_coverage(session: AsyncSession, part: Part = "lesson") -> Counter[str]:
+    """How many lessons have an approved voice version (of `part`), per locale."""
     rows = await session.execute(
         select(LessonRecording.locale, LessonRecording.lesson_id)
-        .where(LessonRecording.approved_at.is_not(None)).distinct())
+        .where(LessonRecording.approved_at.is_not(None), LessonRecording.part == part)
+        .distinct())
     return Counter(locale for locale, _lesson in rows)
 
 
 async def coverage_report(database_url: str, lesson_count: int, locales: Iterable[str]) -> str:
-    """`scorebot content check`'s lines on voice versions: per language, how many lessons
-    workers can listen to. Reads the database only if there is one (a missing SQLite file is
-    not created)."""
+    """`scorebot content check`'s lines on voice versions and pictures: per language, how many
+    lessons workers can listen to, how many quiz questions, and how many lessons have an
+    approved picture (pictures have no language: the same count in every row; each shows in
+    the enterprises it was attached for). Reads the database only if there is one (a missing
+    SQLite file is not created)."""
     import asyncio
     from pathlib import Path
 
     from sqlalchemy.engine import make_url
 
+    from bot.services.pictures import picture_coverage
     from storage.db import create_engine, create_session_factory
 
     url = make_url(database_url)
@@ -92,13 +104,17 @@ async def coverage_report(database_url: str, lesson_count: int, locales: Iterabl
     try:
         async with create_session_factory(engine)() as session:
             counts = await voice_coverage(session)
+            quizzes = await voice_coverage(session, "quiz")
+            pictured = await picture_coverage(session)
     except Exception as error:  # an unmigrated or unreachable database: say so, go on
         reason = str(getattr(error, "orig", None) or error).splitlines()[0][:120]
         return f"Voice versions: not counted (the database could not be read: {reason})."
     finally:
         await engine.dispose()
-    lines = ["Voice versions (approved recordings), lessons per language:"]
-    lines += [f"  {locale:8} {counts.get(locale, 0)} of {lesson_count}" for locale in locales]
+    lines = ["Voice versions and pictures (approved), lessons per language:"]
+    lines += [f"  {locale:8} {counts.get(locale, 0)} of {lesson_count} voice, "
+              f"{quizzes.get(locale, 0)} of {lesson_count} quiz read aloud, "
+              f"{pictured} of {lesson_count} with a picture" for locale in locales]
     return "\n".join(lines)
 
 
