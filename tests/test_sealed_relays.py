@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import pytest
 from alembic import command
+from alembic.script import ScriptDirectory
 from sqlalchemy import select, text
 
 from bot.services import anonymity, suggestions
@@ -116,7 +117,9 @@ async def test_migration_0017_seals_the_relays_stored_before_it(database_url, cl
         rows = (await connection.execute(text(
             "SELECT suggestion_id, person_id FROM suggestion_relays"))).all()
     assert [tuple(r) for r in rows] == [(idea_id, kwame_id)]
-    # ... and up again without the key, a table with rows stops the upgrade, unchanged ...
+    # ... and up again without the key, a table with rows stops the upgrade at 0017 ...
+    below = ScriptDirectory.from_config(alembic_config()).get_revision("0017").down_revision
+    await upgrade(engine, str(below), relay_key=None)
     with pytest.raises(RuntimeError, match="relay key"):
         await upgrade(engine)
     # ... and with it, the person id is replaced by the seal.

@@ -23,6 +23,20 @@ def _render_item(type_: str, obj: object, autogen_context: object) -> str | bool
 
 
 def _run(connection: Connection) -> None:
+    if connection.dialect.name == "sqlite":
+        # SQLite alters a table by copying it and dropping the old one; with foreign keys on,
+        # dropping `people` would delete every row that cascades from it (memberships, ...).
+        # The pragma only takes effect outside a transaction, so it is set before any write.
+        connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
+        try:
+            _migrate(connection)
+        finally:
+            connection.exec_driver_sql("PRAGMA foreign_keys=ON")
+        return
+    _migrate(connection)
+
+
+def _migrate(connection: Connection) -> None:
     context.configure(
         connection=connection,
         target_metadata=target_metadata,
