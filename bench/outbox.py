@@ -27,6 +27,8 @@ from bot.scheduling.scheduler import build_scheduler
 from storage.models import OutboxMessage, OutboxStatus
 
 FIRST_CHAT = 50_000_000
+RUNS = 3  # the two-sender case, each run must pass
+TARGET_SHARE = 0.97
 
 
 async def run_outbox(api: FakeApiProcess, url: str, redis_url: str | None, messages: int,
@@ -102,21 +104,34 @@ async def outbox_table(api: FakeApiProcess, tmp, quick: bool, databases) -> str:
     for label, url in databases(tmp, "outbox.db"):
         postgres = label == "PostgreSQL"
         shared = postgres and redis_url
-        result = await run_outbox(api, url, redis_url if shared else None, messages,
-                                  senders=2 if shared else 1)
+        # Two senders sharing limits: three runs, the worst shown (every run must pass).
+        runs = []
+        for _run in range(RUNS if shared else 1):
+            runs.append(await run_outbox(api, url, redis_url if shared else None, messages,
+                                         senders=2 if shared else 1))
+        result = min(runs, key=lambda r: (-(r["overall_violations"] + r["chat_violations"]),
+                                          r["rate"]))
         share = result["rate"] / OVERALL_PER_SECOND
         violations = result["overall_violations"] + result["chat_violations"]
-        ok = share >= 0.95 and violations == 0 and result["sent"] == messages
+        ok = all(r["overall_violations"] + r["chat_violations"] == 0 and r["sent"] == messages
+                 for r in runs) and share >= TARGET_SHARE
         limits = "Redis, shared" if shared else "in process"
+        if len(runs) > 1:
+            limits += f", worst of {len(runs)}"
+            notes.append(f"{label}, each run: " + "; ".join(
+                f"{r['rate']:.1f} msg/s, {r['overall_violations']} / {r['chat_violations']}"
+                for r in runs))
         rows.append([label, f"{result['senders']} ({limits})", result["sent"],
                      f"{result['rate']:.1f}", OVERALL_PER_SECOND, f"{share:.0%}",
                      f"{result['overall_violations']} / {result['chat_violations']}",
-                     verdict(ok)])
+                     verdict(ok and violations == 0)])
     notes += ["Real time, real limits (30/s overall, 1/s per chat); rate = messages / (first to "
               "last send + 1 s), the limit's own window.",
-              "Violations are counted by the fake Bot API on arrival: more than 30 in any 1 s, "
-              "or two to one chat less than 1 s apart.",
-              "Target: >= 95 % of the configured rate, 0 violations."]
+              "Violations are counted by the fake Bot API on arrival (bench/fake_api.py audit): "
+              "more than 30 in any 1 s, or two to one chat less than 1 s apart. The limiter "
+              "holds each message's slot from before its request until the answer, so no "
+              "arrival can break either.",
+              f"Target: >= {TARGET_SHARE:.0%} of the limit, 0 violations in every run."]
     if not redis_url:
         notes.append("Set BENCH_DATABASE_URL and BENCH_REDIS_URL for two senders sharing "
                      "limits through Redis.")
