@@ -211,8 +211,9 @@ class OutboxSender:
     async def _may_open(self, message: OutboxMessage) -> bool:
         """A message to a WhatsApp person whose 24-hour window is closed opens a
         business-initiated conversation (a template goes): within the daily tier it is
-        counted and goes; beyond it, it waits until the tier has room again (about a day).
-        The log names the outbox row and its kind, never the person."""
+        counted and goes; beyond it, it waits until the tier has room again (about a day),
+        queued again for then: its age (`max_age`) counts from then. The log names the
+        outbox row and its kind, never the person."""
         window_closed = getattr(self.bot.session, "window_closed", None)
         if window_closed is None or not await window_closed(message.chat_id):
             return True
@@ -226,7 +227,7 @@ class OutboxSender:
         async with self.session_factory() as session, session.begin():
             await session.execute(
                 update(OutboxMessage).where(OutboxMessage.id == message.id)
-                .values(send_after=later, claimed_until=None))
+                .values(send_after=later, created_at=later, claimed_until=None))
         return False
 
     async def _claim(self, now: datetime, lease: datetime) -> list[OutboxMessage]:

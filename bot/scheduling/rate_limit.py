@@ -35,7 +35,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from bot.channels.whatsapp.ids import is_whatsapp_chat
 from bot.limits import (
@@ -454,10 +454,10 @@ class VirtualTime:
         self.slept += seconds
 
 
-def virtual_limiter(**options: object) -> tuple[RateLimiter, VirtualTime]:
+def virtual_limiter(**options: Any) -> tuple[RateLimiter, VirtualTime]:
+    """Limits on a virtual clock; `options`: the keywords of RateLimiter."""
     virtual = VirtualTime()
-    return RateLimiter(monotonic=virtual.monotonic, sleep=virtual.sleep,  # type: ignore[arg-type]  # options: the keywords of RateLimiter
-                       **options), virtual
+    return RateLimiter(monotonic=virtual.monotonic, sleep=virtual.sleep, **options), virtual
 
 
 class FallbackLimiter(_Slots):
