@@ -41,6 +41,7 @@ again (`release_claims`).
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import logging
 from collections.abc import Iterable
 from datetime import datetime, timedelta
@@ -68,6 +69,10 @@ from storage.models import OutboxMessage, OutboxStatus, Person
 log = logging.getLogger(__name__)
 
 BATCH = 50
+# The place in the limits taken for the message being sent (each chat is served in a task of
+# its own), given back as soon as its answer is in.
+_slot: contextvars.ContextVar[Ticket | None] = contextvars.ContextVar("outbox_slot",
+                                                                      default=None)
 # After CLAIM_LEASE a claimed row is free again (OUTBOX_CLAIM_SECONDS); a live sender sends
 # nothing from its claim in the second half of the lease, and gives the rest back.
 CLAIM_LEASE = timedelta(minutes=2)
@@ -185,7 +190,11 @@ class OutboxSender:
                 if self.clock.now() >= lease - self.claim_lease / 2:
                     batch.stopped = True  # too slow: let other senders have the rest
                     return
-                outcome = await self._send_one(message, ticket)
+                slot = _slot.set(ticket)
+                try:
+                    outcome = await self._send_one(message)
+                finally:
+                    _slot.reset(slot)
             finally:
                 await self._give_back(ticket)
             batch.finished.add(message.id)
@@ -334,7 +343,7 @@ class OutboxSender:
             log.warning("could not share the pause: %s", error)
         return self.hold_until
 
-    async def _send_one(self, message: OutboxMessage, ticket: Ticket) -> str:
+    async def _send_one(self, message: OutboxMessage) -> str:
         markup = (
             InlineKeyboardMarkup.model_validate(message.reply_markup)
             if message.reply_markup
@@ -348,7 +357,8 @@ class OutboxSender:
                 result = await self._deliver(message, markup)
             finally:
                 sending_kind.reset(kind)
-                await self._give_back(ticket)
+                if (ticket := _slot.get()) is not None:
+                    await self._give_back(ticket)  # the answer is in: the slot counts from now
             # Delivered: the words are Telegram's to keep now, not ours. Clearing them means no
             # delivered message in the database names anybody (README "Security and privacy").
             values = {"status": OutboxStatus.SENT, "sent_at": self.clock.now(),
