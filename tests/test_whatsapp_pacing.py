@@ -70,13 +70,18 @@ async def test_a_wave_to_200_on_whatsapp_and_50_on_telegram_meets_no_refusal(dat
         quiet = await whatsapp_people(tg, 100, wrote_at=MONDAY - timedelta(days=2), first=100)
         telegram = [tg.person(f"T{n}").id for n in range(50)]
         wa_chats = [chat for chat, _user in talking + quiet]
-        # The lesson to everyone, mixed, then a reminder to a tenth of each (queued last).
-        everyone = [c for pair in zip(wa_chats[::2], wa_chats[1::2], telegram, strict=False)
-                    for c in pair] + wa_chats[100:]
-        assert len(set(everyone)) == 250
+        # Ten of the talking get their lesson and a reminder right behind it (one chat's
+        # messages go in order, paced per person); then the lesson to everyone else, mixed,
+        # and a reminder to ten of the quiet and five on Telegram, queued last.
+        for chat in wa_chats[:10]:
+            await queue(tg, [chat], "lesson", "Lesson 3: Safety walks")
+            await queue(tg, [chat], "lesson_reminder", "Your lesson is waiting")
+        everyone = [c for pair in zip(wa_chats[10::2], wa_chats[11::2], telegram, strict=False)
+                    for c in pair] + wa_chats[110:]
+        assert len(set(everyone + wa_chats[:10])) == 250
         await queue(tg, everyone, "lesson", "Lesson 3: Safety walks")
-        reminded = wa_chats[:10] + wa_chats[100:110] + telegram[:5]
-        await queue(tg, reminded, "lesson_reminder", "Your lesson is waiting")
+        await queue(tg, wa_chats[100:110] + telegram[:5], "lesson_reminder",
+                    "Your lesson is waiting")
 
         await drain(tg)
 
