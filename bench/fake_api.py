@@ -24,6 +24,31 @@ TOKEN = "424242:BENCH-token"
 SEND_METHODS = {"sendmessage", "sendphoto", "sendvoice"}
 
 
+def audit(sends: list[tuple[float, int]], overall: int = 30, chat_interval: float = 1.0,
+          window: float = 1.0) -> dict[str, Any]:
+    """How many of `sends` ((arrival, chat id), any order) broke a limit, counted on arrival:
+    a send with more than `overall` sends (itself included) arrived in the `window` seconds up
+    to it, (at - window, at]; a send to a chat less than `chat_interval` after the one
+    before. The limiter (bot/scheduling/rate_limit.py) keeps the same definition: a slot frees
+    a window after its answer. (A nanosecond is forgiven, for virtual clocks' rounding.)"""
+    sends = sorted(sends)
+    slack = 1e-9
+    over = 0
+    start = 0
+    for end, (at, _chat) in enumerate(sends):
+        while sends[start][0] <= at - window + slack:
+            start += 1
+        over += end - start + 1 > overall
+    last: dict[int, float] = {}
+    too_close = 0
+    for at, chat in sends:
+        if chat in last and at - last[chat] < chat_interval - slack:
+            too_close += 1
+        last[chat] = at
+    span = sends[-1][0] - sends[0][0] if len(sends) > 1 else 0.0
+    return {"sends": len(sends), "span": span, "overall": over, "per_chat": too_close}
+
+
 class BenchApi:
     def __init__(self) -> None:
         self.telegram = FakeTelegram(token=TOKEN, username="scorebot_bench_bot")
@@ -94,26 +119,9 @@ class BenchApi:
                                   "statuses": dict(statuses)})
 
     async def audit(self, request: web.Request) -> web.Response:
-        """Sends seen since the last reset, and how many broke each limit: more than
-        `overall` in any second, two to one chat less than `chat_interval` apart."""
-        overall = int(request.query.get("overall", 30))
-        chat_interval = float(request.query.get("chat_interval", 1.0))
-        sends = sorted(self.sends)
-        over = 0
-        start = 0
-        for end, (at, _chat) in enumerate(sends):
-            while sends[start][0] <= at - 1.0:
-                start += 1
-            over += end - start + 1 > overall
-        last: dict[int, float] = {}
-        too_close = 0
-        for at, chat in sends:
-            if chat in last and at - last[chat] < chat_interval:
-                too_close += 1
-            last[chat] = at
-        span = sends[-1][0] - sends[0][0] if len(sends) > 1 else 0.0
-        return web.json_response({"sends": len(sends), "span": span, "overall": over,
-                                  "per_chat": too_close})
+        """Sends seen since the last reset, and how many broke each limit (`audit`)."""
+        return web.json_response(audit(self.sends, int(request.query.get("overall", 30)),
+                                       float(request.query.get("chat_interval", 1.0))))
 
     async def reset(self, request: web.Request) -> web.Response:
         self.sends.clear()

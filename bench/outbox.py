@@ -22,11 +22,38 @@ from bench.dataset import fresh_database
 from bench.harness import FakeApiProcess, bot_token
 from bot.app import build_application, build_bot
 from bot.config import Settings
-from bot.scheduling.rate_limit import OVERALL_PER_SECOND, build_limiter
+from bot.scheduling.rate_limit import OVERALL_PER_SECOND, Limiter, Ticket, build_limiter
 from bot.scheduling.scheduler import build_scheduler
 from storage.models import OutboxMessage, OutboxStatus
 
 FIRST_CHAT = 50_000_000
+RUNS = 3  # the two-sender case, each run must pass
+TARGET_SHARE = 0.97
+
+
+class TimedLimiter:
+    """The limiter a sender uses, timing how long each message holds its slot (from taking
+    it until the answer): the slot frees a second after that, so the limit's own ceiling is
+    30 / (1 s + that time)."""
+
+    def __init__(self, inner: Limiter) -> None:
+        self.inner = inner
+        self.held: list[float] = []
+        self._started: dict[str, float] = {}
+
+    async def acquire(self, chat_id: int) -> Ticket:
+        ticket = await self.inner.acquire(chat_id)
+        self._started[ticket.member] = time.perf_counter()
+        return ticket
+
+    async def release(self, ticket: Ticket) -> None:
+        await self.inner.release(ticket)
+        started = self._started.pop(ticket.member, None)
+        if started is not None:
+            self.held.append(time.perf_counter() - started)
+
+    def __getattr__(self, name: str) -> Any:  # pause, open_conversation, close
+        return getattr(self.inner, name)
 
 
 async def run_outbox(api: FakeApiProcess, url: str, redis_url: str | None, messages: int,
@@ -57,7 +84,7 @@ async def run_outbox(api: FakeApiProcess, url: str, redis_url: str | None, messa
     for _sender in range(senders):
         app = await build_application(settings, migrate=False)
         bot = build_bot(settings)
-        limiter = build_limiter(redis_url, bot.id)
+        limiter = TimedLimiter(build_limiter(redis_url, bot.id))
         apps.append(app)
         bots.append(bot)
         limiters.append(limiter)
@@ -88,7 +115,10 @@ async def run_outbox(api: FakeApiProcess, url: str, redis_url: str | None, messa
     # Whole seconds of the limit's window: N messages need (N - 30) / 30 s after the first
     # burst; counting the last window in full, the rate is N / (span + 1 s).
     rate = audit["sends"] / (audit["span"] + 1.0)
+    held = sorted(t for limiter in limiters for t in limiter.held)
     return {"messages": messages, "sent": audit["sends"], "rate": rate, "elapsed": elapsed,
+            "held": sum(held) / len(held) if held else 0.0,
+            "held_p95": held[int(len(held) * 0.95)] if held else 0.0,
             "overall_violations": audit["overall"], "chat_violations": audit["per_chat"],
             "senders": senders}
 
@@ -102,21 +132,38 @@ async def outbox_table(api: FakeApiProcess, tmp, quick: bool, databases) -> str:
     for label, url in databases(tmp, "outbox.db"):
         postgres = label == "PostgreSQL"
         shared = postgres and redis_url
-        result = await run_outbox(api, url, redis_url if shared else None, messages,
-                                  senders=2 if shared else 1)
+        # Two senders sharing limits: three runs, the worst shown (every run must pass).
+        runs = []
+        for _run in range(RUNS if shared else 1):
+            runs.append(await run_outbox(api, url, redis_url if shared else None, messages,
+                                         senders=2 if shared else 1))
+        result = min(runs, key=lambda r: (-(r["overall_violations"] + r["chat_violations"]),
+                                          r["rate"]))
         share = result["rate"] / OVERALL_PER_SECOND
         violations = result["overall_violations"] + result["chat_violations"]
-        ok = share >= 0.95 and violations == 0 and result["sent"] == messages
+        ok = all(r["overall_violations"] + r["chat_violations"] == 0 and r["sent"] == messages
+                 for r in runs) and share >= TARGET_SHARE
         limits = "Redis, shared" if shared else "in process"
+        if len(runs) > 1:
+            limits += f", worst of {len(runs)}"
+            notes.append(f"{label}, each run: " + "; ".join(
+                f"{r['rate']:.1f} msg/s, {r['overall_violations']} / {r['chat_violations']}"
+                for r in runs))
+        notes.append(f"{label}: a message holds its slot {result['held'] * 1000:.0f} ms on "
+                     f"average (p95 {result['held_p95'] * 1000:.0f} ms) until its answer; the "
+                     f"limit's ceiling is then {OVERALL_PER_SECOND / (1 + result['held']):.1f} "
+                     "msg/s; the rest is the senders' own pace (waking, database writes).")
         rows.append([label, f"{result['senders']} ({limits})", result["sent"],
                      f"{result['rate']:.1f}", OVERALL_PER_SECOND, f"{share:.0%}",
                      f"{result['overall_violations']} / {result['chat_violations']}",
-                     verdict(ok)])
+                     verdict(ok and violations == 0)])
     notes += ["Real time, real limits (30/s overall, 1/s per chat); rate = messages / (first to "
               "last send + 1 s), the limit's own window.",
-              "Violations are counted by the fake Bot API on arrival: more than 30 in any 1 s, "
-              "or two to one chat less than 1 s apart.",
-              "Target: >= 95 % of the configured rate, 0 violations."]
+              "Violations are counted by the fake Bot API on arrival (bench/fake_api.py audit): "
+              "more than 30 in any 1 s, or two to one chat less than 1 s apart. The limiter "
+              "holds each message's slot from before its request until the answer, so no "
+              "arrival can break either.",
+              f"Target: >= {TARGET_SHARE:.0%} of the limit, 0 violations in every run."]
     if not redis_url:
         notes.append("Set BENCH_DATABASE_URL and BENCH_REDIS_URL for two senders sharing "
                      "limits through Redis.")

@@ -192,7 +192,8 @@ def run_scheduler_with(app: Application, bot: Bot) -> None:
     Every process sends from the outbox, within limits shared through Redis when REDIS_URL is
     set. On PostgreSQL the due-work scan runs only in the process holding the scheduler lock
     (several processes may serve one bot); on SQLite there is one process, which runs it."""
-    limiter = build_limiter(app.settings.redis_url, bot.id)
+    limiter = build_limiter(app.settings.redis_url, bot.id,
+                            daily_conversations=app.settings.whatsapp_daily_conversations)
     sender = build_sender(app, bot, limiter)
     scheduler = build_scheduler(app.jobs, bot, due_work=False, sender=sender)
     leadership: Leadership | None = None

@@ -17,6 +17,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
 from bot.languages import SUPPORTED_LOCALES
+from bot.limits import WA_DAILY_TIER
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///scorebot.db"
 
@@ -108,6 +109,9 @@ class Settings(BaseSettings):
     # BOT_TOKEN (or the WhatsApp app secret); a new token then leaves earlier senders
     # unreachable (their ideas stay). Neither: a key file beside the SQLite database.
     relay_key: SecretStr | None = None
+    # The number's messaging tier: new business-initiated conversations (a template to someone
+    # whose window is closed) with different people in any 24 hours. Beyond it they wait.
+    whatsapp_daily_conversations: int = Field(default=WA_DAILY_TIER, ge=1)
     # How long an outbox sender holds the batch it claimed; after a sender crashes on
     # PostgreSQL, its claimed messages wait this long before another sender takes them.
     outbox_claim_seconds: int = Field(default=120, ge=10, le=3600)

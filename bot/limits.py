@@ -1,4 +1,5 @@
-"""Telegram's documented limits, named once and used everywhere instead of magic numbers."""
+"""Telegram's and WhatsApp's documented limits, named once and used everywhere instead of magic
+numbers. The sending limits are applied by the outbox (bot/scheduling/rate_limit.py)."""
 
 from __future__ import annotations
 
@@ -14,6 +15,11 @@ CALLBACK_ANSWER_MAX = 200
 COMMANDS_MAX = 100
 COMMAND_DESCRIPTION_MAX = 256
 DEEP_LINK_PAYLOAD_MAX = 64
+# Sending (bot/scheduling/rate_limit.py): about 30 messages a second overall, 1 a second to one
+# chat, 20 a minute to one group.
+TG_MESSAGES_PER_SECOND = 30
+TG_CHAT_INTERVAL_SECONDS = 1.0
+TG_GROUP_PER_MINUTE = 20
 
 
 def telegram_length(text: str) -> int:
@@ -56,3 +62,4 @@ WA_MESSAGES_PER_SECOND = 80  # per business number (error 130429)
 WA_PAIR_INTERVAL_SECONDS = 6  # about one message every 6 s to one person (error 131056)
 # Business-initiated conversations with unique people per 24 hours, by messaging tier.
 WA_DAILY_TIERS = (250, 1_000, 10_000, 100_000)
+WA_DAILY_TIER = 1_000  # the default of the setting WHATSAPP_DAILY_CONVERSATIONS

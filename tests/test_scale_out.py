@@ -14,7 +14,7 @@ from sqlalchemy import select, text
 
 from bot.scheduling.leader import Leadership
 from bot.scheduling.outbox_sender import CLAIM_LEASE, OutboxSender
-from bot.scheduling.rate_limit import virtual_limiter
+from bot.scheduling.rate_limit import Ticket, virtual_limiter
 from bot.services.outbox import enqueue
 from storage.db import create_engine
 from storage.models import OutboxMessage, OutboxStatus
@@ -85,10 +85,13 @@ async def test_a_sender_gives_back_what_it_cannot_send_before_its_lease_ends(dat
         await queue_wave(tg, people=1, per_person=3)  # one chat: a second between messages
         sender = tg.sender
 
-        async def slow_wait(chat_id: int) -> None:
-            tg.clock.advance(timedelta(seconds=40))  # as if sending took that long
+        acquire = sender.limiter.acquire
 
-        sender.limiter.wait = slow_wait  # type: ignore[method-assign]
+        async def slow_acquire(chat_id: int) -> Ticket:
+            tg.clock.advance(timedelta(seconds=40))  # as if sending took that long
+            return await acquire(chat_id)
+
+        sender.limiter.acquire = slow_acquire  # type: ignore[method-assign]
         assert await sender.send_pending() == 1  # the second would end too near the lease
         async with tg.app.session_factory() as session:
             pending = list(await session.scalars(select(OutboxMessage.claimed_until).where(

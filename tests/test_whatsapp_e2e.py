@@ -72,7 +72,7 @@ async def test_lesson_after_the_window_closed_goes_as_a_template_and_follows_the
         await tg.run_scheduled()
         (announcement,) = tg.wa.messages_to(ama)[before:]
         assert announcement.type == "template"
-        assert announcement.body["template"]["name"] == "score_waiting"
+        assert announcement.body["template"]["name"] == "score_lesson"
         async with factory() as session:
             assert len(list(await session.scalars(select(WhatsAppHeld)))) == 1
 

@@ -41,6 +41,7 @@ again (`release_claims`).
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import logging
 from collections.abc import Iterable
 from datetime import datetime, timedelta
@@ -58,15 +59,20 @@ from aiogram.types import InlineKeyboardMarkup, Message
 from sqlalchemy import or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.channels.whatsapp.ids import is_whatsapp_chat
 from bot.clock import Clock
-from bot.scheduling.rate_limit import Limiter, RateLimiter
+from bot.scheduling.rate_limit import Limiter, RateLimiter, Ticket
 from bot.services.groups import follow_migration
-from bot.services.outbox import delivered_values
+from bot.services.outbox import delivered_values, sending_kind
 from storage.models import OutboxMessage, OutboxStatus, Person
 
 log = logging.getLogger(__name__)
 
 BATCH = 50
+# The place in the limits taken for the message being sent (each chat is served in a task of
+# its own), given back as soon as its answer is in.
+_slot: contextvars.ContextVar[Ticket | None] = contextvars.ContextVar("outbox_slot",
+                                                                      default=None)
 # After CLAIM_LEASE a claimed row is free again (OUTBOX_CLAIM_SECONDS); a live sender sends
 # nothing from its claim in the second half of the lease, and gives the rest back.
 CLAIM_LEASE = timedelta(minutes=2)
@@ -174,13 +180,23 @@ class OutboxSender:
         for message in messages:
             if batch.stopped:
                 return
-            await self.limiter.wait(message.chat_id)
-            if batch.stopped:
-                return
-            if self.clock.now() >= lease - self.claim_lease / 2:
-                batch.stopped = True  # too slow: let other senders have the rest
-                return
-            outcome = await self._send_one(message)
+            if is_whatsapp_chat(message.chat_id) and not await self._may_open(message):
+                batch.finished.add(message.id)
+                return  # the chat's later messages wait with it
+            ticket = await self.limiter.acquire(message.chat_id)
+            try:
+                if batch.stopped:
+                    return
+                if self.clock.now() >= lease - self.claim_lease / 2:
+                    batch.stopped = True  # too slow: let other senders have the rest
+                    return
+                slot = _slot.set(ticket)
+                try:
+                    outcome = await self._send_one(message)
+                finally:
+                    _slot.reset(slot)
+            finally:
+                await self._give_back(ticket)
             batch.finished.add(message.id)
             if outcome == "sent":
                 batch.sent += 1
@@ -192,6 +208,36 @@ class OutboxSender:
             elif outcome == "moved":
                 batch.moved = True  # the chat's messages go out from the new id next round
             return  # failed or retried: later messages to this chat wait for the next run
+
+    async def _give_back(self, ticket: Ticket) -> None:
+        """The message's request is answered: its slot in the limits counts from now (at
+        once, before the row is written, and once only)."""
+        try:
+            await self.limiter.release(ticket)
+        except Exception as error:  # the slot frees itself when its lease ends
+            log.warning("could not give back a sending slot: %s", error)
+
+    async def _may_open(self, message: OutboxMessage) -> bool:
+        """A message to a WhatsApp person whose 24-hour window is closed opens a
+        business-initiated conversation (a template goes): within the daily tier it is
+        counted and goes; beyond it, it waits until the tier has room again (about a day),
+        queued again for then: its age (`max_age`) counts from then. The log names the
+        outbox row and its kind, never the person."""
+        window_closed = getattr(self.bot.session, "window_closed", None)
+        if window_closed is None or not await window_closed(message.chat_id):
+            return True
+        now = self.clock.now()
+        wait = await self.limiter.open_conversation(message.chat_id, now)
+        if wait <= 0:
+            return True
+        later = now + timedelta(seconds=wait)
+        log.warning("WhatsApp daily tier of new conversations reached: outbox %s (%s) waits "
+                    "until %s", message.id, message.kind, later.isoformat(timespec="minutes"))
+        async with self.session_factory() as session, session.begin():
+            await session.execute(
+                update(OutboxMessage).where(OutboxMessage.id == message.id)
+                .values(send_after=later, created_at=later, claimed_until=None))
+        return False
 
     async def _claim(self, now: datetime, lease: datetime) -> list[OutboxMessage]:
         """Take up to BATCH due rows that no other sender holds, until `lease`."""
@@ -305,8 +351,14 @@ class OutboxSender:
         )
         values: dict[str, object]
         outcome = "sent"
+        kind = sending_kind.set(message.kind)  # a WhatsApp template chosen by kind
         try:
-            result = await self._deliver(message, markup)
+            try:
+                result = await self._deliver(message, markup)
+            finally:
+                sending_kind.reset(kind)
+                if (ticket := _slot.get()) is not None:
+                    await self._give_back(ticket)  # the answer is in: the slot counts from now
             # Delivered: the words are Telegram's to keep now, not ours. Clearing them means no
             # delivered message in the database names anybody (README "Security and privacy").
             values = {"status": OutboxStatus.SENT, "sent_at": self.clock.now(),

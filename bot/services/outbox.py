@@ -5,6 +5,7 @@ that was rolled back."""
 
 from __future__ import annotations
 
+from contextvars import ContextVar
 from datetime import datetime
 from typing import Any
 
@@ -18,6 +19,10 @@ from storage.models import OutboxMessage, OutboxStatus
 # stall, their labels are fixed words), so an answer given in one chat can take them off every
 # other copy (bot/stall_answers.py); every other delivered message keeps nothing to read.
 ALERT_KIND = "escalation"
+
+# The kind of the outbox row being sent (set by the sender around each call), so a channel
+# can shape the message by it: WhatsApp picks its template for a closed window by kind.
+sending_kind: ContextVar[str | None] = ContextVar("outbox_sending_kind", default=None)
 
 
 def delivered_values(kind: str) -> dict[str, object]:

@@ -3,7 +3,11 @@
 It records every request, refuses what Meta refuses (wrong token; more than 3 reply buttons,
 titles over 20, list rows over 10 or their titles over 24, bodies over 1,024, texts over
 4,096, captions over 1,024; a free-form message outside the person's 24-hour window, 131047;
-a template it does not know; a number that is not on WhatsApp, 131026), and posts webhooks
+a template or template language it does not know, 132001; a number that is not on WhatsApp,
+131026; beyond the sending limits of bot/limits.py: more than 80 a second, 130429, a message to
+one person less than 6 s after the last, 131056, both judged on `pace` when a test sets it (the
+outbox's virtual sending clock), and a template to a new person beyond `daily_tier` people in
+24 hours, 131048), and posts webhooks
 to the bot, signed with the app secret (or forged, for the tests that need it).
 
     wa = FakeWhatsApp(clock)
@@ -16,8 +20,10 @@ from __future__ import annotations
 
 import itertools
 import json
+from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from aiohttp import ClientSession, web
@@ -30,11 +36,14 @@ from bot.limits import (
     WA_BUTTON_ID_MAX,
     WA_BUTTON_TITLE_MAX,
     WA_CAPTION_MAX,
+    WA_DAILY_TIER,
     WA_INTERACTIVE_BODY_MAX,
     WA_LIST_BUTTON_MAX,
     WA_LIST_ROW_DESCRIPTION_MAX,
     WA_LIST_ROW_TITLE_MAX,
     WA_LIST_ROWS_MAX,
+    WA_MESSAGES_PER_SECOND,
+    WA_PAIR_INTERVAL_SECONDS,
     WA_REPLY_BUTTONS_MAX,
     WA_TEXT_MAX,
 )
@@ -108,6 +117,10 @@ class FakeWhatsApp:
     not_on_whatsapp: set[str] = field(default_factory=set)
     media: dict[str, bytes] = field(default_factory=dict)
     statuses: list[int] = field(default_factory=list)  # webhook answers to status posts
+    # The sending limits: throughput and pair rate judged on this clock (seconds) when set;
+    # unique people sent a template (a new conversation) in 24 hours of `clock`.
+    pace: Callable[[], float] | None = None
+    daily_tier: int = WA_DAILY_TIER
 
     def __post_init__(self) -> None:
         self._ids = itertools.count(1)
@@ -115,6 +128,9 @@ class FakeWhatsApp:
         self._runner: web.AppRunner | None = None
         self.base_url = ""
         self.approved = {(t["name"], t["language"]) for t in templates()}
+        self._paced: deque[float] = deque()  # sends in the last second, on `pace`
+        self._last_to: dict[str, float] = {}
+        self._conversations: dict[str, datetime] = {}  # wa_id: last template
 
     # Server ----------------------------------------------------------------------------------
 
@@ -198,6 +214,7 @@ class FakeWhatsApp:
         content = body.get(kind)
         if not isinstance(content, dict):
             raise Refusal(100, f"{kind} object is required")
+        self._limits(to, kind)
         if kind == "template":
             self._template(content)
         else:
@@ -206,7 +223,33 @@ class FakeWhatsApp:
                 raise Refusal(131047, "Re-engagement message: more than 24 hours have passed "
                                       "since the customer last replied")
             self._free_form(kind, content)
+        self._count(to, kind)
         return WaMessage(to, f"wamid.{next(self._ids)}", kind, body)
+
+    def _limits(self, to: str, kind: str) -> None:
+        if self.pace is not None:
+            now = self.pace()
+            while self._paced and self._paced[0] <= now - 1.0:
+                self._paced.popleft()
+            if len(self._paced) >= WA_MESSAGES_PER_SECOND:
+                raise Refusal(130429, "Rate limit hit: too many messages this second")
+            last = self._last_to.get(to)
+            if last is not None and now - last < WA_PAIR_INTERVAL_SECONDS:
+                raise Refusal(131056, "(Business Account, Consumer Account) pair rate limit "
+                                      "hit")
+        if kind == "template":
+            day_ago = self.clock.now() - timedelta(hours=24)
+            reached = {who for who, at in self._conversations.items() if at > day_ago}
+            if to not in reached and len(reached) >= self.daily_tier:
+                raise Refusal(131048, "Spam rate limit hit: the messaging limit of "
+                                      "business-initiated conversations is reached")
+
+    def _count(self, to: str, kind: str) -> None:
+        if self.pace is not None:
+            self._paced.append(self.pace())
+            self._last_to[to] = self.pace()
+        if kind == "template":
+            self._conversations[to] = self.clock.now()
 
     def _template(self, content: dict[str, Any]) -> None:
         key = (content.get("name"), (content.get("language") or {}).get("code"))

@@ -30,11 +30,12 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.channels.whatsapp import contacts, render
 from bot.channels.whatsapp.ids import contact_id_of, is_whatsapp_chat, message_id_of
-from bot.channels.whatsapp.templates import HELD_PAYLOAD, WAITING, language_for
+from bot.channels.whatsapp.templates import HELD_PAYLOAD, choose
 from bot.clock import Clock
 from bot.i18n import CatalogI18n
 from bot.languages import match_locale
 from bot.limits import WA_PAIR_INTERVAL_SECONDS
+from bot.services.outbox import sending_kind
 
 log = logging.getLogger(__name__)
 
@@ -140,6 +141,12 @@ class ChannelSession(BaseSession):
         await self.cloud.close()
         if self.telegram is not None:
             await self.telegram.close()
+
+    async def window_closed(self, chat_id: int) -> bool:
+        """Whether a message to this WhatsApp chat would go now as a template (the person's
+        24-hour window is closed): the outbox counts it against the daily tier."""
+        contact = await contacts.by_chat(self.session_factory, chat_id)
+        return contact is not None and not contact.window_open(self.clock.now())
 
     # Routing -----------------------------------------------------------------------------
 
@@ -304,8 +311,9 @@ class ChannelSession(BaseSession):
                 return f"held:{contact.id}:{now.timestamp()}"
             locale = await self._locale(contact.chat_id)
             preview = render.preview_of(_first_text(rendered.bodies)) or "SCORE"
+            name, language = choose(sending_kind.get(), locale)  # by the outbox row's kind
             return await self.cloud.send(contact.wa_id, render.template(
-                WAITING, language_for(WAITING, locale), preview, HELD_PAYLOAD))
+                name, language, preview, HELD_PAYLOAD))
         wamid = ""
         for body in rendered.bodies:
             wamid = await self.cloud.send(contact.wa_id, body)
