@@ -106,3 +106,110 @@ async def test_text_and_photo_ideas_from_whatsapp_reviewed_on_telegram(database_
         assert statuses == [SuggestionStatus.IMPLEMENTED, SuggestionStatus.ACCEPTED]
         _no_html(tg.wa.messages_to(kofi))
         assert tg.wa.refused() == []
+
+
+def _identifying(texts: list[str], user: WaUser, person: Person) -> list[str]:
+    """Texts that name or number the person."""
+    marks = [user.name, user.wa_id, str(person.telegram_id), f"person={person.id}"]
+    return [text for text in texts if any(mark in text for mark in marks)]
+
+
+def _private_lines(caplog: Any, user: WaUser, person: Person) -> list[str]:
+    """Log lines that could tie the WhatsApp person to what they did."""
+    found = []
+    for record in caplog.records:
+        line = record.getMessage() + (record.exc_text or "")
+        context = getattr(record, "context", {})
+        if (_identifying([line, str(context)], user, person) or "sg:" in line
+                or "pu:" in line or context.get("person_id") == person.id):
+            found.append(f"{record.name}: {line} {context}")
+    return found
+
+
+async def test_an_anonymous_idea_from_whatsapp_and_its_relayed_question(database_url, caplog):
+    import logging
+
+    from bot.logs import ContextFilter, keep_values_out_of_logs
+
+    keep_values_out_of_logs()
+    async with BotUnderTest(database_url, whatsapp=True) as tg:
+        assert tg.wa is not None
+        kumasi, welding = await enterprise_with_team(tg.app.session_factory, clock=tg.clock)
+        abena = await tg.join("Abena", Role.MANAGER, enterprise=kumasi)
+        esi = await tg.wa_join("Esi", Role.WORKER, welding, wa_id="233245550199")
+        person = await wa_person(tg, esi)
+
+        caplog.set_level(logging.DEBUG)
+        caplog.handler.addFilter(ContextFilter())
+        await tg.wa.send(esi, "/suggest")
+        (areas,) = await tg.wa.send(esi, "Cover the drain by the quench tank")
+        (question,) = await tg.wa.press(esi, areas, "Skip")
+        assert "fewer than 5 people" in question.text
+        (received,) = await tg.wa.press(esi, question, "anonymously")
+        assert "S1" in received.text
+        await tg.wa.press(esi, question, "anonymously")  # a double tap: refused, politely
+        assert any("suggestion 1 submitted" in r.getMessage() for r in caplog.records)
+        assert _private_lines(caplog, esi, person) == []
+
+        # The manager sees no name and no number, and asks a question.
+        caplog.set_level(logging.WARNING)
+        (card,) = await scheduled(tg, abena)
+        assert "anonymous" in card.text
+        await tg.press(abena, card, "Ask a question")
+        await tg.send(abena, "Which drain do you mean?")
+        (relayed,) = await scheduled(tg, esi)
+        assert "Which drain" in relayed.text
+
+        # Esi answers on WhatsApp; the answer reaches the manager without naming her.
+        caplog.clear()
+        caplog.set_level(logging.DEBUG)
+        (prompt,) = await tg.wa.press(esi, relayed, 0)
+        assert prompt.text
+        await tg.wa.send(esi, "The one beside the quench tank.")
+        (answer,) = await scheduled(tg, abena)
+        assert "quench tank" in answer.text
+        assert _private_lines(caplog, esi, person) == []
+        (accepted_card,) = await tg.press(abena, answer, "Accept")
+        (accepted,) = await scheduled(tg, esi)
+        assert "S1" in accepted.text and "accepted" in accepted.text
+
+        everything = [m.text for m in tg.messages_for(abena)]
+        everything += [str(c.params) for c in tg.telegram.calls
+                       if str(c.params.get("chat_id")) == str(abena.id)]
+        assert _identifying(everything, esi, person) == []
+        async with tg.app.session_factory() as session:
+            suggestion = await session.scalar(select(Suggestion))
+            assert suggestion is not None and suggestion.author_id is None
+        assert tg.wa.refused() == []
+
+
+async def test_an_anonymous_voice_note_from_whatsapp_is_never_passed_on(database_url):
+    from sqlalchemy import func
+
+    from storage.models import SuggestionMedia
+
+    async with BotUnderTest(database_url, whatsapp=True) as tg:
+        assert tg.wa is not None
+        kumasi, welding = await enterprise_with_team(tg.app.session_factory, clock=tg.clock)
+        abena = await tg.join("Abena", Role.MANAGER, enterprise=kumasi)
+        kofi = await tg.wa_join("Kofi", Role.WORKER, welding)
+
+        (is_it,) = await tg.wa.send_voice(kofi, b"OggS" + bytes(60))
+        (areas,) = await tg.wa.press(kofi, is_it, 0)
+        (question,) = await tg.wa.press(kofi, areas, "Skip")
+        assert "only with your name" in question.text
+        (refused,) = await tg.wa.press(kofi, question, "anonymously")
+        assert "never passed on anonymously" in refused.text
+        async with tg.app.session_factory() as session:
+            assert await session.scalar(select(func.count()).select_from(Suggestion)) == 0
+
+        (_typed,) = await tg.wa.press(kofi, refused, "Type it")
+        (areas,) = await tg.wa.send(kofi, "Fix the leaking valve in bay 2")
+        (question,) = await tg.wa.press(kofi, areas, "Skip")
+        (received,) = await tg.wa.press(kofi, question, "anonymously")
+        assert "S1" in received.text
+        (card,) = await scheduled(tg, abena)
+        assert "Kofi" not in card.text and not tg.telegram.calls_of("sendVoice")
+        async with tg.app.session_factory() as session:
+            assert await session.scalar(select(func.count()).select_from(SuggestionMedia)) == 0
+        assert tg.wa.refused() == []
