@@ -213,3 +213,70 @@ async def test_an_anonymous_voice_note_from_whatsapp_is_never_passed_on(database
         async with tg.app.session_factory() as session:
             assert await session.scalar(select(func.count()).select_from(SuggestionMedia)) == 0
         assert tg.wa.refused() == []
+
+
+async def test_an_action_owned_on_whatsapp_reminded_through_the_template_and_done(
+        database_url):
+    from datetime import UTC, datetime
+
+    from bot.clock import FakeClock
+    from bot.content.loader import curriculum
+    from storage.models import ActionItem, ActionStatus
+
+    monday = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)  # Accra is on UTC
+    async with BotUnderTest(database_url, whatsapp=True, clock=FakeClock(monday)) as tg:
+        assert tg.wa is not None
+        _, welding = await enterprise_with_team(tg.app.session_factory, clock=tg.clock)
+        kwame = await tg.join("Kwame", Role.TEAM_LEAD, welding)
+        ama = await tg.wa_join("Ama", Role.WORKER, welding)
+
+        # The team lead turns a lesson task into an action due next Monday, owned by Ama.
+        first = curriculum().lessons[0]
+        _lesson, quiz = await tg.send(kwame, "/lesson")
+        _feedback, task = await tg.press(kwame, quiz, first.answer)
+        await tg.press(kwame, task, "Make it a team action")
+        owner = await wa_person(tg, ama)
+        async with tg.app.session_factory() as session, session.begin():
+            item = await session.scalar(select(ActionItem))
+            assert item is not None
+            item.owner_id = owner.id
+            action_id = item.id
+
+        # Saturday 09:00, two days before: Ama has not written for five days, so the
+        # reminder waits behind the approved template, and follows her tap.
+        tg.clock.set(datetime(2026, 3, 7, 9, 0, tzinfo=UTC))
+        (announcement,) = await scheduled(tg, ama)
+        assert announcement.type == "template"
+        assert "Coming up" in announcement.body["template"]["components"][0]["parameters"][0][
+            "text"]
+        assert await scheduled(tg, ama) == []  # not twice
+        (coming,) = await tg.wa.press(ama, announcement, 0)
+        assert "Coming up" in coming.text
+        # Four answers: more than three reply buttons, so a list.
+        assert coming.body["interactive"]["type"] == "list"
+        assert [title for title, _ in coming.choices()] == [
+            "Done", "In progress", "Need help", "New date"]
+
+        # She answers at once, while her window is open: in progress, with a note.
+        await tg.wa.press(ama, coming, "In progress")
+        (noted,) = await tg.wa.send(ama, "Bought the paint")
+        assert "Noted" in noted.text
+
+        # Monday, the due day, 48 hours later: the template again, the reminder on the tap.
+        tg.clock.set(datetime(2026, 3, 9, 9, 0, tzinfo=UTC))
+        (announcement,) = await scheduled(tg, ama)
+        assert announcement.type == "template"
+        (due,) = await tg.wa.press(ama, announcement, 0)
+        assert "Due today" in due.text
+        (done,) = await tg.wa.press(ama, due, "Done")
+        assert "after-photo" in done.text
+        (saved,) = await tg.wa.send_image(ama, PNG)
+        assert "After-photo saved" in saved.text
+
+        tg.clock.set(datetime(2026, 3, 11, 9, 0, tzinfo=UTC))
+        assert await scheduled(tg, ama) == []  # done: no more reminders
+        async with tg.app.session_factory() as session:
+            item = await session.get(ActionItem, action_id)
+            assert item is not None and item.status is ActionStatus.DONE
+        _no_html(tg.wa.messages_to(ama))
+        assert tg.wa.refused() == []
