@@ -280,3 +280,59 @@ async def test_an_action_owned_on_whatsapp_reminded_through_the_template_and_don
             assert item is not None and item.status is ActionStatus.DONE
         _no_html(tg.wa.messages_to(ama))
         assert tg.wa.refused() == []
+
+
+async def test_a_team_lead_on_whatsapp_answers_the_weekly_check_in(database_url):
+    from datetime import UTC, datetime
+
+    from bot.clock import FakeClock
+    from bot.services import kpis
+    from storage.models import Enterprise, EnterpriseKpi, KpiValue
+
+    friday_1400 = datetime(2026, 3, 6, 14, 0, tzinfo=UTC)  # Accra is on UTC
+    async with BotUnderTest(database_url, whatsapp=True,
+                            clock=FakeClock(datetime(2026, 3, 5, 9, 0, tzinfo=UTC))) as tg:
+        assert tg.wa is not None
+        kumasi, welding = await enterprise_with_team(tg.app.session_factory, clock=tg.clock)
+        async with tg.app.session_factory() as session, session.begin():
+            enterprise = await session.get(Enterprise, kumasi.id)
+            assert enterprise is not None
+            await kpis.enable_kpi(session, enterprise, "defect_rate", baseline=8.0, target=2.0,
+                                  now=tg.clock.now())
+            await kpis.enable_kpi(session, enterprise, "on_time_delivery", baseline=80.0,
+                                  target=95.0, now=tg.clock.now())
+        abena = await tg.join("Abena", Role.MANAGER, enterprise=kumasi)
+        yaw = await tg.wa_join("Yaw", Role.TEAM_LEAD, welding)
+
+        # Friday 14:00, 29 hours after Yaw last wrote: the invitation waits behind the
+        # template; his tap brings it.
+        tg.clock.set(friday_1400)
+        (announcement,) = await scheduled(tg, yaw)
+        assert announcement.type == "template"
+        (invitation,) = await tg.wa.press(yaw, announcement, 0)
+        assert "Kumasi Metal Works" in invitation.text and invitation.type == "interactive"
+
+        # The figures are typed; "abc" is asked again; Skip and Save are buttons.
+        (first,) = await tg.wa.press(yaw, invitation, 0)
+        assert "Defect rate" in first.text
+        (again,) = await tg.wa.send(yaw, "abc")
+        assert "12.5" in again.text
+        (second,) = await tg.wa.send(yaw, "3.5")
+        assert [title for title, _ in second.choices()] == ["Skip", "Cancel"]
+        (summary,) = await tg.wa.send(yaw, "92 %")
+        assert "3.5 %" in summary.text and "92 %" in summary.text
+        replies = await tg.wa.press(yaw, summary, 0)  # save
+        (chart,) = [m for m in replies if m.type == "image"]
+        assert tg.wa.media[chart.body["image"]["id"]].startswith(b"\x89PNG")
+        assert any("3.5 %" in m.text for m in replies)
+
+        async with tg.app.session_factory() as session:
+            stored = {key: value for key, value in await session.execute(
+                select(EnterpriseKpi.key, KpiValue.value).join(
+                    KpiValue, KpiValue.enterprise_kpi_id == EnterpriseKpi.id))}
+        assert stored == {"defect_rate": 3.5, "on_time_delivery": 92.0}
+        # The manager on Telegram gets the report through the outbox.
+        to_abena = await scheduled(tg, abena)
+        assert any("3.5 %" in m.text for m in to_abena)
+        _no_html(tg.wa.messages_to(yaw))
+        assert tg.wa.refused() == []
