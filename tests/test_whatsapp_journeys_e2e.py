@@ -336,3 +336,72 @@ async def test_a_team_lead_on_whatsapp_answers_the_weekly_check_in(database_url)
         assert any("3.5 %" in m.text for m in to_abena)
         _no_html(tg.wa.messages_to(yaw))
         assert tg.wa.refused() == []
+
+
+async def test_the_pulse_survey_on_whatsapp_one_statement_per_message(database_url, caplog):
+    import logging
+
+    from bot.clock import FakeClock
+    from bot.logs import ContextFilter, keep_values_out_of_logs
+    from storage.models import PulseBallot, PulseTally
+    from tests.factories import invite
+    from tests.test_climate_e2e import APRIL_CLOSE, APRIL_PULSE, BEFORE_APRIL, answer_survey
+
+    keep_values_out_of_logs()  # as `scorebot run` does
+    async with BotUnderTest(database_url, whatsapp=True, clock=FakeClock(BEFORE_APRIL)) as tg:
+        assert tg.wa is not None
+        factory = tg.app.session_factory
+        kumasi, welding = await enterprise_with_team(factory, clock=tg.clock)
+        token = (await invite(factory, kumasi, welding, Role.WORKER, tg.clock, uses=4)).token
+        others = [tg.person(name) for name in ("Kojo", "Akua", "Yaa", "Kwesi")]
+        for user in others:
+            await tg.send(user, f"/start {token}")
+        efua = await tg.join("Efua", Role.MANAGER, enterprise=kumasi)
+        ama = await tg.wa_join("Ama", Role.WORKER, welding)
+        person = await wa_person(tg, ama)
+
+        tg.clock.set(APRIL_PULSE)
+        before = len(tg.wa.sent)
+        sent = await tg.run_scheduled()
+        (announcement,) = [m for m in tg.wa.sent[before:] if m.to == ama.wa_id]
+        assert announcement.type == "template"
+        caplog.set_level(logging.DEBUG)
+        caplog.handler.addFilter(ContextFilter())
+        (statement,) = await tg.wa.press(ama, announcement, 0)
+        assert "anonymous" in statement.text and "1/7" in statement.text
+        # Five answers: a list, its rows the Telegram buttons' labels, whole.
+        assert statement.body["interactive"]["type"] == "list"
+        assert statement.choices()[0][0] == "😀 Strongly agree"
+
+        # No edits on WhatsApp: each answer brings the next statement as a new message.
+        seen, first = [statement.text], statement
+        for number in range(2, 8):
+            (statement,) = await tg.wa.press(ama, statement, 1)  # agree
+            assert f"{number}/7" in statement.text and statement.text not in seen
+            seen.append(statement.text)
+        (thanks,) = await tg.wa.press(ama, statement, 1)
+        assert "Thank you" in thanks.text and thanks.choices() == []
+        # An old list pressed again counts nothing twice, and is answered politely.
+        (again,) = await tg.wa.press(ama, first, 0)
+        assert again.type == "text" and again.text
+        assert _private_lines(caplog, ama, person) == []
+        caplog.set_level(logging.WARNING)
+
+        for user in others:
+            (first,) = [m for m in sent if m.chat_id == user.id and m.buttons]
+            await answer_survey(tg, user, first, [4] * 7)
+
+        tg.clock.set(APRIL_CLOSE)
+        before = len(tg.wa.sent)
+        (notice,) = await scheduled(tg, efua)
+        # Five people agreed with every statement: (4 - 1) * 25 = 75.
+        assert "Working Climate Index" in notice.text and "75/100" in notice.text
+        (told,) = [m for m in tg.wa.sent[before:] if m.to == ama.wa_id]
+        assert told.type == "template"
+        (index,) = await tg.wa.press(ama, told, 0)
+        assert "75/100" in index.text
+        async with factory() as session:
+            assert list(await session.scalars(select(PulseBallot))) == []
+            assert sum(t.count for t in await session.scalars(select(PulseTally))) == 5 * 7
+        _no_html(tg.wa.messages_to(ama))
+        assert tg.wa.refused() == []
