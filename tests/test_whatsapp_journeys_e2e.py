@@ -405,3 +405,83 @@ async def test_the_pulse_survey_on_whatsapp_one_statement_per_message(database_u
             assert sum(t.count for t in await session.scalars(select(PulseTally))) == 5 * 7
         _no_html(tg.wa.messages_to(ama))
         assert tg.wa.refused() == []
+
+
+async def test_menus_of_every_size_on_whatsapp_and_buttons_never_issued(database_url):
+    from bot.services.enterprises import create_team
+    from storage.models import Enterprise
+
+    async with BotUnderTest(database_url, whatsapp=True) as tg:
+        assert tg.wa is not None
+        factory = tg.app.session_factory
+        kumasi, _ = await enterprise_with_team(factory, clock=tg.clock)
+        async with factory() as session, session.begin():
+            enterprise = await session.get(Enterprise, kumasi.id)
+            assert enterprise is not None
+            for number in range(2, 13):
+                await create_team(session, enterprise, f"Line {number:02d}", now=tg.clock.now())
+        efua = await tg.wa_join("Efua", Role.MANAGER, enterprise=kumasi)
+
+        # Eight languages: more than three choices, a list message of eight rows.
+        (picker,) = await tg.wa.send(efua, "/language")
+        assert picker.body["interactive"]["type"] == "list" and len(picker.choices()) == 8
+        # Three roles: reply buttons.
+        (roles,) = await tg.wa.send(efua, "/invite")
+        assert roles.body["interactive"]["type"] == "button"
+        # Twelve teams: numbered text, answered with a number.
+        (teams,) = await tg.wa.press(efua, roles, "worker")
+        assert teams.type == "text" and "12. Line 12" in teams.text
+        assert "Answer with the number of your choice." in teams.text
+        # A number that is not on the menu: told which numbers there are; nothing made.
+        (out_of_range,) = await tg.wa.send(efua, "40")
+        assert out_of_range.text == "There is no choice 40. Please answer with a number " \
+                                    "from 1 to 12."
+        (card, *_) = await tg.wa.send(efua, "3")
+        assert "wa.me" in card.text and "Line 03" in card.text
+
+        # A button id the bot never issued, or one too long to be ours: a polite answer.
+        (forged,) = await tg.wa.press_data(efua, "inv:999:manager")
+        assert "not valid any more" in forged.text
+        (forged,) = await tg.wa.press_data(efua, "x" * 300)
+        assert forged.text
+        # The old numbered menu was answered: a number now is just a message again.
+        assert [m.text for m in await tg.wa.send(efua, "3")]
+        assert tg.wa.refused() == []
+
+
+async def test_the_main_menu_on_whatsapp_is_a_list_and_opens_the_lesson(database_url):
+    from tests.test_menu_e2e import WORKER_MENU
+
+    async with BotUnderTest(database_url, whatsapp=True) as tg:
+        assert tg.wa is not None
+        _, welding = await enterprise_with_team(tg.app.session_factory, clock=tg.clock)
+        ama = await tg.wa_join("Ama", Role.WORKER, welding)
+
+        # Telegram's big buttons under the message box cannot exist on WhatsApp: the welcome
+        # carries the menu as a list, opened by "Menu", its rows the same labels.
+        welcome = tg.wa.messages_to(ama)[-1]
+        assert welcome.text.startswith("Welcome, Ama!")
+        assert welcome.body["interactive"]["type"] == "list"
+        assert welcome.body["interactive"]["action"]["button"] == "Menu"
+        assert [title for title, _ in welcome.choices()] == WORKER_MENU
+
+        # Pressing a row does what the button does on Telegram: the lesson, then its quiz.
+        lesson, *_ = await tg.wa.press(ama, welcome, "📘 Lesson")
+        assert lesson.text.startswith("_Module 1 · lesson 1_")
+
+        # Later, a greeting brings the menu back; pressing only, she opens the next lesson.
+        (menu,) = await tg.wa.send(ama, "hi")
+        assert [title for title, _ in menu.choices()] == WORKER_MENU
+        lesson, *_ = await tg.wa.press(ama, menu, "📘 Lesson")
+        assert lesson.text.startswith("_Module 1 · lesson 2_")
+
+        # In Vietnamese, the menu's button and rows speak Vietnamese, and still work.
+        (picker,) = await tg.wa.send(ama, "/language")
+        replies = await tg.wa.press(ama, picker, "Tiếng Việt")
+        menu = next(m for m in replies if m.type == "interactive"
+                    and m.body["interactive"]["type"] == "list")
+        assert menu.body["interactive"]["action"]["button"] == "Menu"  # the same word in vi
+        help_row = next(title for title, _ in menu.choices() if title.startswith("❓"))
+        (answer, *_) = await tg.wa.press(ama, menu, help_row)
+        assert "Kumasi Metal Works" in answer.text
+        assert tg.wa.refused() == []
