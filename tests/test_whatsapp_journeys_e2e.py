@@ -80,6 +80,7 @@ async def test_text_and_photo_ideas_from_whatsapp_reviewed_on_telegram(database_
                                                         "file_unique_id": "after",
                                                         "width": 9, "height": 9}])
         (ask_money,) = await tg.press(abena, impact, "Money saved")
+        assert "money" in ask_money.text.lower()
         (recorded,) = await tg.send(abena, "300")
         assert recorded.text == "Thank you: the impact is recorded."
         (implemented,) = await scheduled(tg, kofi)
@@ -170,6 +171,7 @@ async def test_an_anonymous_idea_from_whatsapp_and_its_relayed_question(database
         assert "quench tank" in answer.text
         assert _private_lines(caplog, esi, person) == []
         (accepted_card,) = await tg.press(abena, answer, "Accept")
+        assert "accepted" in accepted_card.text
         (accepted,) = await scheduled(tg, esi)
         assert "S1" in accepted.text and "accepted" in accepted.text
 

@@ -37,8 +37,8 @@ from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.channels.whatsapp import contacts
-from bot.channels.whatsapp.render import SAY
 from bot.channels.whatsapp.ids import chat_id_of, message_id_of, update_id_of
+from bot.channels.whatsapp.render import SAY
 from bot.channels.whatsapp.session import ChannelSession, pending_choices
 from bot.channels.whatsapp.templates import HELD_PAYLOAD
 from bot.clock import Clock
