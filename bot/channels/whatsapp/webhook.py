@@ -205,6 +205,11 @@ class WhatsAppWebhook:
                 self.session_factory, str(status["recipient_id"]), str(status.get("status")),
                 self.clock.now(), undeliverable=131026 in codes)
 
+    async def handle(self, item: dict[str, Any], name: str) -> None:
+        """One Cloud API message from `name`, already checked (the offline console hands its
+        WhatsApp person's messages here)."""
+        await self._message(item, name)
+
     async def _message(self, item: dict[str, Any], name: str) -> None:
         contact, held = await contacts.inbound(self.session_factory, str(item["from"]),
                                                self.clock.now())
