@@ -162,3 +162,24 @@ def test_the_main_menu_is_a_list_or_numbered_and_a_press_is_its_label_typed():
     assert update is not None and update["message"]["text"] == "Item 11"
     assert number_not_on_menu({"type": "text", "text": {"body": "12"}}, contact) == 12
     assert number_not_on_menu({"type": "text", "text": {"body": "11"}}, contact) is None
+
+
+async def test_the_fake_refuses_a_list_whose_rows_repeat_an_id(database_url):
+    async with BotUnderTest(database_url, whatsapp=True) as tg:
+        wa = tg.wa
+        assert wa is not None
+        _, welding = await enterprise_with_team(tg.app.session_factory)
+        kofi = await tg.wa_join("Kofi", Role.WORKER, welding)
+        rows = [{"id": "same", "title": "One"}, {"id": "same", "title": "Two"}]
+        body = {"messaging_product": "whatsapp", "to": kofi.wa_id, "type": "interactive",
+                "interactive": {"type": "list", "body": {"text": "Pick"},
+                                "action": {"button": "Choose", "sections": [{"rows": rows}]}}}
+        url = f"{wa.base_url}/v21.0/{wa_cloud.PHONE_NUMBER_ID}/messages"
+        headers = {"Authorization": f"Bearer {wa_cloud.TOKEN}"}
+        async with ClientSession() as client:
+            async with client.post(url, json=body, headers=headers) as response:
+                assert response.status == 400
+                assert (await response.json())["error"]["code"] == 131009
+            rows[1]["id"] = "other"
+            async with client.post(url, json=body, headers=headers) as response:
+                assert response.status == 200
