@@ -413,7 +413,10 @@ class Console:
 
     async def _new_on_whatsapp(self, language: str) -> None:
         code = CALLING_CODES.get(language.split("_")[0].lower(), "233")
+        taken = set((await self._wa_ids()).values()) | {p.wa_id for p in self.personas}
         wa_id = f"{code}{7_000_000_00 + next(self._wa_numbers)}"
+        while wa_id in taken:  # a number is never handed out twice, across restarts too
+            wa_id = f"{code}{7_000_000_00 + next(self._wa_numbers)}"
         persona = self._add_persona(Persona(0, f"Newcomer {len(self.personas) + 1}", None,
                                             "newcomer", wa_id=wa_id))
         self.current, self.chat = persona, None
