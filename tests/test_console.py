@@ -291,3 +291,25 @@ async def test_a_tour_that_goes_wrong_says_where(database_url, tmp_path):
         assert "=== Hello" in output and "Ama Mensah> /suggest" in output
     finally:
         await app.close()
+
+
+async def test_a_newcomer_on_whatsapp_sees_the_bot_as_whatsapp_shows_it(console):
+    shown = await type_lines(console, ":new vi --whatsapp")
+    assert "on WhatsApp (+84" in shown
+    # The welcome comes as WhatsApp renders it: *bold*, no HTML, and the main menu as a
+    # list opened by its button, its rows pressed by number.
+    shown = await type_lines(console, f"JOIN {DEMO_INVITE_TOKEN}")
+    assert "[WhatsApp]>" in shown and "<b>" not in shown
+    assert "≡ Menu" in shown and "📘 Lesson" in shown
+    shown = await type_lines(console, "/language")
+    assert "≡ Choose" in shown and "Tiếng Việt" in shown
+    shown = await type_lines(console, ":press Tiếng Việt")
+    assert "Menu" in shown and "📘" in shown
+    lesson_row = re.search(r"\[:(\d+\.\d+)\] 📘", shown)
+    assert lesson_row is not None
+    shown = await type_lines(console, f":{lesson_row.group(1)}")
+    assert "[WhatsApp]>" in shown and "Học phần 1" in shown
+    assert re.search(r"\n\*[^*\n]+\*\n", shown) and "<b>" not in shown  # *bold* title
+    # It is a WhatsApp person in :who, and WhatsApp has no groups.
+    assert ", WhatsApp)  <- you" in await type_lines(console, ":who")
+    assert "no bot groups" in await type_lines(console, ":group Floor")

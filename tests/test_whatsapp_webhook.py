@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from bot.channels.whatsapp import render
 from bot.channels.whatsapp.contacts import Contact
 from bot.channels.whatsapp.ids import chat_id_of
-from bot.channels.whatsapp.webhook import to_update
+from bot.channels.whatsapp.webhook import number_not_on_menu, to_update
 from bot.limits import WA_INTERACTIVE_BODY_MAX, WA_TEXT_MAX
 from storage.models import Person, ProcessedUpdate, Role, WhatsAppContact
 from tests.factories import enterprise_with_team
@@ -132,3 +132,54 @@ def test_html_lengths_and_edits():
     assert [b["type"] for b in photo.bodies] == ["image", "text"]
     assert "caption" not in photo.bodies[0]["image"]
     json.dumps(photo.bodies)
+
+
+def test_the_main_menu_is_a_list_or_numbered_and_a_press_is_its_label_typed():
+    keyboard = {"keyboard": [[{"text": "📘 Lesson"}, {"text": "💡 Idea"}], [{"text": "❓ Help"}]],
+                "resize_keyboard": True, "is_persistent": True}
+    (body,) = render.message("Welcome", keyboard, WORDING).bodies
+    # Even three labels are a list: the menu is never mistaken for the message's answers.
+    assert body["interactive"]["type"] == "list"
+    assert body["interactive"]["action"]["button"] == "Menu"
+    rows = body["interactive"]["action"]["sections"][0]["rows"]
+    assert [(row["id"], row["title"]) for row in rows] == [
+        ("wa:say:📘 Lesson", "📘 Lesson"), ("wa:say:💡 Idea", "💡 Idea"),
+        ("wa:say:❓ Help", "❓ Help")]
+    contact = Contact(7, "2332", None, None)
+    update = to_update({"from": "2332", "id": "wamid.3", "type": "interactive", "interactive": {
+        "type": "list_reply", "list_reply": {"id": "wa:say:📘 Lesson", "title": "📘 Lesson"}}},
+        contact, "Ama")
+    assert update is not None and update["message"]["text"] == "📘 Lesson"
+
+    # Eleven labels: numbered text, and a number is the label typed.
+    many = {"keyboard": [[{"text": f"Item {n}"}] for n in range(1, 12)]}
+    rendered = render.message("Welcome", many, WORDING)
+    (text,) = rendered.bodies
+    assert text["type"] == "text" and "11. Item 11" in text["text"]["body"]
+    contact = Contact(7, "2332", None, rendered.choices)
+    update = to_update({"from": "2332", "id": "wamid.4", "type": "text",
+                        "text": {"body": "11"}}, contact, "Ama")
+    assert update is not None and update["message"]["text"] == "Item 11"
+    assert number_not_on_menu({"type": "text", "text": {"body": "12"}}, contact) == 12
+    assert number_not_on_menu({"type": "text", "text": {"body": "11"}}, contact) is None
+
+
+async def test_the_fake_refuses_a_list_whose_rows_repeat_an_id(database_url):
+    async with BotUnderTest(database_url, whatsapp=True) as tg:
+        wa = tg.wa
+        assert wa is not None
+        _, welding = await enterprise_with_team(tg.app.session_factory)
+        kofi = await tg.wa_join("Kofi", Role.WORKER, welding)
+        rows = [{"id": "same", "title": "One"}, {"id": "same", "title": "Two"}]
+        body = {"messaging_product": "whatsapp", "to": kofi.wa_id, "type": "interactive",
+                "interactive": {"type": "list", "body": {"text": "Pick"},
+                                "action": {"button": "Choose", "sections": [{"rows": rows}]}}}
+        url = f"{wa.base_url}/v21.0/{wa_cloud.PHONE_NUMBER_ID}/messages"
+        headers = {"Authorization": f"Bearer {wa_cloud.TOKEN}"}
+        async with ClientSession() as client:
+            async with client.post(url, json=body, headers=headers) as response:
+                assert response.status == 400
+                assert (await response.json())["error"]["code"] == 131009
+            rows[1]["id"] = "other"
+            async with client.post(url, json=body, headers=headers) as response:
+                assert response.status == 200

@@ -24,10 +24,14 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
 from bot.app import Application
+from bot.channels.whatsapp.ids import WA_CHAT_ID_BASE, chat_id_of, is_whatsapp_chat
+from bot.channels.whatsapp.session import ChannelSession
+from bot.channels.whatsapp.webhook import WhatsAppWebhook
 from bot.clock import Clock
 from bot.offline.demo import DEMO_INVITE_TOKEN
 from bot.offline.session import InProcessSession
 from bot.offline.telegram import Event, FakeTelegram, SentMessage
+from bot.offline.whatsapp import InProcessCloud, WaSent
 from bot.scheduling.due_work import run_due_work
 from bot.scheduling.outbox_sender import OutboxSender
 from bot.scheduling.rate_limit import virtual_limiter
@@ -38,6 +42,7 @@ from storage.models import (
     OutboxMessage,
     Person,
     ProcessedUpdate,
+    WhatsAppContact,
 )
 
 HELP = """\
@@ -45,6 +50,7 @@ Console commands (everything else is sent to the bot as a message):
   :who              the people you can be, the groups, and the console's time
   :as N             become person N (back in your private chat with the bot)
   :new [LANG]       become a newcomer who has not joined yet (LANG: en, es, fr, vi, id, zh, hi, zu)
+  :new LANG --whatsapp   a newcomer on WhatsApp: the bot's messages as WhatsApp shows them
   :N.K              press button K of message #N (any message on screen in your chats)
   :K                press button K of the latest message with buttons in this chat
   :press TEXT       press the newest button in this chat whose label has TEXT in it
@@ -69,6 +75,10 @@ SAMPLE_PHOTO = Path(__file__).with_name("sample-photo.png")
 SAMPLE_VOICE = b"OggS\x00\x02" + bytes(58)
 FIRST_GROUP_ID = -1_001_000_000_001
 FIRST_NEWCOMER_ID = 900_001
+# A WhatsApp newcomer's number: the calling code of a country where their language is spoken.
+CALLING_CODES = {"en": "233", "es": "51", "fr": "225", "vi": "84", "id": "62", "zh": "86",
+                 "hi": "91", "zu": "27"}
+WHATSAPP_ONLY = "WhatsApp has no bot groups: consultants' group chats stay on Telegram."
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 
 
@@ -93,6 +103,7 @@ class Persona:
     language_code: str | None
     about: str
     timezone: str | None = None
+    wa_id: str | None = None  # on WhatsApp; telegram_id is then their chat id (0 until known)
 
 
 @dataclass
@@ -147,10 +158,20 @@ class Console:
     """The terminal chat, separated from stdin/stdout so tests can drive it line by line."""
 
     def __init__(self, app: Application, telegram: FakeTelegram, bot: Bot,
-                 write: Callable[[str], None] = print, files_dir: Path | None = None) -> None:
+                 write: Callable[[str], None] = print, files_dir: Path | None = None,
+                 cloud: InProcessCloud | None = None) -> None:
         self.app = app
         self.telegram = telegram
         self.bot = bot
+        # WhatsApp people: their messages go through the real adapter to an in-process
+        # Cloud API (bot/offline/whatsapp.py).
+        self.cloud = cloud or InProcessCloud()
+        self.whatsapp = WhatsAppWebhook(
+            dispatcher=app.dispatcher, bot=bot, app_secret="", verify_token="",
+            session_factory=app.session_factory, clock=app.clock)
+        self._wa_cursor = 0  # WhatsApp messages taken so far
+        self._wa_unseen: list[int] = []
+        self._wa_numbers = itertools.count(1)
         self.write = write
         self.files_dir = files_dir
         self.clock = app.clock if isinstance(app.clock, OffsetClock) else OffsetClock(app.clock)
@@ -165,7 +186,8 @@ class Console:
         self._files: dict[tuple[int, int], Path] = {}
         self._cursor = 0  # events of the fake Telegram taken so far
         self._unseen: list[tuple[int, Event]] = []  # (sequence, event) nobody has seen yet
-        self._noticed: set[int] = set()  # unseen events already announced in one line
+        # Unseen events already announced in one line (WhatsApp messages as ("wa", index)).
+        self._noticed: set[int | tuple[str, int]] = set()
         self._default_zone = "UTC"
         # Offline, nobody should wait for Telegram's limits: they run on a virtual clock.
         self.sender = OutboxSender(app.session_factory, bot, self.clock, virtual_limiter()[0])
@@ -182,15 +204,20 @@ class Console:
             app.dispatcher["deps"] = dataclasses.replace(deps, clock=clock)
         telegram = FakeTelegram(token="42:OFFLINE", username="scorebot_demo_bot")
         telegram.now = lambda: clock.now().timestamp()
-        bot = Bot(token=telegram.token, session=InProcessSession(telegram),
+        cloud = InProcessCloud()
+        channels = ChannelSession(InProcessSession(telegram), cloud, app.session_factory, clock,
+                                  app.i18n, app.settings.default_locale, telegram.username)
+        bot = Bot(token=telegram.token, session=channels,
                   default=DefaultBotProperties(parse_mode=ParseMode.HTML))
         _make_folder(files_dir)
-        console = cls(app, telegram, bot, write, files_dir)
+        console = cls(app, telegram, bot, write, files_dir, cloud)
         async with app.session_factory() as session:
             handled = await session.scalar(select(func.max(ProcessedUpdate.update_id)))
             # Time moved forward in an earlier session goes on from where it was left.
             latest = await session.scalar(select(func.max(OutboxMessage.created_at)))
-            highest = await session.scalar(select(func.max(Person.telegram_id)))
+            highest = await session.scalar(select(func.max(Person.telegram_id)).where(
+                Person.telegram_id < WA_CHAT_ID_BASE))
+            numbers = await session.scalar(select(func.count()).select_from(WhatsAppContact))
             groups = (await session.scalars(select(GroupChat).order_by(GroupChat.id))).all()
             zone = await session.scalar(select(Enterprise.timezone).order_by(Enterprise.id))
         telegram.continue_update_ids(handled or 0)
@@ -200,6 +227,7 @@ class Console:
         console._newcomer_ids = itertools.count(max(FIRST_NEWCOMER_ID, (highest or 0) + 1))
         lowest = min([FIRST_GROUP_ID + 1, *(g.telegram_chat_id for g in groups)])
         console._group_ids = itertools.count(lowest - 1, -1)
+        console._wa_numbers = itertools.count((numbers or 0) + 1)
         for group in groups:
             console._add_group(group.telegram_chat_id, group.title or f"Group {group.id}")
         console._default_zone = zone or "UTC"
@@ -223,11 +251,19 @@ class Console:
         zone = memberships[0].enterprise.timezone if memberships else None
         return about or "not joined", zone
 
+    async def _wa_ids(self) -> dict[int, str]:
+        """The WhatsApp id of each WhatsApp chat."""
+        async with self.app.session_factory() as session:
+            return {chat_id_of(contact_id): wa_id for contact_id, wa_id in await session.execute(
+                select(WhatsAppContact.id, WhatsAppContact.wa_id))}
+
     async def _load_personas(self) -> None:
+        wa_ids = await self._wa_ids()
         for person in await self._people():
             about, zone = self._about(person)
             self._add_persona(Persona(person.telegram_id, person.display_name,
-                                      person.telegram_language, about, zone))
+                                      person.telegram_language, about, zone,
+                                      wa_ids.get(person.telegram_id)))
 
     async def _refresh_personas(self) -> None:
         """Roles and places change as people join, leave or are forgotten."""
@@ -239,14 +275,18 @@ class Console:
                 persona.about = "not joined" if persona.about != "newcomer" else "newcomer"
             else:
                 persona.about, persona.timezone = self._about(person)
+        wa_ids = await self._wa_ids() if any(map(is_whatsapp_chat, people)) else {}
         for telegram_id, person in people.items():
             if telegram_id not in known:
                 about, zone = self._about(person)
                 self._add_persona(Persona(telegram_id, person.display_name,
-                                          person.telegram_language, about, zone))
+                                          person.telegram_language, about, zone,
+                                          wa_ids.get(telegram_id)))
 
     def _add_persona(self, persona: Persona) -> Persona:
         self.personas.append(persona)
+        if persona.wa_id is not None:
+            return persona
         first, _, last = persona.name.partition(" ")
         self.telegram.add_user(persona.telegram_id, first or persona.name,
                                persona.language_code, last or None)
@@ -294,7 +334,8 @@ class Console:
         else:
             lines.append("People:")
             lines += [
-                f"  {index}. {p.name} ({p.about}, {p.language_code or '-'})"
+                f"  {index}. {p.name} ({p.about}, {p.language_code or '-'}"
+                + (", WhatsApp)" if p.wa_id else ")")
                 + ("  <- you" if p is self.current else "")
                 for index, p in enumerate(self.personas, start=1)
             ]
@@ -316,6 +357,9 @@ class Console:
         if self.current is None:
             self.write("Pick who you are first: :as N (see :who), or :new")
             return True
+        if self.current.wa_id is not None:
+            await self._wa_send({"type": "text", "text": {"body": line}})
+            return True
         if self.chat is not None and not line.startswith("/"):
             self.write(PRIVACY_NOTE)
             return True
@@ -334,6 +378,8 @@ class Console:
         elif word in {"photo", "voice", "sticker", "document", "reply", "add", "private"}:
             if self.current is None:
                 self.write("Pick who you are first: :as N (see :who), or :new")
+            elif self.current.wa_id is not None and word in {"reply", "add", "private"}:
+                self.write(WHATSAPP_ONLY)
             else:
                 await getattr(self, f"_c_{word}")(rest)
         else:
@@ -358,12 +404,30 @@ class Console:
         self._show_unseen()
 
     async def _c_new(self, rest: str) -> None:
+        words = rest.split()
+        if "--whatsapp" in words:
+            words.remove("--whatsapp")
+            await self._new_on_whatsapp(words[0] if words else "en")
+            return
         language = rest or "en"
         persona = self._add_persona(Persona(next(self._newcomer_ids),
                                             f"Newcomer {len(self.personas) + 1}", language,
                                             "newcomer"))
         self.current, self.chat = persona, None
         self.write(f"You are now {persona.name} (Telegram language {language}).")
+
+    async def _new_on_whatsapp(self, language: str) -> None:
+        code = CALLING_CODES.get(language.split("_")[0].lower(), "233")
+        taken = set((await self._wa_ids()).values()) | {p.wa_id for p in self.personas}
+        wa_id = f"{code}{7_000_000_00 + next(self._wa_numbers)}"
+        while wa_id in taken:  # a number is never handed out twice, across restarts too
+            wa_id = f"{code}{7_000_000_00 + next(self._wa_numbers)}"
+        persona = self._add_persona(Persona(0, f"Newcomer {len(self.personas) + 1}", None,
+                                            "newcomer", wa_id=wa_id))
+        self.current, self.chat = persona, None
+        self.write(f"You are now {persona.name}, on WhatsApp (+{wa_id}). WhatsApp does not "
+                   "tell the bot your language: /language sets it. Join with JOIN <token> or "
+                   "/start <token>; answer a numbered menu with its number.")
 
     async def _c_tick(self, rest: str) -> None:
         await self._run_scheduled(self.clock.now())
@@ -439,6 +503,9 @@ class Console:
         if self.current is None:
             self.write("Pick who you are first: :as N (see :who), or :new")
             return
+        if self.current.wa_id is not None:
+            self.write(WHATSAPP_ONLY)
+            return
         group = next((g for g in self.groups.values() if g.title.lower() == rest.lower()), None)
         if group is None:
             group = self._add_group(next(self._group_ids), rest)
@@ -500,18 +567,35 @@ class Console:
             found, caption = _read(str(SAMPLE_PHOTO)), rest
         assert found is not None
         path, content = found
+        if self._on_whatsapp():
+            self.write(f"(you send the photo {path.name})")
+            image: dict[str, Any] = {"id": self.cloud.keep(content), "mime_type": "image/png"}
+            if caption:
+                image["caption"] = caption
+            await self._wa_send({"type": "image", "image": image})
+            return
         file_id = self.telegram.upload("photo", content)
         size = {"file_id": file_id, "file_unique_id": file_id, "width": 96, "height": 64}
         self.write(f"(you send the photo {path.name})")
         await self._send(photo=[size], **_caption(caption))
 
     async def _c_voice(self, rest: str) -> None:
+        if self._on_whatsapp():
+            self.write("(you send a voice note, 4 seconds)")
+            await self._wa_send({"type": "audio", "audio": {
+                "id": self.cloud.keep(SAMPLE_VOICE), "mime_type": "audio/ogg", "voice": True}})
+            return
         file_id = self.telegram.upload("voice", SAMPLE_VOICE)
         self.write("(you send a voice note, 4 seconds)")
         await self._send(voice={"file_id": file_id, "file_unique_id": file_id, "duration": 4,
                                 "mime_type": "audio/ogg"})
 
     async def _c_sticker(self, rest: str) -> None:
+        if self._on_whatsapp():
+            self.write("(you send a sticker 👍)")
+            await self._wa_send({"type": "sticker", "sticker": {
+                "id": self.cloud.keep(b"RIFF-sticker"), "mime_type": "image/webp"}})
+            return
         file_id = self.telegram.upload("sticker", b"RIFF-sticker")
         self.write("(you send a sticker 👍)")
         await self._send(sticker={"file_id": file_id, "file_unique_id": file_id,
@@ -526,11 +610,36 @@ class Console:
                        else "Send a file with :document PATH (an existing file).")
             return
         path, content = found
+        if self._on_whatsapp():
+            self.write(f"(you send the file {path.name})")
+            document: dict[str, Any] = {"id": self.cloud.keep(content), "filename": path.name}
+            if caption:
+                document["caption"] = caption
+            await self._wa_send({"type": "document", "document": document})
+            return
         file_id = self.telegram.upload("document", content)
         self.write(f"(you send the file {path.name})")
         await self._send(document={"file_id": file_id, "file_unique_id": file_id,
                                    "file_name": path.name},
                          **_caption(caption))
+
+    def _on_whatsapp(self) -> bool:
+        return self.current is not None and self.current.wa_id is not None
+
+    async def _wa_send(self, message: dict[str, Any]) -> None:
+        """The current WhatsApp person sends `message` (a Cloud API message), handled by the
+        webhook's own code as if Meta had posted it."""
+        assert self.current is not None and self.current.wa_id is not None
+        item = {"from": self.current.wa_id, "id": self.cloud.new_wamid(),
+                "timestamp": str(int(self.clock.now().timestamp())), **message}
+        await self.whatsapp.handle(item, self.current.name.split(" ")[0])
+        async with self.app.session_factory() as session:
+            contact_id = await session.scalar(select(WhatsAppContact.id).where(
+                WhatsAppContact.wa_id == self.current.wa_id))
+        if contact_id is not None:  # joined: their chat id is known from now on
+            self.current.telegram_id = chat_id_of(contact_id)
+        await self._flush_outbox()
+        self._show_unseen()
 
     def _chat_id(self) -> int:
         assert self.current is not None
@@ -577,19 +686,33 @@ class Console:
         if self.current is None or not label:
             self.write("Press a button by its label: :press TEXT (as who? :as N)")
             return
+        if self.current.wa_id is not None:
+            for index in reversed(range(len(self.cloud.sent))):
+                sent = self.cloud.sent[index]
+                titles = [title for title, _ in sent.choices()] if (
+                    sent.to == self.current.wa_id) else []
+                found = next((k for k, t in enumerate(titles, 1) if label.lower() in t.lower()),
+                             None)
+                if found is not None:
+                    number = self._numbers[(0, index)]
+                    self.write(f"(pressed [:{number}.{found}] {titles[found - 1]})")
+                    await self._wa_press(sent, found)
+                    return
+            self.write(f"No button with “{label}” in this chat.")
+            return
         chat = self._chat_id()
-        for sent in reversed(self.telegram.sent):
-            message = self.telegram.message(chat, sent.message_id) if (
-                sent.chat_id == chat) else None
+        for shown in reversed(self.telegram.sent):
+            message = self.telegram.message(chat, shown.message_id) if (
+                shown.chat_id == chat) else None
             if message is None:
                 continue
             flat = [b for row in message.buttons for b in row]
-            index = next((i for i, b in enumerate(flat, start=1)
-                          if label.lower() in b["text"].lower()), None)
-            if index is not None:
-                number = self._numbers.get((chat, message.message_id))
-                self.write(f"(pressed [:{number}.{index}] {flat[index - 1]['text']})")
-                await self._press(f"{number}.{index}")
+            position = next((i for i, b in enumerate(flat, start=1)
+                             if label.lower() in b["text"].lower()), None)
+            if position is not None:
+                on_screen = self._numbers.get((chat, message.message_id))
+                self.write(f"(pressed [:{on_screen}.{position}] {flat[position - 1]['text']})")
+                await self._press(f"{on_screen}.{position}")
                 return
         self.write(f"No button with “{label}” in this chat.")
 
@@ -598,6 +721,9 @@ class Console:
             self.write("Pick who you are first: :as N (see :who), or :new")
             return
         number, _, button = ref.partition(".")
+        if self.current.wa_id is not None:
+            await self._wa_press_ref(int(number), int(button) if button else None)
+            return
         if button:
             key = self._by_number.get(int(number))
             if key is None:
@@ -635,6 +761,47 @@ class Console:
         await self._deliver(self.telegram.callback_update(self.current.telegram_id, message,
                                                           data))
 
+    async def _wa_press_ref(self, number: int, button: int | None) -> None:
+        assert self.current is not None
+        if button is None:
+            button = number
+            index = next((i for i in reversed(range(len(self.cloud.sent)))
+                          if self.cloud.sent[i].to == self.current.wa_id
+                          and self.cloud.sent[i].choices()), None)
+            if index is None:
+                self.write("There is no message with buttons to press. (A numbered menu is "
+                           "answered by typing its number.)")
+                return
+        else:
+            key = self._by_number.get(number)
+            if key is None:
+                self.write(f"There is no message #{number} on screen.")
+                return
+            index = key[1] if key[0] == 0 else -1
+            if index < 0 or self.cloud.sent[index].to != self.current.wa_id:
+                self.write(f"Message #{number} is not in your WhatsApp chat.")
+                return
+        sent = self.cloud.sent[index]
+        if not 1 <= button <= len(sent.choices()):
+            self.write(f"Choose a button from 1 to {len(sent.choices())}." if sent.choices()
+                       else "That message has no buttons. (A numbered menu is answered by "
+                            "typing its number.)")
+            return
+        await self._wa_press(sent, button)
+
+    async def _wa_press(self, sent: WaSent, button: int) -> None:
+        """Press a reply button, pick a list row or tap a template's button, as WhatsApp
+        reports it."""
+        title, data = sent.choices()[button - 1]
+        context = {"from": "console", "id": sent.wamid}
+        if sent.kind == "template":
+            await self._wa_send({"type": "button", "context": context,
+                                 "button": {"payload": data, "text": title}})
+            return
+        reply = "button_reply" if sent.body["interactive"]["type"] == "button" else "list_reply"
+        await self._wa_send({"type": "interactive", "context": context, "interactive": {
+            "type": reply, reply: {"id": data, "title": title}}})
+
     # What the bot does -----------------------------------------------------------------
 
     async def _deliver(self, update: dict[str, Any]) -> None:
@@ -661,6 +828,25 @@ class Console:
                     self._save_file(key, event.message)
             self._unseen.append((sequence, event))
         self._cursor = len(events)
+        for index in range(self._wa_cursor, len(self.cloud.sent)):
+            key = (0, index)  # chat 0 is nobody's on Telegram: WhatsApp messages, in order
+            self._numbers[key] = len(self._numbers) + 1
+            self._by_number[self._numbers[key]] = key
+            self._save_wa_file(key, self.cloud.sent[index])
+            self._wa_unseen.append(index)
+        self._wa_cursor = len(self.cloud.sent)
+
+    def _save_wa_file(self, key: tuple[int, int], sent: WaSent) -> None:
+        medium = sent.body.get(sent.kind) or {}
+        if self.files_dir is None or sent.kind not in {"image", "audio", "document"}:
+            return
+        content = self.cloud.media.get(str(medium.get("id")))
+        if content is None:
+            return
+        name = medium.get("filename") or f"{sent.kind}{_extension(content, sent.kind)}"
+        path = self.files_dir / f"{self._numbers[key]:04d}-{name}"
+        path.write_bytes(content)
+        self._files[key] = path
 
     def _save_file(self, key: tuple[int, int], message: SentMessage | None) -> None:
         if self.files_dir is None or message is None or message.content is None:
@@ -691,6 +877,18 @@ class Console:
                 first = (event.message.text if event.message else "").split("\n", 1)[0]
                 others.setdefault(first, []).append(event.chat_id)
         self._unseen = kept
+        waiting: list[int] = []
+        for index in self._wa_unseen:
+            sent = self.cloud.sent[index]
+            if sent.to == self.current.wa_id:
+                self._show_wa(index, at)
+                continue
+            waiting.append(index)
+            if at is not None and ("wa", index) not in self._noticed:
+                self._noticed.add(("wa", index))
+                first = sent.text().split("\n", 1)[0]
+                others.setdefault(first, []).append(self._wa_chat(sent.to))
+        self._wa_unseen = waiting
         if at is not None:
             for first, chats in others.items():
                 names = [self._name_of(c) for c in dict.fromkeys(chats)]
@@ -732,6 +930,38 @@ class Console:
                     f"[:{number}.{next(index)}] {b['text']}" + ("" if "callback_data" in b
                                                                else " ↗")
                     for b in row))
+
+    def _wa_chat(self, wa_id: str) -> int:
+        persona = next((p for p in self.personas if p.wa_id == wa_id), None)
+        return persona.telegram_id if persona else 0
+
+    def _show_wa(self, index: int, at: datetime | None) -> None:
+        """A WhatsApp message as the phone shows it: *bold* and _italic_ as sent, reply
+        buttons on a line, a list's rows under its button, a template with its button."""
+        sent = self.cloud.sent[index]
+        number = self._numbers[(0, index)]
+        when = f" ({self._local(at, self._zone(self._wa_chat(sent.to)))})" if at else ""
+        label = "WhatsApp template" if sent.kind == "template" else "WhatsApp"
+        head = f"bot #{number}{when} [{label}]>"
+        if sent.kind in {"image", "audio", "document"}:
+            kind = {"image": "photo", "audio": "voice note", "document": "file"}[sent.kind]
+            path = self._files.get((0, index))
+            head += f" [{kind}: {path}]" if path else f" [{kind}]"
+        wrapped = "\n".join(
+            textwrap.fill(paragraph, width=78, subsequent_indent="  ") if paragraph else ""
+            for paragraph in sent.text().split("\n"))
+        self.write(f"{head} {wrapped}".rstrip())
+        choices = sent.choices()
+        if not choices:
+            return
+        button = sent.list_button()
+        if button is None:
+            self.write("   " + "   ".join(f"[:{number}.{k}] {title}"
+                                          for k, (title, _) in enumerate(choices, 1)))
+            return
+        self.write(f"   ≡ {button}")
+        for k, (title, _) in enumerate(choices, 1):
+            self.write(f"     [:{number}.{k}] {title}")
 
     async def close(self) -> None:
         await self.bot.session.close()

@@ -1,14 +1,14 @@
 """A local fake WhatsApp Cloud API over real HTTP, built like the fake Bot API.
 
 It records every request, refuses what Meta refuses (wrong token; more than 3 reply buttons,
-titles over 20, list rows over 10 or their titles over 24, bodies over 1,024, texts over
-4,096, captions over 1,024; a free-form message outside the person's 24-hour window, 131047;
-a template or template language it does not know, 132001; a number that is not on WhatsApp,
-131026; beyond the sending limits of bot/limits.py: more than 80 a second, 130429, a message to
-one person less than 6 s after the last, 131056, both judged on `pace` when a test sets it (the
-outbox's virtual sending clock), and a template to a new person beyond `daily_tier` people in
-24 hours, 131048), and posts webhooks
-to the bot, signed with the app secret (or forged, for the tests that need it).
+titles over 20, list rows over 10, their titles over 24 or ids repeated, bodies over 1,024,
+texts over 4,096, captions over 1,024; a free-form message outside the person's 24-hour
+window, 131047; a template or template language it does not know, 132001; a number that is
+not on WhatsApp, 131026; beyond the sending limits of bot/limits.py: more than 80 a second,
+130429, a message to one person less than 6 s after the last, 131056, both judged on `pace`
+when a test sets it (the outbox's virtual sending clock), and a template to a new person
+beyond `daily_tier` people in 24 hours, 131048), and posts webhooks to the bot, signed with
+the app secret (or forged, for the tests that need it).
 
     wa = FakeWhatsApp(clock)
     ama = wa.person("233200000001", "Ama")
@@ -283,9 +283,14 @@ class FakeWhatsApp:
                     limit(button["reply"]["id"], WA_BUTTON_ID_MAX, "button id", 131009)
             elif content.get("type") == "list":
                 limit(action.get("button"), WA_LIST_BUTTON_MAX, "list button", 131009)
-                rows = [row for s in action.get("sections") or [] for row in s.get("rows") or []]
+                sections = action.get("sections") or []
+                rows = [row for s in sections for row in s.get("rows") or []]
                 if not 1 <= len(rows) <= WA_LIST_ROWS_MAX:
                     raise Refusal(131009, "rows: between 1 and 10")
+                if len({row.get("id") for row in rows}) != len(rows):
+                    raise Refusal(131009, "row ids must be unique across all sections")
+                if len(sections) > 1 and not all(s.get("title") for s in sections):
+                    raise Refusal(131009, "each section needs a title when there are several")
                 for row in rows:
                     limit(row.get("title"), WA_LIST_ROW_TITLE_MAX, "row title", 131009)
                     limit(row.get("id"), 200, "row id", 131009)

@@ -12,6 +12,10 @@ asks for. Limits come from bot.limits.
    -> a list message, one row per label; at most 10 whose labels fit 72 -> a list message whose
    rows are titled by their number and carry the whole label as the row's description; more,
    or longer -> numbered text ("1. label"), answered with a number. A label is never cut.
+   The main menu (Telegram's persistent reply keyboard, which WhatsApp cannot show) is
+   always a list, opened by a "Menu" button, or numbered text: its choices' ids are the
+   label after SAY ("wa:say:📘 Lesson"), and a press arrives as that label typed, which is
+   what a reply keyboard's button sends on Telegram.
 3. Lengths. An interactive body is at most 1,024 characters: the text before the paragraphs
    that fit goes first as a text message. A text over 4,096 goes as several, split between
    paragraphs (or lines). A caption over 1,024 goes as a text message after the medium.
@@ -104,6 +108,14 @@ class Wording:
 
     choose: str  # the label of the button that opens a list (≤ 20)
     answer_with_number: str  # under a numbered menu
+    menu: str = "Menu"  # the label of the button that opens the main menu (≤ 20)
+    # A number typed that is not on the numbered menu: {number}, {count}.
+    no_such_choice: str = ("There is no choice {number}. Please answer with a number from 1 "
+                           "to {count}.")
+
+
+# The id of a main-menu choice: SAY + the label; pressed, it arrives as the label typed.
+SAY = "wa:say:"
 
 
 def split_text(text: str, limit: int) -> list[str]:
@@ -157,9 +169,15 @@ def _body_and_before(text: str) -> tuple[list[dict[str, Any]], str]:
 
 def buttons_of(markup: dict[str, Any] | None) -> tuple[list[tuple[str, str]], list[tuple[str,
                                                                                         str]]]:
-    """(choice buttons as (label, callback data), link buttons as (label, url))."""
+    """(choice buttons as (label, callback data), link buttons as (label, url)). The buttons
+    of a reply keyboard (the main menu) are choices whose data is SAY + their label."""
     choices: list[tuple[str, str]] = []
     links: list[tuple[str, str]] = []
+    for row in (markup or {}).get("keyboard") or []:
+        for button in row:
+            label = button.get("text") if isinstance(button, dict) else str(button)
+            if label:
+                choices.append((label, SAY + label))
     for row in (markup or {}).get("inline_keyboard") or []:
         for button in row:
             label = button.get("text") or ""
@@ -179,8 +197,9 @@ def message(text: str, markup: dict[str, Any] | None, wording: Wording) -> Rende
     if not choices:
         return Rendered(_text_bodies(body))
     labels = [label for label, _ in choices]
+    menu = bool((markup or {}).get("keyboard"))
     fits = all(len(data) <= WA_BUTTON_ID_MAX for _, data in choices)
-    if fits and len(choices) <= WA_REPLY_BUTTONS_MAX and all(
+    if not menu and fits and len(choices) <= WA_REPLY_BUTTONS_MAX and all(
             len(label) <= WA_BUTTON_TITLE_MAX for label in labels):
         before, body = _body_and_before(body)
         buttons = [{"type": "reply", "reply": {"id": data, "title": label}}
@@ -199,10 +218,11 @@ def message(text: str, markup: dict[str, Any] | None, wording: Wording) -> Rende
             before, body = _body_and_before(body)
             return Rendered([*before, {"type": "interactive", "interactive": {
                 "type": "list", "body": {"text": body},
-                "action": {"button": wording.choose[:WA_LIST_BUTTON_MAX],
+                "action": {"button": (wording.menu if menu else wording.choose)[
+                    :WA_LIST_BUTTON_MAX],
                            "sections": [{"rows": rows}]}}}])
-    menu = "\n".join(f"{number}. {label}" for number, label in enumerate(labels, 1))
-    numbered = f"{body}\n\n{menu}\n\n{wording.answer_with_number}"
+    lines = "\n".join(f"{number}. {label}" for number, label in enumerate(labels, 1))
+    numbered = f"{body}\n\n{lines}\n\n{wording.answer_with_number}"
     return Rendered(_text_bodies(numbered), choices=[data for _, data in choices])
 
 

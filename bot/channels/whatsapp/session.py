@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
+import html
 import json
 import logging
 import time
@@ -219,8 +220,21 @@ class ChannelSession(BaseSession):
         locale = await self._locale(chat_id)
         translations = self.i18n.locales.get(locale) if locale != "en" else None
         _ = translations.gettext if translations else (lambda text: text)
-        return render.Wording(choose=_("Choose"),
-                              answer_with_number=_("Answer with the number of your choice."))
+        return render.Wording(
+            choose=_("Choose"), answer_with_number=_("Answer with the number of your choice."),
+            # TRANSLATORS: the button that opens the main menu on WhatsApp; 20 characters at most
+            menu=_("Menu"),
+            no_such_choice=_("There is no choice {number}. Please answer with a number from "
+                             "1 to {count}."))
+
+    async def no_such_choice(self, contact: contacts.Contact, number: int) -> None:
+        """Tell a person who typed a number that is not on the numbered menu they answer
+        which numbers there are. They have just written, so their window is open; the menu
+        stays pending for their next try."""
+        wording = await self._wording(contact.chat_id)
+        text = wording.no_such_choice.format(number=number, count=len(contact.choices or []))
+        for body in render.message(html.escape(text, quote=False), None, wording).bodies:
+            await self.cloud.send(contact.wa_id, body)
 
     async def _locale(self, chat_id: int) -> str:
         chosen, seen = await contacts.locale_hint(self.session_factory, chat_id)

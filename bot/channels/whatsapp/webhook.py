@@ -10,8 +10,11 @@ the Telegram updates the Dispatcher already handles.
   closed, and becomes one update: a text (a command when it starts with "/"; "JOIN <token>"
   is "/start <token>"), a photo, a voice note, a document, or a button press (a reply
   button, a list row, or a number answering a numbered menu) as a callback query whose data
-  is the button's id. Other kinds become a message without content, which the bot answers
-  as it answers a sticker on Telegram.
+  is the button's id; a main-menu row (render.SAY + its label) arrives as its label typed,
+  as Telegram's reply keyboard sends it. A number outside the numbered menu it answers is
+  told which numbers there are, by the adapter, in the person's language; the menu stays.
+  Other kinds become a message without content, which the bot answers as it answers a
+  sticker on Telegram.
 - Statuses (sent, delivered, read, failed) are recorded; a failure 131026 (not a WhatsApp
   user) marks the person as Telegram's 403 does.
 The update is handled before the answer, so Meta retries one whose handling failed; a retry
@@ -35,6 +38,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.channels.whatsapp import contacts
 from bot.channels.whatsapp.ids import chat_id_of, message_id_of, update_id_of
+from bot.channels.whatsapp.render import SAY
 from bot.channels.whatsapp.session import ChannelSession, pending_choices
 from bot.channels.whatsapp.templates import HELD_PAYLOAD
 from bot.clock import Clock
@@ -42,6 +46,7 @@ from bot.limits import CALLBACK_DATA_MAX_BYTES
 
 log = logging.getLogger(__name__)
 
+MENU_LABEL_MAX = 64  # longer than any menu label (bot.keyboards.menu reads none longer)
 MAX_BODY = 256 * 1024  # Meta's notifications are small; a larger body is refused
 _JOIN = re.compile(r"^\s*join\s+(\S+)\s*$", re.IGNORECASE)
 _NUMBER = re.compile(r"^\s*(\d{1,3})\s*\.?\s*$")
@@ -60,6 +65,16 @@ def _text_message(text: str) -> dict[str, Any]:
         command = text.split()[0]
         message["entities"] = [{"type": "bot_command", "offset": 0, "length": len(command)}]
     return message
+
+
+def number_not_on_menu(item: dict[str, Any], contact: contacts.Contact) -> int | None:
+    """The number a person typed when a numbered menu waits and the number is not on it."""
+    if item.get("type") != "text" or not contact.choices:
+        return None
+    number = _NUMBER.match(str((item.get("text") or {}).get("body") or ""))
+    if number is None or 1 <= int(number.group(1)) <= len(contact.choices):
+        return None
+    return int(number.group(1))
 
 
 def to_update(item: dict[str, Any], contact: contacts.Contact, name: str) -> dict[str, Any] | None:
@@ -85,6 +100,9 @@ def to_update(item: dict[str, Any], contact: contacts.Contact, name: str) -> dic
         number = _NUMBER.match(str((item.get("text") or {}).get("body") or ""))
         if number and 1 <= int(number.group(1)) <= len(contact.choices):
             data = contact.choices[int(number.group(1)) - 1]
+    said = data[len(SAY):] if data is not None and data.startswith(SAY) else None
+    if said is not None:
+        data = None  # a main-menu row: its label, typed
     if data is not None and len(data.encode()) > CALLBACK_DATA_MAX_BYTES:
         data = "?"  # longer than any button the bot issues: a forgery, not to be logged
     update_id = update_id_of(wamid or json.dumps(item, sort_keys=True))
@@ -98,7 +116,9 @@ def to_update(item: dict[str, Any], contact: contacts.Contact, name: str) -> dic
     message: dict[str, Any] = {"message_id": message_id_of(wamid),
                                "date": int(stamp) if stamp.isdigit() else 0,
                                "chat": chat, "from": user}
-    if kind == "text":
+    if said is not None:
+        message["text"] = said[:MENU_LABEL_MAX] or "?"
+    elif kind == "text":
         message.update(_text_message(str((item.get("text") or {}).get("body") or "")))
     elif kind == "image":
         image = item.get("image") or {}
@@ -185,6 +205,11 @@ class WhatsAppWebhook:
                 self.session_factory, str(status["recipient_id"]), str(status.get("status")),
                 self.clock.now(), undeliverable=131026 in codes)
 
+    async def handle(self, item: dict[str, Any], name: str) -> None:
+        """One Cloud API message from `name`, already checked (the offline console hands its
+        WhatsApp person's messages here)."""
+        await self._message(item, name)
+
     async def _message(self, item: dict[str, Any], name: str) -> None:
         contact, held = await contacts.inbound(self.session_factory, str(item["from"]),
                                                self.clock.now())
@@ -192,6 +217,10 @@ class WhatsAppWebhook:
         if held and isinstance(session, ChannelSession):
             for body in held:
                 await session.cloud.send(contact.wa_id, body)
+        number = number_not_on_menu(item, contact)
+        if number is not None and isinstance(session, ChannelSession):
+            await session.no_such_choice(contact, number)
+            return
         update_json = to_update(item, contact, name)
         if update_json is None:
             return
