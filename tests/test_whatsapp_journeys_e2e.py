@@ -424,9 +424,9 @@ async def test_menus_of_every_size_on_whatsapp_and_buttons_never_issued(database
                 await create_team(session, enterprise, f"Line {number:02d}", now=tg.clock.now())
         efua = await tg.wa_join("Efua", Role.MANAGER, enterprise=kumasi)
 
-        # Eight languages: more than three choices, a list message of eight rows.
+        # Eight languages and "voice first": more than three choices, a list message of nine.
         (picker,) = await tg.wa.send(efua, "/language")
-        assert picker.body["interactive"]["type"] == "list" and len(picker.choices()) == 8
+        assert picker.body["interactive"]["type"] == "list" and len(picker.choices()) == 9
         # Three roles: reply buttons.
         (roles,) = await tg.wa.send(efua, "/invite")
         assert roles.body["interactive"]["type"] == "button"
