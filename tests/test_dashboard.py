@@ -385,3 +385,129 @@ async def test_a_programme_administrator_sees_the_programme_figures(database_url
             assert "Programme figures" in page and "No group has 5 enterprises" in page
             async with http.get(f"{server.base}/dashboard/e/{w.red.id}") as r:
                 assert r.status == 403
+
+
+async def _people(tg: BotUnderTest, enterprise_id: int, team_id: int | None, count: int,
+                  first: int) -> list[int]:
+    """`count` workers in the team (or in no team), added as the invites would."""
+    from storage.models import Membership
+
+    ids = []
+    async with tg.app.session_factory() as session, session.begin():
+        for n in range(count):
+            person = Person(telegram_id=800_000 + first + n, display_name=f"Worker {first + n}")
+            session.add(person)
+            await session.flush()
+            session.add(Membership(person_id=person.id, enterprise_id=enterprise_id,
+                                   role=Role.WORKER, team_id=team_id))
+            ids.append(person.id)
+    return ids
+
+
+def funnel_table(page: str) -> dict[str, list[str]]:
+    """The suggestion funnel as {row: [whole enterprise, team columns...]}, header first."""
+    table = re.search(r'<table id="funnel">(.*?)</table>', page).group(1)
+    rows = {}
+    for row in re.findall(r"<tr>(.*?)</tr>", table):
+        cells = re.findall(r"<t[hd]>(.*?)</t[hd]>", row)
+        rows[cells[0]] = cells[1:]
+    return rows
+
+
+async def test_one_enterprise_shows_priorities_lessons_the_funnel_and_the_self_check(
+        database_url):
+    """The enterprise page's figures: the improvement priorities of the weekly report, lesson
+    completion per team, the suggestion funnel per team of five or more (k = 5), and the
+    latest labour-standards self-check."""
+    from bot.services.selfcheck import ITEMS, MANAGER, WORKER
+    from storage.models import LessonDelivery, SelfCheckAnswer, SelfCheckRound
+
+    port = free_port()
+    async with BotUnderTest(database_url, clock=FakeClock(MONDAY),
+                            web_base_url=f"http://127.0.0.1:{port}") as tg:
+        w = await world(tg)
+        async with tg.app.session_factory() as session, session.begin():
+            line = await session.scalar(select(Team).where(Team.enterprise_id == w.green.id))
+            boiler = Team(enterprise_id=w.green.id, name="Boiler room")
+            session.add(boiler)
+            await session.flush()
+            line_id, boiler_id = line.id, boiler.id
+        line_people = await _people(tg, w.green.id, line_id, 6, first=0)
+        boiler_people = await _people(tg, w.green.id, boiler_id, 2, first=10)
+        async with tg.app.session_factory() as session, session.begin():
+            for n, person_id in enumerate(line_people[:4]):
+                session.add(LessonDelivery(
+                    person_id=person_id, team_id=line_id, lesson_id="m1-l1",
+                    sent_at=MONDAY - timedelta(days=7),
+                    opened_at=MONDAY - timedelta(days=6) if n < 3 else None,
+                    answered_at=MONDAY - timedelta(days=6) if n < 2 else None))
+            session.add_all([
+                Suggestion(enterprise_id=w.green.id, team_id=line_id, author_id=line_people[0],
+                           text="Shelves", status=SuggestionStatus.ACCEPTED,
+                           created_at=MONDAY - timedelta(days=10),
+                           first_response_at=MONDAY - timedelta(days=8),
+                           updated_at=MONDAY - timedelta(days=8)),
+                Suggestion(enterprise_id=w.green.id, team_id=line_id, anonymous=True,
+                           text="Fans", status=SuggestionStatus.IMPLEMENTED,
+                           created_at=MONDAY - timedelta(days=10),
+                           first_response_at=MONDAY - timedelta(days=9),
+                           implemented_at=MONDAY - timedelta(days=2),
+                           updated_at=MONDAY - timedelta(days=2)),
+                Suggestion(enterprise_id=w.green.id, team_id=line_id, author_id=line_people[1],
+                           text="Old idea", status=SuggestionStatus.IMPLEMENTED,
+                           created_at=MONDAY - timedelta(days=400),
+                           updated_at=MONDAY - timedelta(days=300)),  # over a year ago
+            ])
+            check = SelfCheckRound(enterprise_id=w.green.id, quarter=date(2026, 1, 1),
+                                   opened_at=MONDAY - timedelta(days=50),
+                                   completed_at=MONDAY - timedelta(days=40))
+            session.add(check)
+            await session.flush()
+            session.add_all(SelfCheckAnswer(round_id=check.id, item=item, side=side,
+                                            answer="no" if item == ITEMS[0] else "yes",
+                                            answered_at=MONDAY - timedelta(days=40))
+                            for item in ITEMS for side in (MANAGER, WORKER))
+
+        async with DashboardServer(tg, port) as server, browser() as http:
+            assert await signed_in(http, server.base, w.nadia, tg.clock.now()) == 204
+
+            async def enterprise_page() -> str:
+                async with http.get(f"{server.base}/dashboard/e/{w.green.id}") as response:
+                    assert response.status == 200
+                    return await response.text()
+
+            page = await enterprise_page()
+            # The priorities: the defect rate's next step (a tenth of baseline to target).
+            priorities = re.search(r'<ol id="priorities">(.*?)</ol>', page).group(1)
+            assert "Defect rate: from 3 % to 2.4 %" in priorities
+            # Lessons per team: Line 1 was sent 4, opened 3, completed 2; the boiler room none.
+            lessons = re.search(r'<table id="lessons">(.*?)</table>', page).group(1)
+            assert "<td>Line 1</td><td>4</td><td>3</td><td>2 (50%)</td>" in lessons
+            assert "<td>Boiler room</td><td>0</td><td>0</td><td>0</td>" in lessons
+            # The funnel: Line 1 (six people) has its own column, anonymous idea included;
+            # the boiler room (two people) has none.
+            funnel = funnel_table(page)
+            assert funnel[""] == ["Whole enterprise", "Line 1"]
+            assert funnel["Came in"] == ["2", "2"]
+            assert funnel["Answered"] == ["2", "2"]
+            assert funnel["Accepted"] == ["2", "2"]
+            assert funnel["Implemented"] == ["1", "1"]
+            assert funnel["Median days to a first answer"] == ["1.5", "1.5"]
+            assert "Teams of fewer than 5 people have no column of their own" in page
+            # The latest self-check, as /selfcheck says it.
+            assert (f"Q1 2026: {len(ITEMS) - 1} of {len(ITEMS)} in order, 1 to act on, "
+                    "0 not sure") in page
+
+            # An anonymous idea from the boiler room moves no figure: outside Line 1 there
+            # are three people (the boiler room and Nadia).
+            async with tg.app.session_factory() as session, session.begin():
+                session.add(Suggestion(enterprise_id=w.green.id, team_id=boiler_id,
+                                       anonymous=True, text="Heat", created_at=MONDAY,
+                                       updated_at=MONDAY))
+            assert funnel_table(await enterprise_page()) == funnel
+            # With five people outside Line 1, it counts for the whole enterprise only.
+            await _people(tg, w.green.id, None, 2, first=20)
+            funnel = funnel_table(await enterprise_page())
+            assert funnel["Came in"] == ["3", "2"] and funnel["Answered"] == ["2", "2"]
+            assert boiler_people  # named nowhere
+            assert "Worker 10" not in await enterprise_page()

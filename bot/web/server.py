@@ -33,6 +33,7 @@ from babel.dates import format_date
 from babel.numbers import format_percent
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot import formatting as fmt
 from bot.i18n import _
 from bot.keyboards.callbacks import EscalationCallback
 from bot.presenters import climate as climate_ui
@@ -40,8 +41,18 @@ from bot.presenters import escalation as escalation_ui
 from bot.presenters import health as health_ui
 from bot.presenters import kpis as kpi_ui
 from bot.presenters import programme as programme_ui
+from bot.presenters import selfcheck as selfcheck_ui
 from bot.presenters import suggestions as suggestion_ui
-from bot.services import actions, climate, escalation, kpis, suggestions
+from bot.services import (
+    actions,
+    anonymity,
+    climate,
+    escalation,
+    figures,
+    kpis,
+    selfcheck,
+    suggestions,
+)
 from bot.services.enterprises import teams_of
 from bot.services.health import Health, health_of
 from bot.services.people import load_person, resolve_locale
@@ -307,13 +318,83 @@ class Dashboard:
         figures = await suggestions.stats(db, enterprise.id, now)
         parts.append('<div class="card"><p>'
                      + telegram_html(suggestion_ui.stats_text(figures, locale)) + "</p></div>")
+        teams = await teams_of(db, enterprise.id)
+        parts.append(await self.priorities_block(db, enterprise.id, latest, locale))
+        parts.append(await self.lessons_block(db, teams, locale))
+        parts.append(await self.funnel_block(db, enterprise.id, teams, locale))
         # The Working Climate Index per team, only with five answers or more.
         parts.append(tag("h2", _("Working Climate Index")))
-        for team in await teams_of(db, enterprise.id):
+        for team in teams:
             latest_climate, previous = await climate.team_climate(db, team.id)
             parts.append("<p>" + telegram_html(climate_ui.report(team.name, latest_climate,
                                                                   previous, locale)) + "</p>")
+        # The latest labour-standards self-check, as /selfcheck shows it.
+        parts.append('<div class="card" id="selfcheck"><p>' + telegram_html(selfcheck_ui.status(
+            enterprise.name, await selfcheck.history(db, enterprise.id))) + "</p></div>")
         return "".join(parts)
+
+    async def priorities_block(self, db: AsyncSession, enterprise_id: int, week: date,
+                               locale: str) -> str:
+        """The KPIs in the order of the weekly feedback report's top priority."""
+        ranked = await figures.improvement_priorities(db, enterprise_id, week)
+        items = "".join(
+            "<li>" + escape(_("{kpi}: from {now} to {next}").format(
+                kpi=kpi_ui.kpi_name(p.kpi, locale), now=kpi_ui.figure(p.value, p.kpi, locale),
+                next=kpi_ui.figure(p.next_value, p.kpi, locale))) + "</li>" for p in ranked)
+        return (tag("h2", _("Improvement priorities")) + '<p class="hint">'
+                + escape(_("Where a realistic next step gains the most effectiveness, first "
+                           "(as in the weekly feedback report).")) + "</p>"
+                + (f'<ol id="priorities">{items}</ol>' if items
+                   else tag("p", _("No KPI figures this week to rank yet."))))
+
+    async def lessons_block(self, db: AsyncSession, teams: list[Team], locale: str) -> str:
+        """Lessons sent to each team, opened and completed (the quiz answered)."""
+        rows = []
+        for row in await figures.lessons_by_team(db, teams):
+            done = fmt.number(row.completed, locale)
+            if row.completion is not None:
+                done += f" ({fmt.percent(row.completion, locale)})"
+            rows.append(f"<tr><td>{escape(row.team.name)}</td>"
+                        f"<td>{escape(fmt.number(row.sent, locale))}</td>"
+                        f"<td>{escape(fmt.number(row.opened, locale))}</td>"
+                        f"<td>{escape(done)}</td></tr>")
+        head = "".join(tag("th", text) for text in (_("Team"), _("Lessons sent"), _("Opened"),
+                                                    _("Completed")))
+        return (tag("h2", _("Lesson completion per team"))
+                + (f'<table id="lessons"><tr>{head}</tr>{"".join(rows)}</table>' if rows
+                   else "<p>–</p>"))
+
+    async def funnel_block(self, db: AsyncSession, enterprise_id: int, teams: list[Team],
+                           locale: str) -> str:
+        """Ideas in, answered, accepted and implemented, and the median days to a first
+        answer: the enterprise and each team of five people or more (k = 5 in the service)."""
+        funnels = await figures.suggestion_funnels(db, enterprise_id, teams,
+                                                   self.app.clock.now())
+        columns = [(_("Whole enterprise"), funnels.enterprise)] + [
+            (row.team.name, row.funnel) for row in funnels.teams]
+
+        def median(value: float | None) -> str:
+            return fmt.number(value, locale, digits=1) if value is not None else "–"
+
+        stages: list[tuple[str, Callable[[figures.Funnel], str]]] = [
+            (_("Came in"), lambda f: fmt.number(f.came_in, locale)),
+            (_("Answered"), lambda f: fmt.number(f.answered, locale)),
+            (_("Accepted"), lambda f: fmt.number(f.accepted, locale)),
+            (_("Implemented"), lambda f: fmt.number(f.implemented, locale)),
+            (_("Median days to a first answer"), lambda f: median(f.median_days_to_answer)),
+        ]
+        head = "<tr><th></th>" + "".join(tag("th", name) for name, _f in columns) + "</tr>"
+        body = "".join("<tr>" + tag("th", label) + "".join(
+            tag("td", shown(funnel)) for _n, funnel in columns) + "</tr>"
+            for label, shown in stages)
+        note = ""
+        if funnels.teams_not_shown:
+            note = '<p class="hint">' + escape(_(
+                "Teams of fewer than {k} people have no column of their own: their ideas count "
+                "for the whole enterprise only, so that no anonymous idea can be traced to "
+                "them.").format(k=anonymity.K)) + "</p>"
+        return (tag("h2", _("Suggestions, last 12 months: from idea to result"))
+                + f'<div class="wide"><table id="funnel">{head}{body}</table></div>' + note)
 
     # --- stalled and overdue ---------------------------------------------------------------
 
