@@ -232,6 +232,10 @@ async def test_a_stall_snoozed_on_the_page_shows_snoozed_in_the_chat(database_ur
             async with http.get(f"{server.base}/dashboard/stalls") as r:
                 page = await r.text()
             csrf = re.search(r'name="csrf" value="([^"]+)"', page).group(1)
+            assert history(page, w.stall_id) == ["Mar 2, 2026: Raised to the SCORE consultant."]
+            assert [re.search(r'value="(\w+)"', form).group(1) for form in re.findall(
+                r'<input type="hidden" name="action" (value="\w+")', page)] == [
+                "ack", "call", "date", "snooze"]
             # A form without the page's token is refused (another site posting for Nadia).
             async with http.post(f"{server.base}/dashboard/stalls/{w.stall_id}",
                                  data={"action": "snooze", "csrf": "forged"}) as r:
@@ -239,12 +243,22 @@ async def test_a_stall_snoozed_on_the_page_shows_snoozed_in_the_chat(database_ur
             async with http.post(f"{server.base}/dashboard/stalls/{w.stall_id}",
                                  data={"action": "snooze", "csrf": csrf}) as r:
                 page = await r.text()
-            assert "Snoozed for 7 days by Nadia" in page
+            assert history(page, w.stall_id) == [
+                "Mar 2, 2026: Raised to the SCORE consultant.",
+                "Mar 2, 2026: 💤 Snoozed for 7 days by Nadia."]
         edited = alert_in_chat(tg, w.nadia)
         assert edited.edited and "Snoozed for 7 days by Nadia" in edited.text
         assert edited.buttons == []
         async with tg.app.session_factory() as session:
             assert (await session.get(Stall, w.stall_id)).status is StallStatus.SNOOZED
+
+
+def history(page: str, stall_id: int) -> list[str]:
+    """The history lines under a stall on the stalls page."""
+    card = re.search(rf'<div class="card red" id="stall-{stall_id}">(.*?)</div>', page,
+                     re.S).group(1)
+    found = re.search(r'<ul class="history hint">(.*?)</ul>', card)
+    return re.findall(r"<li>(.*?)</li>", found.group(1)) if found else []
 
 
 async def _climate_round(tg: BotUnderTest, team_id: int, month: date, answers: int) -> None:

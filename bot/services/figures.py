@@ -17,8 +17,10 @@ from bot.services import anonymity, kpis
 from bot.services.promes import priorities
 from storage.models import (
     EnterpriseKpi,
+    EscalationEvent,
     LessonDelivery,
     Membership,
+    Person,
     Suggestion,
     SuggestionStatus,
     Team,
@@ -150,3 +152,18 @@ async def suggestion_funnels(session: AsyncSession, enterprise_id: int, teams: l
         _funnel(counted),
         [TeamFunnel(t, _funnel(s for s in counted if s.team_id == t.id)) for t in shown],
         len(teams) - len(shown))
+
+
+# --- a stall's history ------------------------------------------------------------------------
+
+
+async def stall_history(session: AsyncSession, stall_id: int,
+                        ) -> list[tuple[EscalationEvent, Person | None]]:
+    """What happened to a stall, oldest first: noticed, raised level by level, and each
+    answer, with who answered (None for the bot's own steps)."""
+    rows = await session.execute(
+        select(EscalationEvent, Person)
+        .outerjoin(Person, Person.id == EscalationEvent.actor_id)
+        .where(EscalationEvent.stall_id == stall_id)
+        .order_by(EscalationEvent.at, EscalationEvent.id))
+    return [(event, person) for event, person in rows]

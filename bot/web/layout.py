@@ -39,6 +39,7 @@ fill:var(--hint)}.line{fill:none;stroke:var(--link);stroke-width:2.5}.dot{fill:v
 background:#9a9a9a}.dot-red{background:#d23b3b}.dot-amber{background:#e0a400}
 .dot-green{background:#2c9b4d}.target{stroke:#2c9b4d;stroke-dasharray:2 3;stroke-width:2}
 .legend span{margin-right:14px}.wide{overflow-x:auto}ol{padding-left:1.4em}
+.history{margin:.3em 0;padding-left:1.2em}
 table{border-collapse:collapse;width:100%}th,td{text-align:left;padding:5px 6px;
 border-bottom:1px solid var(--bg2);vertical-align:middle}.bar{height:12px;border-radius:3px;
 background:var(--link);min-width:2px}.neg{background:#d23b3b}details{margin:6px 0}

@@ -61,7 +61,7 @@ from bot.services.programme import programme_report
 from bot.web import answers, auth
 from bot.web.layout import not_allowed_page, page, refused_page, telegram_html
 from bot.web.svg import trend
-from storage.models import EscalationEvent, Membership, Person, Stall, Team
+from storage.models import Membership, Person, Stall, Team
 
 if TYPE_CHECKING:
     from bot.app import Application
@@ -440,20 +440,33 @@ class Dashboard:
 
     async def history(self, db: AsyncSession, stall: Stall, subject: escalation.Subject,
                       locale: str) -> str:
-        events = {"acknowledged": "ack", "will_call": "call", "snoozed": "snooze",
-                  "reassigned": "pick_owner", "new_date": "pick_date"}
-        rows = await db.execute(
-            EscalationEvent.__table__.select().where(EscalationEvent.stall_id == stall.id)
-            .order_by(EscalationEvent.at, EscalationEvent.id))
+        """The stall's escalation history, oldest first: noticed, raised level by level,
+        and every answer with who gave it, in the words of the alert's own lines."""
+        answers_ = {"acknowledged": "ack", "will_call": "call", "snoozed": "snooze",
+                    "reassigned": "pick_owner"}
+        raised = {escalation.OWNER: _("Raised to the people responsible."),
+                  escalation.LEAD: _("Raised to the team lead or the managers."),
+                  escalation.CONSULTANT: _("Raised to the SCORE consultant.")}
         lines = []
-        for row in rows:
-            if row.event not in events:
+        for event, actor in await figures.stall_history(db, stall.id):
+            name = actor.display_name if actor else "—"
+            if event.event in answers_:
+                text = escalation_ui.outcome(answers_[event.event], name, locale, subject)
+            elif event.event == "new_date" and "due_on" in event.details:
+                text = "📅 " + _("New date {date}, set by {name}.").format(
+                    date=escape(fmt.day(date.fromisoformat(event.details["due_on"]), locale)),
+                    name=escape(name))
+            elif event.event == "detected":
+                text = escape(_("Noticed: nothing has moved."))
+            elif event.event == "escalated" and event.level in raised:
+                text = escape(raised[event.level])
+            elif event.event == "snooze_ended":
+                text = escape(_("The snooze is over."))
+            else:
                 continue
-            actor = await db.get(Person, row.actor_id) if row.actor_id else None
-            when = format_date(row.at, format="short", locale=locale)
-            lines.append(f"{escape(when)}: " + escalation_ui.outcome(
-                events[row.event], actor.display_name if actor else "—", locale, subject))
-        return f'<p class="hint">{"<br>".join(lines)}</p>' if lines else ""
+            when = fmt.day(event.at, locale, subject.enterprise.timezone)
+            lines.append(f"<li>{escape(when)}: {text}</li>")
+        return f'<ul class="history hint">{"".join(lines)}</ul>' if lines else ""
 
     def answer_forms(self, stall: Stall, keyboard: InlineKeyboardMarkup, csrf: str,
                      subject: escalation.Subject, locale: str) -> str:
