@@ -51,21 +51,27 @@ async def _join(tg: BotUnderTest, user: TgUser, enterprise: Enterprise, role: Ro
     await tg.send(user, f"/start {token}")
 
 
+async def enterprise_with_kpi(tg: BotUnderTest, name: str) -> Enterprise:
+    """An enterprise in Ghana with a team, Line 1, whose defect rate fell from a baseline of
+    8 % to 3 % over four weeks."""
+    made, _team = await enterprise_with_team(tg.app.session_factory, name, "Line 1",
+                                             clock=tg.clock)
+    async with tg.app.session_factory() as session, session.begin():
+        enterprise = await session.get(Enterprise, made.id)
+        kpi = await kpis.enable_kpi(session, enterprise, "defect_rate", baseline=8.0,
+                                    target=2.0, now=tg.clock.now())
+        await session.flush()
+        for weeks_ago, value in ((3, 4.8), (2, 4.2), (1, 3.5), (0, 3.0)):
+            session.add(KpiValue(enterprise_kpi_id=kpi.id, value=value,
+                                 week=date(2026, 3, 2) - timedelta(weeks=weeks_ago)))
+    return made
+
+
 async def world(tg: BotUnderTest) -> World:
     """Nadia, a consultant of three enterprises (red, amber, green), and Kofi, a manager of
     the amber one. The red one's stall reaches Nadia as an alert with its buttons."""
-    made = {}
-    for name in ("Kumasi Metal Works", "Accra Garments", "Tema Foods"):
-        made[name], _team = await enterprise_with_team(tg.app.session_factory, name, "Line 1",
-                                                       clock=tg.clock)
-        async with tg.app.session_factory() as session, session.begin():
-            enterprise = await session.get(Enterprise, made[name].id)
-            kpi = await kpis.enable_kpi(session, enterprise, "defect_rate", baseline=8.0,
-                                        target=2.0, now=tg.clock.now())
-            await session.flush()
-            for weeks_ago, value in ((3, 4.8), (2, 4.2), (1, 3.5), (0, 3.0)):
-                session.add(KpiValue(enterprise_kpi_id=kpi.id, value=value,
-                                     week=date(2026, 3, 2) - timedelta(weeks=weeks_ago)))
+    made = {name: await enterprise_with_kpi(tg, name)
+            for name in ("Kumasi Metal Works", "Accra Garments", "Tema Foods")}
     green, red, amber = made["Kumasi Metal Works"], made["Accra Garments"], made["Tema Foods"]
     nadia, kofi = tg.person("Nadia"), tg.person("Kofi")
     for enterprise in (green, red, amber):
@@ -397,6 +403,15 @@ async def test_a_programme_administrator_sees_the_programme_figures(database_url
                 page = await r.text()  # no enterprise of their own: the programme figures
             assert str(r.url).endswith("/dashboard/programme")
             assert "Programme figures" in page and "No group has 5 enterprises" in page
+            # Five enterprises in Ghana: a card for the country, with their median figures.
+            for name in ("Takoradi Cocoa", "Tamale Shea"):
+                await enterprise_with_kpi(tg, name)
+            async with http.get(f"{server.base}/dashboard/programme") as r:
+                page = await r.text()
+            (card,) = re.findall(r'<div class="card programme">(.*?)</div>', page)
+            assert card.startswith("<h2>all sectors · Ghana</h2>")
+            assert "Enterprises: 5" in card
+            assert "<tr><td>Defect rate: % better than baseline</td><td>62.5</td></tr>" in card
             async with http.get(f"{server.base}/dashboard/e/{w.red.id}") as r:
                 assert r.status == 403
 

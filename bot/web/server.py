@@ -57,7 +57,8 @@ from bot.services.enterprises import teams_of
 from bot.services.health import Health, health_of
 from bot.services.people import load_person, resolve_locale
 from bot.services.permissions import Capability, membership_in, memberships_with
-from bot.services.programme import programme_report
+from bot.services.programme import ProgrammeReport, programme_report
+from bot.services.programme import table as programme_table
 from bot.web import answers, auth
 from bot.web.layout import not_allowed_page, page, refused_page, telegram_html
 from bot.web.svg import trend
@@ -534,11 +535,31 @@ class Dashboard:
                 return self.html(self.with_i18n(viewer.locale, not_allowed_page), status=403)
             report = await programme_report(db, self.app.clock.now())
         with self.app.i18n.speaking(viewer.locale):
-            lines = programme_ui.messages(report, viewer.locale)
-            body = (tag("h1", _("Programme figures")) + "<p>"
-                    + telegram_html("\n".join(lines)) + "</p>")
+            body = tag("h1", _("Programme figures")) + self.programme_body(report,
+                                                                            viewer.locale)
             return self.html(page(_("Programme figures"), body, viewer.locale,
                                   nav=self.nav(viewer)))
+
+    def programme_body(self, report: ProgrammeReport, locale: str) -> str:
+        """The figures of `scorebot report`: a card per group (a sector in a country, a
+        sector, a country, the programme), with the same rule of five enterprises."""
+        headings, rows = programme_table(report, programme_ui.labels())
+        territories = Locale.parse(locale).territories
+        parts = ["<p>" + telegram_html(programme_ui.heading(report)) + "</p>"]
+        for group, row in zip(report.rows, rows, strict=True):
+            name = " · ".join((group.sector or _("all sectors"),
+                               territories.get(group.country, group.country)
+                               if group.country else _("all countries")))
+            figures_ = "".join(
+                "<tr>" + tag("td", heading) + tag("td", fmt.number(value, locale) if isinstance(
+                    value, int | float) else "–") + "</tr>"
+                for heading, value in zip(headings[2:], row[2:], strict=True))
+            parts.append(f'<div class="card programme"><h2>{escape(name)}</h2>'
+                         f'<p class="hint">{escape(headings[1])}: {group.enterprises}</p>'
+                         f"<table>{figures_}</table></div>")
+        if not rows:
+            parts.append(tag("p", programme_ui.nothing_to_show()))
+        return "".join(parts)
 
 
 def setup_dashboard(web_app: web.Application, application: Application, bot: Bot) -> None:
