@@ -540,3 +540,58 @@ async def test_one_enterprise_shows_priorities_lessons_the_funnel_and_the_self_c
             assert funnel["Came in"] == ["3", "2"] and funnel["Answered"] == ["2", "2"]
             assert boiler_people  # named nowhere
             assert "Worker 10" not in await enterprise_page()
+
+
+async def test_in_polling_mode_a_web_server_beside_the_bot_serves_the_dashboard(tmp_path):
+    """`scorebot run` (long polling) with WEB_BASE_URL starts the dashboard's server beside
+    the polling: the real process, the fake Bot API, /dashboard in the chat, then the page."""
+    import asyncio
+    import os
+    import sys
+
+    from bot.offline.telegram import FakeTelegram
+    from tests.fakes.bot_api_server import FakeBotApiServer
+    from tests.fakes.processes import BotProcess, until
+
+    class PollingProcess(BotProcess):
+        async def start(self) -> None:
+            self.process = await asyncio.create_subprocess_exec(
+                sys.executable, "-m", "bot", "run", env=self.env,
+                stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE)
+            self._reader = asyncio.create_task(self._read())
+
+    telegram = FakeTelegram(token=TOKEN, username="scorebot_test_bot")
+    api = FakeBotApiServer(telegram)
+    port = free_port()
+    env = {"PATH": os.environ.get("PATH", ""), "HOME": str(tmp_path), "BOT_TOKEN": TOKEN,
+           "DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'polling.db'}",
+           "TELEGRAM_API_BASE": await api.start(), "WEB_BASE_URL": f"http://127.0.0.1:{port}",
+           "WEBHOOK_HOST": "127.0.0.1", "ADMIN_IDS": "4242", "LOG_LEVEL": "INFO",
+           "LOG_FORMAT": "text", "PYTHONUNBUFFERED": "1"}
+    process = PollingProcess("polling", env, port)
+    del process.env["WEBHOOK_BASE_URL"]  # long polling: no webhook at all
+    try:
+        await process.start()
+        await until(lambda: process.said(f"dashboard served on 127.0.0.1:{port}"),
+                    "the dashboard's server is up", [process], 60)
+        olu = telegram.add_user(4242, "Olu")
+        await telegram.enqueue(telegram.message_update(olu["id"], "/dashboard"))
+        await until(lambda: any(m.buttons for m in telegram.messages_to(olu["id"])),
+                    "/dashboard is answered by polling", [process], 60)
+        reply = next(m for m in telegram.messages_to(olu["id"]) if m.buttons)
+        mini_app = reply.button(0)["web_app"]["url"]
+        assert mini_app == f"http://127.0.0.1:{port}/dashboard/app"
+        async with browser() as http:
+            async with http.get(mini_app) as response:
+                assert response.status == 200 and "tgWebAppData" in await response.text()
+            user = TgUser(olu["id"], "Olu", "en")
+            async with http.post(f"http://127.0.0.1:{port}/dashboard/auth",
+                                 data=init_data(user, datetime.now(UTC))) as response:
+                assert response.status == 204
+            async with http.get(f"http://127.0.0.1:{port}/dashboard/") as response:
+                page = await response.text()
+            assert str(response.url).endswith("/dashboard/programme")
+            assert "<h1>Programme figures</h1>" in page
+    finally:
+        await process.stop()
+        await api.stop()
