@@ -60,9 +60,9 @@ from bot.services.permissions import Capability, membership_in, memberships_with
 from bot.services.programme import ProgrammeReport, programme_report
 from bot.services.programme import table as programme_table
 from bot.web import answers, auth
-from bot.web.layout import not_allowed_page, page, refused_page, telegram_html
+from bot.web.layout import not_allowed_page, page, plain_marks, refused_page, telegram_html
 from bot.web.svg import trend
-from storage.models import Membership, Person, Stall, Team
+from storage.models import EscalationEvent, Membership, Person, Stall, Team
 
 if TYPE_CHECKING:
     from bot.app import Application
@@ -362,7 +362,8 @@ class Dashboard:
         head = "".join(tag("th", text) for text in (_("Team"), _("Lessons sent"), _("Opened"),
                                                     _("Completed")))
         return (tag("h2", _("Lesson completion per team"))
-                + (f'<table id="lessons"><tr>{head}</tr>{"".join(rows)}</table>' if rows
+                + (f'<div class="wide"><table id="lessons"><tr>{head}</tr>{"".join(rows)}'
+                   "</table></div>" if rows
                    else "<p>–</p>"))
 
     async def funnel_block(self, db: AsyncSession, enterprise_id: int, teams: list[Team],
@@ -426,9 +427,11 @@ class Dashboard:
         for subject in health.stalls:
             stall = subject.stall
             text, keyboard = escalation_ui.to_consultant(subject, now, locale)
-            history = await self.history(db, stall, subject, locale)
+            events = await figures.stall_history(db, stall.id)
+            history = self.history(events, subject, locale)
             forms = ""
-            if escalation.may_handle(membership, stall) and stall.status.value != "resolved":
+            if escalation.may_handle(membership, stall) and answers.open_to_answer(
+                    stall, [event for event, _actor in events]):
                 forms = self.answer_forms(stall, keyboard, csrf, subject, locale)
             parts.append(f'<div class="card red" id="stall-{stall.id}"><p>'
                          + telegram_html(text) + "</p>" + history + forms + "</div>")
@@ -439,8 +442,8 @@ class Dashboard:
                 + "</p></div>")
         return "".join(parts)
 
-    async def history(self, db: AsyncSession, stall: Stall, subject: escalation.Subject,
-                      locale: str) -> str:
+    def history(self, events: list[tuple[EscalationEvent, Person | None]],
+                subject: escalation.Subject, locale: str) -> str:
         """The stall's escalation history, oldest first: noticed, raised level by level,
         and every answer with who gave it, in the words of the alert's own lines."""
         answers_ = {"acknowledged": "ack", "will_call": "call", "snoozed": "snooze",
@@ -449,12 +452,13 @@ class Dashboard:
                   escalation.LEAD: _("Raised to the team lead or the managers."),
                   escalation.CONSULTANT: _("Raised to the SCORE consultant.")}
         lines = []
-        for event, actor in await figures.stall_history(db, stall.id):
+        for event, actor in events:
             name = actor.display_name if actor else "—"
             if event.event in answers_:
-                text = escalation_ui.outcome(answers_[event.event], name, locale, subject)
+                text = plain_marks(escalation_ui.outcome(answers_[event.event], name, locale,
+                                                         subject))
             elif event.event == "new_date" and "due_on" in event.details:
-                text = "📅 " + _("New date {date}, set by {name}.").format(
+                text = _("New date {date}, set by {name}.").format(
                     date=escape(fmt.day(date.fromisoformat(event.details["due_on"]), locale)),
                     name=escape(name))
             elif event.event == "detected":
@@ -518,6 +522,11 @@ class Dashboard:
                 days = int(str(form.get("days") or 0))
             except ValueError:
                 days = 0
+            if not answers.open_to_answer(stall, [e for e, _actor in await figures.stall_history(
+                    db, stall.id)]):
+                # Answered already (here or in a chat) since the alert: as a chat's buttons
+                # are gone once someone answers, the page shows what was done instead.
+                raise web.HTTPSeeOther(f"{ROOT}/stalls#stall-{stall_id}", headers=HEADERS)
             event = await answers.answer(db, stall, str(form.get("action", "")), days,
                                          viewer.person, now, self.app.i18n)
             await db.commit()  # stored (and its messages queued) before any chat is edited
@@ -551,8 +560,8 @@ class Dashboard:
                                territories.get(group.country, group.country)
                                if group.country else _("all countries")))
             figures_ = "".join(
-                "<tr>" + tag("td", heading) + tag("td", fmt.number(value, locale) if isinstance(
-                    value, int | float) else "–") + "</tr>"
+                "<tr>" + tag("td", heading) + '<td class="n">' + escape(fmt.number(
+                    value, locale) if isinstance(value, int | float) else "–") + "</td></tr>"
                 for heading, value in zip(headings[2:], row[2:], strict=True))
             parts.append(f'<div class="card programme"><h2>{escape(name)}</h2>'
                          f'<p class="hint">{escape(headings[1])}: {group.enterprises}</p>'
