@@ -108,16 +108,24 @@ class Phone:
 
     async def requests(self) -> list[tuple[str, int]]:
         """Every URL the browser asked for since the last call, with the bytes received."""
+        return [(url, size) for url, size, _status in await self.responses()]
+
+    async def responses(self) -> list[tuple[str, int, int]]:
+        """Every URL the browser asked for since the last call, with the bytes received and
+        the HTTP status (0 when no answer came)."""
         entries = await self.run(self.driver.get_log, "performance")
-        urls, sizes = {}, {}
+        urls, sizes, statuses = {}, {}, {}
         for entry in entries:
             message = json.loads(entry["message"])["message"]
             params = message.get("params", {})
             if message["method"] == "Network.requestWillBeSent":
                 urls[params["requestId"]] = params["request"]["url"]
+            elif message["method"] == "Network.responseReceived":
+                statuses[params["requestId"]] = int(params["response"]["status"])
             elif message["method"] == "Network.loadingFinished":
                 sizes[params["requestId"]] = int(params.get("encodedDataLength", 0))
-        return [(url, sizes.get(request_id, 0)) for request_id, url in urls.items()]
+        return [(url, sizes.get(request_id, 0), statuses.get(request_id, 0))
+                for request_id, url in urls.items()]
 
     def texts(self, selector: str) -> list[str]:
         return [e.text for e in self.driver.find_elements(By.CSS_SELECTOR, selector)]
@@ -221,6 +229,8 @@ async def test_forged_or_expired_init_data_is_refused_in_the_browser(database_ur
                 await phone.open_mini_app(data)
                 await phone.wait(lambda d: d.find_element(By.ID, "m").is_displayed())
                 assert "/dashboard" in chromium.find_element(By.ID, "m").text
+                assert [status for url, _size, status in await phone.responses()
+                        if url == f"{server.base}/dashboard/auth"] == [401]
             refused = [r.getMessage() for r in caplog.records
                        if r.getMessage().startswith("dashboard: initData refused")]
             assert refused == ["dashboard: initData refused (initData is not signed with this "
