@@ -332,6 +332,8 @@ async def test_the_enterprise_page_keeps_anonymity_and_the_climate_threshold(dat
                     updated_at=MONDAY - timedelta(days=2)))
             after = await enterprise_page()
             assert suggestions_block(after) == suggestions_block(before)
+            assert funnel_table(after) == funnel_table(before)
+            assert funnel_table(after)["Came in"] == ["0"]  # Line 1 (nobody) has no column
 
             await _climate_round(tg, team.id, date(2026, 1, 1), answers=4)
             page = await enterprise_page()
