@@ -25,7 +25,7 @@ from bot.clock import FakeClock
 from storage.models import Stall, StallStatus
 from tests.fakes.harness import BotUnderTest
 from tests.fakes.webapp import DashboardServer, free_port, init_data
-from tests.test_dashboard import MONDAY, alert_in_chat, world
+from tests.test_dashboard import MONDAY, alert_in_chat, enterprise_with_kpi, lively, world
 
 CHROMIUM, CHROMEDRIVER = "/usr/bin/chromium", "/usr/bin/chromedriver"
 FIRST_PAGE_LIMIT = 150_000
@@ -38,12 +38,16 @@ if not (os.path.exists(CHROMIUM) and os.path.exists(CHROMEDRIVER)):
     pytest.skip("needs Debian's chromium and chromium-driver (make browser)",
                 allow_module_level=True)
 
+from PIL import Image  # noqa: E402
 from selenium.webdriver.chrome.options import Options  # noqa: E402
 from selenium.webdriver.chrome.service import Service  # noqa: E402
 from selenium.webdriver.common.by import By  # noqa: E402
 from selenium.webdriver.support.ui import WebDriverWait  # noqa: E402
 
-SHOTS = Path(os.environ.get("SCREENSHOTS_DIR") or tempfile.gettempdir()) / "scorebot-dashboard"
+# SCREENSHOTS_DIR=docs/screenshots writes the README's pictures; by default they go to a
+# folder in the temp directory.
+SHOTS = Path(os.environ.get("SCREENSHOTS_DIR")
+             or Path(tempfile.gettempdir()) / "scorebot-dashboard")
 
 
 @pytest.fixture(scope="module")
@@ -87,29 +91,41 @@ class Phone:
         await self.run(WebDriverWait(self.driver, 30).until, condition)
 
     async def shot(self, name: str) -> Path:
+        """The whole page, however long, 360 px wide, as a small PNG (a palette of 64
+        colours: a page is text on flat colours)."""
         path = SHOTS / f"{name}.png"
-        # The whole page, however long: make the window as tall as the page first.
         height = await self.run(self.driver.execute_script,
                                 "return document.documentElement.scrollHeight")
         await self.run(self.driver.execute_cdp_cmd, "Emulation.setDeviceMetricsOverride",
-                       {"width": 360, "height": max(800, height), "deviceScaleFactor": 2,
+                       {"width": 360, "height": max(640, height), "deviceScaleFactor": 1,
                         "mobile": True})
         await self.run(self.driver.save_screenshot, str(path))
         await self.run(self.driver.execute_cdp_cmd, "Emulation.clearDeviceMetricsOverride", {})
+        with Image.open(path) as taken:
+            small = taken.convert("RGB").quantize(colors=64)
+        small.save(path, optimize=True)
         return path
 
     async def requests(self) -> list[tuple[str, int]]:
         """Every URL the browser asked for since the last call, with the bytes received."""
+        return [(url, size) for url, size, _status in await self.responses()]
+
+    async def responses(self) -> list[tuple[str, int, int]]:
+        """Every URL the browser asked for since the last call, with the bytes received and
+        the HTTP status (0 when no answer came)."""
         entries = await self.run(self.driver.get_log, "performance")
-        urls, sizes = {}, {}
+        urls, sizes, statuses = {}, {}, {}
         for entry in entries:
             message = json.loads(entry["message"])["message"]
             params = message.get("params", {})
             if message["method"] == "Network.requestWillBeSent":
                 urls[params["requestId"]] = params["request"]["url"]
+            elif message["method"] == "Network.responseReceived":
+                statuses[params["requestId"]] = int(params["response"]["status"])
             elif message["method"] == "Network.loadingFinished":
                 sizes[params["requestId"]] = int(params.get("encodedDataLength", 0))
-        return [(url, sizes.get(request_id, 0)) for request_id, url in urls.items()]
+        return [(url, sizes.get(request_id, 0), statuses.get(request_id, 0))
+                for request_id, url in urls.items()]
 
     def texts(self, selector: str) -> list[str]:
         return [e.text for e in self.driver.find_elements(By.CSS_SELECTOR, selector)]
@@ -154,13 +170,16 @@ async def test_a_consultant_follows_three_enterprises_and_snoozes_a_stall(databa
             await phone.run(chromium.get, f"{server.base}/dashboard/?sector=Garments")
             assert len(phone.texts(".card[data-enterprise]")) == 1
 
-            # One enterprise: its KPI chart, drawn as SVG with the weekly line.
+            # One enterprise: its KPI chart, drawn as SVG with the weekly line, and its
+            # figures (lessons, ideas, a self-check: see test_dashboard.lively).
+            await lively(tg, w.green.id)
             await phone.run(chromium.get, f"{server.base}/dashboard/")
             await phone.click(f'.card[data-enterprise="{w.green.id}"] a')
             await phone.wait(lambda d: d.current_url.endswith(f"/dashboard/e/{w.green.id}"))
             charts = chromium.find_elements(By.CSS_SELECTOR, "figure.kpi svg.chart polyline")
             assert len(charts) == 1 and charts[0].is_displayed()
             assert "Defect rate" in phone.texts("figure.kpi h3")
+            assert phone.texts("#funnel tr")[1] == "Came in 2 2"
             assert await phone.run(chromium.execute_script,
                                    "return document.documentElement.scrollWidth") <= 360
             await phone.shot("2-enterprise")
@@ -210,6 +229,8 @@ async def test_forged_or_expired_init_data_is_refused_in_the_browser(database_ur
                 await phone.open_mini_app(data)
                 await phone.wait(lambda d: d.find_element(By.ID, "m").is_displayed())
                 assert "/dashboard" in chromium.find_element(By.ID, "m").text
+                assert [status for url, _size, status in await phone.responses()
+                        if url == f"{server.base}/dashboard/auth"] == [401]
             refused = [r.getMessage() for r in caplog.records
                        if r.getMessage().startswith("dashboard: initData refused")]
             assert refused == ["dashboard: initData refused (initData is not signed with this "
@@ -217,3 +238,23 @@ async def test_forged_or_expired_init_data_is_refused_in_the_browser(database_ur
             await phone.shot("6-refused")
             await phone.run(chromium.get, f"{server.base}/dashboard/")
             assert "expired" in chromium.page_source  # no session was given
+
+
+async def test_a_programme_administrator_sees_the_figures_by_group(database_url, chromium):
+    port = free_port()
+    async with BotUnderTest(database_url, clock=FakeClock(MONDAY), admin_ids=[4242],
+                            web_base_url=f"http://127.0.0.1:{port}") as tg:
+        await world(tg)
+        for name in ("Takoradi Cocoa", "Tamale Shea"):
+            await enterprise_with_kpi(tg, name)
+        olu = tg.person("Olu", user_id=4242)  # in ADMIN_IDS, a member of no enterprise
+        async with DashboardServer(tg, port) as server:
+            phone = Phone(chromium, server.base)
+            await phone.open_mini_app(init_data(olu, tg.clock.now()))
+            await phone.wait(lambda d: d.current_url.endswith("/dashboard/programme"))
+            (card,) = phone.texts(".card.programme")
+            assert card.startswith("all sectors · Ghana\nEnterprises: 5")
+            assert await phone.run(chromium.execute_script,
+                                   "return document.documentElement.scrollWidth") <= 360
+            assert outside(await phone.requests(), server.base) == []
+            await phone.shot("7-programme")

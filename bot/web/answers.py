@@ -13,10 +13,24 @@ from bot import stall_answers
 from bot.i18n import CatalogI18n
 from bot.services import actions, escalation
 from bot.services.errors import InvalidValue
-from storage.models import Person, Stall, StallStatus
+from storage.models import EscalationEvent, Person, Stall, StallStatus
 
 # What the page offers: the chat's answers but Reassign, which needs a conversation.
 PAGE_ACTIONS = ("ack", "call", "date", "snooze")
+
+
+# The events that answer an alert, and those that ask for an answer again.
+ANSWERED = {"acknowledged", "will_call", "snoozed", "reassigned", "new_date"}
+ASKED = {"escalated", "snooze_ended"}
+
+
+def open_to_answer(stall: Stall, events: list[EscalationEvent]) -> bool:
+    """Whether the stall waits for an answer: not resolved, and nobody has answered since it
+    was last raised or its snooze ended (a chat's alert loses its buttons once answered)."""
+    if stall.status is StallStatus.RESOLVED:
+        return False
+    last = next((e.event for e in reversed(events) if e.event in ANSWERED | ASKED), None)
+    return last not in ANSWERED
 
 
 def offered(stall: Stall) -> list[str]:

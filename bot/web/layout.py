@@ -38,7 +38,9 @@ fill:var(--hint)}.line{fill:none;stroke:var(--link);stroke-width:2.5}.dot{fill:v
 [class^=dot-]{display:inline-block;width:.8em;height:.8em;border-radius:50%;margin-right:.4em;
 background:#9a9a9a}.dot-red{background:#d23b3b}.dot-amber{background:#e0a400}
 .dot-green{background:#2c9b4d}.target{stroke:#2c9b4d;stroke-dasharray:2 3;stroke-width:2}
-.legend span{margin-right:14px}
+.legend span{margin-right:14px}.wide{overflow-x:auto}ol{padding-left:1.4em}
+.history{margin:.3em 0;padding-left:1.2em}th,td{overflow-wrap:normal}td.n{white-space:nowrap}
+.card h2{margin-top:.2em}
 table{border-collapse:collapse;width:100%}th,td{text-align:left;padding:5px 6px;
 border-bottom:1px solid var(--bg2);vertical-align:middle}.bar{height:12px;border-radius:3px;
 background:var(--link);min-width:2px}.neg{background:#d23b3b}details{margin:6px 0}
@@ -69,9 +71,21 @@ def page(title: str, body: str, locale: str, *, back: bool = True,
             f"</head><body>{f'<nav>{links}</nav>' if links else ''}{body}</body></html>")
 
 
+# Emoji in the chat's texts that a phone's or computer's browser may lack a font for (the
+# health colours are drawn by CSS for the same reason): on a page they become signs every
+# text font has, or go where the words say it all.
+PLAIN_MARKS = {"✅": "✓", "❔": "?", "⚠️": "⚠", "📞 ": "", "💤 ": "", "👤 ": "", "📅 ": ""}
+
+
+def plain_marks(text: str) -> str:
+    for mark, plain in PLAIN_MARKS.items():
+        text = text.replace(mark, plain)
+    return text
+
+
 def telegram_html(text: str) -> str:
     """A presenter's message (Telegram's HTML: names already escaped, <b> and <i>) as HTML."""
-    return text.replace("\n", "<br>")
+    return plain_marks(text).replace("\n", "<br>")
 
 
 def refused_page(locale: str) -> str:

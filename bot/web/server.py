@@ -33,6 +33,7 @@ from babel.dates import format_date
 from babel.numbers import format_percent
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot import formatting as fmt
 from bot.i18n import _
 from bot.keyboards.callbacks import EscalationCallback
 from bot.presenters import climate as climate_ui
@@ -40,15 +41,26 @@ from bot.presenters import escalation as escalation_ui
 from bot.presenters import health as health_ui
 from bot.presenters import kpis as kpi_ui
 from bot.presenters import programme as programme_ui
+from bot.presenters import selfcheck as selfcheck_ui
 from bot.presenters import suggestions as suggestion_ui
-from bot.services import actions, climate, escalation, kpis, suggestions
+from bot.services import (
+    actions,
+    anonymity,
+    climate,
+    escalation,
+    figures,
+    kpis,
+    selfcheck,
+    suggestions,
+)
 from bot.services.enterprises import teams_of
 from bot.services.health import Health, health_of
 from bot.services.people import load_person, resolve_locale
 from bot.services.permissions import Capability, membership_in, memberships_with
-from bot.services.programme import programme_report
+from bot.services.programme import ProgrammeReport, programme_report
+from bot.services.programme import table as programme_table
 from bot.web import answers, auth
-from bot.web.layout import not_allowed_page, page, refused_page, telegram_html
+from bot.web.layout import not_allowed_page, page, plain_marks, refused_page, telegram_html
 from bot.web.svg import trend
 from storage.models import EscalationEvent, Membership, Person, Stall, Team
 
@@ -307,13 +319,84 @@ class Dashboard:
         figures = await suggestions.stats(db, enterprise.id, now)
         parts.append('<div class="card"><p>'
                      + telegram_html(suggestion_ui.stats_text(figures, locale)) + "</p></div>")
+        teams = await teams_of(db, enterprise.id)
+        parts.append(await self.priorities_block(db, enterprise.id, latest, locale))
+        parts.append(await self.lessons_block(db, teams, locale))
+        parts.append(await self.funnel_block(db, enterprise.id, teams, locale))
         # The Working Climate Index per team, only with five answers or more.
         parts.append(tag("h2", _("Working Climate Index")))
-        for team in await teams_of(db, enterprise.id):
+        for team in teams:
             latest_climate, previous = await climate.team_climate(db, team.id)
             parts.append("<p>" + telegram_html(climate_ui.report(team.name, latest_climate,
                                                                   previous, locale)) + "</p>")
+        # The latest labour-standards self-check, as /selfcheck shows it.
+        parts.append('<div class="card" id="selfcheck"><p>' + telegram_html(selfcheck_ui.status(
+            enterprise.name, await selfcheck.history(db, enterprise.id))) + "</p></div>")
         return "".join(parts)
+
+    async def priorities_block(self, db: AsyncSession, enterprise_id: int, week: date,
+                               locale: str) -> str:
+        """The KPIs in the order of the weekly feedback report's top priority."""
+        ranked = await figures.improvement_priorities(db, enterprise_id, week)
+        items = "".join(
+            "<li>" + escape(_("{kpi}: from {now} to {next}").format(
+                kpi=kpi_ui.kpi_name(p.kpi, locale), now=kpi_ui.figure(p.value, p.kpi, locale),
+                next=kpi_ui.figure(p.next_value, p.kpi, locale))) + "</li>" for p in ranked)
+        return (tag("h2", _("Improvement priorities")) + '<p class="hint">'
+                + escape(_("Where a realistic next step gains the most effectiveness, first "
+                           "(as in the weekly feedback report).")) + "</p>"
+                + (f'<ol id="priorities">{items}</ol>' if items
+                   else tag("p", _("No KPI figures this week to rank yet."))))
+
+    async def lessons_block(self, db: AsyncSession, teams: list[Team], locale: str) -> str:
+        """Lessons sent to each team, opened and completed (the quiz answered)."""
+        rows = []
+        for row in await figures.lessons_by_team(db, teams):
+            done = fmt.number(row.completed, locale)
+            if row.completion is not None:
+                done += f" ({fmt.percent(row.completion, locale)})"
+            rows.append(f"<tr><td>{escape(row.team.name)}</td>"
+                        f"<td>{escape(fmt.number(row.sent, locale))}</td>"
+                        f"<td>{escape(fmt.number(row.opened, locale))}</td>"
+                        f"<td>{escape(done)}</td></tr>")
+        head = "".join(tag("th", text) for text in (_("Team"), _("Lessons sent"), _("Opened"),
+                                                    _("Completed")))
+        return (tag("h2", _("Lesson completion per team"))
+                + (f'<div class="wide"><table id="lessons"><tr>{head}</tr>{"".join(rows)}'
+                   "</table></div>" if rows
+                   else "<p>–</p>"))
+
+    async def funnel_block(self, db: AsyncSession, enterprise_id: int, teams: list[Team],
+                           locale: str) -> str:
+        """Ideas in, answered, accepted and implemented, and the median days to a first
+        answer: the enterprise and each team of five people or more (k = 5 in the service)."""
+        funnels = await figures.suggestion_funnels(db, enterprise_id, teams,
+                                                   self.app.clock.now())
+        columns = [(_("Whole enterprise"), funnels.enterprise)] + [
+            (row.team.name, row.funnel) for row in funnels.teams]
+
+        def median(value: float | None) -> str:
+            return fmt.number(value, locale, digits=1) if value is not None else "–"
+
+        stages: list[tuple[str, Callable[[figures.Funnel], str]]] = [
+            (_("Came in"), lambda f: fmt.number(f.came_in, locale)),
+            (_("Answered"), lambda f: fmt.number(f.answered, locale)),
+            (_("Accepted"), lambda f: fmt.number(f.accepted, locale)),
+            (_("Implemented"), lambda f: fmt.number(f.implemented, locale)),
+            (_("Median days to a first answer"), lambda f: median(f.median_days_to_answer)),
+        ]
+        head = "<tr><th></th>" + "".join(tag("th", name) for name, _f in columns) + "</tr>"
+        body = "".join("<tr>" + tag("th", label) + "".join(
+            tag("td", shown(funnel)) for _n, funnel in columns) + "</tr>"
+            for label, shown in stages)
+        note = ""
+        if funnels.teams_not_shown:
+            note = '<p class="hint">' + escape(_(
+                "Teams of fewer than {k} people have no column of their own: their ideas count "
+                "for the whole enterprise only, so that no anonymous idea can be traced to "
+                "them.").format(k=anonymity.K)) + "</p>"
+        return (tag("h2", _("Suggestions, last 12 months: from idea to result"))
+                + f'<div class="wide"><table id="funnel">{head}{body}</table></div>' + note)
 
     # --- stalled and overdue ---------------------------------------------------------------
 
@@ -344,9 +427,11 @@ class Dashboard:
         for subject in health.stalls:
             stall = subject.stall
             text, keyboard = escalation_ui.to_consultant(subject, now, locale)
-            history = await self.history(db, stall, subject, locale)
+            events = await figures.stall_history(db, stall.id)
+            history = self.history(events, subject, locale)
             forms = ""
-            if escalation.may_handle(membership, stall) and stall.status.value != "resolved":
+            if escalation.may_handle(membership, stall) and answers.open_to_answer(
+                    stall, [event for event, _actor in events]):
                 forms = self.answer_forms(stall, keyboard, csrf, subject, locale)
             parts.append(f'<div class="card red" id="stall-{stall.id}"><p>'
                          + telegram_html(text) + "</p>" + history + forms + "</div>")
@@ -357,22 +442,36 @@ class Dashboard:
                 + "</p></div>")
         return "".join(parts)
 
-    async def history(self, db: AsyncSession, stall: Stall, subject: escalation.Subject,
-                      locale: str) -> str:
-        events = {"acknowledged": "ack", "will_call": "call", "snoozed": "snooze",
-                  "reassigned": "pick_owner", "new_date": "pick_date"}
-        rows = await db.execute(
-            EscalationEvent.__table__.select().where(EscalationEvent.stall_id == stall.id)
-            .order_by(EscalationEvent.at, EscalationEvent.id))
+    def history(self, events: list[tuple[EscalationEvent, Person | None]],
+                subject: escalation.Subject, locale: str) -> str:
+        """The stall's escalation history, oldest first: noticed, raised level by level,
+        and every answer with who gave it, in the words of the alert's own lines."""
+        answers_ = {"acknowledged": "ack", "will_call": "call", "snoozed": "snooze",
+                    "reassigned": "pick_owner"}
+        raised = {escalation.OWNER: _("Raised to the people responsible."),
+                  escalation.LEAD: _("Raised to the team lead or the managers."),
+                  escalation.CONSULTANT: _("Raised to the SCORE consultant.")}
         lines = []
-        for row in rows:
-            if row.event not in events:
+        for event, actor in events:
+            name = actor.display_name if actor else "—"
+            if event.event in answers_:
+                text = plain_marks(escalation_ui.outcome(answers_[event.event], name, locale,
+                                                         subject))
+            elif event.event == "new_date" and "due_on" in event.details:
+                text = _("New date {date}, set by {name}.").format(
+                    date=escape(fmt.day(date.fromisoformat(event.details["due_on"]), locale)),
+                    name=escape(name))
+            elif event.event == "detected":
+                text = escape(_("Noticed: nothing has moved."))
+            elif event.event == "escalated" and event.level in raised:
+                text = escape(raised[event.level])
+            elif event.event == "snooze_ended":
+                text = escape(_("The snooze is over."))
+            else:
                 continue
-            actor = await db.get(Person, row.actor_id) if row.actor_id else None
-            when = format_date(row.at, format="short", locale=locale)
-            lines.append(f"{escape(when)}: " + escalation_ui.outcome(
-                events[row.event], actor.display_name if actor else "—", locale, subject))
-        return f'<p class="hint">{"<br>".join(lines)}</p>' if lines else ""
+            when = fmt.day(event.at, locale, subject.enterprise.timezone)
+            lines.append(f"<li>{escape(when)}: {text}</li>")
+        return f'<ul class="history hint">{"".join(lines)}</ul>' if lines else ""
 
     def answer_forms(self, stall: Stall, keyboard: InlineKeyboardMarkup, csrf: str,
                      subject: escalation.Subject, locale: str) -> str:
@@ -423,6 +522,11 @@ class Dashboard:
                 days = int(str(form.get("days") or 0))
             except ValueError:
                 days = 0
+            if not answers.open_to_answer(stall, [e for e, _actor in await figures.stall_history(
+                    db, stall.id)]):
+                # Answered already (here or in a chat) since the alert: as a chat's buttons
+                # are gone once someone answers, the page shows what was done instead.
+                raise web.HTTPSeeOther(f"{ROOT}/stalls#stall-{stall_id}", headers=HEADERS)
             event = await answers.answer(db, stall, str(form.get("action", "")), days,
                                          viewer.person, now, self.app.i18n)
             await db.commit()  # stored (and its messages queued) before any chat is edited
@@ -440,11 +544,31 @@ class Dashboard:
                 return self.html(self.with_i18n(viewer.locale, not_allowed_page), status=403)
             report = await programme_report(db, self.app.clock.now())
         with self.app.i18n.speaking(viewer.locale):
-            lines = programme_ui.messages(report, viewer.locale)
-            body = (tag("h1", _("Programme figures")) + "<p>"
-                    + telegram_html("\n".join(lines)) + "</p>")
+            body = tag("h1", _("Programme figures")) + self.programme_body(report,
+                                                                            viewer.locale)
             return self.html(page(_("Programme figures"), body, viewer.locale,
                                   nav=self.nav(viewer)))
+
+    def programme_body(self, report: ProgrammeReport, locale: str) -> str:
+        """The figures of `scorebot report`: a card per group (a sector in a country, a
+        sector, a country, the programme), with the same rule of five enterprises."""
+        headings, rows = programme_table(report, programme_ui.labels())
+        territories = Locale.parse(locale).territories
+        parts = ["<p>" + telegram_html(programme_ui.heading(report)) + "</p>"]
+        for group, row in zip(report.rows, rows, strict=True):
+            name = " · ".join((group.sector or _("all sectors"),
+                               territories.get(group.country, group.country)
+                               if group.country else _("all countries")))
+            figures_ = "".join(
+                "<tr>" + tag("td", heading) + '<td class="n">' + escape(fmt.number(
+                    value, locale) if isinstance(value, int | float) else "–") + "</td></tr>"
+                for heading, value in zip(headings[2:], row[2:], strict=True))
+            parts.append(f'<div class="card programme"><h2>{escape(name)}</h2>'
+                         f'<p class="hint">{escape(headings[1])}: {group.enterprises}</p>'
+                         f"<table>{figures_}</table></div>")
+        if not rows:
+            parts.append(tag("p", programme_ui.nothing_to_show()))
+        return "".join(parts)
 
 
 def setup_dashboard(web_app: web.Application, application: Application, bot: Bot) -> None:
