@@ -1,5 +1,5 @@
 """`python -m bench [--quick] [--only updates,outbox,scheduler,memory,startup]` (or `make bench`);
-`--growth` for how the cost of a tap grows (1, 8, 32 in flight; 1,000 to 100,000 people),
+`--growth` for how the cost of a tap grows (1, 8, 32 in flight; up to 100,000 people),
 `--profile` for where the time of one quiz answer goes (needs `pip install -e ".[bench]"`).
 
 SQLite always (a database in a temporary directory). PostgreSQL and Redis when
