@@ -50,13 +50,13 @@ PER_CALL_TARGET = 0.5
 P95_TARGET_MS = {"SQLite": 100.0, "PostgreSQL": 60.0}
 
 
-def per_call_ratio(result: dict) -> float:  # type: ignore[type-arg]
+def per_call_ratio(result: dict) -> float:  # type: ignore[type-arg]  # a bench result
     """updates/s x Bot API calls per update / echo updates/s (the echo makes one an update)."""
     real, echo = result["real"], result["echo"]
     return real.rate * real.calls_per_update / (echo.rate * max(echo.calls_per_update, 1.0))
 
 
-def _sound(result: dict) -> bool:  # type: ignore[type-arg]
+def _sound(result: dict) -> bool:  # type: ignore[type-arg]  # a bench result
     return (not result["errors"] and result.get("checked", True)
             and set(result["real"].statuses) == {"200"})
 

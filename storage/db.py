@@ -159,10 +159,10 @@ async def has_changes(session: AsyncSession) -> bool:
         return True
     if not sync.in_transaction():
         return False
-    connection = await session.connection()
-    gate = _gates.get(connection.sync_engine)
-    raw = connection.sync_connection.connection.dbapi_connection  # type: ignore[union-attr]
-    return gate is None or gate.wrote(raw)
+    connection = (await session.connection()).sync_connection
+    assert connection is not None  # a session in a transaction has its connection
+    gate = _gates.get(connection.engine)
+    return gate is None or gate.wrote(connection.connection.dbapi_connection)
 
 
 def create_session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
