@@ -113,7 +113,7 @@ def _install_gate(engine: AsyncEngine, serialise: bool) -> WriteGate:
         setattr(dialect, name, ended)
 
     # A connection given back, closed or invalidated in the middle of a write ends it too.
-    for name in ("checkin", "close", "invalidate"):
+    for name in ("checkin", "close", "close_detached", "invalidate"):
         event.listen(sync_engine.pool, name,
                      lambda dbapi_connection, *_rest: gate.end(dbapi_connection)
                      if dbapi_connection is not None else None)
