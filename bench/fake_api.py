@@ -53,6 +53,7 @@ class BenchApi:
     def __init__(self) -> None:
         self.telegram = FakeTelegram(token=TOKEN, username="scorebot_bench_bot")
         self.sends: list[tuple[float, int]] = []  # (arrival, chat id) of every send
+        self.calls = 0  # Bot API calls answered, to count them per update
 
     async def handle(self, request: web.Request) -> web.Response:
         if request.match_info["token"] != TOKEN:
@@ -60,6 +61,7 @@ class BenchApi:
                                       "description": "Unauthorized"}, status=401)
         method = request.match_info["method"]
         arrived = time.monotonic()
+        self.calls += 1
         if request.content_type == "application/json":
             body = await request.json()
             params = {k: v if isinstance(v, str) else json.dumps(v) for k, v in body.items()}
@@ -91,7 +93,8 @@ class BenchApi:
 
     async def drive(self, request: web.Request) -> web.Response:
         """POST the updates to the webhook, `concurrency` at a time, like Telegram does;
-        return each update's time until the bot answered the webhook (handled and saved)."""
+        return each update's time until the bot answered the webhook (handled and saved),
+        and how many Bot API calls the bot made meanwhile."""
         order = await request.json()
         updates = [self._update(spec) for spec in order["updates"]]
         headers = {"X-Telegram-Bot-Api-Secret-Token": order["secret"]}
@@ -100,6 +103,7 @@ class BenchApi:
         queue: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
         for update in updates:
             queue.put_nowait(update)
+        calls_before = self.calls
         async with ClientSession(connector=TCPConnector(limit=0),
                                  timeout=ClientTimeout(total=120)) as http:
 
@@ -116,7 +120,8 @@ class BenchApi:
             await asyncio.gather(*(worker() for _ in range(order["concurrency"])))
             elapsed = time.perf_counter() - began
         return web.json_response({"latencies": latencies, "elapsed": elapsed,
-                                  "statuses": dict(statuses)})
+                                  "statuses": dict(statuses),
+                                  "calls": self.calls - calls_before})
 
     async def audit(self, request: web.Request) -> web.Response:
         """Sends seen since the last reset, and how many broke each limit (`audit`)."""

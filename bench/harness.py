@@ -91,6 +91,11 @@ class Run:
     elapsed: float
     latencies: list[float]
     statuses: dict[str, int]
+    calls: int = 0  # Bot API calls the bot made while handling them
+
+    @property
+    def calls_per_update(self) -> float:
+        return self.calls / self.updates
 
     @property
     def rate(self) -> float:
@@ -104,7 +109,8 @@ async def drive(api: FakeApiProcess, server: WebhookServer, specs: list[dict[str
                 concurrency: int) -> Run:
     answer = await api.call("drive", {"url": server.url, "secret": SECRET, "updates": specs,
                                       "concurrency": concurrency})
-    return Run(len(specs), answer["elapsed"], answer["latencies"], answer["statuses"])
+    return Run(len(specs), answer["elapsed"], answer["latencies"], answer["statuses"],
+               answer.get("calls", 0))
 
 
 class ErrorCount(logging.Handler):
