@@ -169,16 +169,16 @@ async def _team(tg: BotUnderTest, team_id: int) -> Team:
     [
         # Paris, Sunday 02:30 on the night the clock skips it: at 01:00 UTC, not again at
         # 01:30 (what 02:30 CET would have been).
-        ("Europe/Paris", "7", 2, 30, utc(2026, 3, 20, 9, 0), utc(2026, 3, 29, 1, 0),
+        ("Europe/Paris", "7", 2, 30, utc(2026, 3, 23, 9, 0), utc(2026, 3, 29, 1, 0),
          utc(2026, 3, 29, 1, 30)),
         # Paris, Sunday 02:30 on the night it comes twice: at 00:30 UTC, not at 01:30.
-        ("Europe/Paris", "7", 2, 30, utc(2026, 10, 16, 9, 0), utc(2026, 10, 25, 0, 30),
+        ("Europe/Paris", "7", 2, 30, utc(2026, 10, 19, 9, 0), utc(2026, 10, 25, 0, 30),
          utc(2026, 10, 25, 1, 30)),
         # Santiago, Sunday 00:30 skipped: at 04:00 UTC.
-        ("America/Santiago", "7", 0, 30, utc(2026, 8, 28, 15, 0), utc(2026, 9, 6, 4, 0),
+        ("America/Santiago", "7", 0, 30, utc(2026, 8, 31, 15, 0), utc(2026, 9, 6, 4, 0),
          utc(2026, 9, 6, 4, 30)),
         # Santiago, Saturday 23:30 twice: at 02:30 UTC, not at 03:30.
-        ("America/Santiago", "6", 23, 30, utc(2026, 3, 27, 15, 0), utc(2026, 4, 5, 2, 30),
+        ("America/Santiago", "6", 23, 30, utc(2026, 3, 30, 15, 0), utc(2026, 4, 5, 2, 30),
          utc(2026, 4, 5, 3, 30)),
     ],
 )
@@ -274,7 +274,7 @@ async def test_a_row_without_a_moment_is_looked_at_by_the_next_scan(database_url
         await tg.run_scheduled()
         stored = await _team(tg, crew.id)
         assert stored.next_lesson_at == utc(2026, 3, 3, 10, 0)
-        assert stored.next_summary_at == utc(2026, 3, 9, 9, 0)
+        assert stored.next_summary_at == utc(2026, 3, 2, 9, 0)  # this Monday, 09:00
         assert stored.next_pulse_at is not None and stored.next_pulse_at > monday
 
 
