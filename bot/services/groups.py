@@ -156,11 +156,13 @@ async def links_due(session: AsyncSession, now: datetime) -> list[
 ]:
     """The links whose next digest moment has come (`next_digest_at`, indexed), locked until
     the scan commits."""
+    from bot.services.next_due import due  # it reads this module's rules
+
     rows = await session.execute(
         select(GroupChatLink, GroupChat, Enterprise)
         .join(GroupChat, GroupChat.id == GroupChatLink.group_chat_id)
         .join(Enterprise, Enterprise.id == GroupChatLink.enterprise_id)
-        .where(GroupChatLink.next_digest_at <= now)
+        .where(due(session, GroupChatLink.next_digest_at, now))
         .order_by(GroupChatLink.id).with_for_update(of=GroupChatLink))
     return [(link_row, group, enterprise) for link_row, group, enterprise in rows]
 
