@@ -158,13 +158,6 @@ async def team_members_to_teach(session: AsyncSession, team: Team) -> list[Perso
     )
 
 
-async def teams_with_enterprise(session: AsyncSession) -> list[tuple[Team, Enterprise]]:
-    rows = await session.execute(
-        select(Team, Enterprise).join(Enterprise, Team.enterprise_id == Enterprise.id)
-    )
-    return [(team, enterprise) for team, enterprise in rows]
-
-
 async def find_delivery(
     session: AsyncSession, person_id: int, lesson_id: str
 ) -> LessonDelivery | None:
