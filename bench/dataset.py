@@ -1,16 +1,24 @@
 """Bulk data for the benchmarks, written with Core inserts (thousands of rows a statement):
 enterprises of ten people each (a manager, a team lead and eight workers in one team), three
-KPIs each, and lessons already delivered and opened."""
+KPIs each, lessons already delivered and opened, this month's pulse survey open, and every
+next-due moment stored as a running bot would have left it at `now` (computed once per
+timezone: every enterprise of one timezone has the same schedule). `due_teams` teams (in UTC)
+get their lessons on Wednesdays at 05:00 instead, so that exactly that many waves are due
+then, whatever the size."""
 
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import insert, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.content.loader import curriculum
+from bot.services import climate, next_due
 from bot.services.kpis import CATALOGUE
+from bot.services.lessons import latest_slot
 from storage.db import create_engine
 from storage.migrate import upgrade
 from storage.models import (
@@ -19,6 +27,7 @@ from storage.models import (
     LessonDelivery,
     Membership,
     Person,
+    PulseRound,
     Role,
     Team,
 )
@@ -30,6 +39,8 @@ KPI_KEYS = ("defect_rate", "on_time_delivery", "absenteeism")
 CREATED = datetime(2026, 1, 5, 8, 0, tzinfo=UTC)
 FIRST_PERSON = 1_000_000  # Telegram ids start here
 CHUNK = 5000
+CHECKIN_HOUR = 7  # every enterprise's check-in is open and in daytime on Friday 13:00 UTC
+DUE_DAYS, DUE_HOUR = "3", 5  # the due teams' lessons: Wednesday 05:00 (UTC)
 
 
 def telegram_id(enterprise: int, n: int) -> int:
@@ -53,19 +64,72 @@ async def _insert(engine: AsyncEngine, table, rows: list[dict]) -> None:  # type
             await connection.execute(insert(table), rows[start:start + CHUNK])
 
 
+def due_team_ids(enterprises: int, due_teams: int) -> list[int]:
+    """The teams (one per enterprise, same id) whose wave is due on Wednesday 05:00 UTC."""
+    return [e for e in range(1, enterprises + 1) if TIMEZONES[e % len(TIMEZONES)] == "UTC"][
+        :due_teams]
+
+
+def _schedules(now: datetime, summary_week: date | None) -> dict[tuple[str, bool], dict[
+        str, Any]]:
+    """Per (timezone, due team?): the team's and enterprise's stored state and moments."""
+    found = {}
+    for timezone in TIMEZONES:
+        for due in (False, True):
+            enterprise = Enterprise(timezone=timezone, checkin_weekday=5,
+                                    checkin_hour=CHECKIN_HOUR, pulse_workday=1, pulse_hour=10,
+                                    pulse_every_months=1, created_at=CREATED)
+            team = Team(created_at=CREATED, lesson_weekdays=DUE_DAYS if due else "2,4",
+                        lesson_hour=DUE_HOUR if due else 10, lesson_minute=0,
+                        suggestions_summary_for=summary_week)
+            team.lessons_sent_for = latest_slot(team, timezone, now)
+            month = climate.month_of(now.astimezone(ZoneInfo(timezone)).date())
+            slot = climate.pulse_slot(enterprise, month)
+            pulse = PulseRound(month=month, opened_at=slot, reminder_due_at=slot +
+                               climate.REMIND_AFTER, closes_at=slot + climate.OPEN_FOR)
+            found[timezone, due] = {
+                "lessons_sent_for": team.lessons_sent_for,
+                "next_lesson_at": next_due.next_lesson_at(team, timezone, now),
+                "next_summary_at": next_due.next_summary_at(team, timezone, now),
+                "next_pulse_at": next_due.next_pulse_at(team, enterprise, [pulse], True, now),
+                "next_checkin_at": next_due.next_checkin_at(enterprise, None, True, now),
+                "next_selfcheck_at": next_due.next_selfcheck_at(enterprise, False, now),
+                "pulse": (month, slot),
+            }
+    return found
+
+
 async def seed(engine: AsyncEngine, enterprises: int, *, lessons_done: int = 2,
-               summary_week: date | None = None) -> int:
+               summary_week: date | None = None, now: datetime | None = None,
+               due_teams: int = 0) -> int:
     """`enterprises` enterprises of ten people; returns the number of people."""
     ids = range(1, enterprises + 1)
+    schedules = _schedules(now or datetime(2026, 3, 4, 4, 0, tzinfo=UTC), summary_week)
+    due_ids = set(due_team_ids(enterprises, due_teams))
+
+    def of(e: int) -> dict[str, Any]:
+        return schedules[TIMEZONES[e % len(TIMEZONES)], e in due_ids]
+
     await _insert(engine, Enterprise.__table__, [
         {"id": e, "name": f"Enterprise {e}", "country": "GH", "sector": "Bench",
          "timezone": TIMEZONES[e % len(TIMEZONES)], "default_locale": "en",
          "lesson_reminder_hours": 24, "suggestion_stall_days": 7, "checkin_weekday": 5,
-         "checkin_hour": 14, "created_at": CREATED} for e in ids])
+         "checkin_hour": CHECKIN_HOUR, "created_at": CREATED,
+         "next_checkin_at": of(e)["next_checkin_at"],
+         "next_selfcheck_at": of(e)["next_selfcheck_at"]} for e in ids])
     await _insert(engine, Team.__table__, [
         {"id": e, "enterprise_id": e, "name": "Production", "created_at": CREATED,
-         "lesson_weekdays": "2,4", "lesson_hour": 10, "lesson_minute": 0, "current_module": 1,
-         "suggestions_summary_for": summary_week} for e in ids])
+         "lesson_weekdays": DUE_DAYS if e in due_ids else "2,4",
+         "lesson_hour": DUE_HOUR if e in due_ids else 10, "lesson_minute": 0,
+         "current_module": 1, "suggestions_summary_for": summary_week,
+         "lessons_sent_for": of(e)["lessons_sent_for"],
+         "next_lesson_at": of(e)["next_lesson_at"], "next_summary_at": of(e)["next_summary_at"],
+         "next_pulse_at": of(e)["next_pulse_at"]} for e in ids])
+    await _insert(engine, PulseRound.__table__, [
+        {"team_id": e, "month": of(e)["pulse"][0], "statements": list(climate.STATEMENTS),
+         "opened_at": of(e)["pulse"][1],
+         "reminder_due_at": of(e)["pulse"][1] + climate.REMIND_AFTER,
+         "closes_at": of(e)["pulse"][1] + climate.OPEN_FOR} for e in ids])
     people, memberships, kpis, deliveries = [], [], [], []
     lessons = curriculum().lessons[:lessons_done]
     for e in ids:

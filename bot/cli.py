@@ -303,8 +303,8 @@ async def _enterprise_set(settings: Settings, args: argparse.Namespace) -> None:
             timezone=args.timezone, default_locale=args.locale, sector=args.sector,
             country=args.country, pulse_workday=args.pulse_day, pulse_hour=args.pulse_hour,
             pulse_every_months=args.pulse_every)
-        change_rules(session, enterprise, {rule: getattr(args, rule) for rule in RULES
-                                           if getattr(args, rule) is not None})
+        await change_rules(session, enterprise, {rule: getattr(args, rule) for rule in RULES
+                                                 if getattr(args, rule) is not None})
         print(f"{enterprise.name}: timezone {enterprise.timezone}, language "
               f"{enterprise.default_locale}, sector {enterprise.sector!r}, country "
               f"{enterprise.country}, pulse survey on working day {enterprise.pulse_workday} at "

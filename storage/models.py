@@ -40,6 +40,11 @@ NAMING_CONVENTION = {
 }
 
 
+# A next-due moment not computed yet (a row written without one, or by the migration that
+# added them): long past, so the next scan looks at the row and computes it.
+LOOK_NOW = datetime(2000, 1, 1, tzinfo=UTC)
+
+
 class UTCDateTime(TypeDecorator[datetime]):
     """A timezone-aware datetime stored as UTC. SQLite keeps no zone, so it is put back on read."""
 
@@ -123,6 +128,13 @@ class Enterprise(Base):
         ForeignKey("people.id", ondelete="SET NULL"), default=None
     )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=_utcnow)
+    # When the scan next looks at this enterprise's check-in and self-check (UTC; see
+    # bot.services.next_due). A new row is due at once (LOOK_NOW), so the first scan computes
+    # it; None: never.
+    next_checkin_at: Mapped[datetime | None] = mapped_column(
+        UTCDateTime, default=LOOK_NOW, index=True)
+    next_selfcheck_at: Mapped[datetime | None] = mapped_column(
+        UTCDateTime, default=LOOK_NOW, index=True)
 
     teams: Mapped[list[Team]] = relationship(back_populates="enterprise", order_by="Team.id")
 
@@ -149,6 +161,14 @@ class Team(Base):
     lessons_sent_for: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
     # The week (its Monday) whose suggestion summary the team was last sent.
     suggestions_summary_for: Mapped[date | None] = mapped_column(Date, default=None)
+    # When the scan next looks at this team's lesson wave, weekly summary and pulse survey
+    # (UTC; see bot.services.next_due). LOOK_NOW for a new row; None: never.
+    next_lesson_at: Mapped[datetime | None] = mapped_column(
+        UTCDateTime, default=LOOK_NOW, index=True)
+    next_summary_at: Mapped[datetime | None] = mapped_column(
+        UTCDateTime, default=LOOK_NOW, index=True)
+    next_pulse_at: Mapped[datetime | None] = mapped_column(
+        UTCDateTime, default=LOOK_NOW, index=True)
 
     enterprise: Mapped[Enterprise] = relationship(back_populates="teams")
 
@@ -264,6 +284,9 @@ class GroupChatLink(Base):
     linked_at: Mapped[datetime] = mapped_column(UTCDateTime, default=_utcnow)
     # The week (its Monday) of the last weekly digest sent for this enterprise to this group.
     last_digest_week: Mapped[date | None] = mapped_column(Date, default=None)
+    # When the scan next looks at this link's weekly digest (UTC; bot.services.next_due).
+    next_digest_at: Mapped[datetime | None] = mapped_column(
+        UTCDateTime, default=LOOK_NOW, index=True)
 
     group_chat: Mapped[GroupChat] = relationship(back_populates="links")
     enterprise: Mapped[Enterprise] = relationship()

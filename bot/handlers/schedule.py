@@ -13,6 +13,7 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import formatting as fmt
+from bot.deps import Deps
 from bot.handlers.common import private_router, refuse_button, replace_message
 from bot.i18n import _
 from bot.keyboards.callbacks import ScheduleCallback
@@ -109,12 +110,12 @@ async def _changed(query: CallbackQuery, team: Team, enterprise: Enterprise, loc
 
 async def toggle_day(query: CallbackQuery, callback_data: ScheduleCallback,
                      session: AsyncSession, allowed_memberships: list[Membership],
-                     person: Person, locale: str, tx: UpdateTransaction) -> None:
+                     person: Person, locale: str, tx: UpdateTransaction, deps: Deps) -> None:
     found = await _schedulable(query, callback_data, session, allowed_memberships)
     if found is None:
         return
     try:
-        schedule.toggle_day(session, found[0], callback_data.value, person)
+        schedule.toggle_day(session, *found, callback_data.value, person, deps.clock.now())
     except InvalidValue as error:
         if error.code != "last_day":
             await refuse_button(query, f"unknown schedule day {callback_data.value}")
@@ -126,12 +127,12 @@ async def toggle_day(query: CallbackQuery, callback_data: ScheduleCallback,
 
 async def move_hour(query: CallbackQuery, callback_data: ScheduleCallback,
                     session: AsyncSession, allowed_memberships: list[Membership],
-                    person: Person, locale: str, tx: UpdateTransaction) -> None:
+                    person: Person, locale: str, tx: UpdateTransaction, deps: Deps) -> None:
     found = await _schedulable(query, callback_data, session, allowed_memberships)
     if found is None:
         return
     try:
-        schedule.move_hour(session, found[0], callback_data.value, person)
+        schedule.move_hour(session, *found, callback_data.value, person, deps.clock.now())
     except InvalidValue as error:
         if error.code != "hour":
             await refuse_button(query, f"unknown schedule hour move {callback_data.value}")

@@ -1,12 +1,13 @@
 """The monthly pulse survey of each team: it opens on the enterprise's pulse day, reminds once
 those who have not answered, and closes with the Working Climate Index for the team, its
 managers and consultants. Each step happens once per round (PulseRound); only in daytime, on
-working days, and never to someone who paused."""
+working days, and never to someone who paused. Only teams whose next pulse moment has come are
+read (`teams.next_pulse_at`: the opening, or the open round's reminder or closing)."""
 
 from __future__ import annotations
 
 import logging
-from datetime import datetime
+from datetime import date, datetime
 from functools import partial
 from zoneinfo import ZoneInfo
 
@@ -16,6 +17,7 @@ from bot.notify import notify
 from bot.presenters import climate as ui
 from bot.scheduling.context import JobContext
 from bot.services import climate, lessons
+from bot.services.next_due import next_pulse_at, teams_due
 from storage.models import Enterprise, PulseRound, Team
 
 log = logging.getLogger(__name__)
@@ -31,39 +33,56 @@ async def run_pulse_surveys(ctx: JobContext) -> int:
     now = ctx.clock.now()
     queued = 0
     async with ctx.session_factory() as session, session.begin():
-        due_teams = []
-        for team, enterprise in await lessons.teams_with_enterprise(session):
-            due = climate.pulse_due(enterprise, now)
-            if due is not None and awake(enterprise, now) and (
-                    team.created_at <= due[1] - climate.SETTLE_IN):
-                due_teams.append((team, enterprise, *due))
-        # One query for the rounds already open, not one per team every minute.
-        opened = await climate.rounds_opened(session, {month for *_, month, _ in due_teams})
-        for team, enterprise, month, slot in due_teams:
-            if (team.id, month) in opened:
-                continue
-            pulse = await climate.open_round(session, team, month, slot, now)
-            people = await climate.still_to_answer(session, pulse)
-            for person in people:
-                notify(session, ctx.i18n, person, kind="pulse", now=now, enterprise=enterprise,
-                       render=partial(ui.question, pulse, "", team=team.name))
-            log.info("team %s: pulse survey for %s sent to %s people", team.id, month,
-                     len(people))
-            queued += len(people)
-        for pulse, team, enterprise in await climate.open_rounds_of(session):
-            if not awake(enterprise, now):
-                continue
-            if now >= pulse.closes_at:
-                queued += await _close(ctx, session, pulse, team, enterprise)
-            elif pulse.reminded_at is None and now >= pulse.reminder_due_at:
-                pulse.reminded_at = now
-                people = await climate.still_to_answer(session, pulse)
-                for person in people:
-                    notify(session, ctx.i18n, person, kind="pulse_reminder", now=now,
-                           enterprise=enterprise,
-                           render=partial(ui.question, pulse, "", reminder=True))
-                queued += len(people)
+        looked_at = await teams_due(session, Team.next_pulse_at, now)
+        # One query for the due teams' open rounds and this month's, not one per team.
+        rounds = await climate.rounds_of(session, [team.id for team, _e in looked_at],
+                                         {_month(enterprise, now) for _t, enterprise in looked_at})
+        for team, enterprise in looked_at:
+            month = _month(enterprise, now)
+            mine = rounds.get(team.id, [])
+            if awake(enterprise, now):
+                for pulse in [p for p in mine if p.closed_at is None]:
+                    if now >= pulse.closes_at:
+                        queued += await _close(ctx, session, pulse, team, enterprise)
+                    elif pulse.reminded_at is None and now >= pulse.reminder_due_at:
+                        queued += await _remind(ctx, session, pulse, enterprise)
+                due = climate.pulse_due(enterprise, now)
+                if (due is not None and team.created_at <= due[1] - climate.SETTLE_IN
+                        and not any(p.month == month for p in mine)):
+                    opened, told = await _open(ctx, session, team, enterprise, *due)
+                    queued += told
+                    mine.append(opened)
+            team.next_pulse_at = next_pulse_at(
+                team, enterprise, [p for p in mine if p.closed_at is None],
+                any(p.month == month for p in mine), now)
     return queued
+
+
+def _month(enterprise: Enterprise, now: datetime) -> date:
+    return climate.month_of(now.astimezone(ZoneInfo(enterprise.timezone)).date())
+
+
+async def _open(ctx: JobContext, session: AsyncSession, team: Team, enterprise: Enterprise,
+                month: date, slot: datetime) -> tuple[PulseRound, int]:
+    now = ctx.clock.now()
+    pulse = await climate.open_round(session, team, month, slot, now)
+    people = await climate.still_to_answer(session, pulse)
+    for person in people:
+        notify(session, ctx.i18n, person, kind="pulse", now=now, enterprise=enterprise,
+               render=partial(ui.question, pulse, "", team=team.name))
+    log.info("team %s: pulse survey for %s sent to %s people", team.id, month, len(people))
+    return pulse, len(people)
+
+
+async def _remind(ctx: JobContext, session: AsyncSession, pulse: PulseRound,
+                  enterprise: Enterprise) -> int:
+    now = ctx.clock.now()
+    pulse.reminded_at = now
+    people = await climate.still_to_answer(session, pulse)
+    for person in people:
+        notify(session, ctx.i18n, person, kind="pulse_reminder", now=now,
+               enterprise=enterprise, render=partial(ui.question, pulse, "", reminder=True))
+    return len(people)
 
 
 async def _close(ctx: JobContext, session: AsyncSession, pulse: PulseRound, team: Team,

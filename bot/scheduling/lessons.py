@@ -1,5 +1,9 @@
 """Scheduled lessons, reminders and reviews: each writes outbox messages in the same
-transaction as the delivery records, so a lesson is sent exactly when it is recorded."""
+transaction as the delivery records, so a lesson is sent exactly when it is recorded.
+
+Lesson waves read only the teams whose next wave moment has come (`teams.next_lesson_at`,
+see bot.services.next_due); each team's wave is one transaction that records the slot sent
+and the team's next moment with its lessons, so a restart half-way sends the rest, once."""
 
 from __future__ import annotations
 
@@ -14,6 +18,7 @@ from bot.notify import notify
 from bot.presenters import lessons as ui
 from bot.scheduling.context import JobContext
 from bot.services import lessons
+from bot.services.next_due import next_lesson_at, teams_due
 from bot.services.people import team_leads
 from storage.models import Enterprise, Person, Team
 
@@ -23,12 +28,14 @@ log = logging.getLogger(__name__)
 async def send_lesson_waves(ctx: JobContext) -> int:
     """Give every team whose lesson time has come its next lesson. Returns lessons queued."""
     now = ctx.clock.now()
-    async with ctx.session_factory() as session:
-        due = [
-            (team.id, slot)
-            for team, enterprise in await lessons.teams_with_enterprise(session)
-            if (slot := lessons.wave_due(team, enterprise.timezone, now)) is not None
-        ]
+    due = []
+    async with ctx.session_factory() as session, session.begin():
+        for team, enterprise in await teams_due(session, Team.next_lesson_at, now):
+            slot = lessons.wave_due(team, enterprise.timezone, now)
+            if slot is None:  # not yet (late, at night) or no more: look again when it may be
+                team.next_lesson_at = next_lesson_at(team, enterprise.timezone, now)
+            else:
+                due.append((team.id, slot))
     queued = 0
     for team_id, slot in due:
         try:
@@ -61,6 +68,7 @@ async def _send_wave(ctx: JobContext, team_id: int, slot: datetime) -> int:
             modules[lesson.module] += 1
             queued += 1
         team.lessons_sent_for = slot
+        team.next_lesson_at = next_lesson_at(team, enterprise.timezone, now)
         if modules:
             team.current_module = modules.most_common(1)[0][0]
         log.info("team %s: %s lessons queued for %s", team.id, queued, slot)

@@ -1,40 +1,32 @@
 """Each Monday morning (enterprise time) every team hears how many ideas came in and were
-implemented in the past week, and named contributors are thanked. Anonymous ones never are."""
+implemented in the past week, and named contributors are thanked. Anonymous ones never are.
+Only teams whose summary moment has come are read (`teams.next_summary_at`)."""
 
 from __future__ import annotations
 
 import logging
-from datetime import date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
 
 from bot.notify import notify
 from bot.presenters import suggestions as ui
 from bot.scheduling.context import JobContext
 from bot.services import lessons, suggestions
+from bot.services.next_due import next_summary_at, summary_week, teams_due
+from storage.models import Team
 
 log = logging.getLogger(__name__)
-
-SUMMARY_WEEKDAY = 1  # Monday
-SUMMARY_TIME = time(9, 0)
-
-
-def summary_week(now: datetime, timezone: str) -> date | None:
-    """The Monday of this week, if its summary time has passed in the enterprise's timezone."""
-    local = now.astimezone(ZoneInfo(timezone))
-    monday = local.date() - timedelta(days=local.isoweekday() - SUMMARY_WEEKDAY)
-    due = datetime.combine(monday, SUMMARY_TIME, ZoneInfo(timezone))
-    return monday if local >= due else None
 
 
 async def send_weekly_summaries(ctx: JobContext) -> int:
     now = ctx.clock.now()
     sent = 0
     async with ctx.session_factory() as session, session.begin():
-        for team, enterprise in await lessons.teams_with_enterprise(session):
+        for team, enterprise in await teams_due(session, Team.next_summary_at, now):
             week = summary_week(now, enterprise.timezone)
             if week is None or (team.suggestions_summary_for or week.min) >= week:
+                team.next_summary_at = next_summary_at(team, enterprise.timezone, now)
                 continue
             team.suggestions_summary_for = week
+            team.next_summary_at = next_summary_at(team, enterprise.timezone, now)
             came_in, implemented, names = await suggestions.week_summary(session, team.id, now)
             if not came_in and not implemented:
                 continue

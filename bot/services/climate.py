@@ -31,6 +31,7 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.services.lessons import team_members_to_teach
+from bot.services.local_time import local_moment
 from storage.models import (
     Enterprise,
     Membership,
@@ -82,10 +83,9 @@ def nth_working_day(month: date, n: int) -> date:
 
 
 def pulse_slot(enterprise: Enterprise, month: date) -> datetime:
-    """When a month's survey opens, as an aware time in the enterprise's timezone."""
-    zone = ZoneInfo(enterprise.timezone)
+    """When a month's survey opens (UTC)."""
     day = nth_working_day(month, enterprise.pulse_workday)
-    return datetime.combine(day, time(enterprise.pulse_hour % 24), zone)
+    return local_moment(day, time(enterprise.pulse_hour % 24), enterprise.timezone)
 
 
 def survey_month(enterprise: Enterprise, month: date) -> bool:
@@ -111,13 +111,18 @@ async def round_for(session: AsyncSession, team_id: int, month: date) -> PulseRo
     )
 
 
-async def rounds_opened(session: AsyncSession, months: set[date]) -> set[tuple[int, date]]:
-    """(team, month) of every round of those months."""
-    if not months:
-        return set()
-    rows = await session.execute(select(PulseRound.team_id, PulseRound.month)
-                                 .where(PulseRound.month.in_(months)))
-    return {(team_id, month) for team_id, month in rows}
+async def rounds_of(session: AsyncSession, team_ids: list[int],
+                    months: set[date]) -> dict[int, list[PulseRound]]:
+    """The open rounds of these teams, and their rounds of these months, per team."""
+    found: dict[int, list[PulseRound]] = {}
+    for start in range(0, len(team_ids), 5000):
+        for pulse in await session.scalars(
+                select(PulseRound).where(
+                    PulseRound.team_id.in_(team_ids[start:start + 5000]),
+                    PulseRound.closed_at.is_(None) | PulseRound.month.in_(months))
+                .order_by(PulseRound.id)):
+            found.setdefault(pulse.team_id, []).append(pulse)
+    return found
 
 
 async def open_round(
@@ -137,17 +142,6 @@ async def open_round(
     )
     await session.flush()
     return pulse
-
-
-async def open_rounds_of(session: AsyncSession) -> list[tuple[PulseRound, Team, Enterprise]]:
-    rows = await session.execute(
-        select(PulseRound, Team, Enterprise)
-        .join(Team, Team.id == PulseRound.team_id)
-        .join(Enterprise, Enterprise.id == Team.enterprise_id)
-        .where(PulseRound.closed_at.is_(None))
-        .order_by(PulseRound.id)
-    )
-    return [(pulse, team, enterprise) for pulse, team, enterprise in rows]
 
 
 async def has_answered(session: AsyncSession, round_id: int, person_id: int) -> bool:

@@ -14,6 +14,7 @@ from bot.clock import SystemClock
 from bot.languages import SUPPORTED_LOCALES
 from bot.services import audit
 from bot.services.errors import InvalidValue, NotFound
+from bot.services.next_due import refresh_enterprise, refresh_team
 from storage.models import Enterprise, Team
 
 # Babel's territories are CLDR's: ISO 3166-1 countries, plus codes that are no country
@@ -91,6 +92,7 @@ async def create_enterprise(
     )
     session.add(enterprise)
     await session.flush()
+    await refresh_enterprise(session, enterprise, now or SystemClock().now())
     audit.record(
         session,
         "enterprise.create",
@@ -127,10 +129,10 @@ RULES: dict[str, tuple[int, int]] = {
 RULE_NOTES = {"checkin_hour": " (a daytime hour in the enterprise's timezone)"}
 
 
-def change_rules(session: AsyncSession, enterprise: Enterprise, values: dict[str, int], *,
-                 actor_label: str = "cli") -> None:
+async def change_rules(session: AsyncSession, enterprise: Enterprise, values: dict[str, int], *,
+                       actor_label: str = "cli", now: datetime | None = None) -> None:
     """Change some of the enterprise's rules; all or none (a value out of range changes
-    nothing)."""
+    nothing). The check-in moves to its new day and hour in the same transaction."""
     for rule, value in values.items():
         low, high = RULES[rule]
         if not low <= value <= high:
@@ -138,6 +140,8 @@ def change_rules(session: AsyncSession, enterprise: Enterprise, values: dict[str
                                      f"{RULE_NOTES.get(rule, '')}")
     for rule, value in values.items():
         setattr(enterprise, rule, value)
+    if values:
+        await refresh_enterprise(session, enterprise, now or SystemClock().now())
     audit.record(session, "enterprise.rules", actor_label=actor_label,
                  enterprise_id=enterprise.id, subject="enterprise", subject_id=enterprise.id,
                  **values)
@@ -158,9 +162,11 @@ async def create_team(
     )
     if exists:
         raise InvalidValue("duplicate", f"{enterprise.name} has a team named {name!r} already")
-    team = Team(enterprise_id=enterprise.id, name=name, created_at=now or SystemClock().now())
+    now = now or SystemClock().now()
+    team = Team(enterprise_id=enterprise.id, name=name, created_at=now)
     session.add(team)
     await session.flush()
+    await refresh_team(session, team, enterprise, now)
     audit.record(
         session,
         "team.create",
@@ -225,9 +231,12 @@ async def update_enterprise(
     pulse_hour: int | None = None,
     pulse_every_months: int | None = None,
     actor_label: str = "cli",
+    now: datetime | None = None,
 ) -> Enterprise:
     """Change an enterprise's name, timezone, language, sector, country or pulse-survey
-    timing; None leaves it as is. A bad value changes nothing."""
+    timing; None leaves it as is. A bad value changes nothing. A new timezone or pulse timing
+    moves every scheduled moment of the enterprise, its teams and groups in the same
+    transaction."""
     if pulse_workday is not None and not 1 <= pulse_workday <= 20:
         raise InvalidValue("pulse_day", "the pulse day is the 1st to the 20th working day")
     if pulse_hour is not None and not 7 <= pulse_hour <= 20:
@@ -249,6 +258,8 @@ async def update_enterprise(
     changes = {key: value for key, value in changes.items() if value is not None}
     for key, value in changes.items():
         setattr(enterprise, key, value)
+    if changes.keys() & {"timezone", "pulse_workday", "pulse_hour", "pulse_every_months"}:
+        await refresh_enterprise(session, enterprise, now or SystemClock().now())
     audit.record(session, "enterprise.update", actor_label=actor_label,
                  enterprise_id=enterprise.id, subject="enterprise", subject_id=enterprise.id,
                  **changes)

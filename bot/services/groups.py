@@ -19,6 +19,7 @@ from bot.services import audit
 from bot.services.daytime import may_go_now
 from bot.services.errors import InvalidValue
 from bot.services.kpis import week_of
+from bot.services.local_time import local_moment
 from storage.models import Enterprise, GroupChat, GroupChatLink, GroupLinkCode, Person
 
 CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O or 1/I to misread
@@ -69,9 +70,13 @@ async def link(session: AsyncSession, *, code_text: str, person: Person | None, 
         raise InvalidValue("linked", "the group already follows this enterprise")
     code.used_at = now
     # The first digest comes next Monday; /status gives the picture now.
-    session.add(GroupChatLink(group_chat_id=group.id, enterprise_id=enterprise.id,
-                              linked_by_id=person.id, linked_at=now,
-                              last_digest_week=digest_week_due(enterprise, now)))
+    from bot.services.next_due import next_digest_at  # it reads this module's rules
+
+    new = GroupChatLink(group_chat_id=group.id, enterprise_id=enterprise.id,
+                        linked_by_id=person.id, linked_at=now,
+                        last_digest_week=digest_week_due(enterprise, now))
+    new.next_digest_at = next_digest_at(new, enterprise, now)
+    session.add(new)
     audit.record(session, "group.link", actor_id=person.id, enterprise_id=enterprise.id,
                  subject="group_chat", subject_id=chat_id)
     return enterprise
@@ -133,30 +138,42 @@ async def may_manage_group(session: AsyncSession, chat_id: int,
 def digest_week_due(enterprise: Enterprise, now: datetime) -> date | None:
     """The week (its Monday) whose digest is due: from Monday 08:00 local time on, covering
     the seven days before."""
-    local = now.astimezone(ZoneInfo(enterprise.timezone))
-    monday = week_of(local.date())
-    starts = datetime.combine(monday, DIGEST_AT, ZoneInfo(enterprise.timezone))
+    monday = week_of(now.astimezone(ZoneInfo(enterprise.timezone)).date())
+    starts = digest_starts(enterprise, monday)
     if now < starts:
         return None
     # Late (the bot was down), it waits for working daytime.
     return monday if may_go_now(starts, now, enterprise.timezone) else None
 
 
-async def due_digests(session: AsyncSession, now: datetime) -> list[
-    tuple[GroupChatLink, GroupChat, Enterprise, date]
+def digest_starts(enterprise: Enterprise, monday: date) -> datetime:
+    """When a week's digest is due (UTC)."""
+    return local_moment(monday, DIGEST_AT, enterprise.timezone)
+
+
+async def links_due(session: AsyncSession, now: datetime) -> list[
+    tuple[GroupChatLink, GroupChat, Enterprise]
 ]:
+    """The links whose next digest moment has come (`next_digest_at`, indexed), locked until
+    the scan commits."""
+    from bot.services.next_due import due  # it reads this module's rules
+
     rows = await session.execute(
         select(GroupChatLink, GroupChat, Enterprise)
         .join(GroupChat, GroupChat.id == GroupChatLink.group_chat_id)
         .join(Enterprise, Enterprise.id == GroupChatLink.enterprise_id)
-        .order_by(GroupChatLink.id))
-    due = []
-    for link_row, group, enterprise in rows:
-        week = digest_week_due(enterprise, now)
-        if week is not None and (link_row.last_digest_week is None
-                                 or link_row.last_digest_week < week):
-            due.append((link_row, group, enterprise, week))
-    return due
+        .where(due(session, GroupChatLink.next_digest_at, now))
+        .order_by(GroupChatLink.id).with_for_update(of=GroupChatLink))
+    return [(link_row, group, enterprise) for link_row, group, enterprise in rows]
+
+
+def digest_due(link_row: GroupChatLink, enterprise: Enterprise, now: datetime) -> date | None:
+    """The week whose digest this link should get now, or None."""
+    week = digest_week_due(enterprise, now)
+    if week is not None and (link_row.last_digest_week is None
+                             or link_row.last_digest_week < week):
+        return week
+    return None
 
 
 async def follow_migration(session: AsyncSession, old_chat_id: int, new_chat_id: int) -> None:

@@ -23,6 +23,7 @@ from bot.services.actions import OPEN_STATUSES
 from bot.services.daytime import may_go_now
 from bot.services.errors import InvalidValue
 from bot.services.lessons import is_working_daytime
+from bot.services.local_time import local_moment
 from bot.services.people import reachable
 from bot.services.permissions import Capability, can
 from bot.services.promes import Contingency, Indicator, Score, priorities, score
@@ -136,6 +137,7 @@ async def enable_kpi(
     # The team's own points stay; only a proposed contingency follows baseline and target.
     proposed_before = kpi.contingency is None or kpi.contingency == propose_contingency(kpi)
     kpi.active = True
+    _may_invite_now(enterprise, now)
     if baseline is not None:
         kpi.baseline = baseline
         kpi.baseline_set_at = now
@@ -190,6 +192,13 @@ async def set_contingency(session: AsyncSession, kpi: EnterpriseKpi, points: lis
                  points=points)
 
 
+def _may_invite_now(enterprise: Enterprise, now: datetime) -> None:
+    """A tracked KPI may make this week's check-in invitation due (it waits for a KPI)."""
+    from bot.services.next_due import look_now  # it reads this module's rules
+
+    look_now(enterprise, now)
+
+
 async def add_custom_kpi(
     session: AsyncSession, enterprise: Enterprise, *, names: dict[str, str], unit: str,
     higher_is_better: bool, low: float, high: float, baseline: float | None,
@@ -219,6 +228,7 @@ async def add_custom_kpi(
     )
     kpi.contingency = propose_contingency(kpi)
     session.add(kpi)
+    _may_invite_now(enterprise, now)
     await session.flush()
     audit.record(session, "kpi.custom", actor_label=actor_label, enterprise_id=enterprise.id,
                  subject="kpi", subject_id=kpi.id, key=key)
@@ -423,21 +433,28 @@ async def effectiveness(session: AsyncSession, enterprise_id: int, week: date) -
     return score(indicators(kpis), values)
 
 
+def local_week(now: datetime, timezone: str) -> date:
+    """The week (its Monday) `now` falls in, in the enterprise's timezone."""
+    return week_of(local_today(now, timezone))
+
+
 def checkin_due(enterprise: Enterprise, now: datetime) -> date | None:
     """The week whose check-in should be open now: from the check-in day and hour on."""
     today = local_today(now, enterprise.timezone)
     week = week_of(today)
+    return week if now >= checkin_opens(enterprise, week) else None
+
+
+def checkin_opens(enterprise: Enterprise, week: date) -> datetime:
+    """When a week's check-in opens (UTC)."""
     day = week + timedelta(days=enterprise.checkin_weekday - 1)
-    opens = datetime.combine(day, time(enterprise.checkin_hour), ZoneInfo(enterprise.timezone))
-    return week if now >= opens else None
+    return local_moment(day, time(enterprise.checkin_hour), enterprise.timezone)
 
 
 def invitation_may_go(enterprise: Enterprise, week: date, now: datetime) -> bool:
     """The check-in invitation goes at its hour; later than a few minutes, only in working
     daytime."""
-    day = week + timedelta(days=enterprise.checkin_weekday - 1)
-    opens = datetime.combine(day, time(enterprise.checkin_hour), ZoneInfo(enterprise.timezone))
-    return may_go_now(opens, now, enterprise.timezone)
+    return may_go_now(checkin_opens(enterprise, week), now, enterprise.timezone)
 
 
 REMIND_AT = time(18, 0)  # same day, end of the working day
@@ -445,10 +462,19 @@ NUDGE_AT = time(10, 0)  # next morning
 
 
 def reminder_due(enterprise: Enterprise, round_: CheckinRound, now: datetime) -> bool:
-    day = round_.week + timedelta(days=enterprise.checkin_weekday - 1)
-    at = datetime.combine(day, REMIND_AT, ZoneInfo(enterprise.timezone))
+    at = reminder_at(enterprise, round_.week)
     return (round_.completed_at is None and round_.reminded_at is None and now >= at
             and _working_daytime(enterprise, now))
+
+
+def reminder_at(enterprise: Enterprise, week: date) -> datetime:
+    day = week + timedelta(days=enterprise.checkin_weekday - 1)
+    return local_moment(day, REMIND_AT, enterprise.timezone)
+
+
+def nudge_at(enterprise: Enterprise, week: date) -> datetime:
+    day = week + timedelta(days=enterprise.checkin_weekday)
+    return local_moment(day, NUDGE_AT, enterprise.timezone)
 
 
 def _working_daytime(enterprise: Enterprise, now: datetime) -> bool:
@@ -457,8 +483,7 @@ def _working_daytime(enterprise: Enterprise, now: datetime) -> bool:
 
 
 def nudge_due(enterprise: Enterprise, round_: CheckinRound, now: datetime) -> bool:
-    day = round_.week + timedelta(days=enterprise.checkin_weekday)
-    at = datetime.combine(day, NUDGE_AT, ZoneInfo(enterprise.timezone))
+    at = nudge_at(enterprise, round_.week)
     return (round_.completed_at is None and round_.nudged_at is None and now >= at
             and _working_daytime(enterprise, now))
 

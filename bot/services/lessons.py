@@ -50,18 +50,20 @@ def is_working_daytime(moment: datetime, timezone: str) -> bool:
 
 def latest_slot(team: Team, timezone: str, now: datetime) -> datetime | None:
     """The most recent scheduled lesson moment at or before `now`, in UTC."""
+    from bot.services.local_time import local_moment
+
     zone = ZoneInfo(timezone)
-    local_now = now.astimezone(zone)
+    today = now.astimezone(zone).date()
     days = team.weekdays
     if not days:
         return None
     for back in range(8):
-        day = (local_now - timedelta(days=back)).date()
+        day = today - timedelta(days=back)
         if day.isoweekday() not in days:
             continue
-        moment = datetime.combine(day, time(team.lesson_hour, team.lesson_minute), zone)
-        if moment <= local_now:
-            return moment.astimezone(now.tzinfo)
+        moment = local_moment(day, time(team.lesson_hour, team.lesson_minute), zone)
+        if moment <= now:
+            return moment
     return None
 
 
@@ -154,13 +156,6 @@ async def team_members_to_teach(session: AsyncSession, team: Team) -> list[Perso
             .order_by(Person.id)
         )
     )
-
-
-async def teams_with_enterprise(session: AsyncSession) -> list[tuple[Team, Enterprise]]:
-    rows = await session.execute(
-        select(Team, Enterprise).join(Enterprise, Team.enterprise_id == Enterprise.id)
-    )
-    return [(team, enterprise) for team, enterprise in rows]
 
 
 async def find_delivery(

@@ -5,7 +5,7 @@ attributes; rows already in the table are sealed with it. Without a key, a table
 rows stops the upgrade with a message rather than lose the way back to their senders.
 
 Revision ID: 0017
-Revises: 0015
+Revises: 0016
 Create Date: 2026-11-29 19:40:00
 
 """
@@ -19,7 +19,7 @@ from alembic import context, op
 
 # revision identifiers, used by Alembic.
 revision: str = "0017"
-down_revision: str | Sequence[str] | None = "0015"
+down_revision: str | Sequence[str] | None = "0016"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
