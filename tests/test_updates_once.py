@@ -98,6 +98,28 @@ async def test_a_failed_update_is_handled_when_delivered_again(database_url):
         assert person is not None and person.display_name == "Ama K."
 
 
+async def test_a_retry_that_comes_while_the_first_delivery_fails_is_handled(database_url):
+    async with BotUnderTest(database_url, clock=FakeClock(MONDAY)) as tg:
+        _enterprise, team = await enterprise_with_team(tg.app.session_factory, clock=tg.clock)
+        ama = await tg.join("Ama", Role.WORKER, team)
+        renamed = tg.telegram.message_update(ama.id, "/help")
+        renamed["message"]["from"] = {**renamed["message"]["from"], "first_name": "Ama K."}
+        # A slow first delivery, and Telegram's retry of it arriving meanwhile: the retry
+        # waits; the first fails (Telegram refuses the answer), so the retry is handled.
+        tg.telegram.fail_next("sendMessage", BotApiError(500, "Internal Server Error"))
+        sent = len(tg.telegram.sent)
+        await asyncio.gather(tg.app.dispatcher.feed_raw_update(tg.bot, renamed),
+                             tg.app.dispatcher.feed_raw_update(tg.bot, renamed),
+                             return_exceptions=True)
+        texts = [m.text for m in tg.telegram.sent[sent:] if m.chat_id == ama.id]
+        # The failed one's apology, and the help from the retry.
+        assert len(texts) == 2 and sum("nothing was saved" in t for t in texts) == 1
+        assert await _recorded(tg, renamed)
+        async with tg.app.session_factory() as session:
+            person = await session.scalar(select(Person).where(Person.telegram_id == ama.id))
+        assert person is not None and person.display_name == "Ama K."
+
+
 async def test_sqlite_writers_in_one_process_take_turns(tmp_path):
     engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'turns.db'}")
     await upgrade(engine)

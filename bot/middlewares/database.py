@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Mapping
@@ -26,8 +27,10 @@ class DbSessionMiddleware(BaseMiddleware):
 
     An update Telegram delivers twice (a webhook retry, or a restart before long polling
     confirmed it) has its effects once:
-    - this process remembers the ids it has seen lately, so a second delivery to it is
-      skipped without asking the database;
+    - this process remembers the ids it has handled lately, so a second delivery to it is
+      skipped without asking the database; one that comes while the first is still being
+      handled here (a webhook retry of a slow update) waits for it, and is handled only if
+      the first failed;
     - an update that changed something (a row, or the conversation step) stores its id in
       `processed_updates` in the same commit, so a delivery to another process, or after a
       restart, finds it (one primary-key read before the handler) and is skipped; if two
@@ -43,7 +46,8 @@ class DbSessionMiddleware(BaseMiddleware):
 
     def __init__(self, session_factory: async_sessionmaker[AsyncSession]) -> None:
         self.session_factory = session_factory
-        self.recent: OrderedDict[int, None] = OrderedDict()
+        self.recent: OrderedDict[int, None] = OrderedDict()  # handled here lately
+        self.running: dict[int, asyncio.Event] = {}  # being handled here now
 
     async def __call__(
         self,
@@ -52,9 +56,22 @@ class DbSessionMiddleware(BaseMiddleware):
         data: dict[str, Any],
     ) -> Any:
         update_id = event.update_id if isinstance(event, Update) else None
-        if update_id is not None and not self._first_here(update_id):
+        if update_id is None:
+            return await self._handle(handler, event, data, None)
+        if not await self._take(update_id):
             log.info("update %s was delivered again; it was handled already", update_id)
             return None
+        handled = False
+        try:
+            result = await self._handle(handler, event, data, update_id)
+            handled = True
+            return result
+        finally:
+            self._finish(update_id, handled)
+
+    async def _handle(self, handler: Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]],
+                      event: TelegramObject, data: dict[str, Any],
+                      update_id: int | None) -> Any:
         async with self.session_factory() as session:
             if update_id is not None and await _stored_already(session, update_id):
                 log.info("update %s was delivered again; it was handled already", update_id)
@@ -75,21 +92,28 @@ class DbSessionMiddleware(BaseMiddleware):
                 return None
             except BaseException:
                 await session.rollback()
-                self._forget(update_id)
                 raise
             return result
 
-    def _first_here(self, update_id: int) -> bool:
+    async def _take(self, update_id: int) -> bool:
+        """Whether this delivery is to be handled: not when this process handled the update
+        lately. A delivery that comes while another is being handled here (a webhook retry
+        of a slow update) waits for it, and is handled only if that one failed."""
+        while (running := self.running.get(update_id)) is not None:
+            await running.wait()
         if update_id in self.recent:
             return False
-        self.recent[update_id] = None
-        if len(self.recent) > RECENT_UPDATES:
-            self.recent.popitem(last=False)
+        self.running[update_id] = asyncio.Event()
         return True
 
-    def _forget(self, update_id: int | None) -> None:
-        if update_id is not None:
-            self.recent.pop(update_id, None)
+    def _finish(self, update_id: int, handled: bool) -> None:
+        if handled:
+            self.recent[update_id] = None
+            if len(self.recent) > RECENT_UPDATES:
+                self.recent.popitem(last=False)
+        running = self.running.pop(update_id, None)
+        if running is not None:
+            running.set()
 
 
 async def _stored_already(session: AsyncSession, update_id: int) -> bool:
