@@ -10,13 +10,23 @@ Headings too long for the width are made smaller, then wrapped, never cut off.
 Fonts: DejaVu (matplotlib's own) has no Chinese or Devanagari glyphs. Those come from a
 fallback list per locale (`fonts_for`), from fonts installed on the machine (Debian:
 fonts-wqy-microhei and fonts-lohit-deva, see README "Setup"). matplotlib caches its list of
-fonts; fonts installed after that cache was written are picked up here."""
+fonts; fonts installed after that cache was written are picked up here.
+
+Drawing a chart takes a tenth of a second or more of CPU. `drawn` does it on one thread of
+its own (matplotlib's font and text caches are not made for several threads at once), so the
+event loop goes on answering other people's taps meanwhile, and remembers the last pictures
+by what they show: on a Monday, the managers and leads of an enterprise asking for the same
+week's chart get the one already drawn."""
 
 from __future__ import annotations
 
+import asyncio
+import contextvars
 import io
 import logging
-from collections.abc import Callable
+from collections import OrderedDict
+from collections.abc import Callable, Hashable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -130,6 +140,27 @@ def small_multiples_figure(
     return _grid(len(shown), 2.3, heading, locale, lambda index, axes: _panel(
         axes, shown[index], baseline_label, target_label, date_label, number_label,
         fonts_for(locale)))
+
+
+_DRAWER = ThreadPoolExecutor(max_workers=1, thread_name_prefix="charts")
+_DRAWN: OrderedDict[Hashable, bytes] = OrderedDict()
+DRAWN_KEPT = 64  # pictures remembered (a phone-width chart is 30-120 KB)
+
+
+async def drawn(key: Hashable, draw: Callable[[], bytes]) -> bytes:
+    """`draw()` run on the chart thread, or the picture it made last time for `key`. The key
+    must hold everything the picture shows (figures, labels, locale), so that a changed
+    figure is a new key and nothing stale is ever sent."""
+    found = _DRAWN.get(key)
+    if found is not None:
+        _DRAWN.move_to_end(key)
+        return found
+    context = contextvars.copy_context()  # the update's locale, for anything translated
+    picture = await asyncio.get_running_loop().run_in_executor(_DRAWER, context.run, draw)
+    _DRAWN[key] = picture
+    while len(_DRAWN) > DRAWN_KEPT:
+        _DRAWN.popitem(last=False)
+    return picture
 
 
 def png(figure: Figure) -> bytes:

@@ -70,3 +70,23 @@ def test_the_single_kpi_chart_fits_a_phone_with_its_whole_heading(tmp_path):
     box = rendered.get_window_extent(figure.canvas.get_renderer())
     assert box.x0 >= 0 and box.x1 <= figure.bbox.width and box.y1 <= figure.bbox.height
     assert rendered.get_text().replace("\n", " ") == heading
+
+
+async def test_charts_are_drawn_off_the_event_loop_and_remembered_by_what_they_show():
+    import threading
+
+    drawn_on: list[str] = []
+
+    def draw(label: str) -> bytes:
+        drawn_on.append(threading.current_thread().name)
+        return charts.png(charts.small_multiples_figure(
+            [charts.Series(label, [(date(2026, 3, 2), 4.0), (date(2026, 3, 9), 3.5)])],
+            heading="Kumasi Metal Works", baseline_label="baseline", target_label="target",
+            date_label=str))
+
+    first = await charts.drawn(("test", "Defect rate", 4.0), lambda: draw("Defect rate"))
+    again = await charts.drawn(("test", "Defect rate", 4.0), lambda: draw("Defect rate"))
+    other = await charts.drawn(("test", "Defect rate", 3.9), lambda: draw("Defect rate."))
+    assert first == again and other != first
+    # Drawn twice (the same key once), both times on the chart thread, not the event loop's.
+    assert len(drawn_on) == 2 and all(name.startswith("charts") for name in drawn_on)

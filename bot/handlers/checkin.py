@@ -35,7 +35,7 @@ from aiogram.types import BufferedInputFile, CallbackQuery, InlineKeyboardMarkup
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import formatting as fmt
-from bot.charts import Series, small_multiples
+from bot.charts import Series, drawn, small_multiples
 from bot.clock import Clock
 from bot.content.loader import Curriculum
 from bot.deps import Deps
@@ -499,11 +499,13 @@ async def chart(session: AsyncSession, enterprise: Enterprise, until: date,
         points = await kpis.effectiveness_history(session, enterprise.id, until, CHART_WEEKS)
         if points:
             series.append(Series(_("Effectiveness"), points, baseline=0.0))
-    return small_multiples(
-        series, heading=_("{enterprise}: weekly figures").format(enterprise=enterprise.name),
-        baseline_label=_("baseline"), target_label=_("target"),
+    heading = _("{enterprise}: weekly figures").format(enterprise=enterprise.name)
+    baseline, target = _("baseline"), _("target")
+    shown = tuple((s.title, tuple(s.points), s.baseline, s.target) for s in series)
+    return await drawn(("kpis", locale, heading, baseline, target, shown), lambda: small_multiples(
+        series, heading=heading, baseline_label=baseline, target_label=target,
         date_label=lambda day: fmt.day(day, locale, style="d MMM"),
-        number_label=lambda value: fmt.number(value, locale, digits=2))
+        number_label=lambda value: fmt.number(value, locale, digits=2)))
 
 
 async def show_kpis(message: Message, session: AsyncSession,
