@@ -129,17 +129,7 @@ async def listen(
     locale: str,
 ) -> None:
     """▶️ Listen: the lesson's approved voice version in the person's language."""
-    found = await _delivered(query, callback_data.key, session, person, curriculum, "listening")
-    if found is None:
-        return
-    lesson, _delivery = found
-    voice = await recordings.approved_voice(session, lesson.id, locale)
-    if voice is None:
-        await refuse_button(query, "listening to a lesson with no voice in this language")
-        return
-    await query.answer()
-    await bot.send_voice(query.from_user.id, voice.file_id,
-                         caption=html.quote(lesson.in_locale(locale).title))
+    await _play(query, callback_data.key, "lesson", session, person, curriculum, bot, locale)
 
 
 async def listen_to_quiz(
@@ -153,18 +143,27 @@ async def listen_to_quiz(
 ) -> None:
     """▶️ Listen under a quiz: the question and its answers read aloud in the person's
     language."""
-    found = await _delivered(query, callback_data.key, session, person, curriculum,
-                             "listening to the quiz")
+    await _play(query, callback_data.key, "quiz", session, person, curriculum, bot, locale)
+
+
+async def _play(query: CallbackQuery, key: str, part: recordings.Part, session: AsyncSession,
+                person: Person, curriculum: Curriculum, bot: Bot, locale: str) -> None:
+    """Send the approved recording of the lesson (or its quiz) delivered to the person, in
+    their language; a button for anything else is refused."""
+    what = "a lesson" if part == "lesson" else "a quiz"
+    found = await _delivered(query, key, session, person, curriculum,
+                             "listening" if part == "lesson" else "listening to the quiz")
     if found is None:
         return
     lesson, _delivery = found
-    voice = await recordings.approved_voice(session, lesson.id, locale, "quiz")
+    voice = await recordings.approved_voice(session, lesson.id, locale, part)
     if voice is None:
-        await refuse_button(query, "listening to a quiz with no voice in this language")
+        await refuse_button(query, f"listening to {what} with no voice in this language")
         return
     await query.answer()
-    await bot.send_voice(query.from_user.id, voice.file_id, caption=ui.quiz_caption(lesson,
-                                                                                     locale))
+    caption = (html.quote(lesson.in_locale(locale).title) if part == "lesson"
+               else ui.quiz_caption(lesson, locale))
+    await bot.send_voice(query.from_user.id, voice.file_id, caption=caption)
 
 
 def _led_team(memberships: list[Membership]) -> Membership | None:
