@@ -7,11 +7,12 @@ import asyncio
 import contextlib
 import dataclasses
 import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
-from aiogram import Bot, Dispatcher
+from aiogram import Bot, Dispatcher, Router
 from aiogram.client.default import DefaultBotProperties
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.session.base import BaseSession
@@ -24,6 +25,7 @@ from aiogram.webhook.aiohttp_server import SimpleRequestHandler
 from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from bot.channels.response_types import keep_response_types
 from bot.clock import Clock, SystemClock
 from bot.commands import set_default_menus, set_member_menu
 from bot.config import Settings
@@ -88,7 +90,7 @@ def build_bot(
     token = settings.bot_token.get_secret_value() if settings.bot_token else WHATSAPP_ONLY_TOKEN
     return Bot(
         token=token,
-        session=session,
+        session=keep_response_types(session) if session is not None else None,
         default=DefaultBotProperties(parse_mode=ParseMode.HTML),
     )
 
@@ -133,7 +135,31 @@ def build_dispatcher(
         observer.middleware(unlogged)
         observer.middleware(authorization)
     dp.include_routers(*feature_routers())
+    run_filters_inline(dp)
     return dp
+
+
+def run_filters_inline(router: Router) -> None:
+    """aiogram calls a filter that is not a coroutine (every `F...` magic filter, every FSM
+    state) through `asyncio.to_thread`, to keep blocking code off the event loop. Ours are
+    attribute reads and comparisons, and routers check them for every update: a thread hop
+    each, dozens a tap. They are run on the loop instead, as the coroutine they could have
+    been; what the filter is given (`params`) stays as aiogram read it."""
+    for observer in router.observers.values():
+        for handler in [observer._handler, *observer.handlers]:  # the router's own, then each
+            for check in handler.filters or ():
+                if not check.awaitable:
+                    check.callback = _inline(check.callback)
+                    check.awaitable = True
+    for child in router.sub_routers:
+        run_filters_inline(child)
+
+
+def _inline(sync: Callable[..., Any]) -> Callable[..., Awaitable[Any]]:
+    async def call(*args: Any, **kwargs: Any) -> Any:
+        return sync(*args, **kwargs)
+
+    return call
 
 
 @dataclass

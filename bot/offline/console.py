@@ -24,6 +24,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
 from bot.app import Application
+from bot.channels.response_types import keep_response_types
 from bot.channels.whatsapp.ids import WA_CHAT_ID_BASE, chat_id_of, is_whatsapp_chat
 from bot.channels.whatsapp.session import ChannelSession
 from bot.channels.whatsapp.webhook import WhatsAppWebhook
@@ -207,7 +208,7 @@ class Console:
         cloud = InProcessCloud()
         channels = ChannelSession(InProcessSession(telegram), cloud, app.session_factory, clock,
                                   app.i18n, app.settings.default_locale, telegram.username)
-        bot = Bot(token=telegram.token, session=channels,
+        bot = Bot(token=telegram.token, session=keep_response_types(channels),
                   default=DefaultBotProperties(parse_mode=ParseMode.HTML))
         _make_folder(files_dir)
         console = cls(app, telegram, bot, write, files_dir, cloud)
