@@ -54,7 +54,7 @@ async def _context(url: str, clock: datetime):  # type: ignore[no-untyped-def]
 
     engine = create_engine(url)
     ctx = JobContext(create_session_factory(engine), FakeClock(clock), build_i18n("en"),
-                     curriculum())
+                     curriculum(), b"bench relay key")
     return engine, ctx
 
 

@@ -176,7 +176,8 @@ class Application:
 
     @property
     def jobs(self) -> JobContext:
-        return JobContext(self.session_factory, self.clock, self.i18n, self.curriculum)
+        return JobContext(self.session_factory, self.clock, self.i18n, self.curriculum,
+                          self.dispatcher["deps"].relay_key)
 
     async def close(self) -> None:
         await self.dispatcher.storage.close()

@@ -519,6 +519,32 @@ class SuggestionRelay(Base):
     seal: Mapped[str] = mapped_column(String(64))
 
 
+class HeldSuggestion(Base):
+    """An anonymous idea waiting for the top of the hour, when every anonymous idea sent in
+    that hour goes to the reviewers at once, in no particular order, and only then gets a row
+    (and so a number) in `suggestions`. Its time and its number tell nobody when it was sent
+    beside the named ideas. The sender is sealed as in `SuggestionRelay`
+    (bot.services.anonymity.seal_held); no time of sending is kept."""
+
+    __tablename__ = "held_suggestions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    enterprise_id: Mapped[int] = mapped_column(
+        ForeignKey("enterprises.id", ondelete="CASCADE"), index=True
+    )
+    team_id: Mapped[int | None] = mapped_column(
+        ForeignKey("teams.id", ondelete="SET NULL"), default=None
+    )
+    text: Mapped[str] = mapped_column(Text, default="")
+    area: Mapped[SuggestionArea | None] = mapped_column(
+        _enum(SuggestionArea, "suggestion_area"), default=None
+    )
+    # [[kind, file id], ...]: photos only (a voice note is never sent anonymously).
+    media: Mapped[list[list[str]]] = mapped_column(JSON, default=list)
+    seal: Mapped[str] = mapped_column(String(64))
+    release_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+
+
 class SuggestionMedia(Base):
     __tablename__ = "suggestion_media"
 

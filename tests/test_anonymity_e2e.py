@@ -15,12 +15,14 @@ from bot.clock import FakeClock
 from bot.logs import ContextFilter, keep_values_out_of_logs
 from storage.models import (
     Base,
+    HeldSuggestion,
     Person,
     PulseBallot,
     PulseParticipant,
     Role,
     Suggestion,
     SuggestionMedia,
+    SuggestionRelay,
 )
 from tests.factories import enterprise_with_team, invite
 from tests.fakes.harness import BotUnderTest, TgUser
@@ -46,6 +48,55 @@ def photo(file_id: str) -> dict:
                        "height": 480}]}
 
 
+async def test_an_anonymous_idea_reaches_the_reviewers_at_the_hour_after_the_named_ones(
+        database_url):
+    """Neither the moment a card arrives nor its number places an anonymous idea between the
+    named ones: it waits for the top of the hour and is numbered then."""
+    async with BotUnderTest(database_url) as tg:  # 08:00
+        enterprise, team = await enterprise_with_team(tg.app.session_factory, clock=tg.clock)
+        abena = await tg.join("Abena", Role.MANAGER, enterprise=enterprise)
+        kwame = await tg.join("Kwame", team=team)
+        esi = await tg.join("Esi", team=team)
+        ama = await tg.join("Ama", team=team)
+
+        tg.clock.advance(timedelta(minutes=10))
+        await suggest(tg, esi, "Cover the drain by the press", "Send anonymously")
+        assert "anonymous suggestion has been received" in tg.messages_for(esi)[-1].text
+        assert "S1" not in tg.messages_for(esi)[-1].text
+        assert not [m for m in await tg.run_scheduled() if m.chat_id == abena.id]
+        tg.clock.advance(timedelta(minutes=5))
+        await suggest(tg, ama, "Oil the hinges", "Send anonymously")
+        await tg.send(ama, "/forget")
+        await tg.press(ama, tg.messages_for(ama)[-1], "Yes, forget me")  # before the hour
+        tg.clock.advance(timedelta(minutes=20))
+        await suggest(tg, kwame, "Label the shelves", "Send with my name")
+        (named,) = [m for m in await tg.run_scheduled() if m.chat_id == abena.id]
+        assert "S1" in named.text and "Kwame" in named.text
+
+        released = await tg.next_hour()  # 09:00
+        cards = [m for m in released if m.chat_id == abena.id]
+        assert sorted(m.text.split(" ·")[0] for m in cards) == ["Suggestion S2", "Suggestion S3"]
+        assert all("anonymous" in m.text and "Esi" not in m.text for m in cards)
+        (told,) = [m.text for m in released if m.chat_id == esi.id and "anonymous" in m.text]
+        number = told.rsplit(" ", 1)[-1].rstrip(".")
+        assert told == f"Your anonymous suggestion is with the reviewers now, as {number}."
+        assert not [m for m in released if m.chat_id == ama.id and "anonymous" in m.text]
+        async with tg.app.session_factory() as session:
+            rows = (await session.scalars(select(Suggestion).order_by(Suggestion.id))).all()
+            assert [s.anonymous for s in rows] == [False, True, True]
+            assert {s.created_at for s in rows[1:]} == {tg.clock.now()}  # the hour, not 08:10
+            assert await session.scalar(select(func.count()).select_from(HeldSuggestion)) == 0
+            relays = await session.scalar(select(func.count()).select_from(SuggestionRelay))
+            assert relays == 2  # Kwame's and Esi's; Ama's went with her
+
+        # The relay works as before: the manager asks, Esi answers, nobody is named.
+        card = next(m for m in cards if m.text.startswith(f"Suggestion {number} "))
+        await tg.press(abena, card, "Ask a question")
+        await tg.send(abena, "Which press?")
+        (asked,) = [m for m in await tg.run_scheduled() if m.chat_id == esi.id]
+        assert "Which press?" in asked.text
+
+
 async def test_a_team_under_five_is_never_named_beside_an_anonymous_idea(database_url):
     async with BotUnderTest(database_url) as tg:
         factory = tg.app.session_factory
@@ -57,7 +108,7 @@ async def test_a_team_under_five_is_never_named_beside_an_anonymous_idea(databas
         # Kofi is the only one in the boiler room: he is told before he sends it.
         question = await suggest(tg, kofi, "Insulate the steam pipes", "Send anonymously")
         assert "fewer than 5 people" in question and "may still guess" in question
-        (card,) = [m for m in await tg.run_scheduled() if m.chat_id == abena.id]
+        (card,) = [m for m in await tg.next_hour() if m.chat_id == abena.id]
         assert "anonymous · Kumasi Metal Works" in card.text
         assert "Boiler room" not in card.text
         (listed,) = await tg.send(abena, "/review")
@@ -72,7 +123,7 @@ async def test_a_team_under_five_is_never_named_beside_an_anonymous_idea(databas
         question = await suggest(tg, welders[0], "Shade over the welding bay",
                                  "Send anonymously")
         assert "fewer than 5" not in question
-        (card,) = [m for m in await tg.run_scheduled() if m.chat_id == abena.id]
+        (card,) = [m for m in await tg.next_hour() if m.chat_id == abena.id]
         assert "anonymous · Welding" in card.text and "Welder" not in card.text
 
 
@@ -89,7 +140,7 @@ async def test_in_a_team_of_two_no_figure_moves_when_the_other_sends_anonymously
         assert "Participation: 50%" in kwame_before
 
         await suggest(tg, esi, "Move the grinder away from the door", "Send anonymously")
-        await tg.run_scheduled()
+        await tg.next_hour()
         assert (await tg.send(kwame, "/stats"))[0].text == kwame_before
         assert (await tg.send(abena, "/stats"))[0].text == abena_before
 
@@ -121,8 +172,11 @@ async def test_an_anonymous_voice_note_is_never_passed_on(database_url):
         (question,) = await tg.press(kofi, areas, "Skip")
         assert "only with your name" not in question.text
         (received,) = await tg.press(kofi, question, "Send anonymously")
-        assert "S1" in received.text and typed.text
-        to_abena = [m for m in await tg.run_scheduled() if m.chat_id == abena.id]
+        assert "anonymous suggestion has been received" in received.text and typed.text
+        released = await tg.next_hour()
+        to_abena = [m for m in released if m.chat_id == abena.id]
+        assert [m.text for m in released if m.chat_id == kofi.id] == [
+            "Your anonymous suggestion is with the reviewers now, as S1."]
         assert to_abena and not tg.telegram.calls_of("sendVoice")
         async with tg.app.session_factory() as session:
             suggestion = await session.scalar(select(Suggestion))
@@ -165,13 +219,13 @@ async def test_no_log_line_ties_a_person_to_an_anonymous_act(database_url, caplo
         await tg.press(esi, question, "Send anonymously")
         await tg.press(esi, question, "Send anonymously")  # a double tap: refused
         assert tg.callback_answers()[-1]["show_alert"] == "true"
-        assert any("suggestion 1 submitted" in r.getMessage() for r in caplog.records)
+        assert any("anonymous suggestion held" in r.getMessage() for r in caplog.records)
         assert any("button refused" in r.getMessage() for r in caplog.records)
         assert _private_lines(caplog, esi.id, esi_id) == []
 
         # The manager asks; Esi starts to answer, then sends a command instead.
         caplog.set_level(logging.WARNING)
-        (card,) = [m for m in await tg.run_scheduled() if m.chat_id == abena.id]
+        (card,) = [m for m in await tg.next_hour() if m.chat_id == abena.id]
         await tg.press(abena, card, "Ask a question")
         await tg.send(abena, "Which drain?")
         (relayed,) = [m for m in await tg.run_scheduled() if m.chat_id == esi.id]
@@ -211,7 +265,7 @@ async def test_a_database_error_in_a_private_flow_logs_no_person_and_no_values(
         last = await answer_survey(tg, kojo, first, [2, 3, 4, 5, 1, 2])
         await tg.press(kojo, last, 5 - 4)  # the seventh answer: the ballot cannot be written
         assert "went wrong" in tg.callback_answers()[-1]["text"]
-        _fail_writes_to(tg.app.engine, "suggestions")
+        _fail_writes_to(tg.app.engine, "held_suggestions")
         await tg.send(kojo, "/suggest")
         (areas,) = await tg.send(kojo, "Secret idea text")
         (question,) = await tg.press(kojo, areas, "Skip")
@@ -277,7 +331,7 @@ async def test_forget_leaves_no_name_or_telegram_id_in_any_text(database_url):
         await tg.send(kwame, f"/start {token}")
         await suggest(tg, kwame, "Label the shelves", "Send with my name")
         await suggest(tg, kwame, "Fix the fan", "Send anonymously")
-        await tg.run_scheduled()  # his cards reach Abena; his receipts reach him
+        await tg.next_hour()  # his cards reach Abena; his receipts reach him
         (card, *_rest) = await tg.send(abena, "/review")
         await tg.press(abena, card, "Accept")
         tg.clock.set(MONDAY)
@@ -327,10 +381,10 @@ async def test_a_team_lead_sees_no_suggestion_of_another_team(database_url):
         abena = await tg.join("Abena", Role.MANAGER, enterprise=enterprise)
 
         await suggest(tg, worker_b, "Paint booth filters need changing weekly", "Send anonymously")
-        await tg.run_scheduled()
+        await tg.next_hour()
         await suggest(tg, worker_a, "Paint booth filters need changing weekly too",
                       "Send anonymously")
-        sent = await tg.run_scheduled()
+        sent = await tg.next_hour()
         (to_lead,) = [m for m in sent if m.chat_id == lead_a.id]
         (to_abena,) = [m for m in sent if m.chat_id == abena.id]
         assert "S1" not in to_lead.text and "Similar" not in to_lead.text

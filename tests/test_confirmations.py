@@ -132,7 +132,7 @@ async def test_a_reviewer_is_told_done_only_once_the_acceptance_is_stored(databa
     async with BotUnderTest(database_url) as tg:
         abena, kwame, anonymity = await suggestion_ready_to_send(tg)
         await tg.press(kwame, anonymity, "Send anonymously")
-        (card,) = [m for m in await tg.run_scheduled() if m.chat_id == abena.id]
+        (card,) = [m for m in await tg.next_hour() if m.chat_id == abena.id]
         with disk_full(tg):
             await tg.press(abena, card, "Accept")
         answer = tg.callback_answers()[-1]

@@ -95,7 +95,7 @@ async def _reminder_wave_queued(database_url: str, telegram: FakeTelegram) -> No
                                    owner_id=person.id, title=f"Task {n}", due_on=due,
                                    created_at=now, updated_at=now))
     monday_morning = FakeClock(datetime.combine(due, time(9), UTC))
-    jobs = JobContext(session_factory, monday_morning, build_i18n("en"), curriculum())
+    jobs = JobContext(session_factory, monday_morning, build_i18n("en"), curriculum(), b"key")
     assert await send_action_reminders(jobs) == PEOPLE
     async with session_factory() as session, session.begin():  # due now, on the real clock
         await session.execute(update(OutboxMessage).values(send_after=now))

@@ -61,8 +61,8 @@ async def test_a_scan_that_lost_its_lock_half_way_queues_nothing_twice(monkeypat
     leader_b = Leadership(second, on_gain=noop, on_loss=noop)
     clock = FakeClock(datetime.combine(MONDAY, datetime.min.time(), UTC) + timedelta(hours=9))
     i18n, lessons = build_i18n("en"), curriculum()
-    scan_a = JobContext(fenced_session_factory(first, leader_a), clock, i18n, lessons)
-    scan_b = JobContext(fenced_session_factory(second, leader_b), clock, i18n, lessons)
+    scan_a = JobContext(fenced_session_factory(first, leader_a), clock, i18n, lessons, b"key")
+    scan_b = JobContext(fenced_session_factory(second, leader_b), clock, i18n, lessons, b"key")
 
     # Process A's scan stops half-way: the due actions read, nothing committed yet.
     halfway, go_on = asyncio.Event(), asyncio.Event()

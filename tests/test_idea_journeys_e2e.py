@@ -54,7 +54,7 @@ async def test_assigned_suggestion_owner_told_action_done_implements_it(database
 
         # Kwame sends an idea anonymously; Abena assigns it to Marie, due in a week.
         await suggest(tg, kwame, "Hang the gloves by the press", anonymous=True)
-        (card,) = to(abena, await tg.run_scheduled())
+        (card,) = to(abena, await tg.next_hour())
         (who,) = await tg.press(abena, card, "Assign")
         (when,) = await tg.press(abena, who, "Marie")
         (assigned,) = await tg.press(abena, when, 0)
@@ -344,15 +344,16 @@ async def test_one_review_one_message_per_worker(database_url):
                                 ("Sweep at noon", False)):
             await suggest(tg, kwame, idea, anonymous=anonymous)
         await suggest(tg, esi, "A bench at the gate")
-        await tg.run_scheduled()
+        await tg.next_hour()
 
         cards = await tg.send(abena, "/review")
         assert len(cards) == 4
         sent = await tg.run_scheduled()
         (to_kwame,) = to(kwame, sent)
-        assert to_kwame.text == "Your suggestions S1, S2, and S3 are being reviewed."
+        # The anonymous idea got its number when the hour released it, after Esi's.
+        assert to_kwame.text == "Your suggestions S1, S2, and S4 are being reviewed."
         (to_esi,) = to(esi, sent)
-        assert to_esi.text == "Your suggestion S4 is being reviewed."
+        assert to_esi.text == "Your suggestion S3 is being reviewed."
         assert not [m for m in to(abena, sent)]
         # Accepting from a card updates that card in place.
         (accepted,) = await tg.press(abena, cards[1], "Accept")
@@ -366,7 +367,7 @@ async def test_long_questions_and_answers_arrive_and_accepting_keeps_the_answer(
         abena = await tg.join("Abena", Role.MANAGER, enterprise=enterprise, language="en")
         kwame = await tg.join("Kwame", Role.WORKER, team, "en")
         await suggest(tg, kwame, "Shade over the yard", anonymous=True)
-        (card,) = to(abena, await tg.run_scheduled())
+        (card,) = to(abena, await tg.next_hour())
 
         # A 4,090-character question reaches Kwame, cut to fit with the template.
         await tg.press(abena, card, "Ask a question")

@@ -60,6 +60,7 @@ async def test_mydata_then_forget(database_url):
         assert [m["team"] for m in data["memberships"]] == ["Welding"]
         assert len(data["lessons"]) == 1 and data["actions_owned"][0]["title"] == "Sweep"
         assert [s["anonymous"] for s in data["suggestions"]] == [False, True]
+        assert data["suggestions"][1]["status"] == "held until the hour"  # no number yet
         assert data["action_notes"][0]["text"] == "half done"
 
         (question,) = await tg.send(ama, "/forget")
@@ -68,6 +69,7 @@ async def test_mydata_then_forget(database_url):
         (question,) = await tg.send(ama, "/forget")
         (gone,) = await tg.press(ama, question, "Yes, forget me")
         assert "forgotten you" in gone.text
+        await tg.next_hour()  # her anonymous idea goes to the reviewers, sealed by nobody
 
         async with tg.app.session_factory() as session:
             row = await session.get(Person, ama_row.id)

@@ -31,7 +31,7 @@ async def test_no_row_about_an_anonymous_idea_names_its_sender(database_url):
         (areas,) = await tg.send(kojo, "Mark the walkways in yellow")
         (question,) = await tg.press(kojo, areas, "Skip")
         await tg.press(kojo, question, "Send anonymously")
-        (card,) = [m for m in await tg.run_scheduled() if m.chat_id == efua.id]
+        (card,) = [m for m in await tg.next_hour() if m.chat_id == efua.id]
 
         async with tg.app.session_factory() as session:
             sender = await session.scalar(select(Person).where(Person.telegram_id == kojo.id))
@@ -102,7 +102,7 @@ async def test_migration_0017_seals_the_relays_stored_before_it(database_url, cl
         await session.flush()
         session.add(Membership(person_id=kwame.id, enterprise_id=enterprise.id,
                                team_id=team.id, role=Role.WORKER))
-        draft = suggestions.Draft(text="Label the bins", anonymous=True)
+        draft = suggestions.Draft(text="Label the bins")
         membership = Membership(person_id=kwame.id, enterprise_id=enterprise.id,
                                 team_id=team.id, role=Role.WORKER)
         idea = await suggestions.submit(session, person=kwame, membership=membership,

@@ -44,10 +44,14 @@ async def test_anonymous_photo_suggestion_in_indonesian_never_left_in_silence(
         (areas,) = await tg.press(budi, question, 0)
         (anonymity,) = await tg.press(budi, areas, 4)  # safety and health
         (received,) = await tg.press(budi, anonymity, 1)  # anonymously
-        assert "S1" in received.text and received.text.startswith("Terima kasih")
+        assert "S1" not in received.text and received.text.startswith("Terima kasih")
 
-        # The manager gets the card with the photo and nothing that names Budi.
-        to_sari = [m for m in await tg.run_scheduled() if m.chat_id == sari.id]
+        # At the top of the hour the manager gets the card with the photo and nothing that
+        # names Budi; Budi hears its number.
+        released = await tg.next_hour()
+        assert [m.text for m in released if m.chat_id == budi.id] == [
+            "Saran anonim Anda sekarang sudah di tangan peninjau, dengan nomor S1."]
+        to_sari = [m for m in released if m.chat_id == sari.id]
         (card,) = to_sari
         assert card.photo == b"PHOTO-BEFORE"
         assert "anonymous" in card.text and "Budi" not in card.text
@@ -101,8 +105,12 @@ async def test_anonymous_photo_suggestion_in_indonesian_never_left_in_silence(
         assert not [r for r in caplog.records
                     if "Budi" in r.getMessage() or f"user={budi.id}" in r.getMessage()]
         # Structured fields carry person ids, but never next to a suggestion of his.
-        submitted = [r for r in caplog.records if "suggestion 1 submitted" in r.getMessage()]
-        assert submitted and all("update_id" in r.context for r in submitted)
+        held = [r for r in caplog.records if "anonymous suggestion held" in r.getMessage()]
+        assert held and all("update_id" in r.context for r in held)
+        # Its number appears first in the release, from the scheduler: no update, no person.
+        released = [r for r in caplog.records if "anonymous suggestions released" in r.getMessage()]
+        assert released and all("update_id" not in r.context and "person_id" not in r.context
+                                for r in released)
         assert not [r for r in caplog.records if "suggestion" in r.getMessage().lower()
                     and r.context.get("person_id") == budi_row.id]
 
@@ -160,6 +168,7 @@ async def test_workers_cannot_review_or_answer_for_others(database_url):
         (areas,) = await tg.send(kwame, "Label the shelves")
         (anonymity,) = await tg.press(kwame, areas, "Skip")
         await tg.press(kwame, anonymity, "Send anonymously")
+        await tg.next_hour()
 
         presses = [SuggestionCallback(id=1, action="accept").pack(),
                    SuggestionCallback(id=1, action="implemented").pack(),
@@ -193,7 +202,7 @@ async def test_stats_and_weekly_recognition_thank_only_named_contributors(databa
             (areas,) = await tg.send(person, f"Idea from {person.name}")
             (anonymity,) = await tg.press(person, areas, "Skip")
             await tg.press(person, anonymity, choice)
-        await tg.run_scheduled()
+        await tg.next_hour()
 
         # A team of two: Esi's anonymous idea moves no figure (k = 5), or Kwame would know.
         stats = (await tg.send(kwame, "/stats"))[0].text

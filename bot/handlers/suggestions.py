@@ -31,7 +31,7 @@ from aiogram import Bot, F, Router
 from aiogram.filters import Command, StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
-from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
+from aiogram.types import CallbackQuery, Message
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import Clock
@@ -56,6 +56,7 @@ from bot.notify import notify
 from bot.presenters import suggestions as ui
 from bot.presenters.menu import tell_me_more
 from bot.replies import UpdateTransaction
+from bot.review_cards import tell_reviewers
 from bot.services import suggestions as service
 from bot.services.errors import InvalidValue
 from bot.services.permissions import (
@@ -67,7 +68,6 @@ from storage.models import (
     Membership,
     Person,
     Role,
-    Suggestion,
     SuggestionArea,
 )
 
@@ -299,36 +299,26 @@ async def suggest_enterprise(
 async def _submit(query: CallbackQuery, state: FSMContext, session: AsyncSession,
                   person: Person, membership: Membership, draft: service.Draft, deps: Deps,
                   tx: UpdateTransaction) -> None:
-    """Store the suggestion and tell its reviewers, commit, and only then clear the draft and
-    say it was received (if the commit fails, the draft stays and the person is told)."""
+    """Store a named suggestion and tell its reviewers, or hold an anonymous one for the hour;
+    commit, and only then clear the draft and say it was received (if the commit fails, the
+    draft stays and the person is told)."""
+    if draft.anonymous:
+        await service.hold(session, person=person, membership=membership, draft=draft,
+                           now=deps.clock.now(), relay_key=deps.relay_key)
+        await tx.commit()
+        await state.clear()
+        log.info("anonymous suggestion held for the hour")  # no id: it has none yet
+        await tx.tell(ui.held(), query=query)
+        return
     suggestion = await service.submit(session, person=person, membership=membership,
                                       draft=draft, now=deps.clock.now(),
                                       relay_key=deps.relay_key)
-    await _tell_reviewers(session, suggestion, membership, deps)
+    await tell_reviewers(session, deps.i18n, suggestion, membership.enterprise,
+                         deps.clock.now())
     await tx.commit()
     await state.clear()
-    log.info("suggestion %s submitted", suggestion.id)  # never who, for anonymity
+    log.info("suggestion %s submitted", suggestion.id)
     await tx.tell(ui.received(suggestion), query=query)
-
-
-async def _tell_reviewers(session: AsyncSession, suggestion: Suggestion,
-                          membership: Membership, deps: Deps) -> None:
-    """Each reviewer gets the card, with the suggestion's photos and voice notes and the
-    similar open ones they may see."""
-    enterprise = membership.enterprise
-    origin = await service.origin_of(session, suggestion)
-    await session.refresh(suggestion, ["media"])
-    media = service.before_media(suggestion)
-    for reviewer, seen_as in await service.reviewers_with_memberships(session, suggestion):
-        similar = await service.similar_open(session, suggestion, viewer=seen_as)
-
-        def render(locale: str, similar: list[tuple[Suggestion, float]] = similar,
-                   ) -> tuple[str, InlineKeyboardMarkup]:
-            return (ui.card(suggestion, origin.author_name, origin.place, similar, locale),
-                    ui.review_keyboard(suggestion))
-
-        notify(session, deps.i18n, reviewer, kind="suggestion_new", now=deps.clock.now(),
-               enterprise=enterprise, render=render, media=media)
 
 
 # --- the submitter's answers ----------------------------------------------------------------

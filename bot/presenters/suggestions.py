@@ -114,13 +114,27 @@ def is_this_a_suggestion_keyboard() -> InlineKeyboardMarkup:
 
 
 def received(suggestion: Suggestion) -> str:
-    lines = [_("Thank you! Your suggestion {reference} has been received.").format(
-        reference=suggestion.reference)]
-    if suggestion.anonymous:
-        lines.append(_("It is anonymous: reviewers will not see your name, but their answers "
-                       "and questions will reach you here."))
-    lines.append(_("You will hear from me at every step."))
-    return "\n\n".join(lines)
+    return "\n\n".join([
+        _("Thank you! Your suggestion {reference} has been received.").format(
+            reference=suggestion.reference),
+        _("You will hear from me at every step.")])
+
+
+def held() -> str:
+    """An anonymous idea, received and waiting for the hour (no number yet)."""
+    return "\n\n".join([
+        _("Thank you! Your anonymous suggestion has been received."),
+        _("It reaches the reviewers at the top of the hour, together with the other anonymous "
+          "suggestions of this hour, so that neither its time nor its number tells who sent it. "
+          "Reviewers will not see your name, but their answers and questions will reach you "
+          "here."),
+        _("You will hear from me at every step, starting with its number.")])
+
+
+def released(suggestion: Suggestion) -> str:
+    """To the sender of an anonymous idea, when it reaches the reviewers."""
+    return _("Your anonymous suggestion is with the reviewers now, as {reference}.").format(
+        reference=suggestion.reference)
 
 
 def card_heading(suggestion: Suggestion) -> str:

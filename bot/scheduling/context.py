@@ -12,9 +12,12 @@ from bot.i18n import CatalogI18n
 @dataclass(frozen=True)
 class JobContext:
     """What scheduled jobs need: storage, time, language (with the bot's default locale, which
-    `notify()` falls back on) and content. No Telegram. Handlers get the same in `bot.deps.Deps`."""
+    `notify()` falls back on), content and the relay key (anonymous ideas are released to their
+    reviewers by a job, `Settings.relay_secret`). No Telegram. Handlers get the same in
+    `bot.deps.Deps`."""
 
     session_factory: async_sessionmaker[AsyncSession]
     clock: Clock
     i18n: CatalogI18n
     curriculum: Curriculum
+    relay_key: bytes

@@ -13,12 +13,13 @@ from bot.scheduling.escalation import escalate_stalls
 from bot.scheduling.lessons import send_lesson_waves, send_reminders, send_reviews
 from bot.scheduling.maintenance import prune_finished_outbox, prune_processed_updates
 from bot.scheduling.selfcheck import open_self_checks
-from bot.scheduling.suggestions import send_weekly_summaries
+from bot.scheduling.suggestions import release_anonymous_ideas, send_weekly_summaries
 
 log = logging.getLogger(__name__)
 
 JOBS = (
-    send_lesson_waves, send_reminders, send_reviews, send_weekly_summaries, run_checkins,
+    release_anonymous_ideas, send_lesson_waves, send_reminders, send_reviews,
+    send_weekly_summaries, run_checkins,
     send_action_reminders, escalate_stalls, send_digests, run_pulse_surveys, open_self_checks,
     prune_processed_updates, prune_finished_outbox,
 )

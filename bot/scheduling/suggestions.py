@@ -1,19 +1,45 @@
-"""Each Monday morning (enterprise time) every team hears how many ideas came in and were
-implemented in the past week, and named contributors are thanked. Anonymous ones never are.
-Only teams whose summary moment has come are read (`teams.next_summary_at`)."""
+"""Ideas on the bot's own initiative.
+
+- At the top of each hour the anonymous ideas held during it reach their reviewers, all at
+  once, and each sender hears its number (`release_anonymous_ideas`).
+- Each Monday morning (enterprise time) every team hears how many ideas came in and were
+  implemented in the past week, and named contributors are thanked. Anonymous ones never are.
+  Only teams whose summary moment has come are read (`teams.next_summary_at`)."""
 
 from __future__ import annotations
 
 import logging
+from functools import partial
 
 from bot.notify import notify
 from bot.presenters import suggestions as ui
+from bot.review_cards import tell_reviewers
 from bot.scheduling.context import JobContext
 from bot.services import lessons, suggestions
 from bot.services.next_due import next_summary_at, summary_week, teams_due
-from storage.models import Team
+from storage.models import Suggestion, Team
 
 log = logging.getLogger(__name__)
+
+
+async def release_anonymous_ideas(ctx: JobContext) -> int:
+    """The held anonymous ideas whose hour has come, to their reviewers and senders; one
+    indexed read when none is due (`held_suggestions.release_at`)."""
+    now = ctx.clock.now()
+    async with ctx.session_factory() as session, session.begin():
+        released = await suggestions.release_held(session, now, ctx.relay_key)
+        for idea in released:
+            await tell_reviewers(session, ctx.i18n, idea.suggestion, idea.enterprise, now)
+            if idea.submitter is not None:
+                notify(session, ctx.i18n, idea.submitter, kind="suggestion_released", now=now,
+                       enterprise=idea.enterprise, render=partial(_released, idea.suggestion))
+    if released:
+        log.info("%d anonymous suggestions released", len(released))
+    return len(released)
+
+
+def _released(suggestion: Suggestion, _locale: str) -> str:
+    return ui.released(suggestion)
 
 
 async def send_weekly_summaries(ctx: JobContext) -> int:

@@ -15,6 +15,10 @@ might have done something anonymous asks this module:
   and the person under a key that lives outside the database (`Settings.relay_secret`). A row
   names nobody: whoever reads the database, a backup or an export cannot tell who sent what;
   the bot, holding the key, finds the sender by sealing each member of the enterprise in turn.
+- `release_hour(now)`: an anonymous idea is held until the next full hour and reaches the
+  reviewers then, with every other anonymous idea of that hour, in no particular order; only
+  then does it get its number. Neither its number nor its time places it between named ideas
+  (`seal_held` / `held_by` seal its sender meanwhile).
 """
 
 from __future__ import annotations
@@ -22,7 +26,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
@@ -79,3 +83,19 @@ def seal(key: bytes, suggestion_id: int, person_id: int) -> str:
 def sealed_by(key: bytes, suggestion_id: int, person_id: int, stored: str) -> bool:
     """Whether `person_id` is the one who sealed `stored` on the suggestion."""
     return hmac.compare_digest(seal(key, suggestion_id, person_id), stored)
+
+
+def seal_held(key: bytes, held_id: int, person_id: int) -> str:
+    """The sender's seal on an anonymous idea still held (`HeldSuggestion`)."""
+    message = f"held suggestion {held_id} sent by person {person_id}".encode()
+    return hmac.new(key, message, hashlib.sha256).hexdigest()
+
+
+def held_by(key: bytes, held_id: int, person_id: int, stored: str) -> bool:
+    return hmac.compare_digest(seal_held(key, held_id, person_id), stored)
+
+
+def release_hour(now: datetime) -> datetime:
+    """When an anonymous idea sent at `now` reaches the reviewers: the next full hour (UTC),
+    with every other anonymous idea sent in that hour."""
+    return now.replace(minute=0, second=0, microsecond=0) + timedelta(hours=1)

@@ -23,6 +23,7 @@ from storage.models import (
     AuditEvent,
     Base,
     Enterprise,
+    HeldSuggestion,
     KpiValue,
     LessonDelivery,
     LessonPicture,
@@ -76,6 +77,15 @@ async def sent_by(session: AsyncSession, person_id: int, relay_key: bytes) -> li
             if anonymity.sealed_by(relay_key, suggestion_id, person_id, stored)]
 
 
+async def held_by(session: AsyncSession, person_id: int,
+                  relay_key: bytes) -> list[HeldSuggestion]:
+    """The anonymous ideas the person sent that still wait for their hour."""
+    enterprises = select(Membership.enterprise_id).where(Membership.person_id == person_id)
+    return [held for held in await session.scalars(
+        select(HeldSuggestion).where(HeldSuggestion.enterprise_id.in_(enterprises)))
+        if anonymity.held_by(relay_key, held.id, person_id, held.seal)]
+
+
 async def forget(session: AsyncSession, person: Person, now: datetime,
                  relay_key: bytes) -> None:
     relayed = await sent_by(session, person.id, relay_key)
@@ -86,6 +96,10 @@ async def forget(session: AsyncSession, person: Person, now: datetime,
         SuggestionMessage.suggestion_id.in_(relayed)))
     await session.execute(delete(SuggestionRelay).where(
         SuggestionRelay.suggestion_id.in_(relayed)))
+    # An anonymous idea still held for its hour goes to the reviewers all the same, sealed by
+    # nobody (no person has id 0).
+    for held in await held_by(session, person.id, relay_key):
+        held.seal = anonymity.seal_held(relay_key, held.id, 0)
     # Named suggestions keep their content and lose their author.
     await session.execute(update(Suggestion).where(Suggestion.author_id == person.id)
                           .values(anonymous=True))
@@ -150,6 +164,7 @@ async def my_data(session: AsyncSession, person: Person, relay_key: bytes) -> di
                Suggestion.text)
         .where((Suggestion.author_id == pid) | Suggestion.id.in_(sent))
         .order_by(Suggestion.id))
+    waiting = await held_by(session, pid, relay_key)
     actions = await rows(
         select(ActionItem.id, ActionItem.title, ActionItem.status, ActionItem.due_on)
         .where(ActionItem.owner_id == pid).order_by(ActionItem.id))
@@ -184,7 +199,10 @@ async def my_data(session: AsyncSession, person: Person, relay_key: bytes) -> di
                      "correct": c} for lesson, s, o, a, c in lessons],
         "suggestions": [{"reference": f"S{i}", "sent": _iso(c), "anonymous": anon,
                          "status": st.value, "text": text}
-                        for i, c, anon, st, text in suggestions],
+                        for i, c, anon, st, text in suggestions]
+                       + [{"reference": None, "sent": None, "anonymous": True,
+                           "status": "held until the hour", "text": held.text}
+                          for held in waiting],
         "actions_owned": [{"id": i, "title": title, "status": st.value, "due": _iso(d)}
                           for i, title, st, d in actions],
         "action_notes": [{"action": a, "at": _iso(at), "text": text} for a, at, text in notes],

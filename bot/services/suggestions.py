@@ -34,6 +34,7 @@ from bot.services.people import team_members
 from storage.models import (
     ActionItem,
     Enterprise,
+    HeldSuggestion,
     Membership,
     Person,
     Role,
@@ -117,20 +118,27 @@ class Draft:
                    data.get("area"), bool(data.get("anonymous")))
 
 
-async def submit(
-    session: AsyncSession, *, person: Person, membership: Membership, draft: Draft,
-    now: datetime, relay_key: bytes,
-) -> Suggestion:
+def _check(draft: Draft) -> None:
     if draft.empty:
         raise InvalidValue("empty", "a suggestion needs text, a photo or a voice note")
     if draft.anonymous and draft.has_voice:
         raise InvalidValue("anonymous_voice", "a voice note would give an anonymous sender away")
+
+
+async def submit(
+    session: AsyncSession, *, person: Person, membership: Membership, draft: Draft,
+    now: datetime, relay_key: bytes,
+) -> Suggestion:
+    """A named idea, stored and numbered now (an anonymous one is `hold`'s)."""
+    _check(draft)
+    if draft.anonymous:
+        raise ValueError("an anonymous idea is held until the hour: hold()")
     area = SuggestionArea(draft.area) if draft.area else None
     suggestion = Suggestion(
         enterprise_id=membership.enterprise_id,
         team_id=membership.team_id,
-        author_id=None if draft.anonymous else person.id,
-        anonymous=draft.anonymous,
+        author_id=person.id,
+        anonymous=False,
         text=draft.text,
         area=area,
         created_at=now,
@@ -142,12 +150,94 @@ async def submit(
     session.add(SuggestionRelay(suggestion_id=suggestion.id,
                                 seal=anonymity.seal(relay_key, suggestion.id, person.id)))
     audit.record(
-        session, "suggestion.submit",
-        actor_id=None if draft.anonymous else person.id,
-        actor_label="anonymous" if draft.anonymous else "",
+        session, "suggestion.submit", actor_id=person.id,
         enterprise_id=membership.enterprise_id, subject="suggestion", subject_id=suggestion.id,
     )
     return suggestion
+
+
+async def hold(
+    session: AsyncSession, *, person: Person, membership: Membership, draft: Draft,
+    now: datetime, relay_key: bytes,
+) -> HeldSuggestion:
+    """An anonymous idea, kept until the next full hour (`release_held`); its sender only
+    sealed. Nothing about it is audited or numbered before then."""
+    _check(draft)
+    if not draft.anonymous:
+        raise ValueError("a named idea is stored at once: submit()")
+    held = HeldSuggestion(
+        enterprise_id=membership.enterprise_id,
+        team_id=membership.team_id,
+        text=draft.text,
+        area=SuggestionArea(draft.area) if draft.area else None,
+        media=[[kind, file_id] for kind, file_id in draft.media],
+        seal="",
+        release_at=anonymity.release_hour(now),
+    )
+    session.add(held)
+    await session.flush()
+    held.seal = anonymity.seal_held(relay_key, held.id, person.id)
+    return held
+
+
+@dataclass(frozen=True)
+class Released:
+    """An anonymous idea just released: now a suggestion, with who sent it (to tell them its
+    number; None when they left or asked to be forgotten) and its enterprise."""
+
+    suggestion: Suggestion
+    submitter: Person | None
+    enterprise: Enterprise
+
+
+async def release_held(session: AsyncSession, now: datetime,
+                       relay_key: bytes) -> list[Released]:
+    """Every held anonymous idea whose hour has come becomes a suggestion, in the order of
+    their seals (an HMAC: no order a reader could trace back to the time of sending), each
+    dated at the hour of its release."""
+    released: list[Released] = []
+    held_ideas = (await session.scalars(
+        select(HeldSuggestion).where(HeldSuggestion.release_at <= now)
+        .order_by(HeldSuggestion.seal))).all()
+    for held in held_ideas:
+        enterprise = await session.get(Enterprise, held.enterprise_id)
+        submitter = await _sealer(session, held, relay_key)
+        suggestion = Suggestion(
+            enterprise_id=held.enterprise_id,
+            team_id=held.team_id,
+            author_id=None,
+            anonymous=True,
+            text=held.text,
+            area=held.area,
+            created_at=held.release_at,
+            updated_at=held.release_at,
+            media=[SuggestionMedia(kind=kind, file_id=file_id) for kind, file_id in held.media],
+        )
+        session.add(suggestion)
+        await session.flush()
+        if submitter is not None:
+            session.add(SuggestionRelay(
+                suggestion_id=suggestion.id,
+                seal=anonymity.seal(relay_key, suggestion.id, submitter.id)))
+        audit.record(session, "suggestion.submit", actor_label="anonymous",
+                     enterprise_id=held.enterprise_id, subject="suggestion",
+                     subject_id=suggestion.id)
+        await session.delete(held)
+        if enterprise is not None:
+            released.append(Released(suggestion, submitter, enterprise))
+    return released
+
+
+async def _sealer(session: AsyncSession, held: HeldSuggestion,
+                  relay_key: bytes) -> Person | None:
+    """Who sealed a held idea: each member of its enterprise is sealed in turn."""
+    members = await session.scalars(
+        select(Membership.person_id).where(Membership.enterprise_id == held.enterprise_id)
+        .distinct())
+    for person_id in members:
+        if anonymity.held_by(relay_key, held.id, person_id, held.seal):
+            return await session.get(Person, person_id)
+    return None
 
 
 async def submitter_of(session: AsyncSession, suggestion_id: int,

@@ -254,6 +254,14 @@ class BotUnderTest:
         """Everything the bot has sent to the person so far, oldest first."""
         return self.telegram.messages_to(user.id)
 
+    async def next_hour(self) -> list[SentMessage]:
+        """Let time run to the next full hour, when the anonymous ideas held in this one reach
+        their reviewers, and the scheduler run once."""
+        now = self.clock.now()
+        self.clock.advance(now.replace(minute=0, second=0, microsecond=0)
+                           + timedelta(hours=1) - now)
+        return await self.run_scheduled()
+
     async def advance(self, **delta: float) -> list[SentMessage]:
         """Let time pass (days=, hours=, minutes=) and the scheduler run once: returns what
         reached Telegram meanwhile."""
