@@ -104,9 +104,10 @@ async def whatsapp_outbox_table(tmp, quick: bool, databases) -> str:  # type: ig
                          f"{worst['rate']:.1f}", WA_MESSAGES_PER_SECOND, f"{share:.0%}",
                          " / ".join(map(str, worst["violations"])),
                          verdict(all(_passed(r) for r in runs) and share >= TARGET_SHARE)])
-    notes += ["Below the limit's ceiling, the rate is the sender's own pace: a message to "
-              "WhatsApp costs it four database round trips (the window, the contact, the "
-              "person's language, the row) where one to Telegram costs one.",
+    notes += ["Below the limit's ceiling, the rate is the sender's own pace, one message at "
+              "a time (OUTBOX_CONCURRENCY=1): reading the window, the contact and the "
+              "person's language, the request, writing the row (a Telegram message needs "
+              "the request and the row only).",
               f"Real time, WhatsApp's limits ({WA_MESSAGES_PER_SECOND}/s for the number, one "
               f"message per {WA_PAIR_INTERVAL_SECONDS} s to a person, the daily tier of new "
               "conversations); rate = messages arrived / (first to last arrival + 1 s).",
