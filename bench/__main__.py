@@ -185,6 +185,9 @@ async def main(argv: list[str] | None = None) -> None:
                 from bench.outbox import outbox_table
 
                 print(await outbox_table(api, tmp, args.quick, databases), flush=True)
+                from bench.outbox_whatsapp import whatsapp_outbox_table
+
+                print(await whatsapp_outbox_table(tmp, args.quick, databases), flush=True)
         if "scheduler" in parts or "memory" in parts:
             from bench.scheduler import memory_table, scheduler_table
 

@@ -20,16 +20,17 @@ WEBHOOK_PATH = "/telegram/webhook"
 
 
 class FakeApiProcess:
-    """bench.fake_api in a process of its own."""
+    """bench.fake_api (or another fake: bench.fake_cloud) in a process of its own."""
 
-    def __init__(self) -> None:
+    def __init__(self, module: str = "bench.fake_api") -> None:
+        self.module = module
         self.process: subprocess.Popen[str] | None = None
         self.url = ""
         self.http: ClientSession | None = None
 
     async def __aenter__(self) -> FakeApiProcess:
         self.process = subprocess.Popen(  # noqa: ASYNC220 (started once, before timing)
-            [sys.executable, "-m", "bench.fake_api"], stdin=subprocess.PIPE,
+            [sys.executable, "-m", self.module], stdin=subprocess.PIPE,
             stdout=subprocess.PIPE, text=True)
         assert self.process.stdout is not None
         self.url = (await asyncio.to_thread(self.process.stdout.readline)).strip()

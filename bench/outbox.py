@@ -13,14 +13,16 @@ from __future__ import annotations
 import asyncio
 import os
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import func, insert, select
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bench.dataset import fresh_database
 from bench.harness import FakeApiProcess, bot_token
-from bot.app import build_application, build_bot
+from bot.app import build_application, build_bot, build_sender, conversation_recall
 from bot.config import Settings
 from bot.scheduling.rate_limit import OVERALL_PER_SECOND, Limiter, Ticket, build_limiter
 from bot.scheduling.scheduler import build_scheduler
@@ -56,6 +58,58 @@ class TimedLimiter:
         return getattr(self.inner, name)
 
 
+async def send_all(settings: Settings, engine: AsyncEngine, senders: int) -> tuple[
+    float, list[TimedLimiter]
+]:
+    """Start `senders` applications on the queued outbox (sharing their limits through
+    Redis when settings.redis_url is set, emptied first) and let them send until nothing is
+    due; the time it took, and each sender's limiter."""
+    redis_url = settings.redis_url
+    if redis_url:
+        from redis.asyncio import Redis
+
+        redis = Redis.from_url(redis_url)
+        stale = [key async for key in redis.scan_iter("scorebot:limits:*")]
+        if stale:
+            await redis.delete(*stale)
+        await redis.aclose()
+    apps, bots, schedulers, limiters = [], [], [], []
+    for _sender in range(senders):
+        app = await build_application(settings, migrate=False)
+        bot = build_bot(settings, app=app)
+        limiter = TimedLimiter(build_limiter(
+            redis_url, bot.id, daily_conversations=settings.whatsapp_daily_conversations,
+            recall=conversation_recall(app)))
+        apps.append(app)
+        bots.append(bot)
+        limiters.append(limiter)
+        schedulers.append(build_scheduler(app.jobs, bot, due_work=False,
+                                          sender=build_sender(app, bot, limiter)))
+    began = time.perf_counter()
+    for scheduler in schedulers:
+        scheduler.start()
+    try:
+        while True:
+            await asyncio.sleep(0.5)
+            async with apps[0].session_factory() as session:
+                left = await session.scalar(
+                    select(func.count()).select_from(OutboxMessage)
+                    .where(OutboxMessage.status == OutboxStatus.PENDING,
+                           OutboxMessage.send_after <= datetime.now(UTC)))
+            if not left:
+                break
+    finally:
+        for scheduler in schedulers:
+            scheduler.shutdown(wait=False)
+        await asyncio.sleep(0.1)
+        for app, bot, limiter in zip(apps, bots, limiters, strict=True):
+            await limiter.close()
+            await bot.session.close()
+            await app.close()
+        await engine.dispose()
+    return time.perf_counter() - began, limiters
+
+
 async def run_outbox(api: FakeApiProcess, url: str, redis_url: str | None, messages: int,
                      senders: int) -> dict[str, Any]:
     engine = await fresh_database(url)
@@ -70,47 +124,10 @@ async def run_outbox(api: FakeApiProcess, url: str, redis_url: str | None, messa
     async with engine.begin() as connection:
         for start in range(0, len(rows), 5000):
             await connection.execute(insert(OutboxMessage.__table__), rows[start:start + 5000])
-    if redis_url:
-        from redis.asyncio import Redis
-
-        redis = Redis.from_url(redis_url)
-        stale = [key async for key in redis.scan_iter("scorebot:limits:*")]
-        if stale:
-            await redis.delete(*stale)
-        await redis.aclose()
     settings = Settings(bot_token=bot_token(), database_url=url, redis_url=redis_url,
                         telegram_api_base=api.url)
-    apps, bots, schedulers, limiters = [], [], [], []
-    for _sender in range(senders):
-        app = await build_application(settings, migrate=False)
-        bot = build_bot(settings)
-        limiter = TimedLimiter(build_limiter(redis_url, bot.id))
-        apps.append(app)
-        bots.append(bot)
-        limiters.append(limiter)
-        schedulers.append(build_scheduler(app.jobs, bot, limiter=limiter, due_work=False))
     await api.call("reset")
-    began = time.perf_counter()
-    for scheduler in schedulers:
-        scheduler.start()
-    try:
-        while True:
-            await asyncio.sleep(0.5)
-            async with apps[0].session_factory() as session:
-                left = await session.scalar(select(func.count()).select_from(OutboxMessage)
-                                            .where(OutboxMessage.status == OutboxStatus.PENDING))
-            if not left:
-                break
-    finally:
-        for scheduler in schedulers:
-            scheduler.shutdown(wait=False)
-        await asyncio.sleep(0.1)
-        for app, bot, limiter in zip(apps, bots, limiters, strict=True):
-            await limiter.close()
-            await bot.session.close()
-            await app.close()
-        await engine.dispose()
-    elapsed = time.perf_counter() - began
+    elapsed, limiters = await send_all(settings, engine, senders)
     audit = await api.call("audit", method="GET", overall=OVERALL_PER_SECOND, chat_interval=1.0)
     # Whole seconds of the limit's window: N messages need (N - 30) / 30 s after the first
     # burst; counting the last window in full, the rate is N / (span + 1 s).
@@ -121,6 +138,16 @@ async def run_outbox(api: FakeApiProcess, url: str, redis_url: str | None, messa
             "held_p95": held[int(len(held) * 0.95)] if held else 0.0,
             "overall_violations": audit["overall"], "chat_violations": audit["per_chat"],
             "senders": senders}
+
+
+def limits_of(label: str, runs: list[dict[str, Any]], notes: list[str],
+              each: Callable[[dict[str, Any]], str]) -> str:
+    """How the senders of `runs` kept their limits (one run: in process; several: shared
+    in Redis, the worst shown), each run told in `notes` by `each`."""
+    if len(runs) == 1:
+        return "in process"
+    notes.append(f"{label}, each run: " + "; ".join(each(run) for run in runs))
+    return f"Redis, shared, worst of {len(runs)}"
 
 
 async def outbox_table(api: FakeApiProcess, tmp, quick: bool, databases) -> str:  # type: ignore[no-untyped-def]
@@ -143,12 +170,8 @@ async def outbox_table(api: FakeApiProcess, tmp, quick: bool, databases) -> str:
         violations = result["overall_violations"] + result["chat_violations"]
         ok = all(r["overall_violations"] + r["chat_violations"] == 0 and r["sent"] == messages
                  for r in runs) and share >= TARGET_SHARE
-        limits = "Redis, shared" if shared else "in process"
-        if len(runs) > 1:
-            limits += f", worst of {len(runs)}"
-            notes.append(f"{label}, each run: " + "; ".join(
-                f"{r['rate']:.1f} msg/s, {r['overall_violations']} / {r['chat_violations']}"
-                for r in runs))
+        limits = limits_of(label, runs, notes, lambda r: (
+            f"{r['rate']:.1f} msg/s, {r['overall_violations']} / {r['chat_violations']}"))
         notes.append(f"{label}: a message holds its slot {result['held'] * 1000:.0f} ms on "
                      f"average (p95 {result['held_p95'] * 1000:.0f} ms) until its answer; the "
                      f"limit's ceiling is then {OVERALL_PER_SECOND / (1 + result['held']):.1f} "

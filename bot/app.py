@@ -10,6 +10,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import timedelta
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from aiogram import Bot, Dispatcher, Router
@@ -46,7 +47,7 @@ from bot.middlewares import (
 from bot.scheduling.context import JobContext
 from bot.scheduling.leader import Leadership, fenced_session_factory
 from bot.scheduling.outbox_sender import OutboxSender
-from bot.scheduling.rate_limit import Limiter, build_limiter
+from bot.scheduling.rate_limit import Limiter, Recall, build_limiter
 from bot.scheduling.scheduler import add_due_work, build_scheduler, remove_due_work
 from storage.db import create_engine, create_session_factory
 from storage.migrate import upgrade
@@ -213,6 +214,16 @@ def build_sender(app: Application, bot: Bot, limiter: Limiter | None = None) -> 
     )
 
 
+def conversation_recall(app: Application) -> Recall | None:
+    """Where a limiter kept in this process finds the WhatsApp conversations opened before
+    it started (the daily tier), so a restart does not forget them; None without WhatsApp."""
+    if not app.settings.whatsapp_enabled:
+        return None
+    from bot.channels.whatsapp.contacts import conversations_since
+
+    return partial(conversations_since, app.session_factory)
+
+
 def run_scheduler_with(app: Application, bot: Bot) -> None:
     """Start the scheduled jobs when the dispatcher starts, and stop them when it stops.
 
@@ -220,7 +231,8 @@ def run_scheduler_with(app: Application, bot: Bot) -> None:
     set. On PostgreSQL the due-work scan runs only in the process holding the scheduler lock
     (several processes may serve one bot); on SQLite there is one process, which runs it."""
     limiter = build_limiter(app.settings.redis_url, bot.id,
-                            daily_conversations=app.settings.whatsapp_daily_conversations)
+                            daily_conversations=app.settings.whatsapp_daily_conversations,
+                            recall=conversation_recall(app))
     sender = build_sender(app, bot, limiter)
     scheduler = build_scheduler(app.jobs, bot, due_work=False, sender=sender)
     leadership: Leadership | None = None

@@ -931,6 +931,10 @@ class WhatsAppContact(Base):
     # The last delivery status Meta reported (sent, delivered, read, failed) and when.
     last_status: Mapped[str] = mapped_column(String(16), default="")
     last_status_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+    # When the bot last sent them a template (a business-initiated conversation): the daily
+    # tier counts the people of the last 24 hours from here after a restart.
+    conversation_opened_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None,
+                                                                    index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=_utcnow)
 
 

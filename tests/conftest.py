@@ -3,6 +3,8 @@ TEST_DATABASE_URL names one; Redis-backed tests run when TEST_REDIS_URL is set."
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import os
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
@@ -33,6 +35,28 @@ async def _reset_postgres(url: str) -> None:
         await connection.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
         await connection.execute(text("CREATE SCHEMA public"))
     await engine.dispose()
+
+
+def fresh_postgres_url() -> str:
+    """TEST_DATABASE_URL, normalized, its schema emptied: for the tests that run their own
+    event loop (the property-based ones)."""
+    assert POSTGRES_URL is not None
+    url = normalize_database_url(POSTGRES_URL)
+    loop = asyncio.new_event_loop()
+    loop.run_until_complete(_reset_postgres(url))
+    loop.close()
+    return url
+
+
+class ErrorLog(logging.Handler):
+    """Collects what is logged at ERROR and above."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.ERROR)
+        self.lines: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.lines.append(f"{record.name}: {record.getMessage()[:300]}")
 
 
 @pytest.fixture(params=BACKENDS)

@@ -35,7 +35,7 @@ from bot.offline.demo import DEMO_INVITE_TOKEN, DEMO_PEOPLE, seed_demo
 from bot.offline.telegram import SentMessage
 from bot.services.wording import GREETING_EMOJI, GREETINGS
 from storage.models import Base
-from tests.conftest import POSTGRES_URL, _reset_postgres
+from tests.conftest import POSTGRES_URL, ErrorLog, fresh_postgres_url
 
 BATCH = 50
 BATCHES = int(os.environ.get("FUZZ_BATCHES", "200"))  # 10,000 updates
@@ -203,15 +203,6 @@ async def _open(database_url: str) -> Fuzzer:
     return Fuzzer(app, console)
 
 
-class ErrorLog(logging.Handler):
-    def __init__(self) -> None:
-        super().__init__(logging.ERROR)
-        self.lines: list[str] = []
-
-    def emit(self, record: logging.LogRecord) -> None:
-        self.lines.append(f"{record.name}: {record.getMessage()[:300]}")
-
-
 def fuzz(database_url: str) -> None:
     loop = asyncio.new_event_loop()
     errors = ErrorLog()
@@ -250,10 +241,5 @@ def test_ten_thousand_hostile_updates_on_sqlite(tmp_path):
 
 @pytest.mark.skipif(not POSTGRES_URL, reason="TEST_DATABASE_URL is not set")
 def test_ten_thousand_hostile_updates_on_postgresql():
-    from bot.config import normalize_database_url
-
-    url = normalize_database_url(POSTGRES_URL or "")
-    loop = asyncio.new_event_loop()
-    loop.run_until_complete(_reset_postgres(url))
-    loop.close()
+    url = fresh_postgres_url()
     fuzz(url)

@@ -11,6 +11,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import func, select
 
+from bot.app import conversation_recall
 from bot.channels.whatsapp.ids import chat_id_of
 from bot.clock import FakeClock
 from bot.scheduling.outbox_sender import OutboxSender
@@ -128,6 +129,45 @@ async def test_beyond_the_daily_tier_a_new_conversation_waits_for_the_next_day(
         assert await pending(tg) == 0
         assert tg.wa.refused() == []
         assert len([m for m in tg.wa.sent if m.type == "template"]) == 50
+
+
+async def test_the_daily_tier_is_remembered_across_a_restart_without_redis(database_url):
+    """Without Redis the tier is counted in the sending process; a new process counts the
+    conversations of the last 24 hours from the database, so a restart after a full day's
+    wave opens no more conversations than the tier."""
+    async with BotUnderTest(database_url, whatsapp=True, clock=FakeClock(MONDAY)) as tg:
+        assert tg.wa is not None
+        tg.wa.daily_tier = 10
+
+        def sender_as_started() -> None:  # the limits of a process that has just started
+            limiter, tg.send_time = virtual_limiter(daily_conversations=10,
+                                                    recall=conversation_recall(tg.app))
+            tg.sender = OutboxSender(tg.app.session_factory, tg.bot, tg.clock, limiter)
+
+        sender_as_started()
+        monday = await whatsapp_people(tg, 10, wrote_at=None)
+        await queue(tg, [chat for chat, _ in monday], "lesson", "Lesson 4: 5S")
+        await drain(tg)
+        assert len([m for m in tg.wa.sent if m.type == "template"]) == 10
+
+        await tg.restart()  # nothing in memory survives
+        sender_as_started()
+        tg.clock.advance(timedelta(hours=20))
+        later = await whatsapp_people(tg, 3, wrote_at=None, first=10)
+        await queue(tg, [chat for chat, _ in later], "lesson", "Lesson 5: Safety")
+        # One of Monday's ten again: their conversation is already counted, it may go (held
+        # behind the template they have not tapped yet).
+        await queue(tg, [monday[0][0]], "lesson_reminder", "Lesson 4 is waiting")
+        await drain(tg)
+        assert tg.wa.refused() == []
+        assert len([m for m in tg.wa.sent if m.type == "template"]) == 10
+        assert await pending(tg) == 3  # the new people wait for the tier
+
+        tg.clock.advance(timedelta(hours=4, minutes=1))  # Monday's conversations are a day old
+        await drain(tg)
+        assert await pending(tg) == 0
+        assert len([m for m in tg.wa.sent if m.type == "template"]) == 13
+        assert tg.wa.refused() == []
 
 
 async def test_a_closed_window_gets_the_template_of_the_kind_in_the_persons_language(

@@ -39,6 +39,8 @@ async def test_handshake_signature_and_hostile_bodies(database_url):
                 assert response.status == 200 and await response.text() == "1158201444"
             async with client.get(wa.webhook_url, params={**ok, "hub.verify_token": "x"}) as r:
                 assert r.status == 403
+            async with client.get(wa.webhook_url, params={**ok, "hub.verify_token": "é"}) as r:
+                assert r.status == 403  # not ASCII: refused, not a 500
 
         kofi = wa.person("233201111111", "Kofi")
         hello = wa.notification(kofi, {"type": "text", "text": {"body": "/help"}})

@@ -34,7 +34,7 @@ from collections import defaultdict, deque
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Protocol
 
 from bot.channels.whatsapp.ids import is_whatsapp_chat
@@ -59,6 +59,11 @@ GROUP_PER_MINUTE = TG_GROUP_PER_MINUTE
 # A slot whose answer never comes back (the process died mid-request) is freed after this.
 FLIGHT_LEASE = 60.0
 DAY = 24 * 3600.0
+
+
+# The conversations opened since a moment, by chat (epoch seconds): the daily tier counted
+# before this process started (bot.channels.whatsapp.contacts.conversations_since).
+Recall = Callable[[datetime], Awaitable[dict[int, float]]]
 
 
 @dataclass(frozen=True)
@@ -147,6 +152,7 @@ class RateLimiter(_Slots):
         daily_conversations: int = WA_DAILY_TIER,
         monotonic: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        recall: Recall | None = None,
     ) -> None:
         self.telegram = telegram(overall_per_second, chat_interval, group_per_minute,
                                  overall_window)
@@ -160,6 +166,7 @@ class RateLimiter(_Slots):
         self._chat_flying: set[int] = set()
         self._group_recent: defaultdict[int, deque[float]] = defaultdict(deque)
         self._conversations: dict[int, float] = {}  # chat: when last opened (epoch seconds)
+        self._recall = recall  # what the tier counted before this process started
         self._hold_until = 0.0
         self._members = (str(n) for n in itertools.count())
 
@@ -209,6 +216,10 @@ class RateLimiter(_Slots):
 
     async def open_conversation(self, chat_id: int, now: datetime) -> float:
         at = now.timestamp()
+        if self._recall is not None:  # once, on the first new conversation
+            recalled, self._recall = await self._recall(now - timedelta(seconds=DAY)), None
+            for chat, opened in recalled.items():
+                self._conversations[chat] = max(opened, self._conversations.get(chat, 0.0))
         for chat, opened in list(self._conversations.items()):
             if opened <= at - DAY:
                 del self._conversations[chat]
@@ -427,15 +438,17 @@ class RedisRateLimiter(_Slots):
 
 
 def build_limiter(redis_url: str | None, bot_id: int | None = None, *,
-                  daily_conversations: int = WA_DAILY_TIER) -> Limiter:
+                  daily_conversations: int = WA_DAILY_TIER,
+                  recall: Recall | None = None) -> Limiter:
     """Shared through Redis when there is one (Telegram counts per bot, so does the key),
-    else kept in this process."""
+    else kept in this process, the daily tier's count recalled from the database (`recall`)
+    when it starts."""
     if redis_url:
         return FallbackLimiter(
             RedisRateLimiter.from_url(redis_url, prefix=f"scorebot:limits:{bot_id}",
                                       daily_conversations=daily_conversations),
-            RateLimiter(daily_conversations=daily_conversations))
-    return RateLimiter(daily_conversations=daily_conversations)
+            RateLimiter(daily_conversations=daily_conversations, recall=recall))
+    return RateLimiter(daily_conversations=daily_conversations, recall=recall)
 
 
 class VirtualTime:

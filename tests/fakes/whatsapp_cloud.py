@@ -136,10 +136,7 @@ class FakeWhatsApp:
 
     async def start(self) -> str:
         app = web.Application(client_max_size=50 * 1024 * 1024)
-        app.router.add_post("/{version}/{phone}/messages", self._messages)
-        app.router.add_post("/{version}/{phone}/media", self._upload)
-        app.router.add_get("/{version}/{media_id}", self._media_url)
-        app.router.add_get("/files/{media_id}", self._file)
+        self.add_routes(app)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
@@ -147,6 +144,13 @@ class FakeWhatsApp:
         port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
         self.base_url = f"http://127.0.0.1:{port}"
         return self.base_url
+
+    def add_routes(self, app: web.Application) -> None:
+        """The Cloud API's routes (the benchmarks' fake adds its own)."""
+        app.router.add_post("/{version}/{phone}/messages", self._messages)
+        app.router.add_post("/{version}/{phone}/media", self._upload)
+        app.router.add_get("/{version}/{media_id}", self._media_url)
+        app.router.add_get("/files/{media_id}", self._file)
 
     async def stop(self) -> None:
         if self._client is not None:

@@ -99,6 +99,27 @@ async def hold(factory: async_sessionmaker[AsyncSession], contact_id: int,
         return waiting is None
 
 
+async def opened_conversation(factory: async_sessionmaker[AsyncSession], contact_id: int,
+                              now: datetime) -> None:
+    """A template went to the person: a business-initiated conversation opened now."""
+    async with factory() as session:
+        await session.execute(update(WhatsAppContact).where(WhatsAppContact.id == contact_id)
+                              .values(conversation_opened_at=now))
+        await session.commit()
+
+
+async def conversations_since(factory: async_sessionmaker[AsyncSession],
+                              since: datetime) -> dict[int, float]:
+    """The chats the bot opened a conversation with after `since`, and when (epoch seconds):
+    what the daily tier has counted, for a process that has just started."""
+    async with factory() as session:
+        rows = await session.execute(
+            select(WhatsAppContact.id, WhatsAppContact.conversation_opened_at)
+            .where(WhatsAppContact.conversation_opened_at > since))
+        return {chat_id_of(contact_id): opened.timestamp() for contact_id, opened in rows
+                if opened is not None}
+
+
 async def record_status(factory: async_sessionmaker[AsyncSession], wa_id: str, status: str,
                         now: datetime, undeliverable: bool) -> None:
     """Meta's delivery status for a message to `wa_id`. An undeliverable number (131026)

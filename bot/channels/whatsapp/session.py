@@ -326,8 +326,10 @@ class ChannelSession(BaseSession):
             locale = await self._locale(contact.chat_id)
             preview = render.preview_of(_first_text(rendered.bodies)) or "SCORE"
             name, language = choose(sending_kind.get(), locale)  # by the outbox row's kind
-            return await self.cloud.send(contact.wa_id, render.template(
+            wamid = await self.cloud.send(contact.wa_id, render.template(
                 name, language, preview, HELD_PAYLOAD))
+            await contacts.opened_conversation(self.session_factory, contact.id, now)
+            return wamid
         wamid = ""
         for body in rendered.bodies:
             wamid = await self.cloud.send(contact.wa_id, body)

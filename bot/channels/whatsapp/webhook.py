@@ -50,6 +50,37 @@ MENU_LABEL_MAX = 64  # longer than any menu label (bot.keyboards.menu reads none
 MAX_BODY = 256 * 1024  # Meta's notifications are small; a larger body is refused
 _JOIN = re.compile(r"^\s*join\s+(\S+)\s*$", re.IGNORECASE)
 _NUMBER = re.compile(r"^\s*(\d{1,3})\s*\.?\s*$")
+_WA_ID = re.compile(r"^[0-9]{1,20}$")  # a WhatsApp id is a phone number's digits
+_LISTS = ("statuses", "messages", "contacts")
+
+
+def _same(given: str, expected: str) -> bool:
+    """A constant-time comparison of a header or query value (any Unicode) with a secret."""
+    return hmac.compare_digest(given.encode("utf-8", "surrogateescape"), expected.encode())
+
+
+def _dict(value: Any) -> dict[str, Any]:
+    """A part of a notification that should be an object: itself, or {} when it is not."""
+    return value if isinstance(value, dict) else {}
+
+
+def _changes(raw: bytes) -> list[dict[str, Any]]:
+    """The `value` of every change of a notification; ValueError when the body is not one
+    (not JSON, or JSON of another shape)."""
+    body = json.loads(raw)
+    if not isinstance(body, dict) or not isinstance(body.get("entry") or [], list):
+        raise ValueError("not a notification")
+    changes = []
+    for entry in body.get("entry") or []:
+        if not isinstance(entry, dict) or not isinstance(entry.get("changes") or [], list):
+            raise ValueError("an entry without a list of changes")
+        for change in entry.get("changes") or []:
+            value = change.get("value") or {} if isinstance(change, dict) else None
+            if not isinstance(value, dict) or not all(
+                    isinstance(value.get(name) or [], list) for name in _LISTS):
+                raise ValueError("a change without a value")
+            changes.append(value)
+    return changes
 
 
 def signature_of(body: bytes, secret: str) -> str:
@@ -71,7 +102,7 @@ def number_not_on_menu(item: dict[str, Any], contact: contacts.Contact) -> int |
     """The number a person typed when a numbered menu waits and the number is not on it."""
     if item.get("type") != "text" or not contact.choices:
         return None
-    number = _NUMBER.match(str((item.get("text") or {}).get("body") or ""))
+    number = _NUMBER.match(str(_dict(item.get("text")).get("body") or ""))
     if number is None or 1 <= int(number.group(1)) <= len(contact.choices):
         return None
     return int(number.group(1))
@@ -85,19 +116,19 @@ def to_update(item: dict[str, Any], contact: contacts.Contact, name: str) -> dic
     chat = {"id": chat_id, "type": "private", "first_name": user["first_name"]}
     wamid = str(item.get("id") or "")
     kind = item.get("type")
-    context_id = str((item.get("context") or {}).get("id") or "")
+    context_id = str(_dict(item.get("context")).get("id") or "")
     data: str | None = None
     if kind == "interactive":
-        interactive = item.get("interactive") or {}
-        reply = interactive.get("button_reply") or interactive.get("list_reply") or {}
+        interactive = _dict(item.get("interactive"))
+        reply = _dict(interactive.get("button_reply") or interactive.get("list_reply"))
         data = str(reply.get("id") or "") or None
     elif kind == "button":
-        payload = str((item.get("button") or {}).get("payload") or "")
+        payload = str(_dict(item.get("button")).get("payload") or "")
         if payload == HELD_PAYLOAD:
             return None
         data = payload or None
     elif kind == "text" and contact.choices:
-        number = _NUMBER.match(str((item.get("text") or {}).get("body") or ""))
+        number = _NUMBER.match(str(_dict(item.get("text")).get("body") or ""))
         if number and 1 <= int(number.group(1)) <= len(contact.choices):
             data = contact.choices[int(number.group(1)) - 1]
     said = data[len(SAY):] if data is not None and data.startswith(SAY) else None
@@ -114,24 +145,24 @@ def to_update(item: dict[str, Any], contact: contacts.Contact, name: str) -> dic
             "data": data, "message": pressed}}
     stamp = str(item.get("timestamp") or "0")
     message: dict[str, Any] = {"message_id": message_id_of(wamid),
-                               "date": int(stamp) if stamp.isdigit() else 0,
+                               "date": int(stamp) if stamp.isascii() and stamp.isdigit() else 0,
                                "chat": chat, "from": user}
     if said is not None:
         message["text"] = said[:MENU_LABEL_MAX] or "?"
     elif kind == "text":
-        message.update(_text_message(str((item.get("text") or {}).get("body") or "")))
+        message.update(_text_message(str(_dict(item.get("text")).get("body") or "")))
     elif kind == "image":
-        image = item.get("image") or {}
+        image = _dict(item.get("image"))
         message["photo"] = [{"file_id": f"wa:{image.get('id')}",
                              "file_unique_id": str(image.get("id")), "width": 0, "height": 0}]
         if image.get("caption"):
             message["caption"] = str(image["caption"])
     elif kind == "audio":
-        audio = item.get("audio") or {}
+        audio = _dict(item.get("audio"))
         message["voice"] = {"file_id": f"wa:{audio.get('id')}",
                             "file_unique_id": str(audio.get("id")), "duration": 0}
     elif kind == "document":
-        document = item.get("document") or {}
+        document = _dict(item.get("document"))
         message["document"] = {"file_id": f"wa:{document.get('id')}",
                                "file_unique_id": str(document.get("id"))}
         if document.get("caption"):
@@ -157,8 +188,8 @@ class WhatsAppWebhook:
 
     async def verify(self, request: web.Request) -> web.Response:
         query = request.query
-        if (query.get("hub.mode") == "subscribe" and self.verify_token and hmac.compare_digest(
-                query.get("hub.verify_token", ""), self.verify_token)):
+        if (query.get("hub.mode") == "subscribe" and self.verify_token
+                and _same(query.get("hub.verify_token", ""), self.verify_token)):
             return web.Response(text=query.get("hub.challenge", ""))
         log.warning("whatsapp webhook: a verification with a wrong token was refused")
         return web.Response(status=403, text="Forbidden")
@@ -166,41 +197,43 @@ class WhatsAppWebhook:
     async def receive(self, request: web.Request) -> web.Response:
         if (request.content_length or 0) > MAX_BODY:
             return web.Response(status=413, text="Payload Too Large")
-        raw = await request.content.read(MAX_BODY + 1)
+        raw = b""
+        while len(raw) <= MAX_BODY:  # a read may return less than asked (a chunked body)
+            chunk = await request.content.read(MAX_BODY + 1 - len(raw))
+            if not chunk:
+                break
+            raw += chunk
         if len(raw) > MAX_BODY:
             return web.Response(status=413, text="Payload Too Large")
         given = request.headers.get("X-Hub-Signature-256", "")
-        if not self.app_secret or not hmac.compare_digest(given,
-                                                          signature_of(raw, self.app_secret)):
+        if not self.app_secret or not _same(given, signature_of(raw, self.app_secret)):
             log.warning("whatsapp webhook: refused a POST without a valid signature "
                         "(%s bytes)", len(raw))
             return web.Response(status=403, text="Forbidden")
         try:
-            body = json.loads(raw)
-            changes = [change.get("value") or {} for entry in body.get("entry") or []
-                       for change in entry.get("changes") or []]
-            for value in changes:
-                if not isinstance(value, dict):
-                    raise ValueError("a change without a value")
-        except (ValueError, AttributeError, TypeError) as error:
+            changes = _changes(raw)
+        except (ValueError, RecursionError) as error:  # not JSON, or nested beyond reading
             log.warning("whatsapp webhook: refused a body that is not a notification (%s)",
                         type(error).__name__)
             return web.Response(status=400, text="Bad Request")
         for value in changes:
             await self._statuses(value.get("statuses") or [])
-            names = {str(c.get("wa_id")): str((c.get("profile") or {}).get("name") or "")
+            names = {str(c.get("wa_id")): str(_dict(c.get("profile")).get("name") or "")
                      for c in value.get("contacts") or [] if isinstance(c, dict)}
             for item in value.get("messages") or []:
-                if isinstance(item, dict) and item.get("from"):
-                    await self._message(item, names.get(str(item["from"]), ""))
+                if not isinstance(item, dict) or not _WA_ID.match(str(item.get("from") or "")):
+                    log.warning("whatsapp webhook: skipped a message without a sender")
+                    continue
+                await self._message(item, names.get(str(item["from"]), ""))
         return web.Response(text="OK")
 
     async def _statuses(self, statuses: list[Any]) -> None:
         for status in statuses:
             if not isinstance(status, dict) or not status.get("recipient_id"):
                 continue
-            codes = {error.get("code") for error in status.get("errors") or []
-                     if isinstance(error, dict)}
+            errors = status.get("errors")
+            codes = {error.get("code") for error in errors if isinstance(error, dict)} if (
+                isinstance(errors, list)) else set()
             await contacts.record_status(
                 self.session_factory, str(status["recipient_id"]), str(status.get("status")),
                 self.clock.now(), undeliverable=131026 in codes)
