@@ -25,19 +25,29 @@ Rendered = str | tuple[str, InlineKeyboardMarkup | None]
 def _rows(
     i18n: CatalogI18n, locale: str, *, chat_id: int, person_id: int | None, kind: str,
     now: datetime, render: Callable[[str], Rendered], media: Sequence[tuple[str, str]] = (),
+    dumped: dict[int, tuple[InlineKeyboardMarkup, dict[str, Any]]] | None = None,
 ) -> list[dict[str, Any]]:
     """The outbox rows of `render(locale)` to one chat: the text (with the first medium, if
-    any, as its caption) and every other medium after it."""
+    any, as its caption) and every other medium after it. `dumped` keeps keyboards already
+    turned into JSON, by object (a wave's renders may give back the same one)."""
     with i18n.speaking(locale):
         rendered = render(locale)
     text, markup = rendered if isinstance(rendered, tuple) else (rendered, None)
+    reply_markup = None
+    if markup is not None:
+        known = dumped.get(id(markup)) if dumped is not None else None
+        if known is None or known[0] is not markup:
+            known = markup, markup.model_dump(mode="json", exclude_none=True)
+            if dumped is not None:
+                dumped[id(markup)] = known
+        reply_markup = known[1]
     first: tuple[str, str] | None = media[0] if media else None
     found = outbox.rows(
         chat_id=chat_id,
         person_id=person_id,
         kind=kind,
         text=text,
-        reply_markup=markup.model_dump(mode="json", exclude_none=True) if markup else None,
+        reply_markup=reply_markup,
         now=now,
         media=first,
     )
@@ -128,6 +138,7 @@ class Wave:
         self.i18n, self.now = i18n, now
         self.default_locale = default_locale or i18n.default_locale
         self.rows: list[dict[str, Any]] = []
+        self._dumped: dict[int, tuple[InlineKeyboardMarkup, dict[str, Any]]] = {}
 
     def tell(
         self,
@@ -150,7 +161,8 @@ class Wave:
             if template is None:
                 template = rendered[locale] = _rows(self.i18n, locale, chat_id=0,
                                                     person_id=None, kind=kind, now=self.now,
-                                                    render=render, media=media)
+                                                    render=render, media=media,
+                                                    dumped=self._dumped)
             self.rows += [{**row, "chat_id": person.telegram_id, "person_id": person.id}
                           for row in template]
             told += 1

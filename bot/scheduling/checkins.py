@@ -18,6 +18,7 @@ from bot.presenters import kpis as ui
 from bot.scheduling.context import JobContext
 from bot.services import kpis
 from bot.services.next_due import enterprises_due, next_checkin_at
+from bot.services.planner import few
 from storage.models import CheckinRound, Enterprise, EnterpriseKpi, Membership, Person, Role
 
 T = TypeVar("T")
@@ -80,8 +81,9 @@ async def run_checkins(ctx: JobContext) -> int:
             return 0
         wave = Wave(ctx.i18n, now)
         people = await _reporters(session, {enterprise.id for enterprise, _w, _c in told})
-        queued = sum(_tell(wave, enterprise, what, count, people.get(enterprise.id, []))
-                     for enterprise, what, count in told)
+        keyboards: dict[str, InlineKeyboardMarkup] = {}
+        queued = sum(_tell(wave, enterprise, what, count, people.get(enterprise.id, []),
+                           keyboards) for enterprise, what, count in told)
         await wave.write(session)
     return queued
 
@@ -118,30 +120,36 @@ async def _reporters(session: AsyncSession, enterprise_ids: set[int]) -> dict[
 ]:
     """Managers and team leads who can be written to, per enterprise, in one query per
     5,000 enterprises (the same people as kpis.reporters, in the same order): only what a
-    message needs of them."""
+    message needs of them. Sorted here: ordered by person in SQL, SQLite reads `people`
+    whole in that order."""
     found: dict[int, list[tuple[Role, Reader]]] = {}
     for chunk in _chunks(sorted(enterprise_ids)):
         rows = await session.execute(
             select(Membership.enterprise_id, Membership.role, *READER_COLUMNS)
             .join(Person, Membership.person_id == Person.id)
             .where(Membership.role.in_((Role.MANAGER, Role.TEAM_LEAD)),
-                   Membership.enterprise_id.in_(chunk), Person.blocked_bot.is_(False))
-            .order_by(Person.id))
+                   few(session, Membership.enterprise_id.in_(chunk)),
+                   Person.blocked_bot.is_(False)))
         for row in rows:
             found.setdefault(row.enterprise_id, []).append((row.role, Reader.of(row)))
+    for people in found.values():
+        people.sort(key=lambda found_one: found_one[1].id)
     return found
 
 
 def _tell(wave: Wave, enterprise: Enterprise, what: str, count: int,
-          reporters: list[tuple[Role, Reader]]) -> int:
+          reporters: list[tuple[Role, Reader]],
+          keyboards: dict[str, InlineKeyboardMarkup]) -> int:
     roles = (Role.MANAGER,) if what == "nudge" else (Role.MANAGER, Role.TEAM_LEAD)
 
-    def render(_locale: str) -> tuple[str, InlineKeyboardMarkup]:
+    def render(locale: str) -> tuple[str, InlineKeyboardMarkup]:
+        # The same button for every enterprise: built once per locale.
+        keyboard = keyboards.get(locale) or keyboards.setdefault(locale, ui.start_keyboard())
         if what == "invite":
-            return ui.invitation(enterprise.name, count), ui.start_keyboard()
+            return ui.invitation(enterprise.name, count), keyboard
         if what == "remind":
-            return ui.reminder(enterprise.name), ui.start_keyboard()
-        return ui.manager_nudge(enterprise.name), ui.start_keyboard()
+            return ui.reminder(enterprise.name), keyboard
+        return ui.manager_nudge(enterprise.name), keyboard
 
     return wave.tell([person for role, person in reporters if role in roles],
                      kind=f"checkin_{what}", enterprise=enterprise, render=render)

@@ -7,10 +7,11 @@ from __future__ import annotations
 
 from contextvars import ContextVar
 from datetime import datetime
-from typing import Any, cast
+from typing import Any, TypedDict, cast
 
 from sqlalchemy import Table, insert, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from typing_extensions import Unpack
 
 from bot.limits import CAPTION_MAX, plain_text, telegram_length
 from storage.models import OutboxMessage, OutboxStatus
@@ -35,31 +36,35 @@ def delivered_values(kind: str) -> dict[str, object]:
     return cleared
 
 
-def rows(
-    *,
-    chat_id: int,
-    kind: str,
-    text: str,
-    now: datetime,
-    person_id: int | None = None,
-    reply_markup: dict[str, Any] | None = None,
-    send_after: datetime | None = None,
-    media: tuple[str, str] | None = None,
-) -> list[dict[str, Any]]:
+class Extras(TypedDict, total=False):
+    """A message's optional parts."""
+
+    person_id: int | None
+    reply_markup: dict[str, Any] | None
+    send_after: datetime | None
+    media: tuple[str, str] | None
+
+
+def rows(*, chat_id: int, kind: str, text: str, now: datetime,
+         **extras: Unpack[Extras]) -> list[dict[str, Any]]:
     """The outbox rows of one message, as column values. With `media` ("photo" or "voice",
     file id) the text is its caption; text too long for a caption goes in a row of its own
     after the media."""
+    media = extras.get("media")
+    send_after = extras.get("send_after")
     if media is not None and telegram_length(plain_text(text)) > CAPTION_MAX:
-        return rows(chat_id=chat_id, kind=kind, text="", now=now, person_id=person_id,
-                    send_after=send_after, media=media) + rows(
-            chat_id=chat_id, kind=kind, text=text, now=now, person_id=person_id,
-            reply_markup=reply_markup, send_after=send_after)
+        return rows(chat_id=chat_id, kind=kind, text="", now=now,
+                    person_id=extras.get("person_id"), send_after=send_after,
+                    media=media) + rows(chat_id=chat_id, kind=kind, text=text, now=now,
+                                        person_id=extras.get("person_id"),
+                                        reply_markup=extras.get("reply_markup"),
+                                        send_after=send_after)
     return [{
         "chat_id": chat_id,
-        "person_id": person_id,
+        "person_id": extras.get("person_id"),
         "kind": kind,
         "text": text,
-        "reply_markup": reply_markup,
+        "reply_markup": extras.get("reply_markup"),
         "created_at": now,
         "send_after": send_after or now,
         "media_kind": media[0] if media else None,
@@ -67,22 +72,11 @@ def rows(
     }]
 
 
-def enqueue(
-    session: AsyncSession,
-    *,
-    chat_id: int,
-    kind: str,
-    text: str,
-    now: datetime,
-    person_id: int | None = None,
-    reply_markup: dict[str, Any] | None = None,
-    send_after: datetime | None = None,
-    media: tuple[str, str] | None = None,
-) -> OutboxMessage:
+def enqueue(session: AsyncSession, *, chat_id: int, kind: str, text: str, now: datetime,
+            **extras: Unpack[Extras]) -> OutboxMessage:
     """Queue a message (see `rows`: a long caption makes two); returns its text's row."""
     messages = [OutboxMessage(**values) for values in rows(
-        chat_id=chat_id, kind=kind, text=text, now=now, person_id=person_id,
-        reply_markup=reply_markup, send_after=send_after, media=media)]
+        chat_id=chat_id, kind=kind, text=text, now=now, **extras)]
     session.add_all(messages)
     return messages[-1]
 
