@@ -5,7 +5,7 @@ answered goes through here."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Hashable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -139,6 +139,7 @@ class Wave:
         self.default_locale = default_locale or i18n.default_locale
         self.rows: list[dict[str, Any]] = []
         self._dumped: dict[int, tuple[InlineKeyboardMarkup, dict[str, Any]]] = {}
+        self._rendered: dict[Hashable, dict[str, list[dict[str, Any]]]] = {}
 
     def tell(
         self,
@@ -148,12 +149,14 @@ class Wave:
         enterprise: Enterprise | None,
         render: Callable[[str], Rendered],
         media: Sequence[tuple[str, str]] = (),
+        same_as: Hashable | None = None,
     ) -> int:
         """Queue `render(locale)` to each of `people`, in the locale `notify` would choose.
         `render` must give the same message to everyone of one locale (it is called once per
-        locale). Returns the number of people told."""
+        locale). Calls with the same `same_as` (say, a lesson's id) promise the same message
+        too, and share their renders. Returns the number of people told."""
         enterprise_locale = enterprise.default_locale if enterprise else None
-        rendered: dict[str, list[dict[str, Any]]] = {}
+        rendered = {} if same_as is None else self._rendered.setdefault(same_as, {})
         told = 0
         for person in people:
             locale = locale_outside_update(person, enterprise_locale, self.default_locale)
