@@ -35,45 +35,46 @@ async def run_checkins(ctx: JobContext) -> int:
         if not looked_at:
             return 0
         ids = [enterprise.id for enterprise in looked_at]
+        weeks = {tz: kpis.local_week(now, tz) for tz in {e.timezone for e in looked_at}}
         active: dict[int, int] = {}
-        rounds: dict[tuple[int, date], CheckinRound] = {}
+        rounds: dict[tuple[int, date], tuple[int, Round]] = {}
         for chunk in _chunks(ids):
             active.update((await session.execute(
                 select(EnterpriseKpi.enterprise_id, func.count())
-                .where(EnterpriseKpi.active.is_(True), EnterpriseKpi.enterprise_id.in_(chunk))
+                .where(EnterpriseKpi.active.is_(True),
+                       few(session, EnterpriseKpi.enterprise_id.in_(chunk)))
                 .group_by(EnterpriseKpi.enterprise_id))).all())
-            # Read as rows, kept as objects outside the session: their changes are written
-            # below in one statement each kind, not flushed one by one.
-            rounds.update({(r.enterprise_id, r.week): CheckinRound(**r._mapping)
+            # Read as rows: their changes are written below in one statement each kind, not
+            # flushed object by object.
+            rounds.update({(r.enterprise_id, r.week): (r.id, (r.week, r.reminded_at, r.nudged_at,
+                                                              r.completed_at))
                            for r in await session.execute(
-                select(CheckinRound.__table__).where(
-                    CheckinRound.enterprise_id.in_(chunk),
-                    CheckinRound.week >= min(_weeks(looked_at, now))))})
+                select(CheckinRound.id, CheckinRound.enterprise_id, CheckinRound.week,
+                       CheckinRound.reminded_at, CheckinRound.nudged_at,
+                       CheckinRound.completed_at).where(
+                    few(session, CheckinRound.enterprise_id.in_(chunk)),
+                    CheckinRound.week >= min(weeks.values())))})
         told: list[tuple[Enterprise, str, int]] = []
         opened: list[dict[str, Any]] = []
         changed: dict[str, list[dict[str, Any]]] = {"reminded_at": [], "nudged_at": []}
         moments: list[dict[str, Any]] = []
+        decided: dict[tuple[Any, ...], tuple[str | None, datetime]] = {}
         for enterprise in looked_at:
-            week = kpis.local_week(now, enterprise.timezone)
+            week = weeks[enterprise.timezone]
             count = active.get(enterprise.id, 0)
-            round_ = rounds.get((enterprise.id, week))
-            if kpis.checkin_due(enterprise, now) is not None and count:
-                if round_ is None:
-                    if kpis.invitation_may_go(enterprise, week, now):  # else: the morning
-                        round_ = CheckinRound(enterprise_id=enterprise.id, week=week,
-                                              opened_at=now)
-                        opened.append({"enterprise_id": enterprise.id, "week": week,
-                                       "opened_at": now})
-                        told.append((enterprise, "invite", count))
-                elif kpis.reminder_due(enterprise, round_, now):
-                    round_.reminded_at = now
-                    changed["reminded_at"].append({"round": round_.id, "at": now})
-                    told.append((enterprise, "remind", count))
-                elif kpis.nudge_due(enterprise, round_, now):
-                    round_.nudged_at = now
-                    changed["nudged_at"].append({"round": round_.id, "at": now})
-                    told.append((enterprise, "nudge", count))
-            moment = next_checkin_at(enterprise, round_, bool(count), now)
+            round_id, state = rounds.get((enterprise.id, week), (None, None))
+            # Enterprises alike in all the rules read are decided alike: decided once.
+            key = (enterprise.timezone, enterprise.checkin_weekday, enterprise.checkin_hour,
+                   bool(count), state)
+            if key not in decided:
+                decided[key] = _decide(enterprise, week, state, bool(count), now)
+            what, moment = decided[key]
+            if what == "invite":
+                opened.append({"enterprise_id": enterprise.id, "week": week, "opened_at": now})
+            elif what is not None:
+                changed[STAMPS[what]].append({"round": round_id, "at": now})
+            if what is not None:
+                told.append((enterprise, what, count))
             if moment != enterprise.next_checkin_at:
                 moments.append({"enterprise": enterprise.id, "at": moment})
         await _write(session, opened, changed, moments)
@@ -106,13 +107,33 @@ async def _write(session: AsyncSession, opened: list[dict[str, Any]],
             .values(next_checkin_at=bindparam("at")), chunk)
 
 
+STAMPS = {"remind": "reminded_at", "nudge": "nudged_at"}  # what a round records of each
+# A week's round as the rules read it: week, reminded_at, nudged_at, completed_at.
+Round = tuple[date, datetime | None, datetime | None, datetime | None]
+
+
+def _decide(enterprise: Enterprise, week: date, state: Round | None, has_kpis: bool,
+            now: datetime) -> tuple[str | None, datetime]:
+    """What to tell this week ("invite", "remind", "nudge" or nothing) and the next moment
+    to look, by the rules of bot.services.kpis. They read the enterprise's timezone,
+    check-in day and hour, whether it has KPIs and its week's round: nothing else."""
+    round_ = None if state is None else CheckinRound(
+        week=state[0], reminded_at=state[1], nudged_at=state[2], completed_at=state[3])
+    what = None
+    if kpis.checkin_due(enterprise, now) is not None and has_kpis:
+        if round_ is None:
+            if kpis.invitation_may_go(enterprise, week, now):  # else: the morning
+                round_, what = CheckinRound(week=week, opened_at=now), "invite"
+        elif kpis.reminder_due(enterprise, round_, now):
+            round_.reminded_at, what = now, "remind"
+        elif kpis.nudge_due(enterprise, round_, now):
+            round_.nudged_at, what = now, "nudge"
+    return what, next_checkin_at(enterprise, round_, has_kpis, now)
+
+
 def _chunks(items: list[T], size: int = 5000) -> list[list[T]]:
     """Items in lists short enough for one statement's parameters (SQLite allows 32,766)."""
     return [items[start:start + size] for start in range(0, len(items), size)]
-
-
-def _weeks(enterprises: list[Enterprise], now: datetime) -> set[date]:
-    return {kpis.local_week(now, enterprise.timezone) for enterprise in enterprises}
 
 
 async def _reporters(session: AsyncSession, enterprise_ids: set[int]) -> dict[
@@ -130,8 +151,9 @@ async def _reporters(session: AsyncSession, enterprise_ids: set[int]) -> dict[
             .where(Membership.role.in_((Role.MANAGER, Role.TEAM_LEAD)),
                    few(session, Membership.enterprise_id.in_(chunk)),
                    Person.blocked_bot.is_(False)))
-        for row in rows:
-            found.setdefault(row.enterprise_id, []).append((row.role, Reader.of(row)))
+        for enterprise_id, role, person_id, chat_id, locale, language in rows:
+            found.setdefault(enterprise_id, []).append(
+                (role, Reader(person_id, chat_id, locale, language)))
     for people in found.values():
         people.sort(key=lambda found_one: found_one[1].id)
     return found

@@ -45,6 +45,11 @@ class Extras(TypedDict, total=False):
     media: tuple[str, str] | None
 
 
+# Every other column of a queued row: what the ORM's defaults would give it.
+_FRESH: dict[str, Any] = {"status": OutboxStatus.PENDING, "sent_at": None, "attempts": 0,
+                          "last_error": "", "telegram_message_id": None, "claimed_until": None}
+
+
 def rows(*, chat_id: int, kind: str, text: str, now: datetime,
          **extras: Unpack[Extras]) -> list[dict[str, Any]]:
     """The outbox rows of one message, as column values. With `media` ("photo" or "voice",
@@ -69,6 +74,7 @@ def rows(*, chat_id: int, kind: str, text: str, now: datetime,
         "send_after": send_after or now,
         "media_kind": media[0] if media else None,
         "media_file_id": media[1] if media else None,
+        **_FRESH,
     }]
 
 
@@ -81,23 +87,20 @@ def enqueue(session: AsyncSession, *, chat_id: int, kind: str, text: str, now: d
     return messages[-1]
 
 
-# Every column a queued row starts with besides those of `rows` (the ORM's defaults).
-_FRESH: dict[str, Any] = {"status": OutboxStatus.PENDING, "sent_at": None, "attempts": 0,
-                          "last_error": "", "telegram_message_id": None, "claimed_until": None}
 BATCH = 5000
 
 
 async def insert_rows(session: AsyncSession, values: list[dict[str, Any]]) -> int:
-    """Queue many rows (from `rows`) with one INSERT per batch of 5,000, in the caller's
-    transaction, after whatever it has added to the session (so ids keep the order of
-    queueing). The same rows as `enqueue` would write, without an ORM object each."""
+    """Queue many rows (from `rows`: every column but the id) with one INSERT per batch of
+    5,000, in the caller's transaction, after whatever it has added to the session (so ids
+    keep the order of queueing). The same rows as `enqueue` would write, without an ORM
+    object each."""
     if not values:
         return 0
     await session.flush()
     table = cast(Table, OutboxMessage.__table__)
     for start in range(0, len(values), BATCH):
-        await session.execute(insert(table), [{**_FRESH, **row}
-                                              for row in values[start:start + BATCH]])
+        await session.execute(insert(table), values[start:start + BATCH])
     return len(values)
 
 
