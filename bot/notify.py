@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Hashable, Iterable, Sequence
 from datetime import datetime
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, Protocol
 
 from aiogram.types import InlineKeyboardMarkup
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -127,6 +127,13 @@ class Reader(NamedTuple):
 READER_COLUMNS = (Person.id, Person.telegram_id, Person.locale, Person.telegram_language)
 
 
+class Localised(Protocol):
+    """What a wave reads of the enterprise: its language (an Enterprise, or a row of it)."""
+
+    @property
+    def default_locale(self) -> str: ...
+
+
 class Wave:
     """The same message to many people, as `notify` would queue it to each, at the cost of
     a wave: rendered once per locale of each group told (`tell`), and written with one
@@ -145,7 +152,7 @@ class Wave:
         people: Iterable[Reader | Person],
         *,
         kind: str,
-        enterprise: Enterprise | None,
+        enterprise: Localised | None,
         render: Callable[[str], Rendered],
         media: Sequence[tuple[str, str]] = (),
         same_as: Hashable | None = None,

@@ -7,7 +7,7 @@ stored with what is queued."""
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any, TypeVar, cast
+from typing import Any, NamedTuple, TypeVar, cast
 
 from aiogram.types import InlineKeyboardMarkup
 from sqlalchemy import Table, bindparam, func, insert, select, update
@@ -17,7 +17,7 @@ from bot.notify import READER_COLUMNS, Reader, Wave
 from bot.presenters import kpis as ui
 from bot.scheduling.context import JobContext
 from bot.services import kpis
-from bot.services.next_due import enterprises_due, next_checkin_at
+from bot.services.next_due import due, next_checkin_at
 from bot.services.planner import few
 from storage.models import CheckinRound, Enterprise, EnterpriseKpi, Membership, Person, Role
 
@@ -31,7 +31,10 @@ async def run_checkins(ctx: JobContext) -> int:
     5,000 rows (a `Wave`: each message rendered once per enterprise and locale)."""
     now = ctx.clock.now()
     async with ctx.session_factory() as session, session.begin():
-        looked_at = await enterprises_due(session, Enterprise.next_checkin_at, now)
+        # The columns the check-in reads, as tuples: a wave has thousands of enterprises.
+        looked_at = [Due(*row) for row in await session.execute(
+            select(*DUE_COLUMNS).where(due(session, Enterprise.next_checkin_at, now))
+            .order_by(Enterprise.id).with_for_update())]
         if not looked_at:
             return 0
         ids = [enterprise.id for enterprise in looked_at]
@@ -54,7 +57,7 @@ async def run_checkins(ctx: JobContext) -> int:
                        CheckinRound.completed_at).where(
                     few(session, CheckinRound.enterprise_id.in_(chunk)),
                     CheckinRound.week >= min(weeks.values())))})
-        told: list[tuple[Enterprise, str, int]] = []
+        told: list[tuple[Due, str, int]] = []
         opened: list[dict[str, Any]] = []
         changed: dict[str, list[dict[str, Any]]] = {"reminded_at": [], "nudged_at": []}
         moments: list[dict[str, Any]] = []
@@ -67,7 +70,9 @@ async def run_checkins(ctx: JobContext) -> int:
             key = (enterprise.timezone, enterprise.checkin_weekday, enterprise.checkin_hour,
                    bool(count), state)
             if key not in decided:
-                decided[key] = _decide(enterprise, week, state, bool(count), now)
+                decided[key] = _decide(Enterprise(
+                    timezone=enterprise.timezone, checkin_weekday=enterprise.checkin_weekday,
+                    checkin_hour=enterprise.checkin_hour), week, state, bool(count), now)
             what, moment = decided[key]
             if what == "invite":
                 opened.append({"enterprise_id": enterprise.id, "week": week, "opened_at": now})
@@ -108,6 +113,20 @@ async def _write(session: AsyncSession, opened: list[dict[str, Any]],
 
 
 STAMPS = {"remind": "reminded_at", "nudge": "nudged_at"}  # what a round records of each
+class Due(NamedTuple):
+    """An enterprise whose check-in moment has come, as far as the check-in reads it."""
+
+    id: int
+    name: str
+    timezone: str
+    checkin_weekday: int
+    checkin_hour: int
+    default_locale: str
+    next_checkin_at: datetime | None
+
+
+DUE_COLUMNS = (Enterprise.id, Enterprise.name, Enterprise.timezone, Enterprise.checkin_weekday,
+               Enterprise.checkin_hour, Enterprise.default_locale, Enterprise.next_checkin_at)
 # A week's round as the rules read it: week, reminded_at, nudged_at, completed_at.
 Round = tuple[date, datetime | None, datetime | None, datetime | None]
 
@@ -116,7 +135,8 @@ def _decide(enterprise: Enterprise, week: date, state: Round | None, has_kpis: b
             now: datetime) -> tuple[str | None, datetime]:
     """What to tell this week ("invite", "remind", "nudge" or nothing) and the next moment
     to look, by the rules of bot.services.kpis. They read the enterprise's timezone,
-    check-in day and hour, whether it has KPIs and its week's round: nothing else."""
+    check-in day and hour (all `enterprise` holds), whether it has KPIs and its week's round:
+    nothing else."""
     round_ = None if state is None else CheckinRound(
         week=state[0], reminded_at=state[1], nudged_at=state[2], completed_at=state[3])
     what = None
@@ -159,7 +179,7 @@ async def _reporters(session: AsyncSession, enterprise_ids: set[int]) -> dict[
     return found
 
 
-def _tell(wave: Wave, enterprise: Enterprise, what: str, count: int,
+def _tell(wave: Wave, enterprise: Due, what: str, count: int,
           reporters: list[tuple[Role, Reader]],
           keyboards: dict[str, InlineKeyboardMarkup]) -> int:
     roles = (Role.MANAGER,) if what == "nudge" else (Role.MANAGER, Role.TEAM_LEAD)
