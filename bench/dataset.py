@@ -12,7 +12,8 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import insert, text
+from sqlalchemy import Boolean, Float, String, case, insert, literal, null, select, text
+from sqlalchemy import cast as cast_
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.content.loader import curriculum
@@ -64,6 +65,66 @@ async def _insert(engine: AsyncEngine, table, rows: list[dict]) -> None:  # type
             await connection.execute(insert(table), rows[start:start + CHUNK])
 
 
+def _numbers(count: int) -> Any:
+    """1..count as a recursive CTE (column `i`): rows made by the database, not sent to it."""
+    numbers = select(literal(1).label("i")).cte("numbers", recursive=True)
+    return numbers.union_all(select((numbers.c.i + 1).label("i")).where(numbers.c.i < count))
+
+
+async def _people(engine: AsyncEngine, enterprises: int, lessons: list[Any]) -> None:
+    """People, memberships, KPIs and delivered lessons with INSERT ... SELECT over numbers:
+    person i is the n-th ((i - 1) % 10) of enterprise (i - 1) / 10 + 1, with Telegram id
+    `telegram_id(e, n)` (the manager first, then the team lead, then workers)."""
+    people = _numbers(enterprises * PEOPLE_PER_ENTERPRISE)
+    i = people.c.i
+    e, n = (i - 1) // PEOPLE_PER_ENTERPRISE + 1, (i - 1) % PEOPLE_PER_ENTERPRISE
+    person, member = Person.__table__.c, Membership.__table__.c
+    false = literal(False, Boolean)
+    statements = [
+        insert(Person.__table__).from_select(
+            ["id", "telegram_id", "display_name", "locale", "telegram_language", "blocked_bot",
+             "paused", "voice_first", "created_at"],
+            select(i, i + (FIRST_PERSON - 1),
+                   literal("U") + cast_(i + (FIRST_PERSON - 1), String),
+                   null(), literal("en"), false, false, false,
+                   literal(CREATED, person.created_at.type))),
+        insert(Membership.__table__).from_select(
+            ["id", "person_id", "enterprise_id", "team_id", "role", "joined_at"],
+            select(i, i, e, case((n == 0, null()), else_=e),
+                   case((n == 0, literal(Role.MANAGER, member.role.type)),
+                        (n == 1, literal(Role.TEAM_LEAD, member.role.type)),
+                        else_=literal(Role.WORKER, member.role.type)),
+                   literal(CREATED, member.joined_at.type))),
+    ]
+    delivery = LessonDelivery.__table__.c
+    for k, lesson in enumerate(lessons):
+        sent = CREATED + timedelta(days=2 * k + 1)
+        at = literal(sent, delivery.sent_at.type)
+        opened = literal(sent + timedelta(hours=1), delivery.opened_at.type)
+        statements.append(insert(LessonDelivery.__table__).from_select(
+            ["person_id", "team_id", "lesson_id", "scheduled", "sent_at", "opened_at",
+             "answered_at", "chosen_option", "correct", "reviews_sent", "missed_reported"],
+            select(i, e, literal(lesson.id), literal(True, Boolean), at, opened, opened,
+                   literal(lesson.answer), literal(True, Boolean), literal(0), false)
+            .where(n != 0)))
+    owners = _numbers(enterprises)
+    kpi = EnterpriseKpi.__table__.c
+    for position, key in enumerate(KPI_KEYS):
+        definition = CATALOGUE[key]
+        statements.append(insert(EnterpriseKpi.__table__).from_select(
+            ["enterprise_id", "key", "names", "unit", "higher_is_better", "low", "high",
+             "baseline", "target", "position", "active"],
+            select(owners.c.i, literal(key), literal({}, kpi.names.type),
+                   literal(definition.unit), literal(definition.higher_is_better, Boolean),
+                   literal(definition.low, Float), literal(definition.high, Float),
+                   literal(10.0, Float),
+                   literal(5.0 if not definition.higher_is_better else 20.0, Float),
+                   literal(position), literal(True, Boolean))))
+    for statement in statements:
+        async with engine.begin() as connection:
+            await connection.execute(statement)
+
+
 def due_team_ids(enterprises: int, due_teams: int) -> list[int]:
     """The teams (one per enterprise, same id) whose wave is due on Wednesday 05:00 UTC."""
     return [e for e in range(1, enterprises + 1) if TIMEZONES[e % len(TIMEZONES)] == "UTC"][
@@ -103,67 +164,36 @@ async def seed(engine: AsyncEngine, enterprises: int, *, lessons_done: int = 2,
                summary_week: date | None = None, now: datetime | None = None,
                due_teams: int = 0) -> int:
     """`enterprises` enterprises of ten people; returns the number of people."""
-    ids = range(1, enterprises + 1)
     schedules = _schedules(now or datetime(2026, 3, 4, 4, 0, tzinfo=UTC), summary_week)
     due_ids = set(due_team_ids(enterprises, due_teams))
 
     def of(e: int) -> dict[str, Any]:
         return schedules[TIMEZONES[e % len(TIMEZONES)], e in due_ids]
 
-    await _insert(engine, Enterprise.__table__, [
-        {"id": e, "name": f"Enterprise {e}", "country": "GH", "sector": "Bench",
-         "timezone": TIMEZONES[e % len(TIMEZONES)], "default_locale": "en",
-         "lesson_reminder_hours": 24, "suggestion_stall_days": 7, "checkin_weekday": 5,
-         "checkin_hour": CHECKIN_HOUR, "created_at": CREATED,
-         "next_checkin_at": of(e)["next_checkin_at"],
-         "next_selfcheck_at": of(e)["next_selfcheck_at"]} for e in ids])
-    await _insert(engine, Team.__table__, [
-        {"id": e, "enterprise_id": e, "name": "Production", "created_at": CREATED,
-         "lesson_weekdays": DUE_DAYS if e in due_ids else "2,4",
-         "lesson_hour": DUE_HOUR if e in due_ids else 10, "lesson_minute": 0,
-         "current_module": 1, "suggestions_summary_for": summary_week,
-         "lessons_sent_for": of(e)["lessons_sent_for"],
-         "next_lesson_at": of(e)["next_lesson_at"], "next_summary_at": of(e)["next_summary_at"],
-         "next_pulse_at": of(e)["next_pulse_at"]} for e in ids])
-    await _insert(engine, PulseRound.__table__, [
-        {"team_id": e, "month": of(e)["pulse"][0], "statements": list(climate.STATEMENTS),
-         "opened_at": of(e)["pulse"][1],
-         "reminder_due_at": of(e)["pulse"][1] + climate.REMIND_AFTER,
-         "closes_at": of(e)["pulse"][1] + climate.OPEN_FOR} for e in ids])
-    people, memberships, kpis, deliveries = [], [], [], []
-    lessons = curriculum().lessons[:lessons_done]
-    for e in ids:
-        for n in range(PEOPLE_PER_ENTERPRISE):
-            person_id = telegram_id(e, n) - FIRST_PERSON + 1
-            role = Role.MANAGER if n == 0 else Role.TEAM_LEAD if n == 1 else Role.WORKER
-            people.append({"id": person_id, "telegram_id": telegram_id(e, n),
-                           "display_name": f"U{telegram_id(e, n)}", "locale": None,
-                           "telegram_language": "en", "blocked_bot": False, "paused": False,
-                           "created_at": CREATED})
-            memberships.append({"id": person_id, "person_id": person_id, "enterprise_id": e,
-                                "team_id": None if role is Role.MANAGER else e, "role": role,
-                                "joined_at": CREATED})
-            if role is Role.MANAGER:
-                continue
-            for k, lesson in enumerate(lessons):
-                sent = CREATED + timedelta(days=2 * k + 1)
-                deliveries.append({"person_id": person_id, "team_id": e,
-                                   "lesson_id": lesson.id, "scheduled": True, "sent_at": sent,
-                                   "opened_at": sent + timedelta(hours=1),
-                                   "answered_at": sent + timedelta(hours=1),
-                                   "chosen_option": lesson.answer, "correct": True,
-                                   "reviews_sent": 0, "missed_reported": False})
-        for position, key in enumerate(KPI_KEYS):
-            definition = CATALOGUE[key]
-            kpis.append({"enterprise_id": e, "key": key, "names": {}, "unit": definition.unit,
-                         "higher_is_better": definition.higher_is_better,
-                         "low": definition.low, "high": definition.high, "baseline": 10.0,
-                         "target": 5.0 if not definition.higher_is_better else 20.0,
-                         "position": position, "active": True})
-    await _insert(engine, Person.__table__, people)
-    await _insert(engine, Membership.__table__, memberships)
-    await _insert(engine, EnterpriseKpi.__table__, kpis)
-    await _insert(engine, LessonDelivery.__table__, deliveries)
+    for first in range(1, enterprises + 1, CHUNK):  # a chunk at a time: a million fits
+        chunk = range(first, min(first + CHUNK, enterprises + 1))
+        await _insert(engine, Enterprise.__table__, [
+            {"id": e, "name": f"Enterprise {e}", "country": "GH", "sector": "Bench",
+             "timezone": TIMEZONES[e % len(TIMEZONES)], "default_locale": "en",
+             "lesson_reminder_hours": 24, "suggestion_stall_days": 7, "checkin_weekday": 5,
+             "checkin_hour": CHECKIN_HOUR, "created_at": CREATED,
+             "next_checkin_at": of(e)["next_checkin_at"],
+             "next_selfcheck_at": of(e)["next_selfcheck_at"]} for e in chunk])
+        await _insert(engine, Team.__table__, [
+            {"id": e, "enterprise_id": e, "name": "Production", "created_at": CREATED,
+             "lesson_weekdays": DUE_DAYS if e in due_ids else "2,4",
+             "lesson_hour": DUE_HOUR if e in due_ids else 10, "lesson_minute": 0,
+             "current_module": 1, "suggestions_summary_for": summary_week,
+             "lessons_sent_for": of(e)["lessons_sent_for"],
+             "next_lesson_at": of(e)["next_lesson_at"],
+             "next_summary_at": of(e)["next_summary_at"],
+             "next_pulse_at": of(e)["next_pulse_at"]} for e in chunk])
+        await _insert(engine, PulseRound.__table__, [
+            {"team_id": e, "month": of(e)["pulse"][0], "statements": list(climate.STATEMENTS),
+             "opened_at": of(e)["pulse"][1],
+             "reminder_due_at": of(e)["pulse"][1] + climate.REMIND_AFTER,
+             "closes_at": of(e)["pulse"][1] + climate.OPEN_FOR} for e in chunk])
+    await _people(engine, enterprises, curriculum().lessons[:lessons_done])
     if engine.dialect.name == "postgresql":
         async with engine.begin() as connection:
             for table in ("enterprises", "teams", "people", "memberships"):
@@ -174,4 +204,4 @@ async def seed(engine: AsyncEngine, enterprises: int, *, lessons_done: int = 2,
     else:
         async with engine.begin() as connection:
             await connection.execute(text("ANALYZE"))
-    return len(people)
+    return enterprises * PEOPLE_PER_ENTERPRISE

@@ -5,19 +5,55 @@ answered goes through here."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Hashable, Iterable, Sequence
 from datetime import datetime
+from typing import Any, NamedTuple, Protocol
 
 from aiogram.types import InlineKeyboardMarkup
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.i18n import CatalogI18n
-from bot.services.outbox import enqueue
+from bot.services import outbox
 from bot.services.people import locale_outside_update
-from storage.models import Enterprise, GroupChat, Person
+from storage.models import Enterprise, GroupChat, OutboxMessage, Person
 
 # What a presenter gives back: the text, or the text with its buttons.
 Rendered = str | tuple[str, InlineKeyboardMarkup | None]
+
+
+def _rows(
+    i18n: CatalogI18n, locale: str, *, chat_id: int, person_id: int | None, kind: str,
+    now: datetime, render: Callable[[str], Rendered], media: Sequence[tuple[str, str]] = (),
+    dumped: dict[int, tuple[InlineKeyboardMarkup, dict[str, Any]]] | None = None,
+) -> list[dict[str, Any]]:
+    """The outbox rows of `render(locale)` to one chat: the text (with the first medium, if
+    any, as its caption) and every other medium after it. `dumped` keeps keyboards already
+    turned into JSON, by object (a wave's renders may give back the same one)."""
+    with i18n.speaking(locale):
+        rendered = render(locale)
+    text, markup = rendered if isinstance(rendered, tuple) else (rendered, None)
+    reply_markup = None
+    if markup is not None:
+        known = dumped.get(id(markup)) if dumped is not None else None
+        if known is None or known[0] is not markup:
+            known = markup, markup.model_dump(mode="json", exclude_none=True)
+            if dumped is not None:
+                dumped[id(markup)] = known
+        reply_markup = known[1]
+    first: tuple[str, str] | None = media[0] if media else None
+    found = outbox.rows(
+        chat_id=chat_id,
+        person_id=person_id,
+        kind=kind,
+        text=text,
+        reply_markup=reply_markup,
+        now=now,
+        media=first,
+    )
+    for medium in media[1:]:  # the rest of an album: one message each, after the captioned one
+        found += outbox.rows(chat_id=chat_id, person_id=person_id, kind=kind, text="",
+                             now=now, media=medium)
+    return found
 
 
 def _queue(
@@ -25,24 +61,9 @@ def _queue(
     person_id: int | None, kind: str, now: datetime, render: Callable[[str], Rendered],
     media: Sequence[tuple[str, str]] = (),
 ) -> None:
-    with i18n.speaking(locale):
-        rendered = render(locale)
-    text, markup = rendered if isinstance(rendered, tuple) else (rendered, None)
-    first: tuple[str, str] | None = media[0] if media else None
-    more = list(media[1:])
-    enqueue(
-        session,
-        chat_id=chat_id,
-        person_id=person_id,
-        kind=kind,
-        text=text,
-        reply_markup=markup.model_dump(mode="json", exclude_none=True) if markup else None,
-        now=now,
-        media=first,
-    )
-    for medium in more:  # the rest of an album: one message each, after the captioned one
-        enqueue(session, chat_id=chat_id, person_id=person_id, kind=kind, text="", now=now,
-                media=medium)
+    session.add_all([OutboxMessage(**values) for values in _rows(
+        i18n, locale, chat_id=chat_id, person_id=person_id, kind=kind, now=now,
+        render=render, media=media)])
 
 
 def notify(
@@ -85,3 +106,79 @@ def notify_group(
     locale = group.locale or enterprise.default_locale or default_locale or i18n.default_locale
     _queue(session, i18n, locale, chat_id=group.telegram_chat_id, person_id=None, kind=kind,
            now=now, render=render)
+
+
+class Reader(NamedTuple):
+    """What a message needs of the person it goes to (their chat, their languages): a wave
+    reads these four columns (`READER_COLUMNS`) instead of whole Person rows. A tuple: a wave
+    makes tens of thousands."""
+
+    id: int
+    telegram_id: int  # the chat: a Telegram id, or a WhatsApp contact's (bot.channels.whatsapp.ids)
+    locale: str | None
+    telegram_language: str | None
+
+    @classmethod
+    def of(cls, row: Any) -> Reader:
+        """From a row that selected `READER_COLUMNS` (among others)."""
+        return cls(row.id, row.telegram_id, row.locale, row.telegram_language)
+
+
+READER_COLUMNS = (Person.id, Person.telegram_id, Person.locale, Person.telegram_language)
+
+
+class Localised(Protocol):
+    """What a wave reads of the enterprise: its language (an Enterprise, or a row of it)."""
+
+    @property
+    def default_locale(self) -> str: ...
+
+
+class Wave:
+    """The same message to many people, as `notify` would queue it to each, at the cost of
+    a wave: rendered once per locale of each group told (`tell`), and written with one
+    INSERT per 5,000 rows (`write`) instead of an ORM object per message."""
+
+    def __init__(self, i18n: CatalogI18n, now: datetime, *,
+                 default_locale: str | None = None) -> None:
+        self.i18n, self.now = i18n, now
+        self.default_locale = default_locale or i18n.default_locale
+        self.rows: list[dict[str, Any]] = []
+        self._dumped: dict[int, tuple[InlineKeyboardMarkup, dict[str, Any]]] = {}
+        self._rendered: dict[Hashable, dict[str, list[dict[str, Any]]]] = {}
+
+    def tell(
+        self,
+        people: Iterable[Reader | Person],
+        *,
+        kind: str,
+        enterprise: Localised | None,
+        render: Callable[[str], Rendered],
+        media: Sequence[tuple[str, str]] = (),
+        same_as: Hashable | None = None,
+    ) -> int:
+        """Queue `render(locale)` to each of `people`, in the locale `notify` would choose.
+        `render` must give the same message to everyone of one locale (it is called once per
+        locale). Calls with the same `same_as` (say, a lesson's id) promise the same message
+        too, and share their renders. Returns the number of people told."""
+        enterprise_locale = enterprise.default_locale if enterprise else None
+        rendered = {} if same_as is None else self._rendered.setdefault(same_as, {})
+        told = 0
+        for person in people:
+            locale = locale_outside_update(person, enterprise_locale, self.default_locale)
+            template = rendered.get(locale)
+            if template is None:
+                template = rendered[locale] = _rows(self.i18n, locale, chat_id=0,
+                                                    person_id=None, kind=kind, now=self.now,
+                                                    render=render, media=media,
+                                                    dumped=self._dumped)
+            self.rows += [{**row, "chat_id": person.telegram_id, "person_id": person.id}
+                          for row in template]
+            told += 1
+        return told
+
+    async def write(self, session: AsyncSession) -> int:
+        """Write what was told to the outbox, in the caller's transaction; returns rows."""
+        written = await outbox.insert_rows(session, self.rows)
+        self.rows = []
+        return written

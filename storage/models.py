@@ -399,7 +399,9 @@ class ActionItem(Base):
     """An agreed action with an owner and a date: what turns training into change."""
 
     __tablename__ = "action_items"
-    __table_args__ = (Index("ix_action_items_status_due_on", "status", "due_on"),)
+    __table_args__ = (Index("ix_action_items_status_due_on", "status", "due_on"),
+                      # The stall scan: open actions without news for a day or more.
+                      Index("ix_action_items_status_updated_at", "status", "updated_at"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     enterprise_id: Mapped[int] = mapped_column(
@@ -462,7 +464,10 @@ class Suggestion(Base):
     """
 
     __tablename__ = "suggestions"
-    __table_args__ = (Index("ix_suggestions_enterprise_id_status", "enterprise_id", "status"),)
+    __table_args__ = (Index("ix_suggestions_enterprise_id_status", "enterprise_id", "status"),
+                      # The stall scan: new suggestions still waiting for a first answer.
+                      Index("ix_suggestions_unanswered", "status", "first_response_at",
+                            "created_at"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     enterprise_id: Mapped[int] = mapped_column(ForeignKey("enterprises.id", ondelete="CASCADE"))
@@ -625,7 +630,13 @@ class CheckinRound(Base):
     """One enterprise's weekly check-in: when it was asked for, reminded, nudged and done."""
 
     __tablename__ = "checkin_rounds"
-    __table_args__ = (UniqueConstraint("enterprise_id", "week"),)
+    __table_args__ = (
+        UniqueConstraint("enterprise_id", "week"),
+        # The stall scan: rounds whose managers were nudged and that are still not done.
+        Index("ix_checkin_rounds_nudged_open", "week",
+              sqlite_where=text("nudged_at IS NOT NULL AND completed_at IS NULL"),
+              postgresql_where=text("nudged_at IS NOT NULL AND completed_at IS NULL")),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     enterprise_id: Mapped[int] = mapped_column(

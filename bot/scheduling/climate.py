@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.notify import notify
+from bot.notify import Wave
 from bot.presenters import climate as ui
 from bot.scheduling.context import JobContext
 from bot.services import climate, lessons
@@ -33,6 +33,7 @@ async def run_pulse_surveys(ctx: JobContext) -> int:
     now = ctx.clock.now()
     queued = 0
     async with ctx.session_factory() as session, session.begin():
+        wave = Wave(ctx.i18n, now)
         looked_at = await teams_due(session, Team.next_pulse_at, now)
         # One query for the due teams' open rounds and this month's, not one per team.
         rounds = await climate.rounds_of(session, [team.id for team, _e in looked_at],
@@ -43,18 +44,19 @@ async def run_pulse_surveys(ctx: JobContext) -> int:
             if awake(enterprise, now):
                 for pulse in [p for p in mine if p.closed_at is None]:
                     if now >= pulse.closes_at:
-                        queued += await _close(ctx, session, pulse, team, enterprise)
+                        queued += await _close(wave, session, pulse, team, enterprise)
                     elif pulse.reminded_at is None and now >= pulse.reminder_due_at:
-                        queued += await _remind(ctx, session, pulse, enterprise)
+                        queued += await _remind(wave, session, pulse, enterprise)
                 due = climate.pulse_due(enterprise, now)
                 if (due is not None and team.created_at <= due[1] - climate.SETTLE_IN
                         and not any(p.month == month for p in mine)):
-                    opened, told = await _open(ctx, session, team, enterprise, *due)
+                    opened, told = await _open(wave, session, team, enterprise, *due)
                     queued += told
                     mine.append(opened)
             team.next_pulse_at = next_pulse_at(
                 team, enterprise, [p for p in mine if p.closed_at is None],
                 any(p.month == month for p in mine), now)
+        await wave.write(session)
     return queued
 
 
@@ -62,40 +64,33 @@ def _month(enterprise: Enterprise, now: datetime) -> date:
     return climate.month_of(now.astimezone(ZoneInfo(enterprise.timezone)).date())
 
 
-async def _open(ctx: JobContext, session: AsyncSession, team: Team, enterprise: Enterprise,
+async def _open(wave: Wave, session: AsyncSession, team: Team, enterprise: Enterprise,
                 month: date, slot: datetime) -> tuple[PulseRound, int]:
-    now = ctx.clock.now()
-    pulse = await climate.open_round(session, team, month, slot, now)
+    pulse = await climate.open_round(session, team, month, slot, wave.now)
     people = await climate.still_to_answer(session, pulse)
-    for person in people:
-        notify(session, ctx.i18n, person, kind="pulse", now=now, enterprise=enterprise,
-               render=partial(ui.question, pulse, "", team=team.name))
+    wave.tell(people, kind="pulse", enterprise=enterprise,
+              render=partial(ui.question, pulse, "", team=team.name))
     log.info("team %s: pulse survey for %s sent to %s people", team.id, month, len(people))
     return pulse, len(people)
 
 
-async def _remind(ctx: JobContext, session: AsyncSession, pulse: PulseRound,
+async def _remind(wave: Wave, session: AsyncSession, pulse: PulseRound,
                   enterprise: Enterprise) -> int:
-    now = ctx.clock.now()
-    pulse.reminded_at = now
-    people = await climate.still_to_answer(session, pulse)
-    for person in people:
-        notify(session, ctx.i18n, person, kind="pulse_reminder", now=now,
-               enterprise=enterprise, render=partial(ui.question, pulse, "", reminder=True))
-    return len(people)
+    pulse.reminded_at = wave.now
+    return wave.tell(await climate.still_to_answer(session, pulse), kind="pulse_reminder",
+                     enterprise=enterprise,
+                     render=partial(ui.question, pulse, "", reminder=True))
 
 
-async def _close(ctx: JobContext, session: AsyncSession, pulse: PulseRound, team: Team,
+async def _close(wave: Wave, session: AsyncSession, pulse: PulseRound, team: Team,
                  enterprise: Enterprise) -> int:
-    now = ctx.clock.now()
-    pulse.closed_at = now
+    pulse.closed_at = wave.now
     await climate.count_ballots(session, pulse)
     await session.flush()
     latest, previous = await climate.team_climate(session, team.id)
     assert latest is not None
     people = await climate.audience(session, team)
-    for person in people:
-        notify(session, ctx.i18n, person, kind="pulse_result", now=now, enterprise=enterprise,
-               render=lambda locale: ui.closed_notice(team.name, latest, previous, locale))
+    wave.tell(people, kind="pulse_result", enterprise=enterprise,
+              render=lambda locale: ui.closed_notice(team.name, latest, previous, locale))
     log.info("team %s: pulse survey for %s closed", team.id, pulse.month)
     return len(people)

@@ -14,7 +14,7 @@ from functools import partial
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.notify import notify
+from bot.notify import Wave, notify
 from bot.presenters import lessons as ui
 from bot.scheduling.context import JobContext
 from bot.services import lessons
@@ -96,15 +96,15 @@ async def send_reminders(ctx: JobContext) -> int:
     now = ctx.clock.now()
     sent = 0
     async with ctx.session_factory() as session, session.begin():
+        wave = Wave(ctx.i18n, now)  # each lesson's reminder rendered once per locale
         for delivery, person, enterprise in await lessons.due_reminders(session, now):
             lesson = ctx.curriculum.get(delivery.lesson_id)
             if lesson is None or not lessons.is_daytime(now, enterprise.timezone):
                 continue
             delivery.reminded_at = now
-            notify(session, ctx.i18n, person, kind="lesson_reminder", now=now,
-                   enterprise=enterprise,
-                   render=partial(ui.reminder, lesson))
-            sent += 1
+            sent += wave.tell([person], kind="lesson_reminder", enterprise=enterprise,
+                              render=partial(ui.reminder, lesson), same_as=lesson.id)
+        await wave.write(session)
     return sent
 
 

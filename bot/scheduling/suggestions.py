@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 from functools import partial
 
-from bot.notify import notify
+from bot.notify import Wave
 from bot.presenters import suggestions as ui
 from bot.review_cards import tell_reviewers
 from bot.scheduling.context import JobContext
@@ -46,6 +46,7 @@ async def send_weekly_summaries(ctx: JobContext) -> int:
     now = ctx.clock.now()
     sent = 0
     async with ctx.session_factory() as session, session.begin():
+        wave = Wave(ctx.i18n, now)  # each team's summary rendered once per locale
         for team, enterprise in await teams_due(session, Team.next_summary_at, now):
             week = summary_week(now, enterprise.timezone)
             if week is None or (team.suggestions_summary_for or week.min) >= week:
@@ -60,8 +61,7 @@ async def send_weekly_summaries(ctx: JobContext) -> int:
                        names: list[str] = names) -> str:
                 return ui.weekly_recognition(came_in, implemented, names)
 
-            for person in await lessons.team_members_to_teach(session, team):
-                notify(session, ctx.i18n, person, kind="suggestions_week", now=now,
-                       enterprise=enterprise, render=render)
-                sent += 1
+            sent += wave.tell(await lessons.team_members_to_teach(session, team),
+                              kind="suggestions_week", enterprise=enterprise, render=render)
+        await wave.write(session)
     return sent

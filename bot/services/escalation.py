@@ -17,12 +17,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.services import actions, anonymity, suggestions
 from bot.services.outbox import ALERT_KIND
 from bot.services.people import reachable, team_leads, team_members
+from bot.services.planner import few
 from storage.models import (
     ActionItem,
     CheckinRound,
@@ -74,10 +75,15 @@ def _days(value: int) -> timedelta:
 
 
 async def _stalled_actions(session: AsyncSession, now: datetime) -> list[Candidate]:
+    """Open actions overdue or silent for their enterprise's days. Read through their
+    indexes: only those late or without news for a day or more (no enterprise waits less;
+    a local date is at most a day ahead of UTC's)."""
     rows = await session.execute(
         select(ActionItem, Enterprise)
         .join(Enterprise, Enterprise.id == ActionItem.enterprise_id)
-        .where(ActionItem.status.in_(actions.OPEN_STATUSES))
+        .where(ActionItem.status.in_(actions.OPEN_STATUSES),
+               few(session, or_(ActionItem.due_on <= now.date(),
+                                ActionItem.updated_at <= now - _days(1))))
     )
     found = []
     for item, enterprise in rows:
@@ -102,10 +108,18 @@ async def _stalled_suggestions(session: AsyncSession, now: datetime) -> list[Can
 
 async def _missed_checkins(session: AsyncSession, now: datetime) -> list[Candidate]:
     """Enterprises whose last two check-in rounds are both still open after the managers
-    were nudged for the later one."""
+    were nudged for the later one. Only enterprises with a recent round nudged and still open
+    (ix_checkin_rounds_nudged_open) have their rounds read."""
+    since = (now - timedelta(weeks=MISSED_CHECKINS + 1)).date()
+    nudged = list(await session.scalars(
+        select(CheckinRound.enterprise_id).distinct()
+        .where(CheckinRound.nudged_at.is_not(None), CheckinRound.completed_at.is_(None),
+               few(session, CheckinRound.week >= since))))
+    if not nudged:
+        return []
     rounds = await session.scalars(
         select(CheckinRound)
-        .where(CheckinRound.week >= (now - timedelta(weeks=MISSED_CHECKINS + 1)).date())
+        .where(few(session, CheckinRound.enterprise_id.in_(nudged)), CheckinRound.week >= since)
         .order_by(CheckinRound.enterprise_id, CheckinRound.week.desc())
     )
     latest: dict[int, list[CheckinRound]] = {}
@@ -145,7 +159,8 @@ async def sync(session: AsyncSession, now: datetime) -> list[Stall]:
     return the stalls still open."""
     candidates = await stalled_now(session, now)
     still_open = []
-    for stall in await session.scalars(select(Stall).where(Stall.open_key.is_not(None))):
+    for stall in await session.scalars(select(Stall).where(
+            few(session, Stall.open_key.is_not(None)))):  # the open ones, not the history
         if stall.open_key in candidates:
             candidates.pop(stall.open_key)
             still_open.append(stall)

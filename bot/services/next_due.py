@@ -29,10 +29,9 @@ repeated hours once), in the rules and here alike.
 from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
-from typing import cast
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, func, literal_column, select
+from sqlalchemy import ColumnElement, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
@@ -42,6 +41,7 @@ from bot.services.groups import digest_starts
 from bot.services.kpis import checkin_opens, nudge_at, reminder_at, week_of
 from bot.services.lessons import WAVE_GRACE, latest_slot
 from bot.services.local_time import local_moment
+from bot.services.planner import few
 from bot.services.selfcheck import quarter_of
 from storage.models import (
     CheckinRound,
@@ -228,13 +228,9 @@ def due(session: AsyncSession, column: InstrumentedAttribute[datetime | None],
         now: datetime) -> ColumnElement[bool]:
     """`column <= now`: rows due now, read through the column's index. SQLite's planner has
     no histogram: where most rows share a few moments it guesses that the range holds a
-    quarter of the table and reads it whole, so it is told (`likelihood`) that few rows
-    match, as they do. PostgreSQL's statistics know it already."""
-    condition = column <= now
-    if session.get_bind().dialect.name == "sqlite":
-        # Untyped: typed Boolean, SQLite would get `likelihood(...) = 1`, which no index serves.
-        return cast(ColumnElement[bool], func.likelihood(condition, literal_column("0.0001")))
-    return condition
+    quarter of the table and reads it whole, so it is told (`few`) that few rows match, as
+    they do. PostgreSQL's statistics know it already."""
+    return few(session, column <= now)
 
 
 # --- keeping them right when something changes ------------------------------------------------

@@ -7,10 +7,11 @@ from __future__ import annotations
 
 from contextvars import ContextVar
 from datetime import datetime
-from typing import Any
+from typing import Any, TypedDict, cast
 
-from sqlalchemy import update
+from sqlalchemy import Table, insert, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from typing_extensions import Unpack
 
 from bot.limits import CAPTION_MAX, plain_text, telegram_length
 from storage.models import OutboxMessage, OutboxStatus
@@ -35,37 +36,72 @@ def delivered_values(kind: str) -> dict[str, object]:
     return cleared
 
 
-def enqueue(
-    session: AsyncSession,
-    *,
-    chat_id: int,
-    kind: str,
-    text: str,
-    now: datetime,
-    person_id: int | None = None,
-    reply_markup: dict[str, Any] | None = None,
-    send_after: datetime | None = None,
-    media: tuple[str, str] | None = None,
-) -> OutboxMessage:
-    """Queue a message. With `media` ("photo" or "voice", file id) the text is its caption;
-    text too long for a caption goes in a message of its own after the media."""
+class Extras(TypedDict, total=False):
+    """A message's optional parts."""
+
+    person_id: int | None
+    reply_markup: dict[str, Any] | None
+    send_after: datetime | None
+    media: tuple[str, str] | None
+
+
+# Every other column of a queued row: what the ORM's defaults would give it.
+_FRESH: dict[str, Any] = {"status": OutboxStatus.PENDING, "sent_at": None, "attempts": 0,
+                          "last_error": "", "telegram_message_id": None, "claimed_until": None}
+
+
+def rows(*, chat_id: int, kind: str, text: str, now: datetime,
+         **extras: Unpack[Extras]) -> list[dict[str, Any]]:
+    """The outbox rows of one message, as column values. With `media` ("photo" or "voice",
+    file id) the text is its caption; text too long for a caption goes in a row of its own
+    after the media."""
+    media = extras.get("media")
+    send_after = extras.get("send_after")
     if media is not None and telegram_length(plain_text(text)) > CAPTION_MAX:
-        enqueue(session, chat_id=chat_id, kind=kind, text="", now=now, person_id=person_id,
-                send_after=send_after, media=media)
-        media = None
-    message = OutboxMessage(
-        chat_id=chat_id,
-        person_id=person_id,
-        kind=kind,
-        text=text,
-        reply_markup=reply_markup,
-        created_at=now,
-        send_after=send_after or now,
-        media_kind=media[0] if media else None,
-        media_file_id=media[1] if media else None,
-    )
-    session.add(message)
-    return message
+        return rows(chat_id=chat_id, kind=kind, text="", now=now,
+                    person_id=extras.get("person_id"), send_after=send_after,
+                    media=media) + rows(chat_id=chat_id, kind=kind, text=text, now=now,
+                                        person_id=extras.get("person_id"),
+                                        reply_markup=extras.get("reply_markup"),
+                                        send_after=send_after)
+    return [{
+        "chat_id": chat_id,
+        "person_id": extras.get("person_id"),
+        "kind": kind,
+        "text": text,
+        "reply_markup": extras.get("reply_markup"),
+        "created_at": now,
+        "send_after": send_after or now,
+        "media_kind": media[0] if media else None,
+        "media_file_id": media[1] if media else None,
+        **_FRESH,
+    }]
+
+
+def enqueue(session: AsyncSession, *, chat_id: int, kind: str, text: str, now: datetime,
+            **extras: Unpack[Extras]) -> OutboxMessage:
+    """Queue a message (see `rows`: a long caption makes two); returns its text's row."""
+    messages = [OutboxMessage(**values) for values in rows(
+        chat_id=chat_id, kind=kind, text=text, now=now, **extras)]
+    session.add_all(messages)
+    return messages[-1]
+
+
+BATCH = 5000
+
+
+async def insert_rows(session: AsyncSession, values: list[dict[str, Any]]) -> int:
+    """Queue many rows (from `rows`: every column but the id) with one INSERT per batch of
+    5,000, in the caller's transaction, after whatever it has added to the session (so ids
+    keep the order of queueing). The same rows as `enqueue` would write, without an ORM
+    object each."""
+    if not values:
+        return 0
+    await session.flush()
+    table = cast(Table, OutboxMessage.__table__)
+    for start in range(0, len(values), BATCH):
+        await session.execute(insert(table), values[start:start + BATCH])
+    return len(values)
 
 
 async def move_chat(session: AsyncSession, old_chat_id: int, new_chat_id: int) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Protocol
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -89,7 +90,17 @@ def resolve_locale(
     return default_locale
 
 
-def locale_outside_update(person: Person, enterprise_locale: str | None, default: str) -> str:
+class Speaker(Protocol):
+    """What choosing someone's locale reads of them: a Person, or a wave's `Reader`."""
+
+    @property
+    def locale(self) -> str | None: ...
+
+    @property
+    def telegram_language(self) -> str | None: ...
+
+
+def locale_outside_update(person: Speaker, enterprise_locale: str | None, default: str) -> str:
     """The locale for a message sent on a schedule, with no update at hand: the same order
     as `resolve_locale`, using the Telegram language we last saw."""
     if person.locale:

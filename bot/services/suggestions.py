@@ -31,6 +31,7 @@ from bot.services import actions, anonymity, audit
 from bot.services.actions import local_date
 from bot.services.errors import InvalidValue
 from bot.services.people import team_members
+from bot.services.planner import few
 from storage.models import (
     ActionItem,
     Enterprise,
@@ -608,13 +609,19 @@ def add_after_photo(session: AsyncSession, suggestion: Suggestion, file_id: str)
                                 stage="after"))
 
 
+MIN_STALL_DAYS = 1  # the least `suggestion_stall_days` may be (bot.services.enterprises)
+
+
 async def stalled(session: AsyncSession, now: datetime) -> list[Suggestion]:
-    """Suggestions nobody has answered within their enterprise's stall days."""
+    """Suggestions nobody has answered within their enterprise's stall days. Read through
+    ix_suggestions_unanswered: only those waiting a day or more (no enterprise waits less),
+    not every enterprise's."""
     rows = await session.execute(
         select(Suggestion, Enterprise.suggestion_stall_days)
         .join(Enterprise, Enterprise.id == Suggestion.enterprise_id)
         .where(Suggestion.status == SuggestionStatus.NEW,
-               Suggestion.first_response_at.is_(None))
+               Suggestion.first_response_at.is_(None),
+               few(session, Suggestion.created_at <= now - timedelta(days=MIN_STALL_DAYS)))
     )
     return [s for s, days in rows if s.created_at <= now - timedelta(days=days)]
 
