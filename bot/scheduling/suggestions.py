@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 from functools import partial
 
-from bot.notify import Wave
+from bot.notify import Wave, notify
 from bot.presenters import suggestions as ui
 from bot.review_cards import tell_reviewers
 from bot.scheduling.context import JobContext
