@@ -319,9 +319,11 @@ async def test_mydata_lists_recordings_and_pictures_and_forget_takes_the_voice(d
 
         # Lucía is forgotten: her voice goes with her; her picture stays, tied to no one.
         (question,) = await tg.send(lucia, "/forget")
+        assert "Las lecciones que grabaste también se borran" in question.text
         await tg.press(lucia, question, "Sí, olvídame")
         # Tom is forgotten too: what he approved stays approved, by no one.
         (question,) = await tg.send(tom, "/forget")
+        assert "lessons you recorded" not in question.text  # he recorded none
         await tg.press(tom, question, "Yes, forget me")
         async with tg.app.session_factory() as session:
             assert (await session.scalars(select(LessonRecording))).all() == []

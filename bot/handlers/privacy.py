@@ -41,7 +41,7 @@ async def send_my_data(message: Message, session: AsyncSession, person: Person |
                   "you are."))
 
 
-async def ask_to_forget(message: Message, person: Person | None) -> None:
+async def ask_to_forget(message: Message, session: AsyncSession, person: Person | None) -> None:
     if person is None:
         await message.answer(_nothing_held())
         return
@@ -49,11 +49,14 @@ async def ask_to_forget(message: Message, person: Person | None) -> None:
     builder.button(text=_("Yes, forget me"), callback_data=PrivacyCallback(action="forget"))
     builder.button(text=_("No, keep me"), callback_data=PrivacyCallback(action="keep"))
     builder.adjust(1)
-    await message.answer(
-        _("This removes your name, your memberships, your notes and messages, and the link "
-          "between you and your suggestions. Your suggestions stay for your team, without "
-          "your name, and lessons you did still count in your team's figures, without you. "
-          "It cannot be undone. Go ahead?"), reply_markup=builder.as_markup())
+    text = _("This removes your name, your memberships, your notes and messages, and the link "
+             "between you and your suggestions. Your suggestions stay for your team, without "
+             "your name, and lessons you did still count in your team's figures, without you. "
+             "It cannot be undone. Go ahead?")
+    if await privacy.recordings_made(session, person.id):
+        text += "\n\n" + _("The lessons you recorded are deleted too: a voice can tell who "
+                            "you are.")
+    await message.answer(text, reply_markup=builder.as_markup())
 
 
 async def keep_me(query: CallbackQuery, bot: Bot, person: Person | None) -> None:

@@ -13,7 +13,7 @@ import re
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Executable, Table, delete, select, update
+from sqlalchemy import Executable, Table, delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.services import anonymity, audit
@@ -75,6 +75,12 @@ async def sent_by(session: AsyncSession, person_id: int, relay_key: bytes) -> li
     relays = await session.execute(select(SuggestionRelay.suggestion_id, SuggestionRelay.seal))
     return [suggestion_id for suggestion_id, stored in relays
             if anonymity.sealed_by(relay_key, suggestion_id, person_id, stored)]
+
+
+async def recordings_made(session: AsyncSession, person_id: int) -> int:
+    """How many lesson recordings the person made (/forget deletes them: a voice identifies)."""
+    return await session.scalar(select(func.count()).select_from(LessonRecording).where(
+        LessonRecording.recorded_by_id == person_id)) or 0
 
 
 async def held_by(session: AsyncSession, person_id: int,
