@@ -128,7 +128,7 @@ async def test_the_checkin_wave_tells_whom_notify_would(
                                       baseline=10.0, target=5.0, position=0, active=True))
             await refresh_enterprise(session, enterprise, NOW)
         await session.commit()
-    ctx = JobContext(session_factory, FakeClock(NOW), i18n, curriculum())
+    ctx = JobContext(session_factory, FakeClock(NOW), i18n, curriculum(), b"test relay key")
     assert await run_checkins(ctx) == len(PEOPLE)
     async with session_factory() as session:
         queued = await _rows(session)

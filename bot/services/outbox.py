@@ -5,9 +5,11 @@ that was rolled back."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from contextvars import ContextVar
 from datetime import datetime
-from typing import Any, TypedDict, cast
+from operator import itemgetter
+from typing import Any, NamedTuple, TypedDict, cast
 
 from sqlalchemy import Table, insert, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -87,21 +89,62 @@ def enqueue(session: AsyncSession, *, chat_id: int, kind: str, text: str, now: d
     return messages[-1]
 
 
-BATCH = 5000
+class Message(NamedTuple):
+    """What one message of a wave holds of its own (a row of `rows` less its chat, person
+    and moments): many people get the same one."""
+
+    kind: str
+    text: str
+    reply_markup: dict[str, Any] | None
+    media_kind: str | None
+    media_file_id: str | None
 
 
-async def insert_rows(session: AsyncSession, values: list[dict[str, Any]]) -> int:
-    """Queue many rows (from `rows`: every column but the id) with one INSERT per batch of
-    5,000, in the caller's transaction, after whatever it has added to the session (so ids
-    keep the order of queueing). The same rows as `enqueue` would write, without an ORM
-    object each."""
-    if not values:
+# A wave's message to one chat: chat id, person id, the message.
+Queued = tuple[int, int | None, Message]
+_OWN = ("chat_id", "person_id", *Message._fields)
+
+
+async def insert_wave(session: AsyncSession, now: datetime, queued: Sequence[Queued]) -> int:
+    """Queue a wave's messages (sent from `now`, as `rows` makes them) in the caller's
+    transaction, after whatever it has added to the session (so ids keep the order of
+    queueing): the same rows as `enqueue` would write. One INSERT run by the driver for
+    all rows: what SQLAlchemy would do to each row's parameters (the moments, the status,
+    the keyboard's JSON) is done once per wave, or once per message, here."""
+    if not queued:
         return 0
     await session.flush()
+    connection = await session.connection()
+    dialect = connection.dialect
     table = cast(Table, OutboxMessage.__table__)
-    for start in range(0, len(values), BATCH):
-        await session.execute(insert(table), values[start:start + BATCH])
-    return len(values)
+    common = {**_FRESH, "created_at": now, "send_after": now}
+    keys = [*_OWN, *common]
+    compiled = insert(table).compile(dialect=dialect, column_keys=keys, for_executemany=True)
+
+    def bound(key: str, value: Any) -> Any:
+        """`value` as the driver takes it for column `key` (the column type's processing)."""
+        process = table.c[key].type.dialect_impl(dialect).bind_processor(dialect)
+        return value if process is None else process(value)
+
+    if any(table.c[key].type.dialect_impl(dialect).bind_processor(dialect) is not None
+           for key in ("chat_id", "person_id", "kind", "text", "media_kind", "media_file_id")):
+        raise NotImplementedError(f"{dialect.name}: processes plain columns")  # pragma: no cover
+    fixed = tuple(bound(key, value) for key, value in common.items())
+    processed: dict[int, tuple[Any, ...]] = {}  # by message object: a wave shares them
+    order = [keys.index(key) for key in compiled.positiontup or ()]
+    if len(order) != len(keys):
+        raise NotImplementedError(f"{dialect.name}: named parameters")  # pragma: no cover
+    pick = itemgetter(*order)
+    parameters = []
+    for chat_id, person_id, message in queued:
+        own = processed.get(id(message))
+        if own is None:
+            own = processed[id(message)] = (
+                message.kind, message.text, bound("reply_markup", message.reply_markup),
+                message.media_kind, message.media_file_id, *fixed)
+        parameters.append(pick((chat_id, person_id, *own)))
+    await connection.exec_driver_sql(compiled.string, parameters)
+    return len(parameters)
 
 
 async def move_chat(session: AsyncSession, old_chat_id: int, new_chat_id: int) -> None:
