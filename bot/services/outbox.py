@@ -8,7 +8,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from contextvars import ContextVar
 from datetime import datetime
-from operator import itemgetter
 from typing import Any, NamedTuple, TypedDict, cast
 
 from sqlalchemy import Table, insert, update
@@ -16,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from typing_extensions import Unpack
 
 from bot.limits import CAPTION_MAX, plain_text, telegram_length
+from storage.bulk import execute_many
 from storage.models import OutboxMessage, OutboxStatus
 
 # A consultant's alert about a stall. Once delivered it keeps its buttons (their data names the
@@ -108,43 +108,12 @@ _OWN = ("chat_id", "person_id", *Message._fields)
 async def insert_wave(session: AsyncSession, now: datetime, queued: Sequence[Queued]) -> int:
     """Queue a wave's messages (sent from `now`, as `rows` makes them) in the caller's
     transaction, after whatever it has added to the session (so ids keep the order of
-    queueing): the same rows as `enqueue` would write. One INSERT run by the driver for
-    all rows: what SQLAlchemy would do to each row's parameters (the moments, the status,
-    the keyboard's JSON) is done once per wave, or once per message, here."""
-    if not queued:
-        return 0
-    await session.flush()
-    connection = await session.connection()
-    dialect = connection.dialect
-    table = cast(Table, OutboxMessage.__table__)
-    common = {**_FRESH, "created_at": now, "send_after": now}
-    keys = [*_OWN, *common]
-    compiled = insert(table).compile(dialect=dialect, column_keys=keys, for_executemany=True)
-
-    def bound(key: str, value: Any) -> Any:
-        """`value` as the driver takes it for column `key` (the column type's processing)."""
-        process = table.c[key].type.dialect_impl(dialect).bind_processor(dialect)
-        return value if process is None else process(value)
-
-    if any(table.c[key].type.dialect_impl(dialect).bind_processor(dialect) is not None
-           for key in ("chat_id", "person_id", "kind", "text", "media_kind", "media_file_id")):
-        raise NotImplementedError(f"{dialect.name}: processes plain columns")  # pragma: no cover
-    fixed = tuple(bound(key, value) for key, value in common.items())
-    processed: dict[int, tuple[Any, ...]] = {}  # by message object: a wave shares them
-    order = [keys.index(key) for key in compiled.positiontup or ()]
-    if len(order) != len(keys):
-        raise NotImplementedError(f"{dialect.name}: named parameters")  # pragma: no cover
-    pick = itemgetter(*order)
-    parameters = []
-    for chat_id, person_id, message in queued:
-        own = processed.get(id(message))
-        if own is None:
-            own = processed[id(message)] = (
-                message.kind, message.text, bound("reply_markup", message.reply_markup),
-                message.media_kind, message.media_file_id, *fixed)
-        parameters.append(pick((chat_id, person_id, *own)))
-    await connection.exec_driver_sql(compiled.string, parameters)
-    return len(parameters)
+    queueing): the same rows as `enqueue` would write, with one INSERT run by the driver
+    (`storage.bulk`: the moments and status processed once, each keyboard's JSON once)."""
+    return await execute_many(
+        session, insert(cast(Table, OutboxMessage.__table__)), _OWN,
+        [(chat_id, person_id, *message) for chat_id, person_id, message in queued],
+        common={**_FRESH, "created_at": now, "send_after": now})
 
 
 async def move_chat(session: AsyncSession, old_chat_id: int, new_chat_id: int) -> None:
