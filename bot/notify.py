@@ -137,15 +137,18 @@ class Localised(Protocol):
 class Wave:
     """The same message to many people, as `notify` would queue it to each, at the cost of
     a wave: rendered once per locale of each group told (`tell`), and written with one
-    INSERT per 5,000 rows (`write`) instead of an ORM object per message."""
+    INSERT run by the driver (`write`) instead of an ORM object per message."""
 
     def __init__(self, i18n: CatalogI18n, now: datetime, *,
                  default_locale: str | None = None) -> None:
         self.i18n, self.now = i18n, now
         self.default_locale = default_locale or i18n.default_locale
-        self.rows: list[dict[str, Any]] = []
+        self.queued: list[outbox.Queued] = []
         self._dumped: dict[int, tuple[InlineKeyboardMarkup, dict[str, Any]]] = {}
-        self._rendered: dict[Hashable, dict[str, list[dict[str, Any]]]] = {}
+        self._rendered: dict[Hashable, dict[str, list[outbox.Message]]] = {}
+        # The locale `notify` would choose, by what it reads: (person's locale, Telegram's
+        # language, the enterprise's locale).
+        self._locales: dict[tuple[str | None, str | None, str | None], str] = {}
 
     def tell(
         self,
@@ -165,20 +168,25 @@ class Wave:
         rendered = {} if same_as is None else self._rendered.setdefault(same_as, {})
         told = 0
         for person in people:
-            locale = locale_outside_update(person, enterprise_locale, self.default_locale)
-            template = rendered.get(locale)
-            if template is None:
-                template = rendered[locale] = _rows(self.i18n, locale, chat_id=0,
-                                                    person_id=None, kind=kind, now=self.now,
-                                                    render=render, media=media,
-                                                    dumped=self._dumped)
-            self.rows += [{**row, "chat_id": person.telegram_id, "person_id": person.id}
-                          for row in template]
+            asked = person.locale, person.telegram_language, enterprise_locale
+            locale = self._locales.get(asked)
+            if locale is None:
+                locale = self._locales[asked] = locale_outside_update(
+                    person, enterprise_locale, self.default_locale)
+            messages = rendered.get(locale)
+            if messages is None:
+                messages = rendered[locale] = [
+                    outbox.Message(*(row[field] for field in outbox.Message._fields))
+                    for row in _rows(self.i18n, locale, chat_id=0, person_id=None, kind=kind,
+                                     now=self.now, render=render, media=media,
+                                     dumped=self._dumped)]
+            chat_id, person_id = person.telegram_id, person.id
+            self.queued += [(chat_id, person_id, message) for message in messages]
             told += 1
         return told
 
     async def write(self, session: AsyncSession) -> int:
         """Write what was told to the outbox, in the caller's transaction; returns rows."""
-        written = await outbox.insert_rows(session, self.rows)
-        self.rows = []
+        written = await outbox.insert_wave(session, self.now, self.queued)
+        self.queued = []
         return written

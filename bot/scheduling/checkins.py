@@ -19,6 +19,7 @@ from bot.scheduling.context import JobContext
 from bot.services import kpis
 from bot.services.next_due import due, next_checkin_at
 from bot.services.planner import few
+from storage.bulk import execute_many
 from storage.models import CheckinRound, Enterprise, EnterpriseKpi, Membership, Person, Role
 
 T = TypeVar("T")
@@ -32,9 +33,12 @@ async def run_checkins(ctx: JobContext) -> int:
     now = ctx.clock.now()
     async with ctx.session_factory() as session, session.begin():
         # The columns the check-in reads, as tuples: a wave has thousands of enterprises.
+        # Core columns, not the ORM's: no ORM result processing for thousands of rows.
+        enterprises = _table(Enterprise)
         looked_at = [Due(*row) for row in await session.execute(
-            select(*DUE_COLUMNS).where(due(session, Enterprise.next_checkin_at, now))
-            .order_by(Enterprise.id).with_for_update())]
+            select(*(enterprises.c[field] for field in Due._fields))
+            .where(due(session, enterprises.c.next_checkin_at, now))
+            .order_by(enterprises.c.id).with_for_update())]
         if not looked_at:
             return 0
         ids = [enterprise.id for enterprise in looked_at]
@@ -58,9 +62,9 @@ async def run_checkins(ctx: JobContext) -> int:
                     few(session, CheckinRound.enterprise_id.in_(chunk)),
                     CheckinRound.week >= min(weeks.values())))})
         told: list[tuple[Due, str, int]] = []
-        opened: list[dict[str, Any]] = []
-        changed: dict[str, list[dict[str, Any]]] = {"reminded_at": [], "nudged_at": []}
-        moments: list[dict[str, Any]] = []
+        opened: list[tuple[int, date]] = []  # enterprise, week
+        changed: dict[str, list[tuple[int]]] = {"reminded_at": [], "nudged_at": []}  # round
+        moments: list[tuple[int, datetime]] = []  # enterprise, its next moment
         decided: dict[tuple[Any, ...], tuple[str | None, datetime]] = {}
         for enterprise in looked_at:
             week = weeks[enterprise.timezone]
@@ -75,14 +79,14 @@ async def run_checkins(ctx: JobContext) -> int:
                     checkin_hour=enterprise.checkin_hour), week, state, bool(count), now)
             what, moment = decided[key]
             if what == "invite":
-                opened.append({"enterprise_id": enterprise.id, "week": week, "opened_at": now})
+                opened.append((enterprise.id, week))
             elif what is not None:
-                changed[STAMPS[what]].append({"round": round_id, "at": now})
+                changed[STAMPS[what]].append((cast(int, round_id),))
             if what is not None:
                 told.append((enterprise, what, count))
             if moment != enterprise.next_checkin_at:
-                moments.append({"enterprise": enterprise.id, "at": moment})
-        await _write(session, opened, changed, moments)
+                moments.append((enterprise.id, moment))
+        await _write(session, now, opened, changed, moments)
         if not told:
             return 0
         wave = Wave(ctx.i18n, now)
@@ -94,22 +98,22 @@ async def run_checkins(ctx: JobContext) -> int:
     return queued
 
 
-async def _write(session: AsyncSession, opened: list[dict[str, Any]],
-                 changed: dict[str, list[dict[str, Any]]],
-                 moments: list[dict[str, Any]]) -> None:
-    """New rounds, rounds reminded or nudged, and next moments: one statement each kind per
-    5,000 rows (an UPDATE by primary key with many parameter sets)."""
-    rounds, enterprises = cast(Table, CheckinRound.__table__), cast(Table, Enterprise.__table__)
-    for chunk in _chunks(opened):
-        await session.execute(insert(rounds), chunk)
+async def _write(session: AsyncSession, now: datetime, opened: list[tuple[int, date]],
+                 changed: dict[str, list[tuple[int]]],
+                 moments: list[tuple[int, datetime]]) -> None:
+    """New rounds (enterprise, week), rounds reminded or nudged (by id) now, and next
+    moments (enterprise, moment): one statement each kind, run by the driver for all rows
+    (`storage.bulk`)."""
+    rounds, enterprises = _table(CheckinRound), _table(Enterprise)
+    await execute_many(session, insert(rounds), ("enterprise_id", "week"), opened,
+                       common={"opened_at": now})
     for column, values in changed.items():
-        for chunk in _chunks(values):
-            await session.execute(update(rounds).where(rounds.c.id == bindparam("round"))
-                                  .values({column: bindparam("at")}), chunk)
-    for chunk in _chunks(moments):
-        await session.execute(
-            update(enterprises).where(enterprises.c.id == bindparam("enterprise"))
-            .values(next_checkin_at=bindparam("at")), chunk)
+        await execute_many(session, update(rounds).where(rounds.c.id == bindparam("round"))
+                           .values({column: bindparam("at")}), ("round",), values,
+                           common={"at": now})
+    await execute_many(session, update(enterprises)
+                       .where(enterprises.c.id == bindparam("enterprise"))
+                       .values(next_checkin_at=bindparam("at")), ("enterprise", "at"), moments)
 
 
 STAMPS = {"remind": "reminded_at", "nudge": "nudged_at"}  # what a round records of each
@@ -125,8 +129,6 @@ class Due(NamedTuple):
     next_checkin_at: datetime | None
 
 
-DUE_COLUMNS = (Enterprise.id, Enterprise.name, Enterprise.timezone, Enterprise.checkin_weekday,
-               Enterprise.checkin_hour, Enterprise.default_locale, Enterprise.next_checkin_at)
 # A week's round as the rules read it: week, reminded_at, nudged_at, completed_at.
 Round = tuple[date, datetime | None, datetime | None, datetime | None]
 
@@ -151,6 +153,11 @@ def _decide(enterprise: Enterprise, week: date, state: Round | None, has_kpis: b
     return what, next_checkin_at(enterprise, round_, has_kpis, now)
 
 
+def _table(model: type[Any]) -> Table:
+    """A model's Core table: statements on its columns skip the ORM's work per row."""
+    return cast(Table, model.__table__)
+
+
 def _chunks(items: list[T], size: int = 5000) -> list[list[T]]:
     """Items in lists short enough for one statement's parameters (SQLite allows 32,766)."""
     return [items[start:start + size] for start in range(0, len(items), size)]
@@ -164,13 +171,15 @@ async def _reporters(session: AsyncSession, enterprise_ids: set[int]) -> dict[
     message needs of them. Sorted here: ordered by person in SQL, SQLite reads `people`
     whole in that order."""
     found: dict[int, list[tuple[Role, Reader]]] = {}
+    members, persons = _table(Membership), _table(Person)  # Core: no ORM work per row
     for chunk in _chunks(sorted(enterprise_ids)):
         rows = await session.execute(
-            select(Membership.enterprise_id, Membership.role, *READER_COLUMNS)
-            .join(Person, Membership.person_id == Person.id)
-            .where(Membership.role.in_((Role.MANAGER, Role.TEAM_LEAD)),
-                   few(session, Membership.enterprise_id.in_(chunk)),
-                   Person.blocked_bot.is_(False)))
+            select(members.c.enterprise_id, members.c.role,
+                   *(persons.c[column.key] for column in READER_COLUMNS))
+            .join(persons, members.c.person_id == persons.c.id)
+            .where(members.c.role.in_((Role.MANAGER, Role.TEAM_LEAD)),
+                   few(session, members.c.enterprise_id.in_(chunk)),
+                   persons.c.blocked_bot.is_(False)))
         for enterprise_id, role, person_id, chat_id, locale, language in rows:
             found.setdefault(enterprise_id, []).append(
                 (role, Reader(person_id, chat_id, locale, language)))

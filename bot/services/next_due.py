@@ -224,7 +224,8 @@ async def enterprises_due(session: AsyncSession,
         .with_for_update()))
 
 
-def due(session: AsyncSession, column: InstrumentedAttribute[datetime | None],
+def due(session: AsyncSession,
+        column: InstrumentedAttribute[datetime | None] | ColumnElement[datetime | None],
         now: datetime) -> ColumnElement[bool]:
     """`column <= now`: rows due now, read through the column's index. SQLite's planner has
     no histogram: where most rows share a few moments it guesses that the range holds a

@@ -5,15 +5,17 @@ that was rolled back."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from contextvars import ContextVar
 from datetime import datetime
-from typing import Any, TypedDict, cast
+from typing import Any, NamedTuple, TypedDict, cast
 
 from sqlalchemy import Table, insert, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from typing_extensions import Unpack
 
 from bot.limits import CAPTION_MAX, plain_text, telegram_length
+from storage.bulk import execute_many
 from storage.models import OutboxMessage, OutboxStatus
 
 # A consultant's alert about a stall. Once delivered it keeps its buttons (their data names the
@@ -87,21 +89,31 @@ def enqueue(session: AsyncSession, *, chat_id: int, kind: str, text: str, now: d
     return messages[-1]
 
 
-BATCH = 5000
+class Message(NamedTuple):
+    """What one message of a wave holds of its own (a row of `rows` less its chat, person
+    and moments): many people get the same one."""
+
+    kind: str
+    text: str
+    reply_markup: dict[str, Any] | None
+    media_kind: str | None
+    media_file_id: str | None
 
 
-async def insert_rows(session: AsyncSession, values: list[dict[str, Any]]) -> int:
-    """Queue many rows (from `rows`: every column but the id) with one INSERT per batch of
-    5,000, in the caller's transaction, after whatever it has added to the session (so ids
-    keep the order of queueing). The same rows as `enqueue` would write, without an ORM
-    object each."""
-    if not values:
-        return 0
-    await session.flush()
-    table = cast(Table, OutboxMessage.__table__)
-    for start in range(0, len(values), BATCH):
-        await session.execute(insert(table), values[start:start + BATCH])
-    return len(values)
+# A wave's message to one chat: chat id, person id, the message.
+Queued = tuple[int, int | None, Message]
+_OWN = ("chat_id", "person_id", *Message._fields)
+
+
+async def insert_wave(session: AsyncSession, now: datetime, queued: Sequence[Queued]) -> int:
+    """Queue a wave's messages (sent from `now`, as `rows` makes them) in the caller's
+    transaction, after whatever it has added to the session (so ids keep the order of
+    queueing): the same rows as `enqueue` would write, with one INSERT run by the driver
+    (`storage.bulk`: the moments and status processed once, each keyboard's JSON once)."""
+    return await execute_many(
+        session, insert(cast(Table, OutboxMessage.__table__)), _OWN,
+        [(chat_id, person_id, *message) for chat_id, person_id, message in queued],
+        common={**_FRESH, "created_at": now, "send_after": now})
 
 
 async def move_chat(session: AsyncSession, old_chat_id: int, new_chat_id: int) -> None:
