@@ -18,11 +18,13 @@ Anything else (a bug, an unexpected exception) is retried later for that one mes
 message expires only by age: one still not delivered `OUTBOX_MAX_AGE_HOURS` after it was
 queued is marked failed and logged.
 
-Each row is updated in its own transaction right after its call. What was claimed and not
-sent is given back in a `finally`, at once, whatever happened; if even that fails (the
-database is away) it is given back at the next run. A request that breaks after Telegram took
-the message (the connection drops, or our timeout fires) cannot be told from one Telegram
-never saw: that one message is sent again. This is the only duplicate the outbox allows.
+A delivered row is written with the others of its batch, in one statement at the end of the
+batch; any other outcome is written in its own transaction right after its call. What was
+claimed and not sent is given back in a `finally`, at once, whatever happened; if even that
+fails (the database is away) it is given back at the next run. A request that breaks after
+Telegram took the message (the connection drops, or our timeout fires) cannot be told from
+one Telegram never saw: that one message is sent again. Besides that, only a crash
+mid-batch, before the batch's delivered rows are written, sends those again.
 
 Every request has a short timeout (`TELEGRAM_REQUEST_TIMEOUT`), so a request that hangs holds
 up sending for those few seconds only. With `OUTBOX_CONCURRENCY` above 1, several chats are
@@ -41,6 +43,7 @@ again (`release_claims`).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import contextvars
 import logging
 from collections.abc import Iterable
@@ -56,7 +59,7 @@ from aiogram.exceptions import (
     TelegramRetryAfter,
 )
 from aiogram.types import InlineKeyboardMarkup, Message
-from sqlalchemy import or_, select, update
+from sqlalchemy import bindparam, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.channels.whatsapp.ids import is_whatsapp_chat
@@ -68,7 +71,7 @@ from storage.models import OutboxMessage, OutboxStatus, Person
 
 log = logging.getLogger(__name__)
 
-BATCH = 50
+BATCH = 200
 # The place in the limits taken for the message being sent (each chat is served in a task of
 # its own), given back as soon as its answer is in.
 _slot: contextvars.ContextVar[Ticket | None] = contextvars.ContextVar("outbox_slot",
@@ -79,6 +82,7 @@ CLAIM_LEASE = timedelta(minutes=2)
 MAX_AGE = timedelta(hours=24)  # OUTBOX_MAX_AGE_HOURS
 REQUEST_TIMEOUT = 10.0  # seconds, TELEGRAM_REQUEST_TIMEOUT
 CONCURRENCY = 1  # chats served at once, OUTBOX_CONCURRENCY
+WA_CONCURRENCY = 8  # WhatsApp people served at once (at least OUTBOX_CONCURRENCY)
 BREAKER_FIRST = 1.0  # seconds of the first pause after a 5xx or a network error
 BREAKER_MAX = 60.0  # OUTBOX_PAUSE_MAX_SECONDS
 
@@ -114,6 +118,7 @@ class OutboxSender:
         max_age: timedelta = MAX_AGE,
         request_timeout: float = REQUEST_TIMEOUT,
         concurrency: int = CONCURRENCY,
+        whatsapp_concurrency: int = WA_CONCURRENCY,
         breaker_first: float = BREAKER_FIRST,
         breaker_max: float = BREAKER_MAX,
     ) -> None:
@@ -125,12 +130,14 @@ class OutboxSender:
         self.max_age = max_age
         self.request_timeout = request_timeout
         self.concurrency = max(1, concurrency)
+        self.whatsapp_concurrency = max(1, whatsapp_concurrency)
         self.breaker_first = breaker_first
         self.breaker_max = breaker_max
         self.hold_until: datetime | None = None
         self.faults_in_a_row = 0
         self._outage_rows: set[int] = set()  # rows that met the fault while the way was down
         self._not_given_back: list[tuple[list[int], datetime]] = []
+        self._delivered: list[dict[str, object]] = []  # sent in this batch, not yet written
 
     async def send_pending(self) -> int:
         """Send what is due, batch after batch while batches come back full (so a big wave
@@ -159,20 +166,46 @@ class OutboxSender:
             by_chat.setdefault(message.chat_id, []).append(message)
         chats = list(by_chat.values())
         chats.reverse()  # popped from the end: the oldest first
+        # WhatsApp people are served WA_CONCURRENCY at a time (each request still holds its
+        # slot in the limits until its answer); Telegram chats `concurrency` at a time.
+        pools = [[c for c in chats if not is_whatsapp_chat(c[0].chat_id)],
+                 [c for c in chats if is_whatsapp_chat(c[0].chat_id)]]
+        workers = [self.concurrency, max(self.concurrency, self.whatsapp_concurrency)]
+        if self.faults_in_a_row:  # after a fault, one message tests the way first
+            pools, workers = [chats], [1]
 
-        async def serve() -> None:
-            while chats and not batch.stopped:
-                await self._serve_chat(chats.pop(), lease, batch)
+        async def serve(pool: list[list[OutboxMessage]]) -> None:
+            while pool and not batch.stopped:
+                await self._serve_chat(pool.pop(), lease, batch)
 
-        # After a fault, one message tests the way first (it may still be down).
-        workers = 1 if self.faults_in_a_row else self.concurrency
+        ahead = getattr(self.bot.session, "ahead", None)  # WhatsApp: contacts read at once
         try:
-            async with asyncio.TaskGroup() as group:
-                for _ in range(min(workers, len(chats))):
-                    group.create_task(serve())
+            async with (ahead([m.chat_id for m in due]) if ahead is not None
+                        else contextlib.nullcontext()), asyncio.TaskGroup() as group:
+                for pool, count in zip(pools, workers, strict=True):
+                    for _ in range(min(count, len(pool))):
+                        group.create_task(serve(pool))
         finally:
-            await self._release([m.id for m in due if m.id not in batch.finished], lease)
+            try:
+                await self._write_delivered()
+            finally:
+                await self._release([m.id for m in due if m.id not in batch.finished], lease)
         return batch
+
+    async def _write_delivered(self) -> None:
+        """The batch's delivered rows, written together: one UPDATE run over them all (per
+        set of columns), instead of a transaction per message."""
+        rows, self._delivered = self._delivered, []
+        by_columns: dict[tuple[str, ...], list[dict[str, object]]] = {}
+        for row in rows:
+            by_columns.setdefault(tuple(sorted(row)), []).append(row)
+        if not by_columns:
+            return
+        table = OutboxMessage.__table__
+        async with self.session_factory() as session, session.begin():
+            for same in by_columns.values():
+                await session.execute(
+                    update(table).where(table.c.id == bindparam("row_id")), same)
 
     async def _serve_chat(self, messages: list[OutboxMessage], lease: datetime,
                           batch: _Batch) -> None:
@@ -363,8 +396,10 @@ class OutboxSender:
             # delivered message in the database names anybody (README "Security and privacy").
             values = {"status": OutboxStatus.SENT, "sent_at": self.clock.now(),
                       "telegram_message_id": result.message_id,
-                      **delivered_values(message.kind)}
+                      **delivered_values(message.kind), "claimed_until": None}
             await self._way_is_back()
+            self._delivered.append({"row_id": message.id, **values})
+            return "sent"  # written with the batch's others (`_write_delivered`)
         except TelegramRetryAfter as error:
             values = {"send_after": await self._pause(error.retry_after)}
             outcome = "pause"
