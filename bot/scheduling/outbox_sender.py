@@ -48,6 +48,7 @@ import contextvars
 import logging
 from collections.abc import Iterable
 from datetime import datetime, timedelta
+from typing import cast
 
 from aiogram import Bot
 from aiogram.exceptions import (
@@ -59,7 +60,7 @@ from aiogram.exceptions import (
     TelegramRetryAfter,
 )
 from aiogram.types import InlineKeyboardMarkup, Message
-from sqlalchemy import bindparam, or_, select, update
+from sqlalchemy import Table, bindparam, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.channels.whatsapp.ids import is_whatsapp_chat
@@ -201,7 +202,7 @@ class OutboxSender:
             by_columns.setdefault(tuple(sorted(row)), []).append(row)
         if not by_columns:
             return
-        table = OutboxMessage.__table__
+        table = cast(Table, OutboxMessage.__table__)
         async with self.session_factory() as session, session.begin():
             for same in by_columns.values():
                 await session.execute(
