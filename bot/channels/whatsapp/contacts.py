@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import BigInteger, cast, delete, literal, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.channels.whatsapp.ids import WA_CHAT_ID_BASE, chat_id_of, contact_id_of
@@ -86,7 +86,8 @@ async def read_ahead(factory: async_sessionmaker[AsyncSession],
         rows = await session.execute(
             select(WhatsAppContact.id, WhatsAppContact.wa_id, WhatsAppContact.last_inbound_at,
                    WhatsAppContact.choices, Person.locale, Person.telegram_language)
-            .outerjoin(Person, Person.telegram_id == WhatsAppContact.id + WA_CHAT_ID_BASE)
+            .outerjoin(Person, Person.telegram_id == (
+                cast(WhatsAppContact.id, BigInteger) + literal(WA_CHAT_ID_BASE, BigInteger)))
             .where(WhatsAppContact.id.in_({contact_id_of(chat) for chat in chat_ids})))
         found: dict[int, Known] = {}
         for contact_id, wa_id, last_inbound_at, choices, locale, seen in rows:
