@@ -59,6 +59,10 @@ pending_choices: contextvars.ContextVar[dict[int, list[str] | None] | None] = (
 _ahead: contextvars.ContextVar[dict[int, contacts.Known] | None] = contextvars.ContextVar(
     "whatsapp_read_ahead", default=None)
 
+# A contact read again just before its message goes (`window_closed`), for that send.
+_reread: contextvars.ContextVar[dict[int, contacts.Contact]] = contextvars.ContextVar(
+    "whatsapp_reread")
+
 
 class CloudApiError(Exception):
     def __init__(self, status: int, code: int, message: str) -> None:
@@ -158,10 +162,11 @@ class ChannelSession(BaseSession):
         languages read once for the batch instead of once or twice per message."""
         chats = [chat for chat in chat_ids if is_whatsapp_chat(chat)]
         known = await contacts.read_ahead(self.session_factory, chats) if chats else None
-        token = _ahead.set(known)
+        token, again = _ahead.set(known), _reread.set({})
         try:
             yield
         finally:
+            _reread.reset(again)
             _ahead.reset(token)
 
     def _known(self, chat_id: int, now: datetime) -> contacts.Known | None:
@@ -169,11 +174,19 @@ class ChannelSession(BaseSession):
         known = (_ahead.get() or {}).get(chat_id)
         return known if known is not None and known.contact.window_open(now) else None
 
-    async def _contact(self, chat_id: int) -> contacts.Contact | None:
+    async def _contact(self, chat_id: int, *, fresh: bool = False) -> contacts.Contact | None:
+        """The contact of a WhatsApp chat: from the batch's read while its window is open,
+        else read now (and kept, for the send that follows a `fresh` read)."""
         known = self._known(chat_id, self.clock.now())
         if known is not None:
             return known.contact
-        return await contacts.by_chat(self.session_factory, chat_id)
+        read = _ahead.get()
+        if read is not None and not fresh and (got := _reread.get().pop(chat_id, None)):
+            return got
+        contact = await contacts.by_chat(self.session_factory, chat_id)
+        if read is not None and fresh and contact is not None:
+            _reread.get()[chat_id] = contact
+        return contact
 
     async def _set_choices(self, contact: contacts.Contact, choices: list[str] | None) -> None:
         await contacts.set_choices(self.session_factory, {contact.id: choices})
@@ -185,7 +198,7 @@ class ChannelSession(BaseSession):
     async def window_closed(self, chat_id: int) -> bool:
         """Whether a message to this WhatsApp chat would go now as a template (the person's
         24-hour window is closed): the outbox counts it against the daily tier."""
-        contact = await self._contact(chat_id)
+        contact = await self._contact(chat_id, fresh=True)
         return contact is not None and not contact.window_open(self.clock.now())
 
     # Routing -----------------------------------------------------------------------------
