@@ -76,7 +76,10 @@ def _passed(run: dict[str, Any]) -> bool:
 
 
 async def whatsapp_outbox_table(tmp, quick: bool, databases) -> str:  # type: ignore[no-untyped-def]
-    messages = 600 if quick else 3000
+    # The rate counts the last second in full (arrived / (span + 1 s)), so a wave that fills
+    # whole seconds at the limit is what can show the limit: 722 queued make 640 that arrive
+    # (8 seconds of 80); 600 made 532 (6.65 s), whose best possible rate was 76/s (95 %).
+    messages = 722 if quick else 3000
     redis_url = os.environ.get("BENCH_REDIS_URL")
     rows, notes = [], []
     # A wave beyond the tier logs a warning for each message that waits: counted, not shown.
@@ -104,10 +107,10 @@ async def whatsapp_outbox_table(tmp, quick: bool, databases) -> str:  # type: ig
                          f"{worst['rate']:.1f}", WA_MESSAGES_PER_SECOND, f"{share:.0%}",
                          " / ".join(map(str, worst["violations"])),
                          verdict(all(_passed(r) for r in runs) and share >= TARGET_SHARE)])
-    notes += ["Below the limit's ceiling, the rate is the sender's own pace, one message at "
-              "a time (OUTBOX_CONCURRENCY=1): reading the window, the contact and the "
-              "person's language, the request, writing the row (a Telegram message needs "
-              "the request and the row only).",
+    notes += ["Below the limit's ceiling, the rate is the sender's own pace: WhatsApp people "
+              "are served 8 at a time (each request holding its slot until its answer), the "
+              "contacts and languages of a batch read in one query, its delivered rows "
+              "written in one statement.",
               f"Real time, WhatsApp's limits ({WA_MESSAGES_PER_SECOND}/s for the number, one "
               f"message per {WA_PAIR_INTERVAL_SECONDS} s to a person, the daily tier of new "
               "conversations); rate = messages arrived / (first to last arrival + 1 s).",

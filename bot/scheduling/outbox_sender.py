@@ -41,6 +41,7 @@ again (`release_claims`).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import contextvars
 import logging
 from collections.abc import Iterable
@@ -79,6 +80,7 @@ CLAIM_LEASE = timedelta(minutes=2)
 MAX_AGE = timedelta(hours=24)  # OUTBOX_MAX_AGE_HOURS
 REQUEST_TIMEOUT = 10.0  # seconds, TELEGRAM_REQUEST_TIMEOUT
 CONCURRENCY = 1  # chats served at once, OUTBOX_CONCURRENCY
+WA_CONCURRENCY = 8  # WhatsApp people served at once (at least OUTBOX_CONCURRENCY)
 BREAKER_FIRST = 1.0  # seconds of the first pause after a 5xx or a network error
 BREAKER_MAX = 60.0  # OUTBOX_PAUSE_MAX_SECONDS
 
@@ -114,6 +116,7 @@ class OutboxSender:
         max_age: timedelta = MAX_AGE,
         request_timeout: float = REQUEST_TIMEOUT,
         concurrency: int = CONCURRENCY,
+        whatsapp_concurrency: int = WA_CONCURRENCY,
         breaker_first: float = BREAKER_FIRST,
         breaker_max: float = BREAKER_MAX,
     ) -> None:
@@ -125,6 +128,7 @@ class OutboxSender:
         self.max_age = max_age
         self.request_timeout = request_timeout
         self.concurrency = max(1, concurrency)
+        self.whatsapp_concurrency = max(1, whatsapp_concurrency)
         self.breaker_first = breaker_first
         self.breaker_max = breaker_max
         self.hold_until: datetime | None = None
@@ -159,17 +163,25 @@ class OutboxSender:
             by_chat.setdefault(message.chat_id, []).append(message)
         chats = list(by_chat.values())
         chats.reverse()  # popped from the end: the oldest first
+        # WhatsApp people are served WA_CONCURRENCY at a time (each request still holds its
+        # slot in the limits until its answer); Telegram chats `concurrency` at a time.
+        pools = [[c for c in chats if not is_whatsapp_chat(c[0].chat_id)],
+                 [c for c in chats if is_whatsapp_chat(c[0].chat_id)]]
+        workers = [self.concurrency, max(self.concurrency, self.whatsapp_concurrency)]
+        if self.faults_in_a_row:  # after a fault, one message tests the way first
+            pools, workers = [chats], [1]
 
-        async def serve() -> None:
-            while chats and not batch.stopped:
-                await self._serve_chat(chats.pop(), lease, batch)
+        async def serve(pool: list[list[OutboxMessage]]) -> None:
+            while pool and not batch.stopped:
+                await self._serve_chat(pool.pop(), lease, batch)
 
-        # After a fault, one message tests the way first (it may still be down).
-        workers = 1 if self.faults_in_a_row else self.concurrency
+        ahead = getattr(self.bot.session, "ahead", None)  # WhatsApp: contacts read at once
         try:
-            async with asyncio.TaskGroup() as group:
-                for _ in range(min(workers, len(chats))):
-                    group.create_task(serve())
+            async with (ahead([m.chat_id for m in due]) if ahead is not None
+                        else contextlib.nullcontext()), asyncio.TaskGroup() as group:
+                for pool, count in zip(pools, workers, strict=True):
+                    for _ in range(min(count, len(pool))):
+                        group.create_task(serve(pool))
         finally:
             await self._release([m.id for m in due if m.id not in batch.finished], lease)
         return batch

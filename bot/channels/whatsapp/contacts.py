@@ -7,10 +7,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import BigInteger, cast, delete, literal, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.channels.whatsapp.ids import chat_id_of, contact_id_of
+from bot.channels.whatsapp.ids import WA_CHAT_ID_BASE, chat_id_of, contact_id_of
 from bot.limits import WA_WINDOW_HOURS
 from storage.models import Person, WhatsAppContact, WhatsAppHeld
 
@@ -64,6 +64,36 @@ async def by_chat(factory: async_sessionmaker[AsyncSession], chat_id: int) -> Co
     async with factory() as session:
         row = await session.get(WhatsAppContact, contact_id_of(chat_id))
         return _contact(row) if row else None
+
+
+@dataclass(frozen=True)
+class Known:
+    """A contact read ahead for a batch of outbox messages, with the person's language: the
+    chosen locale and the language last seen (None, None when no person stands behind it)."""
+
+    contact: Contact
+    locale: str | None
+    seen: str | None
+
+
+async def read_ahead(factory: async_sessionmaker[AsyncSession],
+                     chat_ids: list[int]) -> dict[int, Known]:
+    """The contacts of these WhatsApp chats and their people's languages, by chat id, in one
+    query (a chat without a contact is left out)."""
+    if not chat_ids:
+        return {}
+    async with factory() as session:
+        rows = await session.execute(
+            select(WhatsAppContact.id, WhatsAppContact.wa_id, WhatsAppContact.last_inbound_at,
+                   WhatsAppContact.choices, Person.locale, Person.telegram_language)
+            .outerjoin(Person, Person.telegram_id == (
+                cast(WhatsAppContact.id, BigInteger) + literal(WA_CHAT_ID_BASE, BigInteger)))
+            .where(WhatsAppContact.id.in_({contact_id_of(chat) for chat in chat_ids})))
+        found: dict[int, Known] = {}
+        for contact_id, wa_id, last_inbound_at, choices, locale, seen in rows:
+            contact = Contact(contact_id, wa_id, last_inbound_at, choices)
+            found[contact.chat_id] = Known(contact, locale, seen)
+        return found
 
 
 async def locale_hint(factory: async_sessionmaker[AsyncSession], chat_id: int) -> tuple[

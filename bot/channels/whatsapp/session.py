@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
+import dataclasses
 import html
 import json
 import logging
 import time
-from collections.abc import AsyncGenerator
+from collections.abc import AsyncGenerator, AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import datetime
 from http import HTTPStatus
 from pathlib import Path
@@ -49,6 +51,17 @@ SLOW_DOWN = {130429: 1, 131056: WA_PAIR_INTERVAL_SECONDS, 80007: 60}
 # would wait on SQLite's lock). Outside an update (the outbox) they are written at once.
 pending_choices: contextvars.ContextVar[dict[int, list[str] | None] | None] = (
     contextvars.ContextVar("whatsapp_pending_choices", default=None))
+
+
+# The contacts and languages of the WhatsApp chats of the outbox batch being sent, read in one
+# query (`ChannelSession.ahead`). Only a contact whose window is open is taken from here; a
+# closed window is read again at the moment of sending (the person may have just written).
+_ahead: contextvars.ContextVar[dict[int, contacts.Known] | None] = contextvars.ContextVar(
+    "whatsapp_read_ahead", default=None)
+
+# A contact read again just before its message goes (`window_closed`), for that send.
+_reread: contextvars.ContextVar[dict[int, contacts.Contact]] = contextvars.ContextVar(
+    "whatsapp_reread")
 
 
 class CloudApiError(Exception):
@@ -143,10 +156,49 @@ class ChannelSession(BaseSession):
         if self.telegram is not None:
             await self.telegram.close()
 
+    @asynccontextmanager
+    async def ahead(self, chat_ids: list[int]) -> AsyncIterator[None]:
+        """While sending a batch of outbox messages: their WhatsApp contacts and people's
+        languages read once for the batch instead of once or twice per message."""
+        chats = [chat for chat in chat_ids if is_whatsapp_chat(chat)]
+        known = await contacts.read_ahead(self.session_factory, chats) if chats else None
+        token, again = _ahead.set(known), _reread.set({})
+        try:
+            yield
+        finally:
+            _reread.reset(again)
+            _ahead.reset(token)
+
+    def _known(self, chat_id: int, now: datetime) -> contacts.Known | None:
+        """The contact read ahead for this batch, if its window is still open now."""
+        known = (_ahead.get() or {}).get(chat_id)
+        return known if known is not None and known.contact.window_open(now) else None
+
+    async def _contact(self, chat_id: int, *, fresh: bool = False) -> contacts.Contact | None:
+        """The contact of a WhatsApp chat: from the batch's read while its window is open,
+        else read now (and kept, for the send that follows a `fresh` read)."""
+        known = self._known(chat_id, self.clock.now())
+        if known is not None:
+            return known.contact
+        read = _ahead.get()
+        if read is not None and not fresh and (got := _reread.get().pop(chat_id, None)):
+            return got
+        contact = await contacts.by_chat(self.session_factory, chat_id)
+        if read is not None and fresh and contact is not None:
+            _reread.get()[chat_id] = contact
+        return contact
+
+    async def _set_choices(self, contact: contacts.Contact, choices: list[str] | None) -> None:
+        await contacts.set_choices(self.session_factory, {contact.id: choices})
+        read = _ahead.get()
+        if read is not None and (known := read.get(contact.chat_id)) is not None:
+            read[contact.chat_id] = dataclasses.replace(
+                known, contact=dataclasses.replace(known.contact, choices=choices))
+
     async def window_closed(self, chat_id: int) -> bool:
         """Whether a message to this WhatsApp chat would go now as a template (the person's
         24-hour window is closed): the outbox counts it against the daily tier."""
-        contact = await contacts.by_chat(self.session_factory, chat_id)
+        contact = await self._contact(chat_id, fresh=True)
         return contact is not None and not contact.window_open(self.clock.now())
 
     # Routing -----------------------------------------------------------------------------
@@ -237,7 +289,9 @@ class ChannelSession(BaseSession):
             await self.cloud.send(contact.wa_id, body)
 
     async def _locale(self, chat_id: int) -> str:
-        chosen, seen = await contacts.locale_hint(self.session_factory, chat_id)
+        known = (_ahead.get() or {}).get(chat_id)
+        chosen, seen = ((known.locale, known.seen) if known is not None else
+                        await contacts.locale_hint(self.session_factory, chat_id))
         return chosen or match_locale(seen) or self.default_locale
 
     async def _medium(self, bot: Bot, value: Any, mime: str, filename: str) -> dict[str, Any]:
@@ -280,7 +334,7 @@ class ChannelSession(BaseSession):
     async def _whatsapp(self, bot: Bot, method: TelegramMethod[TelegramType],
                         chat_id: int) -> TelegramType:
         try:
-            contact = await contacts.by_chat(self.session_factory, chat_id)
+            contact = await self._contact(chat_id)
             if contact is None:
                 raise _Refused(HTTPStatus.BAD_REQUEST, "Bad Request: chat not found")
             rendered = await self._render(bot, method, chat_id)
@@ -320,7 +374,7 @@ class ChannelSession(BaseSession):
         if not contact.window_open(now):
             first = await contacts.hold(self.session_factory, contact.id, rendered.bodies, now)
             if rendered.choices is not None:
-                await contacts.set_choices(self.session_factory, {contact.id: rendered.choices})
+                await self._set_choices(contact, rendered.choices)
             if not first:
                 return f"held:{contact.id}:{now.timestamp()}"
             locale = await self._locale(contact.chat_id)
@@ -337,7 +391,7 @@ class ChannelSession(BaseSession):
         if collected is not None:
             collected[contact.id] = rendered.choices
         elif rendered.choices is not None or contact.choices is not None:
-            await contacts.set_choices(self.session_factory, {contact.id: rendered.choices})
+            await self._set_choices(contact, rendered.choices)
         return wamid
 
 
