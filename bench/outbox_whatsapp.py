@@ -109,8 +109,8 @@ async def whatsapp_outbox_table(tmp, quick: bool, databases) -> str:  # type: ig
                          verdict(all(_passed(r) for r in runs) and share >= TARGET_SHARE)])
     notes += ["Below the limit's ceiling, the rate is the sender's own pace: WhatsApp people "
               "are served 8 at a time (each request holding its slot until its answer), the "
-              "contacts and languages of a batch read in one query, its delivered rows "
-              "written in one statement.",
+              "contacts and languages of a batch read in one query; each delivered row is "
+              "written right after its answer.",
               f"Real time, WhatsApp's limits ({WA_MESSAGES_PER_SECOND}/s for the number, one "
               f"message per {WA_PAIR_INTERVAL_SECONDS} s to a person, the daily tier of new "
               "conversations); rate = messages arrived / (first to last arrival + 1 s).",
