@@ -76,8 +76,7 @@ def iso_week(moment: datetime, timezone: str) -> str:
 def seal(key: bytes, suggestion_id: int, person_id: int) -> str:
     """The sender's seal on a suggestion (64 hex digits); see the module's docstring. The
     message format is frozen: migration 0017 seals the rows it finds the same way."""
-    message = f"suggestion {suggestion_id} sent by person {person_id}".encode()
-    return hmac.new(key, message, hashlib.sha256).hexdigest()
+    return _mac(key, f"suggestion {suggestion_id} sent by person {person_id}")
 
 
 def sealed_by(key: bytes, suggestion_id: int, person_id: int, stored: str) -> bool:
@@ -87,8 +86,11 @@ def sealed_by(key: bytes, suggestion_id: int, person_id: int, stored: str) -> bo
 
 def seal_held(key: bytes, held_id: int, person_id: int) -> str:
     """The sender's seal on an anonymous idea still held (`HeldSuggestion`)."""
-    message = f"held suggestion {held_id} sent by person {person_id}".encode()
-    return hmac.new(key, message, hashlib.sha256).hexdigest()
+    return _mac(key, f"held suggestion {held_id} sent by person {person_id}")
+
+
+def _mac(key: bytes, message: str) -> str:
+    return hmac.new(key, message.encode(), hashlib.sha256).hexdigest()
 
 
 def held_by(key: bytes, held_id: int, person_id: int, stored: str) -> bool:

@@ -16,8 +16,10 @@ never sent anonymously: the voice would give the person away (`submit` refuses i
 from __future__ import annotations
 
 import statistics
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from functools import partial
 from typing import Any
 
 from babel.numbers import NumberFormatError, parse_decimal
@@ -202,7 +204,9 @@ async def release_held(session: AsyncSession, now: datetime,
         .order_by(HeldSuggestion.seal))).all()
     for held in held_ideas:
         enterprise = await session.get(Enterprise, held.enterprise_id)
-        submitter = await _sealer(session, held, relay_key)
+        submitter = await _member_who_sealed(
+            session, held.enterprise_id,
+            partial(anonymity.held_by, relay_key, held.id, stored=held.seal))
         suggestion = Suggestion(
             enterprise_id=held.enterprise_id,
             team_id=held.team_id,
@@ -229,14 +233,15 @@ async def release_held(session: AsyncSession, now: datetime,
     return released
 
 
-async def _sealer(session: AsyncSession, held: HeldSuggestion,
-                  relay_key: bytes) -> Person | None:
-    """Who sealed a held idea: each member of its enterprise is sealed in turn."""
+async def _member_who_sealed(session: AsyncSession, enterprise_id: int,
+                             sealed: Callable[[int], bool]) -> Person | None:
+    """The member of the enterprise for whom `sealed(person_id)` holds: each is sealed in
+    turn. Someone who left the enterprise, or asked to be forgotten, is found by nobody."""
     members = await session.scalars(
-        select(Membership.person_id).where(Membership.enterprise_id == held.enterprise_id)
+        select(Membership.person_id).where(Membership.enterprise_id == enterprise_id)
         .distinct())
     for person_id in members:
-        if anonymity.held_by(relay_key, held.id, person_id, held.seal):
+        if sealed(person_id):
             return await session.get(Person, person_id)
     return None
 
@@ -256,13 +261,9 @@ async def submitter_of(session: AsyncSession, suggestion_id: int,
     if row is None:
         return None
     enterprise_id, stored = row
-    members = await session.scalars(
-        select(Membership.person_id).where(Membership.enterprise_id == enterprise_id)
-        .distinct())
-    for person_id in members:
-        if anonymity.sealed_by(relay_key, suggestion_id, person_id, stored):
-            return await session.get(Person, person_id)
-    return None
+    return await _member_who_sealed(
+        session, enterprise_id,
+        partial(anonymity.sealed_by, relay_key, suggestion_id, stored=stored))
 
 
 async def get(session: AsyncSession, suggestion_id: int) -> Suggestion | None:

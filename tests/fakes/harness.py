@@ -27,6 +27,7 @@ from bot.offline.telegram import FakeTelegram, SentMessage
 from bot.scheduling.due_work import run_due_work
 from bot.scheduling.outbox_sender import OutboxSender
 from bot.scheduling.rate_limit import virtual_limiter
+from bot.services.anonymity import release_hour
 from storage.models import Enterprise, Role, Team
 from tests.fakes import whatsapp_cloud as wa_cloud
 from tests.fakes.bot_api_server import FakeBotApiServer
@@ -258,8 +259,7 @@ class BotUnderTest:
         """Let time run to the next full hour, when the anonymous ideas held in this one reach
         their reviewers, and the scheduler run once."""
         now = self.clock.now()
-        self.clock.advance(now.replace(minute=0, second=0, microsecond=0)
-                           + timedelta(hours=1) - now)
+        self.clock.advance(release_hour(now) - now)
         return await self.run_scheduled()
 
     async def advance(self, **delta: float) -> list[SentMessage]:
